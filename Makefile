@@ -1,0 +1,56 @@
+# hcnet — build, test, run, bench. See README.md.
+GO        ?= go
+BIN       ?= bin
+DATA      ?= data
+# Tests run with a generous per-package timeout; CI's whole run stays well under 60 minutes.
+TESTFLAGS ?= -count=1 -timeout 30m
+BENCHTIME ?= 1x
+
+.PHONY: all build test unit e2e run demo bench deps generate vet fmt clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+generate:
+	$(GO) generate ./...
+
+vet:
+	$(GO) vet ./...
+
+# deps installs what the tests need when it is missing (Debian packages).
+deps:
+	@scripts/deps.sh
+
+# test runs every test: unit, conformance, interoperability with OVN's tools
+# and, as root, the end-to-end scenarios on real Open vSwitch.
+test: deps
+	$(GO) vet ./...
+	$(GO) test $(TESTFLAGS) ./...
+
+# unit runs the tests that need neither root nor Open vSwitch.
+unit:
+	HCNET_SKIP_OVS=1 $(GO) test $(TESTFLAGS) -short ./...
+
+e2e: deps
+	$(GO) test $(TESTFLAGS) -v ./e2e/...
+
+# run starts the embedded default: single-replica nbdb and sbdb, northd and,
+# as root with Open vSwitch, local chassis in network namespaces.
+run: build
+	$(BIN)/hcnet run --data-dir $(DATA) --bin-dir $(BIN)
+
+demo: build
+	$(BIN)/hcnet demo
+
+# bench runs the Go benchmarks and the side-by-side harness against OVN's
+# components (see README.md, "Benchmarks").
+bench: deps build
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+
+fmt:
+	gofmt -l -w .
+
+clean:
+	rm -rf $(BIN)
