@@ -1,0 +1,173 @@
+package flowtable
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Flow is one OpenFlow flow in ovs-ofctl syntax.
+type Flow struct {
+	Table    uint8
+	Priority uint16
+	// Match is the ovs-ofctl match without table and priority ("" matches
+	// everything), e.g. "reg15=0x1,metadata=0x1".
+	Match string
+	// Actions is the ovs-ofctl action list; "drop" when empty.
+	Actions string
+}
+
+// Key identifies a flow in a switch: OpenFlow's (table, priority, match).
+func (f Flow) Key() string {
+	return fmt.Sprintf("table=%d,priority=%d,%s", f.Table, f.Priority, f.Match)
+}
+
+// String renders the flow like `ovs-ofctl dump-flows --no-stats`.
+func (f Flow) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "table=%d, priority=%d", f.Table, f.Priority)
+	if f.Match != "" {
+		b.WriteString(",")
+		b.WriteString(f.Match)
+	}
+	b.WriteString(" actions=")
+	b.WriteString(f.actions())
+	return b.String()
+}
+
+func (f Flow) actions() string {
+	if f.Actions == "" {
+		return "drop"
+	}
+	return f.Actions
+}
+
+// Table holds desired flows by owner. Two owners may want the same flow
+// (logical flows shared by datapath groups); a key is desired while any
+// owner wants it, and the first owner (in owner order) decides its
+// actions when they disagree.
+type Table struct {
+	owners map[string][]Flow
+}
+
+// New returns an empty table.
+func New() *Table { return &Table{owners: map[string][]Flow{}} }
+
+// Set replaces the flows of one owner.
+func (t *Table) Set(owner string, flows []Flow) {
+	if len(flows) == 0 {
+		delete(t.owners, owner)
+		return
+	}
+	t.owners[owner] = flows
+}
+
+// Remove forgets an owner's flows.
+func (t *Table) Remove(owner string) { delete(t.owners, owner) }
+
+// Owners returns the owners in sorted order.
+func (t *Table) Owners() []string {
+	out := make([]string, 0, len(t.owners))
+	for o := range t.owners {
+		out = append(out, o)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Flows returns the desired flows by key, and the conflicts found: keys
+// two owners want with different actions.
+func (t *Table) Flows() (map[string]Flow, []string) {
+	out := map[string]Flow{}
+	var conflicts []string
+	for _, o := range t.Owners() {
+		for _, f := range t.owners[o] {
+			k := f.Key()
+			if prev, ok := out[k]; ok {
+				if prev.actions() != f.actions() {
+					conflicts = append(conflicts, fmt.Sprintf("%s: %q (kept) vs %q (owner %s)", k, prev.actions(), f.actions(), o))
+				}
+				continue
+			}
+			out[k] = f
+		}
+	}
+	return out, conflicts
+}
+
+// Op is one flow-mod of a bundle.
+type Op struct {
+	// Kind is "add" (new key or new actions) or "delete".
+	Kind string
+	Flow Flow
+}
+
+// Diff returns the flow-mods that turn installed into desired, deletes
+// first, then adds, each in key order. Applying an empty diff changes
+// nothing.
+func Diff(installed, desired map[string]Flow) []Op {
+	var dels, adds []Op
+	for k, f := range installed {
+		if _, ok := desired[k]; !ok {
+			dels = append(dels, Op{Kind: "delete", Flow: f})
+		}
+	}
+	for k, f := range desired {
+		if old, ok := installed[k]; !ok || old.actions() != f.actions() {
+			adds = append(adds, Op{Kind: "add", Flow: f})
+		}
+	}
+	sort.Slice(dels, func(i, j int) bool { return dels[i].Flow.Key() < dels[j].Flow.Key() })
+	sort.Slice(adds, func(i, j int) bool { return adds[i].Flow.Key() < adds[j].Flow.Key() })
+	return append(dels, adds...)
+}
+
+// Render writes ops in the syntax of `ovs-ofctl add-flows` files with
+// per-line commands; cookie is stamped on every added flow.
+func Render(ops []Op, cookie uint64) string {
+	var b strings.Builder
+	for _, op := range ops {
+		f := op.Flow
+		switch op.Kind {
+		case "delete":
+			fmt.Fprintf(&b, "delete_strict table=%d,priority=%d", f.Table, f.Priority)
+			if f.Match != "" {
+				b.WriteString(",")
+				b.WriteString(f.Match)
+			}
+		default:
+			fmt.Fprintf(&b, "add cookie=%#x,table=%d,priority=%d", cookie, f.Table, f.Priority)
+			if f.Match != "" {
+				b.WriteString(",")
+				b.WriteString(f.Match)
+			}
+			b.WriteString(",actions=")
+			b.WriteString(f.actions())
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// RenderAll writes every flow of a table as plain flow lines (for
+// `ovs-ofctl replace-flows`), sorted by key.
+func RenderAll(flows map[string]Flow, cookie uint64) string {
+	keys := make([]string, 0, len(flows))
+	for k := range flows {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		f := flows[k]
+		fmt.Fprintf(&b, "cookie=%#x,table=%d,priority=%d", cookie, f.Table, f.Priority)
+		if f.Match != "" {
+			b.WriteString(",")
+			b.WriteString(f.Match)
+		}
+		b.WriteString(",actions=")
+		b.WriteString(f.actions())
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
