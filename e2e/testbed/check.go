@@ -1,0 +1,161 @@
+package testbed
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// PingStats is what a ping run reported.
+type PingStats struct {
+	Transmitted, Received int
+	// Seqs are the icmp_seq numbers answered, ascending.
+	Seqs []int
+}
+
+var (
+	seqRE     = regexp.MustCompile(`icmp_seq=(\d+)`)
+	summaryRE = regexp.MustCompile(`(\d+) packets transmitted, (\d+) (?:packets )?received`)
+)
+
+// ParsePing parses iputils ping output.
+func ParsePing(out string) PingStats {
+	var st PingStats
+	seen := map[int]bool{}
+	for _, l := range strings.Split(out, "\n") {
+		if m := summaryRE.FindStringSubmatch(l); m != nil {
+			st.Transmitted, _ = strconv.Atoi(m[1])
+			st.Received, _ = strconv.Atoi(m[2])
+			continue
+		}
+		if !strings.Contains(l, "bytes from") {
+			continue
+		}
+		if m := seqRE.FindStringSubmatch(l); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			if !seen[n] {
+				seen[n] = true
+				st.Seqs = append(st.Seqs, n)
+			}
+		}
+	}
+	sort.Ints(st.Seqs)
+	return st
+}
+
+// LongestGap returns the longest run of consecutive unanswered sequence
+// numbers among 1..Transmitted.
+func (s PingStats) LongestGap() int {
+	longest, prev := 0, 0
+	for _, q := range s.Seqs {
+		if q-prev-1 > longest {
+			longest = q - prev - 1
+		}
+		prev = q
+	}
+	if s.Transmitted-prev > longest {
+		longest = s.Transmitted - prev
+	}
+	return longest
+}
+
+// LossWindow converts the longest gap into time at the given interval.
+func (s PingStats) LossWindow(interval time.Duration) time.Duration {
+	return time.Duration(s.LongestGap()) * interval
+}
+
+// Explain describes a failed check from vm towards dst and what an
+// operator should look at next: the chassis involved, whether their
+// daemons run, how many flows br-int holds, the port bindings, the
+// commands to run and the log files.
+func (tb *Testbed) Explain(from *VM, dst, problem string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s -> %s: %s\n", from.where(), dst, problem)
+	involved := map[string]*Chassis{}
+	if from.Chassis != nil {
+		involved[from.Chassis.Name] = from.Chassis
+	}
+	tb.mu.Lock()
+	for _, v := range tb.vms {
+		if v.IP() == dst && v != from {
+			fmt.Fprintf(&b, "  destination: %s\n", v.where())
+			involved[v.Chassis.Name] = v.Chassis
+		}
+	}
+	tb.mu.Unlock()
+	if strings.HasPrefix(dst, "172.16.") || from.Chassis == nil {
+		for _, c := range tb.AllChassis() {
+			if c.Gateway {
+				involved[c.Name] = c
+			}
+		}
+	}
+	names := make([]string, 0, len(involved))
+	for n := range involved {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	b.WriteString("check next:\n")
+	for _, n := range names {
+		c := involved[n]
+		state := "not started"
+		if c.Daemon != nil {
+			state = fmt.Sprintf("pid %d running", c.Daemon.PID())
+			if c.Daemon.Exited() {
+				state = fmt.Sprintf("pid %d EXITED", c.Daemon.PID())
+			}
+		}
+		flows := "?"
+		if k, err := c.FlowCount(); err == nil {
+			flows = fmt.Sprint(k)
+			if k == 0 {
+				flows += " (NONE: the chassis daemon programmed nothing on br-int; is external_ids:ovn-bridge br-int? see its log)"
+			}
+		} else {
+			flows = fmt.Sprintf("? (%v)", err)
+		}
+		fmt.Fprintf(&b, "  chassis %s (netns %s, underlay %s): daemon %s, br-int flows %s\n", c.Name, c.NS, c.IP, state, flows)
+		fmt.Fprintf(&b, "    flows: ovs-ofctl -O OpenFlow13 dump-flows %s\n", c.BrIntMgmt())
+		if from.Chassis == c {
+			fmt.Fprintf(&b, "    trace: ovs-appctl -t %s ofproto/trace br-int 'in_port=%s,icmp,dl_src=%s,nw_src=%s,nw_dst=%s'\n", c.SwitchCtl(), from.OVSPort, from.Spec.MAC, from.IP(), dst)
+		}
+		fmt.Fprintf(&b, "    tunnels/BFD: ovs-appctl -t %s bfd/show; ovs-vsctl --db=%s show\n", c.SwitchCtl(), c.DBRemote())
+		if c.Daemon != nil {
+			fmt.Fprintf(&b, "    logs: %s\n", strings.Join(c.Daemon.LogFiles, " "))
+		}
+		if c.Switch != nil {
+			fmt.Fprintf(&b, "    switch log: %s\n", c.Switch.LogFiles[len(c.Switch.LogFiles)-1])
+		}
+	}
+	fmt.Fprintf(&b, "  port bindings: ovn-sbctl --db=%s show\n", tb.Central.SBRemote)
+	if out, err := tb.SBCtl("show"); err == nil {
+		b.WriteString(indent(out, "    "))
+	} else {
+		fmt.Fprintf(&b, "    (sbctl failed: %v)\n", err)
+	}
+	fmt.Fprintf(&b, "  logical network: ovn-nbctl --db=%s show\n", tb.Central.NBRemote)
+	var tr []string
+	for _, p := range tb.Central.Translators {
+		if p != nil {
+			st := "running"
+			if p.Exited() {
+				st = "exited"
+			}
+			tr = append(tr, fmt.Sprintf("%s %s, log %s", p.Name, st, p.LogFiles[len(p.LogFiles)-1]))
+		}
+	}
+	fmt.Fprintf(&b, "  translators: %s\n", strings.Join(tr, "; "))
+	fmt.Fprintf(&b, "  all logs under %s (kept because the test failed)\n", tb.RunDir)
+	return b.String()
+}
+
+func indent(s, prefix string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
+		b.WriteString(prefix + l + "\n")
+	}
+	return b.String()
+}

@@ -1,0 +1,928 @@
+package testbed
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Addresses of the fixed parts of every topology.
+const (
+	// ExternalCIDR is the external network's subnet.
+	ExternalCIDR = "172.16.0.0/24"
+	// ExternalHostIP is the address of the external namespace itself, on
+	// its bridge: the "internet host" scenarios ping.
+	ExternalHostIP = "172.16.0.100"
+	// PhysicalNetwork is the provider network name gateways map to br-ex.
+	PhysicalNetwork = "physnet"
+	// VMMTU is the MTU every VM's eth0 gets (TESTBED.md knob 5).
+	VMMTU = 1400
+)
+
+// ChassisSpec describes one chassis (hypervisor or gateway).
+type ChassisSpec struct {
+	// Name is the chassis name (system-id) and the suffix of its namespace;
+	// at most 10 characters.
+	Name string
+	// Site is the 1-based site index; each site has its own underlay.
+	Site int
+	// Gateway gives the chassis a br-ex bridge into the external network,
+	// mapped as PhysicalNetwork, and marks it as a gateway chassis.
+	Gateway bool
+}
+
+// Config describes one testbed.
+type Config struct {
+	// Combo picks who fills each role. Default: OVN in every role.
+	Combo Combo
+	// RepoRoot is the hcnet module root (schemas, ./cmd). Default: found
+	// from the working directory.
+	RepoRoot string
+	// BinDir receives our binaries (go build -o BinDir/ ./cmd/NAME); a
+	// binary already there is reused. Default: <RunDir>/bin.
+	BinDir string
+	// Chassis lists the chassis. Default: hv1 and hv2 on site 1.
+	Chassis []ChassisSpec
+	// Translators is how many translator instances run (active/standby
+	// through the SB lock). Default 1.
+	Translators int
+	// EncapType is the tunnel type, "geneve" (default) or "vxlan".
+	EncapType string
+	// BFDIntervalMS is the BFD min-rx/min-tx in milliseconds written to
+	// NB_Global options (TESTBED.md knob 8). Default 100; multiplier 3.
+	BFDIntervalMS int
+	// BrokenChassis names a chassis whose daemon is pointed at a wrong
+	// integration bridge, so it installs no flows on br-int: used to check
+	// that scenario failures tell an operator where to look.
+	BrokenChassis string
+	// ReadyTimeout bounds the wait for daemons and chassis registration.
+	// Default 60s.
+	ReadyTimeout time.Duration
+	// Logger receives progress messages. Default: the test's output.
+	Logger *slog.Logger
+}
+
+func (c *Config) setDefaults(t testing.TB) error {
+	if c.Combo == (Combo{}) {
+		c.Combo = Combo{DB: OVN, Translator: OVN, Chassis: OVN}
+	}
+	if c.RepoRoot == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return fmt.Errorf("working directory: %w", err)
+		}
+		root, err := RepoRoot(wd)
+		if err != nil {
+			return err
+		}
+		c.RepoRoot = root
+	}
+	if len(c.Chassis) == 0 {
+		c.Chassis = []ChassisSpec{{Name: "hv1", Site: 1}, {Name: "hv2", Site: 1}}
+	}
+	if c.Translators == 0 {
+		c.Translators = 1
+	}
+	if c.EncapType == "" {
+		c.EncapType = "geneve"
+	}
+	if c.BFDIntervalMS == 0 {
+		c.BFDIntervalMS = 100
+	}
+	if c.ReadyTimeout == 0 {
+		c.ReadyTimeout = 60 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	return nil
+}
+
+// Validate checks the configuration and names the bad field.
+func (c *Config) Validate() error {
+	seen := map[string]bool{}
+	for i, ch := range c.Chassis {
+		if ch.Name == "" || len(ch.Name) > 10 {
+			return fmt.Errorf("Chassis[%d].Name %q: want 1 to 10 characters", i, ch.Name)
+		}
+		if seen[ch.Name] {
+			return fmt.Errorf("Chassis[%d].Name %q: duplicate", i, ch.Name)
+		}
+		seen[ch.Name] = true
+		if ch.Site < 1 || ch.Site > 200 {
+			return fmt.Errorf("Chassis[%d].Site %d: want 1 to 200", i, ch.Site)
+		}
+	}
+	if len(c.Chassis) > 200 {
+		return fmt.Errorf("Chassis: %d entries, at most 200", len(c.Chassis))
+	}
+	if c.BrokenChassis != "" && !seen[c.BrokenChassis] {
+		return fmt.Errorf("BrokenChassis %q: no such chassis", c.BrokenChassis)
+	}
+	if c.EncapType != "geneve" && c.EncapType != "vxlan" {
+		return fmt.Errorf("EncapType %q: want geneve or vxlan", c.EncapType)
+	}
+	if c.Translators < 1 || c.Translators > 5 {
+		return fmt.Errorf("Translators %d: want 1 to 5", c.Translators)
+	}
+	return nil
+}
+
+// Testbed is a running topology. Methods are safe for one test goroutine
+// at a time plus the cleanup.
+type Testbed struct {
+	cfg    Config
+	t      testing.TB
+	log    *slog.Logger
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	// Prefix is the per-run prefix of every namespace name.
+	Prefix string
+	// RunDir holds every daemon's files: sockets, databases, logs.
+	RunDir string
+	// Central is the NB/SB databases and translators.
+	Central *Central
+	// ExtNS is the external network namespace; its bridge br0 holds
+	// ExternalHostIP.
+	ExtNS string
+	// RouterNS joins the sites' underlays.
+	RouterNS string
+
+	mu         sync.Mutex // guards the fields below
+	namespaces []string
+	procs      []*Process
+	chassis    []*Chassis
+	vms        map[string]*VM
+	underlays  map[int]string
+}
+
+// Central holds the central services.
+type Central struct {
+	// NS is the namespace they run in (they listen on unix sockets only).
+	NS string
+	// Dir is their run directory.
+	Dir string
+	// NBRemote and SBRemote are "unix:PATH" remotes for clients.
+	NBRemote, SBRemote string
+	// NB and SB are the database servers.
+	NB, SB *Process
+	// Translators are the translator instances, index = instance number.
+	Translators []*Process
+}
+
+// Chassis is one hypervisor or gateway.
+type Chassis struct {
+	Name    string
+	Site    int
+	Gateway bool
+	// NS is its namespace, Dir its run directory (OVS_RUNDIR).
+	NS, Dir string
+	// IP is its underlay (tunnel endpoint) address.
+	IP string
+	// OVSDB, Switch and Daemon are its ovsdb-server, ovs-vswitchd and
+	// chassis daemon (nil while stopped).
+	OVSDB, Switch, Daemon *Process
+	// Broken is set when its daemon was pointed at a wrong bridge.
+	Broken bool
+
+	tb *Testbed
+}
+
+// Prerequisites returns why a testbed for combo cannot run here, or "" when
+// it can: not root, HCNET_SKIP_OVS=1, or a missing binary.
+func Prerequisites(combo Combo) string {
+	if os.Getenv("HCNET_SKIP_OVS") == "1" {
+		return "HCNET_SKIP_OVS=1"
+	}
+	if os.Geteuid() != 0 {
+		return "needs root (network namespaces, Open vSwitch)"
+	}
+	bins := []string{"ip", "ethtool", "tc", "ping", "busybox", "ovsdb-tool", "ovsdb-server", "ovs-vsctl", "ovs-vswitchd", "ovs-ofctl", "ovs-appctl", "ovn-nbctl", "ovn-sbctl"}
+	if combo.DB == OVN {
+		bins = append(bins, "ovsdb-server")
+	}
+	if combo.Translator == OVN {
+		bins = append(bins, "ovn-northd")
+	}
+	if combo.Chassis == OVN {
+		bins = append(bins, "ovn-controller")
+	}
+	if len(combo.OursCommands()) > 0 {
+		bins = append(bins, "go")
+	}
+	for _, b := range bins {
+		if _, err := exec.LookPath(b); err != nil {
+			return fmt.Sprintf("%s not found in PATH (make deps installs it)", b)
+		}
+	}
+	if _, err := os.Stat(vswitchSchema); err != nil {
+		return fmt.Sprintf("Open_vSwitch schema %s missing (openvswitch-common)", vswitchSchema)
+	}
+	return ""
+}
+
+const vswitchSchema = "/usr/share/openvswitch/vswitch.ovsschema"
+
+// Start builds the topology described by cfg, skipping the test when the
+// machine cannot run it and failing it when setup fails. Everything is torn
+// down in t.Cleanup.
+func Start(t testing.TB, cfg Config) *Testbed {
+	t.Helper()
+	if reason := Prerequisites(cfg.Combo); reason != "" {
+		t.Skip("testbed: " + reason)
+	}
+	if err := cfg.setDefaults(t); err != nil {
+		t.Fatalf("testbed: %v", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("testbed config: %v", err)
+	}
+	if missing := MissingCommands(cfg.RepoRoot, cfg.Combo); len(missing) > 0 {
+		t.Skipf("not yet: combo %s needs ./cmd/%s, which does not exist", cfg.Combo, strings.Join(missing, ", ./cmd/"))
+	}
+	var rnd [3]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		t.Fatalf("testbed: random prefix: %v", err)
+	}
+	dir, err := os.MkdirTemp("", "hcnet-e2e-")
+	if err != nil {
+		t.Fatalf("testbed: run dir: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	tb := &Testbed{
+		cfg:       cfg,
+		t:         t,
+		log:       cfg.Logger,
+		ctx:       ctx,
+		cancel:    cancel,
+		Prefix:    "hc" + hex.EncodeToString(rnd[:]),
+		RunDir:    dir,
+		vms:       map[string]*VM{},
+		underlays: map[int]string{},
+	}
+	t.Cleanup(tb.close)
+	tb.log.Info("testbed starting", "combo", cfg.Combo.String(), "prefix", tb.Prefix, "dir", dir)
+	start := time.Now()
+	if err := tb.setup(); err != nil {
+		t.Fatalf("testbed setup (combo %s, run dir %s): %v", cfg.Combo, dir, err)
+	}
+	tb.log.Info("testbed ready", "combo", cfg.Combo.String(), "took", time.Since(start).Round(time.Millisecond))
+	return tb
+}
+
+// Config returns the configuration with defaults filled.
+func (tb *Testbed) Config() Config { return tb.cfg }
+
+func (tb *Testbed) setup() error {
+	if cmds := tb.cfg.Combo.OursCommands(); len(cmds) > 0 {
+		if err := tb.buildOurs(cmds); err != nil {
+			return err
+		}
+	}
+	if err := tb.startCentral(); err != nil {
+		return err
+	}
+	if err := tb.startNetworks(); err != nil {
+		return err
+	}
+	for _, spec := range tb.cfg.Chassis {
+		if err := tb.startChassis(spec); err != nil {
+			return err
+		}
+	}
+	return tb.waitChassisRegistered()
+}
+
+// bin returns the path of one of our binaries.
+func (tb *Testbed) bin(name string) string { return filepath.Join(tb.binDir(), name) }
+
+func (tb *Testbed) binDir() string {
+	if tb.cfg.BinDir != "" {
+		return tb.cfg.BinDir
+	}
+	return filepath.Join(tb.RunDir, "bin")
+}
+
+func (tb *Testbed) buildOurs(cmds []string) error {
+	if err := os.MkdirAll(tb.binDir(), 0o755); err != nil {
+		return fmt.Errorf("bin dir: %w", err)
+	}
+	var pkgs []string
+	for _, c := range cmds {
+		if _, err := os.Stat(tb.bin(c)); err == nil {
+			continue
+		}
+		pkgs = append(pkgs, "./cmd/"+c)
+	}
+	if len(pkgs) == 0 {
+		return nil
+	}
+	tb.log.Info("building", "packages", strings.Join(pkgs, " "))
+	argv := append([]string{"go", "build", "-o", tb.binDir() + "/"}, pkgs...)
+	cmd := exec.CommandContext(tb.ctx, argv[0], argv[1:]...)
+	cmd.Dir = tb.cfg.RepoRoot
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("build %s: %w\n%s", strings.Join(pkgs, " "), err, out)
+	}
+	return nil
+}
+
+func (tb *Testbed) addNamespace(suffix string) (string, error) {
+	name := tb.Prefix + "-" + suffix
+	if err := createNamespace(name); err != nil {
+		return "", err
+	}
+	tb.mu.Lock()
+	tb.namespaces = append(tb.namespaces, name)
+	tb.mu.Unlock()
+	return name, nil
+}
+
+func (tb *Testbed) track(p *Process) {
+	tb.mu.Lock()
+	tb.procs = append(tb.procs, p)
+	tb.mu.Unlock()
+}
+
+// startProc starts and tracks a daemon.
+func (tb *Testbed) startProc(name, ns string, env []string, logPath string, argv ...string) (*Process, error) {
+	p, err := startProcess(name, ns, env, logPath, argv...)
+	if err != nil {
+		return nil, err
+	}
+	tb.track(p)
+	tb.log.Debug("started", "proc", name, "pid", p.PID())
+	return p, nil
+}
+
+// veth makes a veth pair between two namespaces with transmit checksum
+// offload off on both ends (TESTBED.md knob 4).
+func (tb *Testbed) veth(nsA, a, nsB, b string) error {
+	if err := vethPair(nsA, a, nsB, b); err != nil {
+		return err
+	}
+	for _, e := range [][2]string{{nsA, a}, {nsB, b}} {
+		if _, err := run(tb.ctx, 10*time.Second, e[0], nil, "ethtool", "-K", e[1], "tx", "off"); err != nil {
+			return fmt.Errorf("disable tx offload on %s in %s: %w", e[1], e[0], err)
+		}
+	}
+	return nil
+}
+
+// waitSocket polls until a unix socket accepts connections or the process
+// serving it exits.
+func waitSocket(path string, p *Process, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		c, err := net.DialTimeout("unix", path, time.Second)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		if p != nil && p.Exited() {
+			return fmt.Errorf("%s exited before listening on %s; log %s:\n%s", p.Name, path, p.LogPath, tail(p.LogPath, 20))
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("wait for %s: %w", path, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (tb *Testbed) startCentral() error {
+	ns, err := tb.addNamespace("central")
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(tb.RunDir, "central")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("central dir: %w", err)
+	}
+	c := &Central{NS: ns, Dir: dir}
+	tb.Central = c
+	nbSock, sbSock := filepath.Join(dir, "nb.sock"), filepath.Join(dir, "sb.sock")
+	c.NBRemote, c.SBRemote = "unix:"+nbSock, "unix:"+sbSock
+	for _, db := range []struct {
+		name, schema, sock string
+		out                **Process
+	}{
+		{"nb", "ovn-nb.ovsschema", nbSock, &c.NB},
+		{"sb", "ovn-sb.ovsschema", sbSock, &c.SB},
+	} {
+		var p *Process
+		switch tb.cfg.Combo.DB {
+		case OVN:
+			file := filepath.Join(dir, db.name+".db")
+			if _, err := run(tb.ctx, 30*time.Second, "", nil, "ovsdb-tool", "create", file, filepath.Join(tb.cfg.RepoRoot, "schema", db.schema)); err != nil {
+				return fmt.Errorf("create %s database: %w", db.name, err)
+			}
+			base := filepath.Join(dir, db.name+"-ovsdb-server")
+			p, err = tb.startProc("central/"+db.name+"-ovsdb-server", ns, nil, base+".out",
+				"ovsdb-server", "--remote=punix:"+db.sock, "--pidfile="+base+".pid",
+				"--log-file="+base+".log", "--unixctl="+base+".ctl", file)
+			if p != nil {
+				p.LogFiles = append(p.LogFiles, base+".log")
+			}
+		case Ours:
+			name := db.name + "db"
+			data := filepath.Join(dir, name+"-data")
+			p, err = tb.startProc("central/"+name, ns, nil, filepath.Join(dir, name+".log"),
+				tb.bin(name), "--data-dir", data, "--listen", "punix:"+db.sock)
+		}
+		if err != nil {
+			return err
+		}
+		*db.out = p
+		if err := waitSocket(db.sock, p, tb.cfg.ReadyTimeout); err != nil {
+			return err
+		}
+	}
+	if _, err := tb.NBCtl("init"); err != nil {
+		return err
+	}
+	ms := fmt.Sprint(tb.cfg.BFDIntervalMS)
+	if _, err := tb.NBCtl("set", "NB_Global", ".", "options:bfd-min-rx="+ms, "options:bfd-min-tx="+ms, "options:bfd-mult=3"); err != nil {
+		return err
+	}
+	for i := 0; i < tb.cfg.Translators; i++ {
+		c.Translators = append(c.Translators, nil)
+		if err := tb.StartTranslator(i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// StartTranslator (re)starts translator instance i.
+func (tb *Testbed) StartTranslator(i int) error {
+	c := tb.Central
+	if i < 0 || i >= len(c.Translators) {
+		return fmt.Errorf("translator %d: have %d", i, len(c.Translators))
+	}
+	if p := c.Translators[i]; p != nil && !p.Exited() {
+		return fmt.Errorf("translator %d: still running as pid %d", i, p.PID())
+	}
+	var p *Process
+	var err error
+	switch tb.cfg.Combo.Translator {
+	case OVN:
+		base := filepath.Join(c.Dir, fmt.Sprintf("ovn-northd-%d", i))
+		p, err = tb.startProc(fmt.Sprintf("central/ovn-northd-%d", i), c.NS, nil, base+".out",
+			"ovn-northd", "--ovnnb-db="+c.NBRemote, "--ovnsb-db="+c.SBRemote,
+			"--pidfile="+base+".pid", "--log-file="+base+".log", "--unixctl="+base+".ctl")
+		if p != nil {
+			p.LogFiles = append(p.LogFiles, base+".log")
+		}
+	case Ours:
+		p, err = tb.startProc(fmt.Sprintf("central/northd-%d", i), c.NS, nil,
+			filepath.Join(c.Dir, fmt.Sprintf("northd-%d.log", i)),
+			tb.bin("northd"), "--ovnnb-db", c.NBRemote, "--ovnsb-db", c.SBRemote)
+	}
+	if err != nil {
+		return err
+	}
+	c.Translators[i] = p
+	return nil
+}
+
+// StopTranslator stops translator instance i (SIGTERM, then SIGKILL).
+func (tb *Testbed) StopTranslator(i int) error {
+	c := tb.Central
+	if i < 0 || i >= len(c.Translators) || c.Translators[i] == nil {
+		return fmt.Errorf("translator %d: not started", i)
+	}
+	return c.Translators[i].Stop(5 * time.Second)
+}
+
+// KillTranslator kills translator instance i with SIGKILL (no clean exit:
+// its lock goes when its session dies).
+func (tb *Testbed) KillTranslator(i int) error {
+	c := tb.Central
+	if i < 0 || i >= len(c.Translators) || c.Translators[i] == nil {
+		return fmt.Errorf("translator %d: not started", i)
+	}
+	return c.Translators[i].Kill()
+}
+
+func underlayIP(site, index int) string       { return fmt.Sprintf("192.168.%d.%d", site, 10+index) }
+func underlayRouter(site int) string          { return fmt.Sprintf("192.168.%d.254", site) }
+func underlayCIDR(site int, ip string) string { return ip + "/24" }
+
+// startNetworks creates the underlay bridge of each site, the router
+// between sites and the external network.
+func (tb *Testbed) startNetworks() error {
+	rtr, err := tb.addNamespace("rtr")
+	if err != nil {
+		return err
+	}
+	tb.RouterNS = rtr
+	if err := setSysctl(rtr, "net/ipv4/ip_forward", "1"); err != nil {
+		return err
+	}
+	sites := map[int]bool{}
+	for _, c := range tb.cfg.Chassis {
+		sites[c.Site] = true
+	}
+	for site := range sites {
+		ul, err := tb.addNamespace(fmt.Sprintf("ul%d", site))
+		if err != nil {
+			return err
+		}
+		tb.underlays[site] = ul
+		if err := linuxBridge(ul, "br0"); err != nil {
+			return err
+		}
+		dev := fmt.Sprintf("s%d", site)
+		if err := tb.veth(rtr, dev, ul, "rtr"); err != nil {
+			return err
+		}
+		if err := enslave(ul, "rtr", "br0"); err != nil {
+			return err
+		}
+		if err := configureLink(rtr, dev, nil, 0, underlayCIDR(site, underlayRouter(site))); err != nil {
+			return err
+		}
+	}
+	ext, err := tb.addNamespace("ext")
+	if err != nil {
+		return err
+	}
+	tb.ExtNS = ext
+	if err := linuxBridge(ext, "br0"); err != nil {
+		return err
+	}
+	return configureLink(ext, "br0", nil, 0, ExternalHostIP+"/24")
+}
+
+// Shape replaces the root qdisc of the router's link into site's underlay,
+// e.g. Shape(2, "netem", "delay", "20ms", "loss", "1%") or
+// Shape(2, "tbf", "rate", "100mbit", "burst", "32kbit", "latency", "50ms").
+func (tb *Testbed) Shape(site int, qdisc ...string) error {
+	argv := append([]string{"tc", "qdisc", "replace", "dev", fmt.Sprintf("s%d", site), "root"}, qdisc...)
+	_, err := run(tb.ctx, 10*time.Second, tb.RouterNS, nil, argv...)
+	return err
+}
+
+// Unshape removes what Shape installed on site's link.
+func (tb *Testbed) Unshape(site int) error {
+	_, err := run(tb.ctx, 10*time.Second, tb.RouterNS, nil, "tc", "qdisc", "del", "dev", fmt.Sprintf("s%d", site), "root")
+	return err
+}
+
+func (tb *Testbed) startChassis(spec ChassisSpec) error {
+	ns, err := tb.addNamespace(spec.Name)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(tb.RunDir, spec.Name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("chassis %s dir: %w", spec.Name, err)
+	}
+	tb.mu.Lock()
+	index := len(tb.chassis) + 1
+	tb.mu.Unlock()
+	c := &Chassis{Name: spec.Name, Site: spec.Site, Gateway: spec.Gateway, NS: ns, Dir: dir,
+		IP: underlayIP(spec.Site, index), Broken: spec.Name == tb.cfg.BrokenChassis, tb: tb}
+	tb.mu.Lock()
+	tb.chassis = append(tb.chassis, c)
+	tb.mu.Unlock()
+
+	db := filepath.Join(dir, "conf.db")
+	if _, err := run(tb.ctx, 30*time.Second, "", nil, "ovsdb-tool", "create", db, vswitchSchema); err != nil {
+		return fmt.Errorf("chassis %s: create Open_vSwitch database: %w", c.Name, err)
+	}
+	base := filepath.Join(dir, "ovsdb-server")
+	c.OVSDB, err = tb.startProc(c.Name+"/ovsdb-server", ns, c.env(), base+".out",
+		"ovsdb-server", db, "--remote=punix:"+c.dbSock(), "--pidfile="+base+".pid",
+		"--log-file="+base+".log", "--unixctl="+base+".ctl")
+	if err != nil {
+		return err
+	}
+	c.OVSDB.LogFiles = append(c.OVSDB.LogFiles, base+".log")
+	if err := waitSocket(c.dbSock(), c.OVSDB, tb.cfg.ReadyTimeout); err != nil {
+		return err
+	}
+	if _, err := c.Vsctl("--no-wait", "init"); err != nil {
+		return err
+	}
+	if err := c.StartSwitch(); err != nil {
+		return err
+	}
+	ul := tb.underlays[spec.Site]
+	if err := tb.veth(ns, "ul0", ul, spec.Name); err != nil {
+		return err
+	}
+	if err := enslave(ul, spec.Name, "br0"); err != nil {
+		return err
+	}
+	args := []string{
+		"--", "add-br", "br-phy", "--", "set", "Bridge", "br-phy", "datapath_type=netdev",
+		"--", "add-port", "br-phy", "ul0",
+		"--", "add-br", "br-int", "--", "set", "Bridge", "br-int", "datapath_type=netdev", "fail_mode=secure",
+		"other_config:disable-in-band=true",
+	}
+	if spec.Gateway {
+		if err := tb.veth(ns, "ex0", tb.ExtNS, spec.Name); err != nil {
+			return err
+		}
+		if err := enslave(tb.ExtNS, spec.Name, "br0"); err != nil {
+			return err
+		}
+		args = append(args, "--", "add-br", "br-ex", "--", "set", "Bridge", "br-ex", "datapath_type=netdev",
+			"--", "add-port", "br-ex", "ex0")
+	}
+	if _, err := c.Vsctl(args...); err != nil {
+		return err
+	}
+	if err := waitLink(ns, "br-phy", 20*time.Second); err != nil {
+		return err
+	}
+	if err := configureLink(ns, "br-phy", nil, 0, underlayCIDR(spec.Site, c.IP)); err != nil {
+		return err
+	}
+	if err := defaultRoute(ns, underlayRouter(spec.Site)); err != nil {
+		return err
+	}
+	bridge := "br-int"
+	if c.Broken {
+		bridge = "br-broken"
+		tb.log.Warn("chassis deliberately broken: its daemon manages br-broken, not br-int", "chassis", c.Name)
+	}
+	ids := []string{
+		"external_ids:system-id=" + c.Name,
+		"external_ids:hostname=" + c.Name,
+		fmt.Sprintf("external_ids:ovn-remote=%q", tb.Central.SBRemote),
+		"external_ids:ovn-encap-type=" + tb.cfg.EncapType,
+		"external_ids:ovn-encap-ip=" + c.IP,
+		"external_ids:ovn-bridge=" + bridge,
+		"external_ids:ovn-bridge-datapath-type=netdev",
+		fmt.Sprintf("external_ids:site=site%d", spec.Site),
+	}
+	if spec.Gateway {
+		ids = append(ids, fmt.Sprintf("external_ids:ovn-bridge-mappings=%q", PhysicalNetwork+":br-ex"),
+			"external_ids:ovn-cms-options=enable-chassis-as-gw")
+	}
+	if _, err := c.Vsctl(append([]string{"set", "Open_vSwitch", "."}, ids...)...); err != nil {
+		return err
+	}
+	return c.StartDaemon()
+}
+
+func (c *Chassis) dbSock() string { return filepath.Join(c.Dir, "db.sock") }
+
+// DBRemote is the "unix:PATH" remote of the chassis's Open_vSwitch database.
+func (c *Chassis) DBRemote() string { return "unix:" + c.dbSock() }
+
+// BrIntMgmt is the OpenFlow endpoint of the chassis's br-int.
+func (c *Chassis) BrIntMgmt() string { return "unix:" + filepath.Join(c.Dir, "br-int.mgmt") }
+
+// SwitchCtl is ovs-vswitchd's unixctl socket, for ovs-appctl -t.
+func (c *Chassis) SwitchCtl() string { return filepath.Join(c.Dir, "ovs-vswitchd.ctl") }
+
+func (c *Chassis) env() []string {
+	return []string{"OVS_RUNDIR=" + c.Dir, "OVS_DBDIR=" + c.Dir, "OVS_LOGDIR=" + c.Dir,
+		"OVN_RUNDIR=" + c.Dir, "OVN_DBDIR=" + c.Dir, "OVN_LOGDIR=" + c.Dir}
+}
+
+// Vsctl runs ovs-vsctl against the chassis's database.
+func (c *Chassis) Vsctl(args ...string) (string, error) {
+	argv := append([]string{"ovs-vsctl", "--db=" + c.DBRemote(), "--timeout=20"}, args...)
+	out, err := run(c.tb.ctx, 30*time.Second, c.NS, c.env(), argv...)
+	if err != nil {
+		return out, fmt.Errorf("chassis %s: %w", c.Name, err)
+	}
+	return out, nil
+}
+
+// Ofctl runs ovs-ofctl -O OpenFlow13 CMD unix:<dir>/br-int.mgmt ARGS.
+func (c *Chassis) Ofctl(cmd string, args ...string) (string, error) {
+	argv := append([]string{"ovs-ofctl", "-O", "OpenFlow13", cmd, c.BrIntMgmt()}, args...)
+	out, err := run(c.tb.ctx, 30*time.Second, "", nil, argv...)
+	if err != nil {
+		return out, fmt.Errorf("chassis %s: %w", c.Name, err)
+	}
+	return out, nil
+}
+
+// Appctl runs ovs-appctl against the chassis's ovs-vswitchd.
+func (c *Chassis) Appctl(args ...string) (string, error) {
+	argv := append([]string{"ovs-appctl", "-t", c.SwitchCtl()}, args...)
+	out, err := run(c.tb.ctx, 30*time.Second, "", nil, argv...)
+	if err != nil {
+		return out, fmt.Errorf("chassis %s: %w", c.Name, err)
+	}
+	return out, nil
+}
+
+// FlowCount returns how many OpenFlow flows br-int holds.
+func (c *Chassis) FlowCount() (int, error) {
+	out, err := c.Ofctl("dump-flows", "--no-names")
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "actions=") {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// StartSwitch (re)starts ovs-vswitchd in the chassis namespace.
+func (c *Chassis) StartSwitch() error {
+	if c.Switch != nil && !c.Switch.Exited() {
+		return fmt.Errorf("chassis %s: ovs-vswitchd still running as pid %d", c.Name, c.Switch.PID())
+	}
+	base := filepath.Join(c.Dir, "ovs-vswitchd")
+	p, err := c.tb.startProc(c.Name+"/ovs-vswitchd", c.NS, c.env(), base+".out",
+		"ovs-vswitchd", c.DBRemote(), "--pidfile="+base+".pid", "--log-file="+base+".log",
+		"--unixctl="+c.SwitchCtl())
+	if err != nil {
+		return err
+	}
+	p.LogFiles = append(p.LogFiles, base+".log")
+	c.Switch = p
+	return waitSocket(c.SwitchCtl(), p, c.tb.cfg.ReadyTimeout)
+}
+
+// KillSwitch kills ovs-vswitchd with SIGKILL: the chassis's data plane
+// stops at once (its taps remain, TESTBED.md knob 7).
+func (c *Chassis) KillSwitch() error {
+	if c.Switch == nil {
+		return nil
+	}
+	return c.Switch.Kill()
+}
+
+// StartDaemon (re)starts the chassis daemon of the combo.
+func (c *Chassis) StartDaemon() error {
+	if c.Daemon != nil && !c.Daemon.Exited() {
+		return fmt.Errorf("chassis %s: daemon still running as pid %d", c.Name, c.Daemon.PID())
+	}
+	var p *Process
+	var err error
+	switch c.tb.cfg.Combo.Chassis {
+	case OVN:
+		base := filepath.Join(c.Dir, "ovn-controller")
+		p, err = c.tb.startProc(c.Name+"/ovn-controller", c.NS, c.env(), base+".out",
+			"ovn-controller", c.DBRemote(), "--pidfile="+base+".pid", "--log-file="+base+".log")
+		if p != nil {
+			p.LogFiles = append(p.LogFiles, base+".log")
+		}
+	case Ours:
+		p, err = c.tb.startProc(c.Name+"/chassis", c.NS, c.env(), filepath.Join(c.Dir, "chassis.log"),
+			c.tb.bin("chassis"), "--ovs-db", c.DBRemote(), "--ovs-rundir", c.Dir)
+	}
+	if err != nil {
+		return err
+	}
+	c.Daemon = p
+	return nil
+}
+
+// StopDaemon stops the chassis daemon (SIGTERM, then SIGKILL).
+func (c *Chassis) StopDaemon() error {
+	if c.Daemon == nil {
+		return nil
+	}
+	return c.Daemon.Stop(5 * time.Second)
+}
+
+// KillDaemon kills the chassis daemon with SIGKILL.
+func (c *Chassis) KillDaemon() error {
+	if c.Daemon == nil {
+		return nil
+	}
+	return c.Daemon.Kill()
+}
+
+// Chassis returns the named chassis, or nil.
+func (tb *Testbed) Chassis(name string) *Chassis {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	for _, c := range tb.chassis {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// AllChassis returns every chassis in start order.
+func (tb *Testbed) AllChassis() []*Chassis {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	return append([]*Chassis(nil), tb.chassis...)
+}
+
+// NBCtl runs ovn-nbctl against the NB database.
+func (tb *Testbed) NBCtl(args ...string) (string, error) {
+	argv := append([]string{"ovn-nbctl", "--db=" + tb.Central.NBRemote, "--timeout=20"}, args...)
+	return run(tb.ctx, 30*time.Second, "", nil, argv...)
+}
+
+// SBCtl runs ovn-sbctl against the SB database.
+func (tb *Testbed) SBCtl(args ...string) (string, error) {
+	argv := append([]string{"ovn-sbctl", "--db=" + tb.Central.SBRemote, "--timeout=20"}, args...)
+	return run(tb.ctx, 30*time.Second, "", nil, argv...)
+}
+
+// MustNBCtl runs ovn-nbctl and fails t on error.
+func (tb *Testbed) MustNBCtl(t testing.TB, args ...string) string {
+	t.Helper()
+	out, err := tb.NBCtl(args...)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	return strings.TrimSpace(out)
+}
+
+func (tb *Testbed) waitChassisRegistered() error {
+	deadline := time.Now().Add(tb.cfg.ReadyTimeout)
+	for {
+		out, err := tb.SBCtl("--bare", "--columns=name", "list", "Chassis")
+		have := map[string]bool{}
+		for _, f := range strings.Fields(out) {
+			have[f] = true
+		}
+		var missing []string
+		for _, c := range tb.AllChassis() {
+			if !have[c.Name] {
+				missing = append(missing, c.Name)
+			}
+		}
+		if err == nil && len(missing) == 0 {
+			return nil
+		}
+		for _, name := range missing {
+			if c := tb.Chassis(name); c != nil && c.Daemon != nil && c.Daemon.Exited() {
+				return fmt.Errorf("chassis %s: daemon %s exited before registering; log %s:\n%s",
+					name, c.Daemon.Name, c.Daemon.LogPath, tail(c.Daemon.LogPath, 20))
+			}
+		}
+		if time.Now().After(deadline) {
+			var logs []string
+			for _, name := range missing {
+				if c := tb.Chassis(name); c != nil && c.Daemon != nil {
+					logs = append(logs, c.Daemon.LogFiles...)
+				}
+			}
+			return fmt.Errorf("chassis %s not registered in SB Chassis after %s (sbctl error: %v); check the chassis daemon logs %s and that %s is reachable",
+				strings.Join(missing, ", "), tb.cfg.ReadyTimeout, err, strings.Join(logs, " "), tb.Central.SBRemote)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// close stops every process by PID (reverse start order), deletes every
+// namespace, and removes the run directory unless the test failed, in
+// which case the daemons' log tails are printed and the directory kept.
+func (tb *Testbed) close() {
+	tb.cancel()
+	tb.mu.Lock()
+	procs := append([]*Process(nil), tb.procs...)
+	namespaces := append([]string(nil), tb.namespaces...)
+	tb.mu.Unlock()
+	var errs []error
+	for i := len(procs) - 1; i >= 0; i-- {
+		if err := procs[i].Stop(5 * time.Second); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if tb.t.Failed() {
+		var b strings.Builder
+		fmt.Fprintf(&b, "testbed %s (combo %s) failed; run directory kept: %s\n", tb.Prefix, tb.cfg.Combo, tb.RunDir)
+		for _, p := range procs {
+			for _, f := range p.LogFiles {
+				fmt.Fprintf(&b, "---- %s (pid %d): %s, last lines:\n%s\n", p.Name, p.PID(), f, tail(f, 15))
+			}
+		}
+		tb.t.Log(b.String())
+	}
+	for i := len(namespaces) - 1; i >= 0; i-- {
+		if err := deleteNamespace(namespaces[i]); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if !tb.t.Failed() {
+		if err := os.RemoveAll(tb.RunDir); err != nil {
+			errs = append(errs, fmt.Errorf("remove run dir: %w", err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		tb.t.Errorf("testbed cleanup: %v", err)
+	}
+}
