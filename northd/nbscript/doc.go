@@ -1,0 +1,23 @@
+// Package nbscript builds northbound content for tests and benchmarks from a
+// small line-oriented language, close to ovn-nbctl's commands:
+//
+//	ls sw0
+//	lsp sw0 vm1 addresses="00:00:00:00:00:01 10.0.0.11" [type=T] [opt:K=V] [port_security="..."] [dhcp=NAME] [enabled=false]
+//	lr lr0 [opt:chassis=gw1]
+//	lrp lr0 lr0-sw0 00:00:00:00:ff:01 10.0.0.1/24 [peer=P]
+//	link sw0 lr0-sw0           (switch port "sw0-lr0-sw0" of type router)
+//	gw lr0-public gw1 10       (a Gateway_Chassis)
+//	nat lr0 snat 172.16.0.100 10.0.0.0/16
+//	route lr0 0.0.0.0/0 172.16.0.254 [port=P] [policy=src-ip]
+//	policy lr0 100 "ip4.src == 10.0.0.0/24" drop|allow|reroute [NEXTHOP]
+//	acl sw0|@pg DIR PRIO "MATCH" ACTION
+//	pg pg1 vm1 vm3
+//	as as1 10.0.0.5 10.0.0.6
+//	dhcp NAME 10.0.0.0/24 lease_time=3600 router=10.0.0.1 ...
+//	qos sw0 DIR PRIO "MATCH" [dscp=N] [rate=N] [burst=N]
+//	del ls|lsp|lr|lrp|acl|pg|as|nat|route NAME
+//	nbcfg N
+//
+// Row UUIDs are derived from names, so scripts are deterministic. nbscript
+// does no I/O.
+package nbscript

@@ -1,0 +1,141 @@
+package translate
+
+import (
+	"hcnet/schema/nb"
+)
+
+// NB is a snapshot of the northbound rows translate reads, keyed by row UUID.
+// Maps may be nil when a table is empty.
+type NB struct {
+	Global          *nb.NBGlobal
+	Switches        map[string]*nb.LogicalSwitch
+	SwitchPorts     map[string]*nb.LogicalSwitchPort
+	Routers         map[string]*nb.LogicalRouter
+	RouterPorts     map[string]*nb.LogicalRouterPort
+	ACLs            map[string]*nb.ACL
+	AddressSets     map[string]*nb.AddressSet
+	PortGroups      map[string]*nb.PortGroup
+	DHCPOptions     map[string]*nb.DHCPOptions
+	NATs            map[string]*nb.NAT
+	StaticRoutes    map[string]*nb.LogicalRouterStaticRoute
+	Policies        map[string]*nb.LogicalRouterPolicy
+	GatewayChassis  map[string]*nb.GatewayChassis
+	HAChassisGroups map[string]*nb.HAChassisGroup
+	HAChassis       map[string]*nb.HAChassis
+	QoS             map[string]*nb.QoS
+}
+
+// NewNB returns an NB with every map allocated.
+func NewNB() *NB {
+	return &NB{
+		Switches:        map[string]*nb.LogicalSwitch{},
+		SwitchPorts:     map[string]*nb.LogicalSwitchPort{},
+		Routers:         map[string]*nb.LogicalRouter{},
+		RouterPorts:     map[string]*nb.LogicalRouterPort{},
+		ACLs:            map[string]*nb.ACL{},
+		AddressSets:     map[string]*nb.AddressSet{},
+		PortGroups:      map[string]*nb.PortGroup{},
+		DHCPOptions:     map[string]*nb.DHCPOptions{},
+		NATs:            map[string]*nb.NAT{},
+		StaticRoutes:    map[string]*nb.LogicalRouterStaticRoute{},
+		Policies:        map[string]*nb.LogicalRouterPolicy{},
+		GatewayChassis:  map[string]*nb.GatewayChassis{},
+		HAChassisGroups: map[string]*nb.HAChassisGroup{},
+		HAChassis:       map[string]*nb.HAChassis{},
+		QoS:             map[string]*nb.QoS{},
+	}
+}
+
+// Keys holds tunnel keys already allocated in the southbound database, so that
+// keys stay stable across restarts and failovers: datapath keys by NB row UUID
+// of the switch or router, port keys by logical port name.
+type Keys struct {
+	Datapaths map[string]int
+	Ports     map[string]int
+}
+
+// Datapath is a desired Datapath_Binding row.
+type Datapath struct {
+	Key       string // NB UUID of the logical switch or router
+	Name      string
+	Router    bool
+	TunnelKey int
+}
+
+// Port is a desired Port_Binding row.
+type Port struct {
+	Name           string
+	Datapath       string // Datapath.Key
+	TunnelKey      int
+	Type           string
+	Options        map[string]string
+	MAC            []string
+	PortSecurity   []string
+	NATAddresses   []string
+	ParentPort     string
+	Tag            int // 0: none
+	HAChassisGroup string
+	ExternalIDs    map[string]string
+}
+
+// MulticastGroup is a desired Multicast_Group row.
+type MulticastGroup struct {
+	Datapath  string
+	Name      string
+	TunnelKey int
+	Ports     []string // logical port names, sorted
+}
+
+// Pipeline names as in Logical_Flow.pipeline.
+const (
+	Ingress = "ingress"
+	Egress  = "egress"
+)
+
+// Flow is a desired Logical_Flow row. All fields together are its identity.
+type Flow struct {
+	Datapath string
+	Pipeline string
+	Table    int
+	Stage    string
+	Priority int
+	Match    string
+	Actions  string
+}
+
+// HAChassis is a member of an HA_Chassis_Group, by chassis name.
+type HAChassis struct {
+	Chassis  string
+	Priority int
+}
+
+// HAGroup is a desired HA_Chassis_Group row.
+type HAGroup struct {
+	Name    string
+	Members []HAChassis // sorted by priority descending, then name
+}
+
+// DatapathOut is everything one logical switch or router contributes to SB.
+type DatapathOut struct {
+	Datapath Datapath
+	Ports    []Port
+	Groups   []MulticastGroup
+	Flows    []Flow
+	HAGroups []HAGroup
+	// PortGroups are the per-datapath SB Port_Group rows ("<key>_<name>").
+	PortGroups map[string][]string
+}
+
+// SB is the complete desired southbound content.
+type SB struct {
+	Datapaths   map[string]*DatapathOut
+	AddressSets map[string][]string
+	Global      Global
+	DHCPOptions []DHCPOptionCode
+}
+
+// Global is the desired SB_Global content northd owns.
+type Global struct {
+	NbCfg   int
+	Options map[string]string
+}

@@ -1,0 +1,512 @@
+package translate
+
+import (
+	"cmp"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"hcnet/schema/nb"
+)
+
+func (x *Index) routerOut(r *nb.LogicalRouter) *DatapathOut {
+	out := &DatapathOut{Datapath: Datapath{Key: r.UUID, Name: r.Name, Router: true, TunnelKey: x.DatapathKeys[r.UUID]}}
+	ports := x.routerPortsOf(r)
+	gwChassis := gatewayChassisOf(r)
+
+	var names []string
+	for _, p := range ports {
+		names = append(names, p.Row.Name)
+		if p.Gateway {
+			names = append(names, p.CR)
+		}
+	}
+	pkeys := allocatePortKeys(names, x.Keys.Ports)
+	mac := func(p *routerPort) []string {
+		parts := []string{p.MAC}
+		for _, n := range p.Row.Networks {
+			parts = append(parts, n)
+		}
+		return []string{strings.Join(parts, " ")}
+	}
+	for _, p := range ports {
+		k, ok := pkeys[p.Row.Name]
+		if !ok {
+			continue
+		}
+		pb := Port{Name: p.Row.Name, Datapath: r.UUID, TunnelKey: k, Type: "patch", MAC: mac(p), Options: map[string]string{}}
+		switch {
+		case p.PeerSwitchPort != "":
+			pb.Options["peer"] = p.PeerSwitchPort
+		case p.PeerRouterPort != "":
+			pb.Options["peer"] = p.PeerRouterPort
+		}
+		if gwChassis != "" {
+			pb.Type = "l3gateway"
+			pb.Options["l3gateway-chassis"] = gwChassis
+		}
+		if p.Gateway {
+			pb.Options["chassis-redirect-port"] = p.CR
+			if ck, ok := pkeys[p.CR]; ok {
+				group := x.haGroupOf(p)
+				out.HAGroups = append(out.HAGroups, group)
+				out.Ports = append(out.Ports, Port{
+					Name: p.CR, Datapath: r.UUID, TunnelKey: ck, Type: "chassisredirect", MAC: mac(p),
+					Options:        map[string]string{"distributed-port": p.Row.Name, "always-redirect": "true"},
+					HAChassisGroup: group.Name,
+				})
+			}
+		}
+		out.Ports = append(out.Ports, pb)
+	}
+	slices.SortFunc(out.Ports, func(a, b Port) int { return cmp.Compare(a.Name, b.Name) })
+
+	f := &flowSet{dp: r.UUID}
+	x.routerFlows(f, r, ports)
+	out.Flows = f.flows
+	return out
+}
+
+// haGroupOf returns the HA chassis group of a distributed gateway port: the
+// NB HA_Chassis_Group it names, or one built from its Gateway_Chassis rows
+// and named after the port.
+func (x *Index) haGroupOf(p *routerPort) HAGroup {
+	var g HAGroup
+	if p.Row.HaChassisGroup != nil {
+		if hg := x.NB.HAChassisGroups[*p.Row.HaChassisGroup]; hg != nil {
+			g.Name = hg.Name
+			for _, u := range hg.HaChassis {
+				if hc := x.NB.HAChassis[u]; hc != nil {
+					g.Members = append(g.Members, HAChassis{Chassis: hc.ChassisName, Priority: hc.Priority})
+				}
+			}
+		}
+	}
+	if g.Name == "" {
+		g.Name = p.Row.Name
+		for _, u := range p.Row.GatewayChassis {
+			if gc := x.NB.GatewayChassis[u]; gc != nil {
+				g.Members = append(g.Members, HAChassis{Chassis: gc.ChassisName, Priority: gc.Priority})
+			}
+		}
+	}
+	slices.SortFunc(g.Members, func(a, b HAChassis) int {
+		return cmp.Or(cmp.Compare(b.Priority, a.Priority), cmp.Compare(a.Chassis, b.Chassis))
+	})
+	return g
+}
+
+// natRule is a parsed NB NAT row.
+type natRule struct {
+	Type     string
+	External netip.Addr
+	Logical  netip.Prefix
+}
+
+func (x *Index) routerNATs(r *nb.LogicalRouter) []natRule {
+	var out []natRule
+	for _, u := range r.Nat {
+		n := x.NB.NATs[u]
+		if n == nil {
+			continue
+		}
+		ext, err := netip.ParseAddr(n.ExternalIP)
+		if err != nil || !ext.Is4() {
+			continue
+		}
+		lp, err := parseIPOrPrefix(n.LogicalIP)
+		if err != nil || !lp.Addr().Is4() {
+			continue
+		}
+		out = append(out, natRule{Type: n.Type, External: ext, Logical: lp})
+	}
+	slices.SortFunc(out, func(a, b natRule) int {
+		return cmp.Or(cmp.Compare(a.Type, b.Type), a.External.Compare(b.External), cmp.Compare(a.Logical.String(), b.Logical.String()))
+	})
+	return out
+}
+
+// routeTarget is where a route sends packets: port, its address, next hop.
+type routeTarget struct {
+	Port    *routerPort
+	PortIP  netip.Addr
+	Nexthop netip.Addr
+}
+
+// resolveNexthop finds the router port whose network holds nexthop (or the
+// named output port).
+func resolveNexthop(ports []*routerPort, nexthop netip.Addr, outPort string) (routeTarget, bool) {
+	for _, p := range ports {
+		if outPort != "" && p.Row.Name != outPort {
+			continue
+		}
+		for _, n := range p.V4 {
+			if n.Contains(nexthop) || outPort != "" {
+				return routeTarget{Port: p, PortIP: n.Addr(), Nexthop: nexthop}, true
+			}
+		}
+	}
+	return routeTarget{}, false
+}
+
+func (x *Index) routerFlows(f *flowSet, r *nb.LogicalRouter, ports []*routerPort) {
+	gwRouter := gatewayChassisOf(r) != ""
+	nats := x.routerNATs(r)
+	var dgp *routerPort // the (first) distributed gateway port
+	for _, p := range ports {
+		if p.Gateway && p.enabled() {
+			dgp = p
+			break
+		}
+	}
+	resident := func(p *routerPort) string {
+		if p.Gateway {
+			return fmt.Sprintf(" && is_chassis_resident(%s)", quote(p.CR))
+		}
+		return ""
+	}
+
+	// Admission.
+	f.add(lrInAdmission, 100, "vlan.present || eth.src[40]", "drop;")
+	for _, p := range ports {
+		if !p.enabled() {
+			continue
+		}
+		name := quote(p.Row.Name)
+		f.addf(lrInAdmission, 50, "eth.mcast && inport == "+name, "xreg0[0..47] = %s; next;", p.MAC)
+		f.addf(lrInAdmission, 50, fmt.Sprintf("eth.dst == %s && inport == %s%s", p.MAC, name, resident(p)), "xreg0[0..47] = %s; next;", p.MAC)
+	}
+	f.add(lrInAdmission, 0, "1", "drop;")
+
+	// Neighbor lookup and learning.
+	f.add(lrInLookupNeighbor, 100, "arp.op == 2", "reg9[2] = lookup_arp(inport, arp.spa, arp.sha); next;")
+	for _, p := range ports {
+		for _, n := range p.V4 {
+			f.add(lrInLookupNeighbor, 100, fmt.Sprintf("inport == %s && arp.spa == %s && arp.op == 1%s", quote(p.Row.Name), networkOf(n), resident(p)),
+				"reg9[2] = lookup_arp(inport, arp.spa, arp.sha); next;")
+		}
+	}
+	f.add(lrInLookupNeighbor, 100, "nd_na", "reg9[2] = lookup_nd(inport, nd.target, nd.tll); next;")
+	f.add(lrInLookupNeighbor, 100, "nd_ns", "reg9[2] = lookup_nd(inport, ip6.src, nd.sll); next;")
+	f.add(lrInLookupNeighbor, 0, "1", "reg9[2] = 1; next;")
+	f.add(lrInLearnNeighbor, 100, "reg9[2] == 1", "next;")
+	f.add(lrInLearnNeighbor, 90, "arp", "put_arp(inport, arp.spa, arp.sha); next;")
+	f.add(lrInLearnNeighbor, 90, "nd_na", "put_nd(inport, nd.target, nd.tll); next;")
+	f.add(lrInLearnNeighbor, 90, "nd_ns", "put_nd(inport, ip6.src, nd.sll); next;")
+	f.add(lrInLearnNeighbor, 0, "1", "drop;")
+
+	// IP input: the router's own addresses.
+	const arpReply = "eth.dst = eth.src; eth.src = xreg0[0..47]; arp.op = 2; /* ARP reply */ arp.tha = arp.sha; arp.sha = xreg0[0..47]; arp.tpa <-> arp.spa; outport = inport; flags.loopback = 1; output;"
+	f.add(lrInIPInput, 100, "ip4.src_mcast || ip4.src == 255.255.255.255 || ip4.src == 127.0.0.0/8 || ip4.dst == 127.0.0.0/8 || ip4.src == 0.0.0.0/8 || ip4.dst == 0.0.0.0/8", "drop;")
+	for _, p := range ports {
+		name := quote(p.Row.Name)
+		var own []string
+		for _, n := range p.V4 {
+			own = append(own, n.Addr().String())
+			f.add(lrInIPInput, 100, fmt.Sprintf("ip4.src == {%s, %s} && reg9[0] == 0", n.Addr(), ipv4Bcast(n)), "drop;")
+			f.add(lrInIPInput, 90, fmt.Sprintf("inport == %s && arp.op == 1 && arp.tpa == %s && arp.spa == %s%s", name, n.Addr(), networkOf(n), resident(p)), arpReply)
+			f.add(lrInIPInput, 90, fmt.Sprintf("ip4.dst == %s && icmp4.type == 8 && icmp4.code == 0", n.Addr()),
+				"ip4.dst <-> ip4.src; ip.ttl = 255; icmp4.type = 0; flags.loopback = 1; next; ")
+		}
+		if p.LLA.IsValid() {
+			f.add(lrInIPInput, 90, fmt.Sprintf("inport == %s && ip6.dst == {%s, %s} && nd_ns && nd.target == %s%s", name, p.LLA, solicitedNode(p.LLA), p.LLA, resident(p)),
+				"nd_na_router { eth.src = xreg0[0..47]; ip6.src = nd.target; nd.tll = xreg0[0..47]; outport = inport; flags.loopback = 1; output; };")
+		}
+		if len(own) > 0 {
+			f.add(lrInIPInput, 60, "ip4.dst == {"+strings.Join(own, ", ")+"}", "drop;")
+		}
+	}
+	// ARP for NAT external addresses.
+	seenExt := map[netip.Addr]bool{}
+	for _, n := range nats {
+		if seenExt[n.External] {
+			continue
+		}
+		seenExt[n.External] = true
+		switch {
+		case dgp != nil:
+			name := quote(dgp.Row.Name)
+			f.add(lrInIPInput, 92, fmt.Sprintf("inport == %s && arp.op == 1 && arp.tpa == %s%s", name, n.External, resident(dgp)), arpReply)
+			f.add(lrInIPInput, 91, fmt.Sprintf("inport == %s && arp.op == 1 && arp.tpa == %s", name, n.External), "drop;")
+		case gwRouter:
+			f.add(lrInIPInput, 90, fmt.Sprintf("arp.op == 1 && arp.tpa == %s", n.External), arpReply)
+		}
+	}
+	f.add(lrInIPInput, 85, "arp || nd", "drop;")
+	f.add(lrInIPInput, 84, "nd_rs || nd_ra", "next;")
+	f.add(lrInIPInput, 83, "ip6.mcast_rsvd", "drop;")
+	f.add(lrInIPInput, 82, "ip4.mcast || ip6.mcast", "drop;")
+	f.add(lrInIPInput, 50, "eth.bcast", "drop;")
+	f.add(lrInIPInput, 30, "ip.ttl == {0, 1}", "drop;")
+	f.add(lrInIPInput, 0, "1", "next;")
+
+	// NAT.
+	x.natFlows(f, nats, dgp, gwRouter, resident)
+
+	f.defaults(lrInDefrag, routerIngress[6], lrInDNAT, routerIngress[8], routerIngress[9], routerIngress[10], routerIngress[11])
+	f.add(lrInIPRoutingPre, 0, "1", "reg7 = 0; next;")
+
+	// Routing.
+	for _, p := range ports {
+		if !p.enabled() {
+			continue
+		}
+		for _, n := range p.V4 {
+			f.addf(lrInIPRouting, 3*n.Bits()+2, "ip4.dst == "+networkOf(n).String(),
+				"ip.ttl--; reg8[0..15] = 0; reg0 = ip4.dst; reg1 = %s; eth.src = %s; outport = %s; flags.loopback = 1; next;",
+				n.Addr(), p.MAC, quote(p.Row.Name))
+		}
+		if p.LLA.IsValid() {
+			f.addf(lrInIPRouting, 194, fmt.Sprintf("inport == %s && ip6.dst == fe80::/64", quote(p.Row.Name)),
+				"ip.ttl--; reg8[0..15] = 0; xxreg0 = ip6.dst; xxreg1 = %s; eth.src = %s; outport = %s; flags.loopback = 1; next;",
+				p.LLA, p.MAC, quote(p.Row.Name))
+		}
+	}
+	x.staticRouteFlows(f, r, ports)
+	f.add(lrInIPRouting, 10550, "nd_rs || nd_ra", "drop;")
+	f.add(lrInIPRouting, 0, "1", "drop;")
+	f.add(lrInIPRoutingECMP, 150, "reg8[0..15] == 0", "next;")
+	f.add(lrInIPRoutingECMP, 0, "1", "drop;")
+
+	// Policies.
+	x.policyFlows(f, r, ports)
+	f.add(lrInPolicy, 0, "1", "reg8[0..15] = 0; next;")
+	f.add(lrInPolicyECMP, 150, "reg8[0..15] == 0", "next;")
+	f.add(lrInPolicyECMP, 0, "1", "drop;")
+
+	// ARP resolution: known addresses on connected switches and peers.
+	f.add(lrInARPResolve, 500, "ip4.mcast || ip6.mcast", "next;")
+	for _, p := range ports {
+		for _, nb := range x.neighbors(p) {
+			f.addf(lrInARPResolve, 100, fmt.Sprintf("outport == %s && reg0 == %s", quote(p.Row.Name), nb.ip), "eth.dst = %s; next;", nb.mac)
+		}
+	}
+	f.add(lrInARPResolve, 1, "ip4", "get_arp(outport, reg0); next;")
+	f.add(lrInARPResolve, 1, "ip6", "get_nd(outport, xxreg0); next;")
+	f.add(lrInARPResolve, 0, "1", "drop;")
+	f.defaults(routerIngress[18], routerIngress[19])
+
+	// Gateway redirect.
+	for _, p := range ports {
+		if p.Gateway {
+			f.addf(lrInGwRedirect, 50, "outport == "+quote(p.Row.Name), "outport = %s; next;", quote(p.CR))
+		}
+	}
+	f.add(lrInGwRedirect, 0, "1", "next;")
+	f.add(lrInARPRequest, 100, "eth.dst == 00:00:00:00:00:00 && ip4", "arp { eth.dst = ff:ff:ff:ff:ff:ff; arp.spa = reg1; arp.tpa = reg0; arp.op = 1; output; };")
+	f.add(lrInARPRequest, 100, "eth.dst == 00:00:00:00:00:00 && ip6", "nd_ns { nd.target = xxreg0; output; };")
+	f.add(lrInARPRequest, 0, "1", "output;")
+
+	// Egress.
+	f.add(lrOutChkDNATLocal, 0, "1", "reg9[4] = 0; next;")
+	f.defaults(lrOutUndnat, routerEgress[2], lrOutSNAT, routerEgress[4], routerEgress[5])
+	for _, p := range ports {
+		if p.enabled() {
+			f.add(lrOutDelivery, 100, "outport == "+quote(p.Row.Name), "output;")
+		}
+	}
+	f.add(lrOutDelivery, 0, "1", "drop;")
+}
+
+func (x *Index) natFlows(f *flowSet, nats []natRule, dgp *routerPort, gwRouter bool, resident func(*routerPort) string) {
+	if dgp == nil && !gwRouter {
+		return
+	}
+	for _, n := range nats {
+		snat := n.Type == nb.NATTypeSNAT || n.Type == nb.NATTypeDNATAndSNAT
+		dnat := n.Type == nb.NATTypeDNAT || n.Type == nb.NATTypeDNATAndSNAT
+		logical := prefixString(n.Logical)
+		if dgp != nil {
+			gw := quote(dgp.Row.Name)
+			res := resident(dgp)
+			if snat || dnat {
+				f.add(lrInUnsnat, 100, fmt.Sprintf("ip && ip4.dst == %s && inport == %s && flags.loopback == 0%s", n.External, gw, res), "ct_snat_in_czone;")
+			}
+			if dnat {
+				f.addf(lrInDNAT, 100, fmt.Sprintf("ip && ip4.dst == %s && inport == %s%s", n.External, gw, res), "ct_dnat_in_czone(%s);", n.Logical.Addr())
+				f.add(lrOutUndnat, 100, fmt.Sprintf("ip && ip4.src == %s && outport == %s%s", logical, gw, res), "ct_dnat_in_czone;")
+			}
+			if snat {
+				f.addf(lrOutSNAT, n.Logical.Bits()+1+128, fmt.Sprintf("ip && ip4.src == %s && outport == %s%s", logical, gw, res), "ct_snat_in_czone(%s);", n.External)
+			}
+			continue
+		}
+		if snat || dnat {
+			f.add(lrInUnsnat, 90, fmt.Sprintf("ip && ip4.dst == %s", n.External), "ct_snat;")
+		}
+		if dnat {
+			f.addf(lrInDNAT, 100, fmt.Sprintf("ip && ip4.dst == %s", n.External), "ct_dnat(%s);", n.Logical.Addr())
+			f.add(lrOutUndnat, 100, fmt.Sprintf("ip && ip4.src == %s", logical), "ct_dnat;")
+		}
+		if snat {
+			f.addf(lrOutSNAT, n.Logical.Bits()+1, fmt.Sprintf("ip && ip4.src == %s", logical), "ct_snat(%s);", n.External)
+		}
+	}
+	if dgp != nil {
+		f.add(lrOutSNAT, 120, "nd_ns", "next;")
+	}
+}
+
+// neighbor is a known IPv4 address reachable through a router port.
+type neighbor struct {
+	ip  netip.Addr
+	mac string
+}
+
+// neighbors lists the addresses a router port can resolve without ARP: the
+// ports of its peer switch (including other routers on it) and its peer
+// router port.
+func (x *Index) neighbors(p *routerPort) []neighbor {
+	var out []neighbor
+	inSubnet := func(ip netip.Addr) bool {
+		for _, n := range p.V4 {
+			if n.Contains(ip) {
+				return true
+			}
+		}
+		return false
+	}
+	if peer := x.RouterPorts[p.PeerRouterPort]; peer != nil {
+		for _, n := range peer.V4 {
+			out = append(out, neighbor{n.Addr(), peer.MAC})
+		}
+	}
+	if sp := x.SwitchPorts[p.PeerSwitchPort]; sp != nil {
+		sw := x.NB.Switches[sp.Switch]
+		if sw != nil {
+			for _, q := range x.switchPortsOf(sw) {
+				if q.IsRouter {
+					if q.Peer == p.Row.Name {
+						continue
+					}
+					if other := x.RouterPorts[q.Peer]; other != nil {
+						for _, n := range other.V4 {
+							if inSubnet(n.Addr()) {
+								out = append(out, neighbor{n.Addr(), other.MAC})
+							}
+						}
+					}
+					continue
+				}
+				for _, a := range q.Addrs {
+					for _, ip := range a.IPv4 {
+						if inSubnet(ip) {
+							out = append(out, neighbor{ip, a.MAC})
+						}
+					}
+				}
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b neighbor) int { return cmp.Or(a.ip.Compare(b.ip), cmp.Compare(a.mac, b.mac)) })
+	return slices.CompactFunc(out, func(a, b neighbor) bool { return a.ip == b.ip })
+}
+
+func (x *Index) staticRouteFlows(f *flowSet, r *nb.LogicalRouter, ports []*routerPort) {
+	type group struct {
+		prefix  netip.Prefix
+		srcIP   bool
+		targets []routeTarget
+	}
+	groups := map[string]*group{}
+	for _, u := range r.StaticRoutes {
+		rt := x.NB.StaticRoutes[u]
+		if rt == nil || rt.RouteTable != "" {
+			continue
+		}
+		pfx, err := parseIPOrPrefix(rt.IPPrefix)
+		if err != nil || !pfx.Addr().Is4() {
+			continue
+		}
+		nh, err := netip.ParseAddr(rt.Nexthop)
+		if err != nil || !nh.Is4() {
+			continue
+		}
+		out := ""
+		if rt.OutputPort != nil {
+			out = *rt.OutputPort
+		}
+		t, ok := resolveNexthop(ports, nh, out)
+		if !ok || !t.Port.enabled() {
+			continue
+		}
+		src := rt.Policy != nil && *rt.Policy == "src-ip"
+		k := fmt.Sprintf("%v|%s", src, pfx)
+		g := groups[k]
+		if g == nil {
+			g = &group{prefix: pfx, srcIP: src}
+			groups[k] = g
+		}
+		g.targets = append(g.targets, t)
+	}
+	keys := make([]string, 0, len(groups))
+	for k := range groups {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	ecmpID := 0
+	for _, k := range keys {
+		g := groups[k]
+		slices.SortFunc(g.targets, func(a, b routeTarget) int {
+			return cmp.Or(a.Nexthop.Compare(b.Nexthop), cmp.Compare(a.Port.Row.Name, b.Port.Row.Name))
+		})
+		g.targets = slices.CompactFunc(g.targets, func(a, b routeTarget) bool { return a.Nexthop == b.Nexthop && a.Port == b.Port })
+		field, prio := "ip4.dst", 3*g.prefix.Bits()+1
+		if g.srcIP {
+			field, prio = "ip4.src", 3*g.prefix.Bits()
+		}
+		match := fmt.Sprintf("reg7 == 0 && %s == %s", field, g.prefix)
+		if len(g.targets) == 1 {
+			t := g.targets[0]
+			f.addf(lrInIPRouting, prio, match,
+				"ip.ttl--; reg8[0..15] = 0; reg0 = %s; reg1 = %s; eth.src = %s; outport = %s; flags.loopback = 1; next;",
+				t.Nexthop, t.PortIP, t.Port.MAC, quote(t.Port.Row.Name))
+			continue
+		}
+		ecmpID++
+		members := make([]string, len(g.targets))
+		for i := range g.targets {
+			members[i] = fmt.Sprint(i + 1)
+		}
+		f.addf(lrInIPRouting, prio, match, "ip.ttl--; flags.loopback = 1; reg8[0..15] = %d; reg8[16..31] = select(%s);", ecmpID, strings.Join(members, ", "))
+		for i, t := range g.targets {
+			f.addf(lrInIPRoutingECMP, 100, fmt.Sprintf("reg8[0..15] == %d && reg8[16..31] == %d", ecmpID, i+1),
+				"reg0 = %s; reg1 = %s; eth.src = %s; outport = %s; next;", t.Nexthop, t.PortIP, t.Port.MAC, quote(t.Port.Row.Name))
+		}
+	}
+}
+
+func (x *Index) policyFlows(f *flowSet, r *nb.LogicalRouter, ports []*routerPort) {
+	for _, u := range r.Policies {
+		p := x.NB.Policies[u]
+		if p == nil {
+			continue
+		}
+		switch p.Action {
+		case nb.LogicalRouterPolicyActionAllow:
+			f.add(lrInPolicy, p.Priority, p.Match, "reg8[0..15] = 0; next;")
+		case nb.LogicalRouterPolicyActionDrop:
+			f.add(lrInPolicy, p.Priority, p.Match, "drop;")
+		case nb.LogicalRouterPolicyActionReroute:
+			nhs := slices.Clone(p.Nexthops)
+			if p.Nexthop != nil {
+				nhs = append(nhs, *p.Nexthop)
+			}
+			if len(nhs) == 0 {
+				continue
+			}
+			nh, err := netip.ParseAddr(nhs[0])
+			if err != nil || !nh.Is4() {
+				continue
+			}
+			t, ok := resolveNexthop(ports, nh, "")
+			if !ok {
+				continue
+			}
+			f.addf(lrInPolicy, p.Priority, p.Match,
+				"reg0 = %s; reg1 = %s; eth.src = %s; outport = %s; flags.loopback = 1; reg8[0..15] = 0; next;",
+				t.Nexthop, t.PortIP, t.Port.MAC, quote(t.Port.Row.Name))
+		}
+	}
+}

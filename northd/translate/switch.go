@@ -1,0 +1,469 @@
+package translate
+
+import (
+	"fmt"
+	"maps"
+	"net/netip"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"hcnet/schema/nb"
+)
+
+// aclPriorityOffset is added to ACL priorities (ovn-northd(8)): it leaves room
+// for northd's own flows below and above user ACLs.
+const aclPriorityOffset = 1000
+
+// switchACLs returns the ACLs that apply to a switch: its own and those of
+// port groups with a member on it, sorted by UUID for determinism.
+func (x *Index) switchACLs(sw *nb.LogicalSwitch) []*nb.ACL {
+	seen := map[string]bool{}
+	var out []*nb.ACL
+	add := func(u string) {
+		if a := x.NB.ACLs[u]; a != nil && !seen[u] {
+			seen[u] = true
+			out = append(out, a)
+		}
+	}
+	for _, u := range sw.ACLs {
+		add(u)
+	}
+	for _, pg := range x.PortGroupsOf[sw.UUID] {
+		for _, u := range pg.ACLs {
+			add(u)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].UUID < out[j].UUID })
+	return out
+}
+
+func (x *Index) switchOut(sw *nb.LogicalSwitch) *DatapathOut {
+	key := x.DatapathKeys[sw.UUID]
+	out := &DatapathOut{Datapath: Datapath{Key: sw.UUID, Name: sw.Name, TunnelKey: key}}
+	ports := x.switchPortsOf(sw)
+
+	// Port bindings.
+	names := make([]string, len(ports))
+	for i, p := range ports {
+		names[i] = p.Row.Name
+	}
+	pkeys := allocatePortKeys(names, x.Keys.Ports)
+	var flood, unknown []string
+	for _, p := range ports {
+		k, ok := pkeys[p.Row.Name]
+		if !ok {
+			continue
+		}
+		out.Ports = append(out.Ports, x.switchPortBinding(sw, p, k))
+		if p.enabled() {
+			flood = append(flood, p.Row.Name)
+			if p.Unknown {
+				unknown = append(unknown, p.Row.Name)
+			}
+		}
+	}
+	if len(flood) > 0 {
+		out.Groups = append(out.Groups, MulticastGroup{Datapath: sw.UUID, Name: "_MC_flood", TunnelKey: mcFloodKey, Ports: flood})
+	}
+	if len(unknown) > 0 {
+		out.Groups = append(out.Groups, MulticastGroup{Datapath: sw.UUID, Name: "_MC_unknown", TunnelKey: mcUnknownKey, Ports: unknown})
+	}
+
+	// Per-datapath port groups.
+	for _, pg := range x.PortGroupsOf[sw.UUID] {
+		var members []string
+		for _, pu := range pg.Ports {
+			if row := x.NB.SwitchPorts[pu]; row != nil {
+				if sp := x.SwitchPorts[row.Name]; sp != nil && sp.Switch == sw.UUID {
+					members = append(members, row.Name)
+				}
+			}
+		}
+		slices.Sort(members)
+		members = slices.Compact(members)
+		if out.PortGroups == nil {
+			out.PortGroups = map[string][]string{}
+		}
+		out.PortGroups[strconv.Itoa(key)+"_"+pg.Name] = members
+	}
+
+	f := &flowSet{dp: sw.UUID}
+	x.switchFlows(f, sw, ports)
+	out.Flows = f.flows
+	return out
+}
+
+func (x *Index) switchPortBinding(sw *nb.LogicalSwitch, p *switchPort, key int) Port {
+	row := p.Row
+	pb := Port{
+		Name: row.Name, Datapath: sw.UUID, TunnelKey: key, Type: row.Type,
+		MAC: slices.Clone(row.Addresses), PortSecurity: slices.Clone(row.PortSecurity),
+		Options: maps.Clone(row.Options),
+	}
+	if pb.Options == nil {
+		pb.Options = map[string]string{}
+	}
+	if row.ParentName != nil {
+		pb.ParentPort = *row.ParentName
+	}
+	if row.Tag != nil {
+		pb.Tag = *row.Tag
+	} else if row.TagRequest != nil && row.Type == "localnet" {
+		pb.Tag = *row.TagRequest
+	}
+	if p.IsRouter {
+		pb.Type = "patch"
+		pb.Options = map[string]string{"peer": p.Peer}
+		rp := x.RouterPorts[p.Peer]
+		if rp != nil {
+			if ch := gatewayChassisOf(x.NB.Routers[rp.Router]); ch != "" {
+				pb.Type = "l3gateway"
+				pb.Options["l3gateway-chassis"] = ch
+			}
+			if rp.Gateway && len(rp.V4) > 0 {
+				parts := []string{rp.MAC}
+				for _, n := range rp.V4 {
+					parts = append(parts, n.Addr().String())
+				}
+				parts = append(parts, fmt.Sprintf("is_chassis_resident(%s)", quote(rp.CR)))
+				pb.NATAddresses = []string{strings.Join(parts, " ")}
+			}
+		}
+	}
+	return pb
+}
+
+// switchFlows builds the ingress and egress pipelines of one switch.
+func (x *Index) switchFlows(f *flowSet, sw *nb.LogicalSwitch, ports []*switchPort) {
+	acls := x.switchACLs(sw)
+	stateful := false
+	for _, a := range acls {
+		if a.Action == nb.ACLActionAllowRelated {
+			stateful = true
+		}
+	}
+
+	// Port security and admission.
+	f.add(lsInCheckPortSec, 100, "eth.src[40]", "drop;")
+	f.add(lsInCheckPortSec, 100, "vlan.present", "drop;")
+	f.add(lsInCheckPortSec, 50, "1", "reg0[15] = check_in_port_sec(); next;")
+	f.add(lsInApplyPortSec, 50, "reg0[15] == 1", "drop;")
+	f.add(lsOutCheckPortSec, 100, "eth.mcast", "reg0[15] = 0; next;")
+	f.add(lsOutCheckPortSec, 0, "1", "reg0[15] = check_out_port_sec(); next;")
+	f.add(lsOutApplyPortSec, 50, "reg0[15] == 1", "drop;")
+	f.add(lsOutApplyPortSec, 0, "1", "output;")
+	for _, p := range ports {
+		if !p.enabled() {
+			f.add(lsInCheckPortSec, 100, "inport == "+quote(p.Row.Name), "drop;")
+			f.add(lsOutCheckPortSec, 150, "outport == "+quote(p.Row.Name), "drop;")
+		}
+	}
+	f.defaults(lsInApplyPortSec, switchIngress[2], switchIngress[3])
+
+	// ACLs, with conntrack when any ACL is stateful.
+	if stateful {
+		f.add(lsInPreACL, 110, "eth.mcast", "next;")
+		f.add(lsOutPreACL, 110, "eth.mcast", "next;")
+		f.add(lsInPreACL, 110, "nd || nd_rs || nd_ra || mldv1 || mldv2", "next;")
+		f.add(lsOutPreACL, 110, "nd || nd_rs || nd_ra || mldv1 || mldv2", "next;")
+		for _, p := range ports {
+			if p.IsRouter || p.Row.Type == "localnet" {
+				f.add(lsInPreACL, 110, "ip && inport == "+quote(p.Row.Name), "next;")
+				f.add(lsOutPreACL, 110, "ip && outport == "+quote(p.Row.Name), "next;")
+			}
+		}
+		f.add(lsInPreACL, 100, "ip", "reg0[0] = 1; next;")
+		f.add(lsOutPreACL, 100, "ip", "reg0[0] = 1; next;")
+	}
+	f.defaults(lsInPreACL, lsOutPreACL, lsInPreLB, lsOutPreLB)
+	for _, s := range []Stage{lsInPreStateful, lsOutPreStateful} {
+		f.add(s, 110, "reg0[2] == 1", "ct_lb_mark;")
+		f.add(s, 100, "reg0[0] == 1", "ct_next;")
+		f.add(s, 0, "1", "next;")
+	}
+	for _, hint := range []Stage{lsInACLHint, lsOutACLHint} {
+		if stateful {
+			f.add(hint, 7, "ct.new && !ct.est", "reg0[7] = 1; reg0[9] = 1; next;")
+			f.add(hint, 6, "!ct.new && ct.est && !ct.rpl && ct_mark.blocked == 1", "reg0[7] = 1; reg0[9] = 1; next;")
+			f.add(hint, 5, "!ct.trk", "reg0[8] = 1; reg0[9] = 1; next;")
+			f.add(hint, 4, "!ct.new && ct.est && !ct.rpl && ct_mark.blocked == 0", "reg0[8] = 1; reg0[10] = 1; next;")
+			f.add(hint, 3, "!ct.est", "reg0[9] = 1; next;")
+			f.add(hint, 2, "ct.est && ct_mark.blocked == 1", "reg0[9] = 1; next;")
+			f.add(hint, 1, "ct.est && ct_mark.blocked == 0", "reg0[10] = 1; next;")
+		}
+		f.add(hint, 0, "1", "next;")
+	}
+	for _, s := range []Stage{lsInACL, lsOutACL} {
+		if stateful {
+			f.add(s, 65532, "ct.inv || (ct.est && ct.rpl && ct_mark.blocked == 1)", "drop;")
+			f.add(s, 65532, "ct.est && !ct.rel && !ct.new && !ct.inv && ct.rpl && ct_mark.blocked == 0", "reg0[9] = 0; reg0[10] = 0; next;")
+			f.add(s, 65532, "!ct.est && ct.rel && !ct.new && !ct.inv && ct_mark.blocked == 0", "next;")
+			f.add(s, 65532, "nd || nd_ra || nd_rs || mldv1 || mldv2", "next;")
+			f.add(s, 1, "ip && !ct.est", "reg0[1] = 1; next;")
+			f.add(s, 1, "ip && ct.est && ct_mark.blocked == 1", "reg0[1] = 1; next;")
+		}
+		f.add(s, 0, "1", "next;")
+	}
+	for _, a := range acls {
+		x.aclFlows(f, a, stateful)
+	}
+	if len(acls) > 0 {
+		x.dhcpACLExemptions(f, ports)
+	}
+
+	// QoS.
+	x.qosFlows(f, sw)
+
+	// Load balancing stages: not translated yet, pass through.
+	f.defaults(switchIngress[11], lsInLB, switchIngress[13], switchIngress[14], switchIngress[15],
+		switchIngress[16], switchIngress[17])
+
+	for _, s := range []Stage{lsInStateful, lsOutStateful} {
+		f.add(s, 100, "reg0[1] == 1 && reg0[13] == 0", "ct_commit { ct_mark.blocked = 0; }; next;")
+		f.add(s, 0, "1", "next;")
+	}
+
+	// ARP/ND responder.
+	for _, p := range ports {
+		name := quote(p.Row.Name)
+		if p.Row.Type == "localnet" {
+			f.add(lsInARPRsp, 100, "inport == "+name, "next;")
+			continue
+		}
+		if !p.enabled() {
+			continue
+		}
+		for _, a := range x.portL3(p) {
+			for _, ip := range a.IPv4 {
+				f.add(lsInARPRsp, 100, fmt.Sprintf("arp.tpa == %s && arp.op == 1 && inport == %s", ip, name), "next;")
+				f.addf(lsInARPRsp, 50, fmt.Sprintf("arp.tpa == %s && arp.op == 1", ip),
+					"eth.dst = eth.src; eth.src = %s; arp.op = 2; /* ARP reply */ arp.tha = arp.sha; arp.sha = %s; arp.tpa = arp.spa; arp.spa = %s; outport = inport; flags.loopback = 1; output;",
+					a.MAC, a.MAC, ip)
+			}
+			for _, ip := range a.IPv6 {
+				m := fmt.Sprintf("nd_ns && ip6.dst == {%s, %s} && nd.target == %s", ip, solicitedNode(ip), ip)
+				f.add(lsInARPRsp, 100, m+" && inport == "+name, "next;")
+				verb := "nd_na"
+				if p.IsRouter {
+					verb = "nd_na_router"
+				}
+				f.addf(lsInARPRsp, 50, m,
+					"%s { eth.src = %s; ip6.src = %s; nd.target = %s; nd.tll = %s; outport = inport; flags.loopback = 1; output; };",
+					verb, a.MAC, ip, ip, a.MAC)
+			}
+		}
+	}
+	f.add(lsInARPRsp, 0, "1", "next;")
+
+	// DHCPv4.
+	for _, p := range ports {
+		x.dhcpFlows(f, p)
+	}
+	f.defaults(lsInDHCPOptions, lsInDHCPResponse, switchIngress[22], switchIngress[23], switchIngress[24])
+
+	// L2 lookup.
+	f.add(lsInL2Lkup, 70, "eth.mcast", `outport = "_MC_flood"; output;`)
+	hasUnknown := false
+	for _, p := range ports {
+		if !p.enabled() {
+			continue
+		}
+		if p.Unknown {
+			hasUnknown = true
+		}
+		name := quote(p.Row.Name)
+		if p.IsRouter {
+			rp := x.RouterPorts[p.Peer]
+			if rp == nil || rp.MAC == "" {
+				continue
+			}
+			m := "eth.dst == " + rp.MAC
+			if rp.Gateway {
+				m += fmt.Sprintf(" && is_chassis_resident(%s)", quote(rp.CR))
+			}
+			f.add(lsInL2Lkup, 50, m, "outport = "+name+"; output;")
+			continue
+		}
+		for _, a := range p.Addrs {
+			f.add(lsInL2Lkup, 50, "eth.dst == "+a.MAC, "outport = "+name+"; output;")
+		}
+	}
+	f.add(lsInL2Lkup, 0, "1", "next;")
+	if hasUnknown {
+		f.add(lsInL2Unknown, 0, "1", `outport = "_MC_unknown"; output;`)
+	} else {
+		f.add(lsInL2Unknown, 0, "1", "drop;")
+	}
+}
+
+// portL3 returns the addresses a switch port answers ARP/ND for: its own, or
+// for a router port its peer's.
+func (x *Index) portL3(p *switchPort) []lspAddr {
+	if !p.IsRouter {
+		return p.Addrs
+	}
+	rp := x.RouterPorts[p.Peer]
+	if rp == nil {
+		return nil
+	}
+	a := lspAddr{MAC: rp.MAC}
+	for _, n := range rp.V4 {
+		a.IPv4 = append(a.IPv4, n.Addr())
+	}
+	if rp.LLA.IsValid() {
+		a.IPv6 = append(a.IPv6, rp.LLA)
+	}
+	for _, n := range rp.V6 {
+		a.IPv6 = append(a.IPv6, n.Addr())
+	}
+	return []lspAddr{a}
+}
+
+func (x *Index) aclFlows(f *flowSet, a *nb.ACL, stateful bool) {
+	stage := lsInACL
+	if a.Direction == nb.ACLDirectionToLport {
+		stage = lsOutACL
+	}
+	prio := a.Priority + aclPriorityOffset
+	m := "(" + a.Match + ")"
+	reject := func(match string) {
+		if a.Direction == nb.ACLDirectionToLport {
+			f.addf(stage, prio, match, "reject { /* eth.dst <-> eth.src; ip.dst <-> ip.src; is implicit. */ outport <-> inport; next(pipeline=ingress,table=%d); };", lsInL2Lkup.Table)
+		} else {
+			f.addf(stage, prio, match, "reject { /* eth.dst <-> eth.src; ip.dst <-> ip.src; is implicit. */ outport <-> inport; next(pipeline=egress,table=%d); };", lsOutQoSMark.Table)
+		}
+	}
+	switch a.Action {
+	case nb.ACLActionAllowStateless:
+		f.add(stage, prio, a.Match, "next;")
+	case nb.ACLActionAllow, nb.ACLActionAllowRelated:
+		if !stateful {
+			f.add(stage, prio, a.Match, "next;")
+			return
+		}
+		f.add(stage, prio, "reg0[7] == 1 && "+m, "reg0[1] = 1; next;")
+		f.add(stage, prio, "reg0[8] == 1 && "+m, "next;")
+	case nb.ACLActionDrop, nb.ACLActionReject:
+		if !stateful {
+			if a.Action == nb.ACLActionReject {
+				reject(a.Match)
+			} else {
+				f.add(stage, prio, a.Match, "drop;")
+			}
+			return
+		}
+		if a.Action == nb.ACLActionReject {
+			reject("reg0[9] == 1 && " + m)
+		} else {
+			f.add(stage, prio, "reg0[9] == 1 && "+m, "drop;")
+		}
+		// An established connection that an ACL now blocks is marked, so
+		// its later packets drop too.
+		f.add(stage, prio, "reg0[10] == 1 && "+m, "ct_commit { ct_mark.blocked = 1; };")
+	}
+}
+
+// dhcpOptionsFor returns the DHCPv4 options row of a port and the address it
+// offers, if the port has both.
+func (x *Index) dhcpOptionsFor(p *switchPort) (*nb.DHCPOptions, netip.Prefix, lspAddr, bool) {
+	if p.Row.Dhcpv4Options == nil {
+		return nil, netip.Prefix{}, lspAddr{}, false
+	}
+	d := x.NB.DHCPOptions[*p.Row.Dhcpv4Options]
+	if d == nil {
+		return nil, netip.Prefix{}, lspAddr{}, false
+	}
+	cidr, err := netip.ParsePrefix(d.Cidr)
+	if err != nil || !cidr.Addr().Is4() {
+		return nil, netip.Prefix{}, lspAddr{}, false
+	}
+	for _, k := range []string{"server_id", "server_mac", "lease_time"} {
+		if d.Options[k] == "" {
+			return nil, netip.Prefix{}, lspAddr{}, false
+		}
+	}
+	for _, a := range p.Addrs {
+		for _, ip := range a.IPv4 {
+			if cidr.Contains(ip) {
+				return d, cidr, lspAddr{MAC: a.MAC, IPv4: []netip.Addr{ip}}, true
+			}
+		}
+	}
+	return nil, netip.Prefix{}, lspAddr{}, false
+}
+
+func (x *Index) dhcpFlows(f *flowSet, p *switchPort) {
+	if !p.enabled() {
+		return
+	}
+	d, cidr, a, ok := x.dhcpOptionsFor(p)
+	if !ok {
+		return
+	}
+	ip := a.IPv4[0]
+	opts := []string{"offerip = " + ip.String()}
+	keys := slices.Sorted(maps.Keys(d.Options))
+	haveMask := false
+	for _, k := range keys {
+		if k == "server_mac" {
+			continue
+		}
+		if k == "netmask" {
+			haveMask = true
+		}
+		opts = append(opts, k+" = "+d.Options[k])
+	}
+	if !haveMask {
+		opts = append(opts, "netmask = "+ipv4Netmask(cidr.Bits()))
+		slices.Sort(opts[1:])
+	}
+	action := fmt.Sprintf("reg0[3] = put_dhcp_opts(%s); next;", strings.Join(opts, ", "))
+	name := quote(p.Row.Name)
+	server := d.Options["server_id"]
+	f.add(lsInDHCPOptions, 100, fmt.Sprintf("inport == %s && eth.src == %s && ip4.src == 0.0.0.0 && ip4.dst == 255.255.255.255 && udp.src == 68 && udp.dst == 67", name, a.MAC), action)
+	f.add(lsInDHCPOptions, 100, fmt.Sprintf("inport == %s && eth.src == %s && ip4.src == %s && ip4.dst == {%s, 255.255.255.255} && udp.src == 68 && udp.dst == 67", name, a.MAC, ip, server), action)
+	f.addf(lsInDHCPResponse, 100, fmt.Sprintf("inport == %s && eth.src == %s && ip4 && udp.src == 68 && udp.dst == 67 && reg0[3]", name, a.MAC),
+		"eth.dst = eth.src; eth.src = %s; ip4.src = %s; udp.src = 67; udp.dst = 68; outport = inport; flags.loopback = 1; output;",
+		d.Options["server_mac"], server)
+}
+
+// dhcpACLExemptions keeps DHCP replies from northd's responder out of ACLs.
+func (x *Index) dhcpACLExemptions(f *flowSet, ports []*switchPort) {
+	for _, p := range ports {
+		if !p.enabled() {
+			continue
+		}
+		d, _, _, ok := x.dhcpOptionsFor(p)
+		if !ok {
+			continue
+		}
+		f.add(lsOutACL, 34000, fmt.Sprintf("outport == %s && eth.src == %s && ip4.src == %s && udp && udp.src == 67 && udp.dst == 68",
+			quote(p.Row.Name), d.Options["server_mac"], d.Options["server_id"]), "next;")
+	}
+}
+
+func (x *Index) qosFlows(f *flowSet, sw *nb.LogicalSwitch) {
+	for _, u := range sw.QOSRules {
+		q := x.NB.QoS[u]
+		if q == nil {
+			continue
+		}
+		mark, meter := lsInQoSMark, lsInQoSMeter
+		if q.Direction == nb.QoSDirectionToLport {
+			mark, meter = lsOutQoSMark, lsOutQoSMeter
+		}
+		if d, ok := q.Action[nb.QoSActionDSCP]; ok {
+			f.addf(mark, q.Priority, q.Match, "ip.dscp = %d; next;", d)
+		}
+		if rate, ok := q.Bandwidth[nb.QoSBandwidthRate]; ok {
+			if burst, ok := q.Bandwidth[nb.QoSBandwidthBurst]; ok {
+				f.addf(meter, q.Priority, q.Match, "set_meter(%d, %d); next;", rate, burst)
+			} else {
+				f.addf(meter, q.Priority, q.Match, "set_meter(%d); next;", rate)
+			}
+		}
+	}
+	f.defaults(lsInQoSMark, lsInQoSMeter, lsOutQoSMark, lsOutQoSMeter)
+}
