@@ -1,0 +1,359 @@
+package ovsdb
+
+// This file holds the commit-time checks that follow a transaction's
+// operations, in ovsdb-server's order: drop no-op changes, referential
+// integrity, garbage collection, maxRows, weak references, index
+// uniqueness, then new _version values.
+
+func rowsEqual(a, b Row) bool {
+	for i := 1; i < len(a); i++ {
+		if !a[i].Equal(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// strongRefs counts the strong references that the final state holds to
+// row u of table t.
+func (x *txState) strongRefs(t *table, u UUID, newRefs map[rowKey][]rowKey) int {
+	n := 0
+	seen := make(map[rowKey]bool)
+	count := func(src rowKey) {
+		if seen[src] {
+			return
+		}
+		seen[src] = true
+		r := x.get(x.db.tables[src.t.Name], src.uuid)
+		if r == nil {
+			return
+		}
+		for _, c := range src.t.refCols {
+			d := r[c.Index]
+			if b := &c.Type.Key; b.refTable == t.schema && b.RefType == RefStrong {
+				if d.Contains(u) {
+					n++
+				}
+			}
+			if b := c.Type.Value; b != nil && b.refTable == t.schema && b.RefType == RefStrong {
+				for _, v := range d.Values {
+					if v.(UUID) == u {
+						n++
+					}
+				}
+			}
+		}
+	}
+	for src := range t.inRefs[u] {
+		count(src)
+	}
+	for _, src := range newRefs[rowKey{t.schema, u}] {
+		count(src)
+	}
+	return n
+}
+
+func (x *txState) finalize() (*ChangeSet, *Error) {
+	// Drop rows that did not really change.
+	for k, tr := range x.rows {
+		if (tr.old == nil && tr.new == nil) || (tr.old != nil && tr.new != nil && rowsEqual(tr.old, tr.new)) {
+			delete(x.rows, k)
+		}
+	}
+	if len(x.rows) == 0 {
+		return nil, nil
+	}
+	rows := x.sortedTxRows()
+
+	// References held by the new versions of changed rows.
+	newRefs := make(map[rowKey][]rowKey)
+	for _, tr := range rows {
+		if tr.new == nil {
+			continue
+		}
+		src := rowKey{tr.t.schema, tr.uuid}
+		var rerr *Error
+		x.db.forEachRef(tr.t.schema, tr.new, func(target *table, u UUID, kind RefType) {
+			k := rowKey{target.schema, u}
+			if l := newRefs[k]; len(l) == 0 || l[len(l)-1] != src {
+				newRefs[k] = append(l, src)
+			}
+			if kind == RefStrong && rerr == nil && x.get(target, u) == nil {
+				rerr = newErr(ErrReferentialIntegrity, "Table %s column %s row %s references nonexistent row %s in table %s.",
+					tr.t.schema.Name, refColumnName(tr.t.schema, tr.new, target.schema, u), tr.uuid, u, target.schema.Name)
+			}
+		})
+		if rerr != nil {
+			return nil, rerr
+		}
+	}
+	// Deleted rows must not be strongly referenced any more.
+	for _, tr := range rows {
+		if tr.old != nil && tr.new == nil {
+			if n := x.strongRefs(tr.t, tr.uuid, newRefs); n > 0 {
+				return nil, newErr(ErrReferentialIntegrity, "cannot delete %s row %s because of %d remaining reference(s)", tr.t.schema.Name, tr.uuid, n)
+			}
+		}
+	}
+
+	// Garbage-collect unreferenced rows of non-root tables.
+	var work []rowKey
+	for _, tr := range rows {
+		if !tr.t.schema.IsRoot && tr.new != nil {
+			work = append(work, rowKey{tr.t.schema, tr.uuid})
+		}
+		if tr.old != nil {
+			x.db.forEachRef(tr.t.schema, tr.old, func(target *table, u UUID, kind RefType) {
+				if kind == RefStrong && !target.schema.IsRoot {
+					work = append(work, rowKey{target.schema, u})
+				}
+			})
+		}
+	}
+	for len(work) > 0 {
+		k := work[len(work)-1]
+		work = work[:len(work)-1]
+		t := x.db.tables[k.t.Name]
+		r := x.get(t, k.uuid)
+		if r == nil || x.strongRefs(t, k.uuid, newRefs) > 0 {
+			continue
+		}
+		tr := x.touch(t, k.uuid)
+		tr.new, tr.owned = nil, false
+		x.db.forEachRef(t.schema, r, func(target *table, u UUID, kind RefType) {
+			if kind == RefStrong && !target.schema.IsRoot {
+				work = append(work, rowKey{target.schema, u})
+			}
+		})
+	}
+
+	// maxRows.
+	for t, trs := range x.byTable {
+		if t.schema.MaxRows == 0 {
+			continue
+		}
+		n := len(t.rows)
+		for _, tr := range trs {
+			if x.rows[rowKey{t.schema, tr.uuid}] != tr {
+				continue
+			}
+			if tr.old == nil && tr.new != nil {
+				n++
+			} else if tr.old != nil && tr.new == nil {
+				n--
+			}
+		}
+		if n > t.schema.MaxRows {
+			return nil, newErr(ErrConstraint, "Transaction causes \"%s\" table to contain %d rows, greater than the schema-defined limit of %d row(s).", t.schema.Name, n, t.schema.MaxRows)
+		}
+	}
+
+	// Weak references: drop those to rows that do not exist at the end of
+	// the transaction, from changed rows and from rows that referenced
+	// deleted rows.
+	var check []rowKey
+	for _, tr := range x.sortedTxRows() {
+		if tr.new != nil && hasWeak(tr.t.schema) {
+			check = append(check, rowKey{tr.t.schema, tr.uuid})
+		}
+		if tr.old != nil && tr.new == nil {
+			for src := range tr.t.inRefs[tr.uuid] {
+				if hasWeak(src.t) {
+					check = append(check, src)
+				}
+			}
+		}
+	}
+	done := make(map[rowKey]bool, len(check))
+	for _, k := range check {
+		if done[k] {
+			continue
+		}
+		done[k] = true
+		if err := x.dropWeak(k); err != nil {
+			return nil, err
+		}
+	}
+
+	// Index uniqueness.
+	for t, trs := range x.byTable {
+		for i, ix := range t.schema.indexes {
+			seen := make(map[string]UUID)
+			for _, tr := range trs {
+				if tr.new == nil || x.rows[rowKey{t.schema, tr.uuid}] != tr {
+					continue
+				}
+				k := indexKey(ix, tr.uuid, tr.new)
+				if other, ok := seen[k]; ok {
+					return nil, indexErr(t.schema, t.schema.Indexes[i], tr.new, ix, other, tr.uuid, true)
+				}
+				seen[k] = tr.uuid
+				if base, ok := t.indexes[i][k]; ok && base != tr.uuid {
+					if _, touched := x.rows[rowKey{t.schema, base}]; !touched {
+						return nil, indexErr(t.schema, t.schema.Indexes[i], tr.new, ix, base, tr.uuid, false)
+					}
+				}
+			}
+		}
+	}
+
+	// New versions, and the change set.
+	final := x.sortedTxRows()
+	cs := &ChangeSet{changes: make([]change, 0, len(final))}
+	for _, tr := range final {
+		if tr.old == nil && tr.new == nil {
+			continue
+		}
+		if tr.new != nil {
+			if tr.old != nil && rowsEqual(tr.old, tr.new) {
+				continue
+			}
+			r := tr.writable()
+			r[0] = Datum{Keys: []Atom{x.gen.next()}}
+		}
+		cs.changes = append(cs.changes, change{table: tr.t.schema, uuid: tr.uuid, old: tr.old, new: tr.new})
+	}
+	if len(cs.changes) == 0 {
+		return nil, nil
+	}
+	return cs, nil
+}
+
+func hasWeak(t *TableSchema) bool {
+	for _, c := range t.refCols {
+		if c.Type.Key.IsWeakRef() || (c.Type.Value != nil && c.Type.Value.IsWeakRef()) {
+			return true
+		}
+	}
+	return false
+}
+
+// dropWeak removes weak references to missing rows from row k.
+func (x *txState) dropWeak(k rowKey) *Error {
+	t := x.db.tables[k.t.Name]
+	r := x.get(t, k.uuid)
+	if r == nil {
+		return nil
+	}
+	var tr *txRow
+	for _, c := range k.t.refCols {
+		kw, vw := c.Type.Key.IsWeakRef(), c.Type.Value != nil && c.Type.Value.IsWeakRef()
+		if !kw && !vw {
+			continue
+		}
+		d := r[c.Index]
+		gone := func(i int) bool {
+			if kw && x.get(x.db.tables[c.Type.Key.RefTable], d.Keys[i].(UUID)) == nil {
+				return true
+			}
+			return vw && x.get(x.db.tables[c.Type.Value.RefTable], d.Values[i].(UUID)) == nil
+		}
+		removed := 0
+		zero := false
+		for i := range d.Keys {
+			if gone(i) {
+				removed++
+				if kw && d.Keys[i].(UUID).IsZero() {
+					zero = true
+				}
+			}
+		}
+		if removed == 0 {
+			continue
+		}
+		nd := Datum{Keys: make([]Atom, 0, len(d.Keys)-removed)}
+		if d.Values != nil {
+			nd.Values = make([]Atom, 0, len(d.Keys)-removed)
+		}
+		for i := range d.Keys {
+			if gone(i) {
+				continue
+			}
+			nd.Keys = append(nd.Keys, d.Keys[i])
+			if d.Values != nil {
+				nd.Values = append(nd.Values, d.Values[i])
+			}
+		}
+		if tr == nil {
+			tr = x.touch(t, k.uuid)
+		}
+		tr.writable()[c.Index] = nd
+		if len(nd.Keys) < c.Type.Min {
+			inserted := ""
+			if tr.old == nil {
+				inserted = "(inserted within this transaction) "
+			}
+			if zero {
+				return newErr(ErrConstraint, "Weak reference column \"%s\" in \"%s\" row %s %scontained all-zeros UUID (probably as the default value for this column) but deleting this value caused a constraint volation because this column is not allowed to be empty.", c.Name, k.t.Name, k.uuid, inserted)
+			}
+			return newErr(ErrConstraint, "Deletion of %d weak reference(s) to deleted (or never-existing) rows from column \"%s\" in \"%s\" row %s %scaused this column to become empty, but constraints on this column disallow an empty column.", removed, c.Name, k.t.Name, k.uuid, inserted)
+		}
+		r = tr.new
+	}
+	return nil
+}
+
+func refColumnName(t *TableSchema, r Row, target *TableSchema, u UUID) string {
+	for _, c := range t.refCols {
+		if c.Type.Key.refTable == target && r[c.Index].Contains(u) {
+			return c.Name
+		}
+		if c.Type.Value != nil && c.Type.Value.refTable == target {
+			for _, v := range r[c.Index].Values {
+				if v.(UUID) == u {
+					return c.Name
+				}
+			}
+		}
+	}
+	return "?"
+}
+
+func indexErr(t *TableSchema, names []string, r Row, cols []*ColumnSchema, first, second UUID, bothNew bool) *Error {
+	vals := ""
+	for i, c := range cols {
+		if i > 0 {
+			vals += ", "
+		}
+		if c == uuidColumn {
+			vals += second.String()
+			continue
+		}
+		vals += datumString(&c.Type, r[c.Index])
+	}
+	plural := ""
+	if len(names) > 1 {
+		plural = "s"
+	}
+	colNames := ""
+	for i, n := range names {
+		if i > 0 {
+			colNames += ", "
+		}
+		colNames += n
+	}
+	firstWhat := "existed in the database before this transaction and was not modified by the transaction"
+	if bothNew {
+		firstWhat = "was inserted by this transaction"
+	}
+	return newErr(ErrConstraint, "Transaction causes multiple rows in \"%s\" table to have identical values (%s) for index on column%s %s.  First row, with UUID %s, %s.  Second row, with UUID %s, was inserted by this transaction.",
+		t.Name, vals, plural, colNames, first, firstWhat, second)
+}
+
+// datumString renders a datum the way ovsdb-server's error details do.
+func datumString(t *ColumnType, d Datum) string {
+	if t.Value != nil {
+		s := "{"
+		for i := range d.Keys {
+			if i > 0 {
+				s += ", "
+			}
+			s += atomString(d.Keys[i]) + "=" + atomString(d.Values[i])
+		}
+		return s + "}"
+	}
+	if t.Max == 1 && len(d.Keys) == 1 {
+		return atomString(d.Keys[0])
+	}
+	return atomsString(d.Keys)
+}

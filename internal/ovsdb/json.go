@@ -1,0 +1,411 @@
+package ovsdb
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// This file holds a small JSON reader and writer tuned for OVSDB traffic.
+// Decoding goes to a plain tree (map[string]any, []any, string, int64,
+// float64, bool, nil) without reflection; integers without a fraction or
+// exponent decode as int64 so that OVSDB's integer type keeps full range.
+
+// maxJSONDepth bounds nesting so hostile input cannot exhaust the stack.
+const maxJSONDepth = 128
+
+type jsonReader struct {
+	data []byte
+	pos  int
+}
+
+// parseJSON decodes one JSON document.
+func parseJSON(data []byte) (any, error) {
+	r := jsonReader{data: data}
+	r.skipSpace()
+	v, err := r.value(0)
+	if err != nil {
+		return nil, err
+	}
+	r.skipSpace()
+	if r.pos != len(r.data) {
+		return nil, fmt.Errorf("json: trailing data at offset %d", r.pos)
+	}
+	return v, nil
+}
+
+func (r *jsonReader) skipSpace() {
+	for r.pos < len(r.data) {
+		switch r.data[r.pos] {
+		case ' ', '\t', '\n', '\r':
+			r.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (r *jsonReader) errf(format string, args ...any) error {
+	return fmt.Errorf("json: offset %d: %s", r.pos, fmt.Sprintf(format, args...))
+}
+
+func (r *jsonReader) value(depth int) (any, error) {
+	if depth > maxJSONDepth {
+		return nil, r.errf("nesting deeper than %d", maxJSONDepth)
+	}
+	if r.pos >= len(r.data) {
+		return nil, r.errf("unexpected end of input")
+	}
+	switch c := r.data[r.pos]; {
+	case c == '{':
+		r.pos++
+		m := make(map[string]any)
+		r.skipSpace()
+		if r.pos < len(r.data) && r.data[r.pos] == '}' {
+			r.pos++
+			return m, nil
+		}
+		for {
+			r.skipSpace()
+			if r.pos >= len(r.data) || r.data[r.pos] != '"' {
+				return nil, r.errf("expected object key")
+			}
+			k, err := r.str()
+			if err != nil {
+				return nil, err
+			}
+			r.skipSpace()
+			if r.pos >= len(r.data) || r.data[r.pos] != ':' {
+				return nil, r.errf("expected ':'")
+			}
+			r.pos++
+			r.skipSpace()
+			v, err := r.value(depth + 1)
+			if err != nil {
+				return nil, err
+			}
+			m[k] = v
+			r.skipSpace()
+			if r.pos >= len(r.data) {
+				return nil, r.errf("unexpected end of object")
+			}
+			if r.data[r.pos] == ',' {
+				r.pos++
+				continue
+			}
+			if r.data[r.pos] == '}' {
+				r.pos++
+				return m, nil
+			}
+			return nil, r.errf("expected ',' or '}'")
+		}
+	case c == '[':
+		r.pos++
+		a := make([]any, 0, 4)
+		r.skipSpace()
+		if r.pos < len(r.data) && r.data[r.pos] == ']' {
+			r.pos++
+			return a, nil
+		}
+		for {
+			r.skipSpace()
+			v, err := r.value(depth + 1)
+			if err != nil {
+				return nil, err
+			}
+			a = append(a, v)
+			r.skipSpace()
+			if r.pos >= len(r.data) {
+				return nil, r.errf("unexpected end of array")
+			}
+			if r.data[r.pos] == ',' {
+				r.pos++
+				continue
+			}
+			if r.data[r.pos] == ']' {
+				r.pos++
+				return a, nil
+			}
+			return nil, r.errf("expected ',' or ']'")
+		}
+	case c == '"':
+		return r.str()
+	case c == 't':
+		return r.lit("true", true)
+	case c == 'f':
+		return r.lit("false", false)
+	case c == 'n':
+		return r.lit("null", nil)
+	case c == '-' || (c >= '0' && c <= '9'):
+		return r.number()
+	default:
+		return nil, r.errf("unexpected character %q", c)
+	}
+}
+
+func (r *jsonReader) lit(s string, v any) (any, error) {
+	if len(r.data)-r.pos < len(s) || string(r.data[r.pos:r.pos+len(s)]) != s {
+		return nil, r.errf("invalid literal")
+	}
+	r.pos += len(s)
+	return v, nil
+}
+
+func (r *jsonReader) number() (any, error) {
+	start := r.pos
+	isInt := true
+	if r.data[r.pos] == '-' {
+		r.pos++
+	}
+	digits := 0
+	for r.pos < len(r.data) && r.data[r.pos] >= '0' && r.data[r.pos] <= '9' {
+		r.pos++
+		digits++
+	}
+	if digits == 0 {
+		return nil, r.errf("invalid number")
+	}
+	if r.pos < len(r.data) && r.data[r.pos] == '.' {
+		isInt = false
+		r.pos++
+		d := 0
+		for r.pos < len(r.data) && r.data[r.pos] >= '0' && r.data[r.pos] <= '9' {
+			r.pos++
+			d++
+		}
+		if d == 0 {
+			return nil, r.errf("invalid number")
+		}
+	}
+	if r.pos < len(r.data) && (r.data[r.pos] == 'e' || r.data[r.pos] == 'E') {
+		isInt = false
+		r.pos++
+		if r.pos < len(r.data) && (r.data[r.pos] == '+' || r.data[r.pos] == '-') {
+			r.pos++
+		}
+		d := 0
+		for r.pos < len(r.data) && r.data[r.pos] >= '0' && r.data[r.pos] <= '9' {
+			r.pos++
+			d++
+		}
+		if d == 0 {
+			return nil, r.errf("invalid number")
+		}
+	}
+	s := string(r.data[start:r.pos])
+	if isInt {
+		if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return i, nil
+		}
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsInf(f, 0) {
+		return nil, r.errf("number %s out of range", s)
+	}
+	return f, nil
+}
+
+func (r *jsonReader) str() (string, error) {
+	r.pos++ // opening quote
+	start := r.pos
+	// Fast path: no escapes.
+	for r.pos < len(r.data) {
+		c := r.data[r.pos]
+		if c == '"' {
+			s := r.data[start:r.pos]
+			r.pos++
+			if !utf8.Valid(s) {
+				return "", r.errf("invalid UTF-8 in string")
+			}
+			return string(s), nil
+		}
+		if c == '\\' {
+			break
+		}
+		if c < 0x20 {
+			return "", r.errf("control character in string")
+		}
+		r.pos++
+	}
+	buf := append([]byte(nil), r.data[start:r.pos]...)
+	for r.pos < len(r.data) {
+		c := r.data[r.pos]
+		switch {
+		case c == '"':
+			r.pos++
+			if !utf8.Valid(buf) {
+				return "", r.errf("invalid UTF-8 in string")
+			}
+			return string(buf), nil
+		case c < 0x20:
+			return "", r.errf("control character in string")
+		case c == '\\':
+			r.pos++
+			if r.pos >= len(r.data) {
+				return "", r.errf("unterminated escape")
+			}
+			e := r.data[r.pos]
+			r.pos++
+			switch e {
+			case '"', '\\', '/':
+				buf = append(buf, e)
+			case 'b':
+				buf = append(buf, '\b')
+			case 'f':
+				buf = append(buf, '\f')
+			case 'n':
+				buf = append(buf, '\n')
+			case 'r':
+				buf = append(buf, '\r')
+			case 't':
+				buf = append(buf, '\t')
+			case 'u':
+				c1, ok := r.hex4()
+				if !ok {
+					return "", r.errf("invalid \\u escape")
+				}
+				ch := rune(c1)
+				if utf16.IsSurrogate(ch) {
+					if r.pos+1 < len(r.data) && r.data[r.pos] == '\\' && r.data[r.pos+1] == 'u' {
+						r.pos += 2
+						c2, ok := r.hex4()
+						if !ok {
+							return "", r.errf("invalid \\u escape")
+						}
+						ch = utf16.DecodeRune(ch, rune(c2))
+					} else {
+						ch = utf8.RuneError
+					}
+				}
+				buf = utf8.AppendRune(buf, ch)
+			default:
+				return "", r.errf("invalid escape \\%c", e)
+			}
+		default:
+			buf = append(buf, c)
+			r.pos++
+		}
+	}
+	return "", r.errf("unterminated string")
+}
+
+func (r *jsonReader) hex4() (uint16, bool) {
+	if len(r.data)-r.pos < 4 {
+		return 0, false
+	}
+	var v uint16
+	for i := 0; i < 4; i++ {
+		c := r.data[r.pos+i]
+		var d byte
+		switch {
+		case c >= '0' && c <= '9':
+			d = c - '0'
+		case c >= 'a' && c <= 'f':
+			d = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			d = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		v = v<<4 | uint16(d)
+	}
+	r.pos += 4
+	return v, true
+}
+
+// appendJSONString appends s as a JSON string literal.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"':
+			b = append(b, '\\', '"')
+		case '\\':
+			b = append(b, '\\', '\\')
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		case '\b':
+			b = append(b, '\\', 'b')
+		case '\f':
+			b = append(b, '\\', 'f')
+		default:
+			const hex = "0123456789abcdef"
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		}
+		start = i + 1
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// appendJSONReal formats a real the way ovsdb-server does: integral values
+// without a fraction, others with enough digits to round-trip.
+func appendJSONReal(b []byte, f float64) []byte {
+	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
+		return strconv.AppendInt(b, int64(f), 10)
+	}
+	return strconv.AppendFloat(b, f, 'g', 17, 64)
+}
+
+// appendJSONValue encodes a decoded tree (as produced by parseJSON).
+func appendJSONValue(b []byte, v any) []byte {
+	switch v := v.(type) {
+	case nil:
+		return append(b, "null"...)
+	case bool:
+		if v {
+			return append(b, "true"...)
+		}
+		return append(b, "false"...)
+	case int64:
+		return strconv.AppendInt(b, v, 10)
+	case float64:
+		return appendJSONReal(b, v)
+	case string:
+		return appendJSONString(b, v)
+	case []any:
+		b = append(b, '[')
+		for i, e := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONValue(b, e)
+		}
+		return append(b, ']')
+	case map[string]any:
+		keys := sortedKeys(v)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, k)
+			b = append(b, ':')
+			b = appendJSONValue(b, v[k])
+		}
+		return append(b, '}')
+	default:
+		panic(fmt.Sprintf("ovsdb: cannot encode %T as JSON", v))
+	}
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sortStrings(keys)
+	return keys
+}

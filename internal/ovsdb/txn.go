@@ -1,0 +1,710 @@
+package ovsdb
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+)
+
+// Txn is a transaction with everything Execute needs to be deterministic
+// on every replica.
+type Txn struct {
+	// Ops is the transact params after the database name: a JSON array of
+	// operations (RFC 7047 §5.2).
+	Ops json.RawMessage
+	// Seed determines the UUIDs of new rows and the new _version of changed
+	// rows. An insert's "uuid" member (ovsdb-server extension) overrides.
+	Seed [16]byte
+	// WaitExpired makes a "wait" that does not hold fail with "timed out";
+	// otherwise a wait with a non-zero timeout blocks the transaction.
+	WaitExpired bool
+	// Locks holds the names of the locks the session owns (for "assert").
+	Locks map[string]bool
+}
+
+// Result is the outcome of Execute.
+type Result struct {
+	// Reply is the transact result array as sent to the client: one element
+	// per operation (an error object in place of the failing one and null
+	// after it), plus a trailing error object for commit-time failures.
+	Reply json.RawMessage
+	// Changes is nil when nothing changes.
+	Changes *ChangeSet
+	// Blocked is set when a "wait" does not hold yet; Reply is then nil and
+	// the caller retries later (or with WaitExpired once it times out).
+	Blocked bool
+	// Durable is set when a "commit" operation asked for durability.
+	Durable bool
+}
+
+type txRow struct {
+	t        *table
+	uuid     UUID
+	old, new Row // old nil: inserted by this transaction; new nil: deleted
+	owned    bool // new is private to the transaction and may be edited
+}
+
+type symbol struct {
+	uuid    UUID
+	created bool
+}
+
+type txState struct {
+	db      *Database
+	gen     uuidGen
+	syms    map[string]*symbol
+	rows    map[rowKey]*txRow
+	byTable map[*table][]*txRow
+	locks   map[string]bool
+	expired bool
+	durable bool
+	blocked bool
+}
+
+func (x *txState) resolve(name string) UUID {
+	if s, ok := x.syms[name]; ok {
+		return s.uuid
+	}
+	s := &symbol{uuid: x.gen.next()}
+	if x.syms == nil {
+		x.syms = make(map[string]*symbol)
+	}
+	x.syms[name] = s
+	return s.uuid
+}
+
+// Execute runs a transaction against d without modifying it.
+func (d *Database) Execute(t Txn) Result {
+	x := &txState{db: d, gen: uuidGen{seed: t.Seed}, rows: make(map[rowKey]*txRow), byTable: make(map[*table][]*txRow), locks: t.Locks, expired: t.WaitExpired}
+	v, err := parseJSON(t.Ops)
+	if err != nil {
+		return Result{Reply: errorReply(newErr(ErrSyntax, "%v", err))}
+	}
+	ops, ok := v.([]any)
+	if !ok {
+		return Result{Reply: errorReply(syntaxErr(ErrSyntax, v, "transaction operations must be a JSON array"))}
+	}
+	reply := make([]byte, 0, 64*len(ops)+2)
+	reply = append(reply, '[')
+	for i, op := range ops {
+		if i > 0 {
+			reply = append(reply, ',')
+		}
+		n := len(reply)
+		var oerr *Error
+		reply, oerr = x.execOp(reply, op, i, len(ops))
+		if x.blocked {
+			return Result{Blocked: true}
+		}
+		if oerr != nil {
+			reply = oerr.AppendJSON(reply[:n])
+			for j := i + 1; j < len(ops); j++ {
+				reply = append(reply, ",null"...)
+			}
+			reply = append(reply, ']')
+			return Result{Reply: reply, Durable: x.durable}
+		}
+	}
+	cs, cerr := x.finalize()
+	if cerr != nil {
+		if len(ops) > 0 {
+			reply = append(reply, ',')
+		}
+		reply = cerr.AppendJSON(reply)
+		reply = append(reply, ']')
+		return Result{Reply: reply, Durable: x.durable}
+	}
+	reply = append(reply, ']')
+	return Result{Reply: reply, Changes: cs, Durable: x.durable}
+}
+
+func errorReply(e *Error) json.RawMessage {
+	b := append([]byte{'['}, e.AppendJSON(nil)...)
+	return append(b, ']')
+}
+
+// --- row access through the transaction ---
+
+func (x *txState) get(t *table, u UUID) Row {
+	if tr, ok := x.rows[rowKey{t.schema, u}]; ok {
+		return tr.new
+	}
+	return t.rows[u]
+}
+
+// touch returns the transaction row for a committed or inserted row.
+func (x *txState) touch(t *table, u UUID) *txRow {
+	k := rowKey{t.schema, u}
+	if tr, ok := x.rows[k]; ok {
+		return tr
+	}
+	base := t.rows[u]
+	tr := &txRow{t: t, uuid: u, old: base, new: base}
+	x.rows[k] = tr
+	x.byTable[t] = append(x.byTable[t], tr)
+	return tr
+}
+
+// writable returns the row's new value as a private copy.
+func (tr *txRow) writable() Row {
+	if !tr.owned {
+		tr.new = tr.new.clone()
+		tr.owned = true
+	}
+	return tr.new
+}
+
+// scan calls fn for each row of t matching where, in ascending UUID order.
+func (x *txState) scan(t *table, where []clause, fn func(u UUID, r Row) *Error) *Error {
+	// Fast path: a _uuid equality pins the row.
+	for i := range where {
+		c := &where[i]
+		if c.col == uuidColumn && c.fn == fnEQ {
+			if len(c.arg.Keys) != 1 {
+				return nil
+			}
+			u := c.arg.Keys[0].(UUID)
+			r := x.get(t, u)
+			if r != nil && matchAll(where, u, r) {
+				return fn(u, r)
+			}
+			return nil
+		}
+	}
+	var match []UUID
+	for u, r := range t.rows {
+		if _, touched := x.rows[rowKey{t.schema, u}]; touched {
+			continue
+		}
+		if matchAll(where, u, r) {
+			match = append(match, u)
+		}
+	}
+	for _, tr := range x.byTable[t] {
+		if tr.new != nil && matchAll(where, tr.uuid, tr.new) {
+			match = append(match, tr.uuid)
+		}
+	}
+	sortUUIDs(match)
+	for _, u := range match {
+		if err := fn(u, x.get(t, u)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// --- operations ---
+
+type opArgs struct {
+	obj     map[string]any
+	i, n    int
+	name    string
+	raw     any
+	allowed []string
+}
+
+func (a *opArgs) perr(format string, args ...any) *Error {
+	return syntaxErr(ErrSyntax, a.raw, "Parsing ovsdb operation %d of %d failed: %s", a.i+1, a.n, fmt.Sprintf(format, args...))
+}
+
+func (a *opArgs) check(allowed ...string) *Error {
+	for k := range a.obj {
+		if k == "op" {
+			continue
+		}
+		ok := false
+		for _, x := range allowed {
+			if x == k {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return a.perr("Member '%s' is present but not allowed here.", k)
+		}
+	}
+	return nil
+}
+
+func (a *opArgs) required(k string) (any, *Error) {
+	v, ok := a.obj[k]
+	if !ok {
+		return nil, a.perr("Required '%s' member is missing.", k)
+	}
+	return v, nil
+}
+
+func (a *opArgs) str(k string, required bool) (string, bool, *Error) {
+	v, ok := a.obj[k]
+	if !ok {
+		if required {
+			return "", false, a.perr("Required '%s' member is missing.", k)
+		}
+		return "", false, nil
+	}
+	s, ok := v.(string)
+	if !ok {
+		return "", false, a.perr("Type mismatch for member '%s'.", k)
+	}
+	return s, true, nil
+}
+
+func (x *txState) table(a *opArgs) (*table, *Error) {
+	name, _, err := a.str("table", true)
+	if err != nil {
+		return nil, err
+	}
+	t, ok := x.db.tables[name]
+	if !ok {
+		return nil, syntaxErr(ErrUnknownTable, a.obj["table"], "No table named %s.", name)
+	}
+	return t, nil
+}
+
+func (x *txState) where(a *opArgs, t *table) ([]clause, *Error) {
+	v, err := a.required("where")
+	if err != nil {
+		return nil, err
+	}
+	return parseClauses(t.schema, v, x, false)
+}
+
+func (x *txState) execOp(b []byte, v any, i, n int) ([]byte, *Error) {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return b, syntaxErr(ErrSyntax, v, "Parsing ovsdb operation %d of %d failed: Operation must be a JSON object.", i+1, n)
+	}
+	a := &opArgs{obj: obj, i: i, n: n, raw: v}
+	name, _, err := a.str("op", true)
+	if err != nil {
+		return b, err
+	}
+	a.name = name
+	switch name {
+	case "insert":
+		return x.opInsert(b, a)
+	case "select":
+		return x.opSelect(b, a)
+	case "update":
+		return x.opUpdate(b, a)
+	case "mutate":
+		return x.opMutate(b, a)
+	case "delete":
+		return x.opDelete(b, a)
+	case "wait":
+		return x.opWait(b, a)
+	case "commit":
+		if err := a.check("durable"); err != nil {
+			return b, err
+		}
+		dv, err := a.required("durable")
+		if err != nil {
+			return b, err
+		}
+		d, ok := dv.(bool)
+		if !ok {
+			return b, a.perr("Type mismatch for member 'durable'.")
+		}
+		x.durable = x.durable || d
+		return append(b, "{}"...), nil
+	case "abort":
+		if err := a.check(); err != nil {
+			return b, err
+		}
+		return b, newErr(ErrAborted, "aborted by request")
+	case "comment":
+		if err := a.check("comment"); err != nil {
+			return b, err
+		}
+		if _, _, err := a.str("comment", true); err != nil {
+			return b, err
+		}
+		return append(b, "{}"...), nil
+	case "assert":
+		if err := a.check("lock"); err != nil {
+			return b, err
+		}
+		lock, _, err := a.str("lock", true)
+		if err != nil {
+			return b, err
+		}
+		if !x.locks[lock] {
+			return b, newErr(ErrNotOwner, "Asserted lock %s not held.", lock)
+		}
+		return append(b, "{}"...), nil
+	}
+	return b, syntaxErr(ErrSyntax, v, "Parsing ovsdb operation %d of %d failed: No operation \"%s\"", i+1, n, name)
+}
+
+func (x *txState) opInsert(b []byte, a *opArgs) ([]byte, *Error) {
+	if err := a.check("table", "row", "uuid-name", "uuid"); err != nil {
+		return b, err
+	}
+	t, err := x.table(a)
+	if err != nil {
+		return b, err
+	}
+	name, hasName, err := a.str("uuid-name", false)
+	if err != nil {
+		return b, err
+	}
+	if hasName && !isIdentifier(name) {
+		return b, syntaxErr(ErrSyntax, a.obj["uuid-name"], "Parsing ovsdb operation %d of %d failed: Type mismatch for member 'uuid-name'.", a.i+1, a.n)
+	}
+	us, hasUUID, err := a.str("uuid", false)
+	if err != nil {
+		return b, err
+	}
+	var u UUID
+	switch {
+	case hasUUID:
+		pu, perr := ParseUUID(us)
+		if perr != nil {
+			return b, syntaxErr(ErrSyntax, a.obj["uuid"], "%q is not a valid UUID", us)
+		}
+		u = pu
+		if x.get(t, u) != nil || x.rows[rowKey{t.schema, u}] != nil {
+			return b, syntaxErr(ErrDuplicateUUID, a.obj["uuid"], "This UUID would duplicate a UUID already present within the table or deleted within the same transaction.")
+		}
+		if hasName {
+			if s, ok := x.syms[name]; ok && s.created {
+				return b, syntaxErr(ErrDuplicateUUIDName, name, "This \"uuid-name\" appeared on an earlier \"insert\" operation.")
+			}
+			if x.syms == nil {
+				x.syms = make(map[string]*symbol)
+			}
+			if s, ok := x.syms[name]; ok {
+				s.uuid, s.created = u, true
+			} else {
+				x.syms[name] = &symbol{uuid: u, created: true}
+			}
+		}
+	case hasName:
+		if s, ok := x.syms[name]; ok && s.created {
+			return b, syntaxErr(ErrDuplicateUUIDName, name, "This \"uuid-name\" appeared on an earlier \"insert\" operation.")
+		}
+		u = x.resolve(name)
+		x.syms[name].created = true
+	default:
+		u = x.gen.next()
+	}
+	row := newDefaultRow(t.schema)
+	set := make([]bool, len(row))
+	if rv, ok := a.obj["row"]; ok {
+		obj, ok := rv.(map[string]any)
+		if !ok {
+			return b, a.perr("Type mismatch for member 'row'.")
+		}
+		for cn, cv := range obj {
+			c, ok := t.schema.Columns[cn]
+			if !ok {
+				return b, syntaxErr(ErrUnknownColumn, rv, "No column %s in table %s.", cn, t.schema.Name)
+			}
+			d, err := parseDatumJSON(cv, &c.Type, x)
+			if err != nil {
+				return b, err
+			}
+			row[c.Index] = d
+			set[c.Index] = true
+		}
+	}
+	for _, c := range t.schema.ordered[1:] {
+		if !set[c.Index] {
+			if err := checkDatumConstraints(&c.Type, row[c.Index]); err != nil {
+				return b, err
+			}
+		}
+	}
+	if prev := x.rows[rowKey{t.schema, u}]; prev != nil || t.rows[u] != nil {
+		return b, syntaxErr(ErrDuplicateUUID, a.obj["uuid"], "This UUID would duplicate a UUID already present within the table or deleted within the same transaction.")
+	}
+	tr := &txRow{t: t, uuid: u, new: row, owned: true}
+	x.rows[rowKey{t.schema, u}] = tr
+	x.byTable[t] = append(x.byTable[t], tr)
+	b = append(b, `{"uuid":["uuid",`...)
+	b = appendUUIDString(b, u)
+	return append(b, "]}"...), nil
+}
+
+// columnList parses a "columns" member.
+func columnList(a *opArgs, t *table, v any) ([]string, *Error) {
+	l, ok := v.([]any)
+	if !ok {
+		return nil, a.perr("Type mismatch for member 'columns'.")
+	}
+	out := make([]string, 0, len(l))
+	for _, e := range l {
+		s, ok := e.(string)
+		if !ok {
+			return nil, a.perr("Type mismatch for member 'columns'.")
+		}
+		if _, ok := t.schema.Column(s); !ok {
+			return nil, syntaxErr(ErrSyntax, v, "%s is not a valid column name", s)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func (x *txState) opSelect(b []byte, a *opArgs) ([]byte, *Error) {
+	if err := a.check("table", "where", "columns"); err != nil {
+		return b, err
+	}
+	t, err := x.table(a)
+	if err != nil {
+		return b, err
+	}
+	where, err := x.where(a, t)
+	if err != nil {
+		return b, err
+	}
+	var cols []string
+	if cv, ok := a.obj["columns"]; ok {
+		if cols, err = columnList(a, t, cv); err != nil {
+			return b, err
+		}
+	}
+	b = append(b, `{"rows":[`...)
+	first := true
+	err = x.scan(t, where, func(u UUID, r Row) *Error {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = appendRowJSON(b, t.schema, u, r, cols)
+		return nil
+	})
+	if err != nil {
+		return b, err
+	}
+	return append(b, "]}"...), nil
+}
+
+// parseUpdateRow parses an update's "row": only mutable columns.
+func (x *txState) parseUpdateRow(a *opArgs, t *table) ([]*ColumnSchema, []Datum, *Error) {
+	rv, err := a.required("row")
+	if err != nil {
+		return nil, nil, err
+	}
+	obj, ok := rv.(map[string]any)
+	if !ok {
+		return nil, nil, a.perr("Type mismatch for member 'row'.")
+	}
+	names := sortedKeys(obj)
+	cols := make([]*ColumnSchema, 0, len(names))
+	vals := make([]Datum, 0, len(names))
+	for _, cn := range names {
+		c, ok := t.schema.Column(cn)
+		if !ok {
+			return nil, nil, syntaxErr(ErrUnknownColumn, rv, "No column %s in table %s.", cn, t.schema.Name)
+		}
+		if c == uuidColumn || c.Index == 0 || !c.Mutable {
+			return nil, nil, syntaxErr(ErrConstraint, a.raw, "Cannot update immutable column %s in table %s.", cn, t.schema.Name)
+		}
+		d, perr := parseDatumJSON(obj[cn], &c.Type, x)
+		if perr != nil {
+			return nil, nil, perr
+		}
+		cols = append(cols, c)
+		vals = append(vals, d)
+	}
+	return cols, vals, nil
+}
+
+func (x *txState) opUpdate(b []byte, a *opArgs) ([]byte, *Error) {
+	if err := a.check("table", "where", "row"); err != nil {
+		return b, err
+	}
+	t, err := x.table(a)
+	if err != nil {
+		return b, err
+	}
+	cols, vals, err := x.parseUpdateRow(a, t)
+	if err != nil {
+		return b, err
+	}
+	where, err := x.where(a, t)
+	if err != nil {
+		return b, err
+	}
+	count := 0
+	err = x.scan(t, where, func(u UUID, _ Row) *Error {
+		count++
+		tr := x.touch(t, u)
+		r := tr.writable()
+		for i, c := range cols {
+			r[c.Index] = vals[i]
+		}
+		return nil
+	})
+	if err != nil {
+		return b, err
+	}
+	return appendCount(b, count), nil
+}
+
+func appendCount(b []byte, n int) []byte {
+	b = append(b, `{"count":`...)
+	b = appendJSONValue(b, int64(n))
+	return append(b, '}')
+}
+
+func (x *txState) opDelete(b []byte, a *opArgs) ([]byte, *Error) {
+	if err := a.check("table", "where"); err != nil {
+		return b, err
+	}
+	t, err := x.table(a)
+	if err != nil {
+		return b, err
+	}
+	where, err := x.where(a, t)
+	if err != nil {
+		return b, err
+	}
+	count := 0
+	err = x.scan(t, where, func(u UUID, _ Row) *Error {
+		count++
+		tr := x.touch(t, u)
+		tr.new, tr.owned = nil, false
+		return nil
+	})
+	if err != nil {
+		return b, err
+	}
+	return appendCount(b, count), nil
+}
+
+func (x *txState) opWait(b []byte, a *opArgs) ([]byte, *Error) {
+	if err := a.check("table", "where", "columns", "until", "rows", "timeout"); err != nil {
+		return b, err
+	}
+	t, err := x.table(a)
+	if err != nil {
+		return b, err
+	}
+	var timeout int64 = -1
+	if tv, ok := a.obj["timeout"]; ok {
+		switch n := tv.(type) {
+		case int64:
+			timeout = n
+		case float64:
+			timeout = int64(n)
+		default:
+			return b, a.perr("Type mismatch for member 'timeout'.")
+		}
+	}
+	where, err := x.where(a, t)
+	if err != nil {
+		return b, err
+	}
+	cv, err := a.required("columns")
+	if err != nil {
+		return b, err
+	}
+	cols, err := columnList(a, t, cv)
+	if err != nil {
+		return b, err
+	}
+	until, _, err := a.str("until", true)
+	if err != nil {
+		return b, err
+	}
+	if until != "==" && until != "!=" {
+		return b, syntaxErr(ErrSyntax, a.obj["until"], "\"until\" must be \"==\" or \"!=\"")
+	}
+	rv, err := a.required("rows")
+	if err != nil {
+		return b, err
+	}
+	rl, ok := rv.([]any)
+	if !ok {
+		return b, a.perr("Type mismatch for member 'rows'.")
+	}
+	colSchemas := make([]*ColumnSchema, len(cols))
+	for i, cn := range cols {
+		colSchemas[i], _ = t.schema.Column(cn)
+	}
+	expected := make(map[string]bool, len(rl))
+	for _, e := range rl {
+		obj, ok := e.(map[string]any)
+		if !ok {
+			return b, syntaxErr(ErrSyntax, e, "<row> must be a JSON object")
+		}
+		var key []byte
+		for _, c := range colSchemas {
+			cv, ok := obj[c.Name]
+			if !ok {
+				return b, syntaxErr(ErrSyntax, e, "<row> is missing column %s", c.Name)
+			}
+			d, perr := parseDatumJSON(cv, &c.Type, x)
+			if perr != nil {
+				return b, perr
+			}
+			key = appendDatumJSON(key, &c.Type, d)
+			key = append(key, 0)
+		}
+		for k := range obj {
+			if _, ok := t.schema.Column(k); !ok {
+				return b, syntaxErr(ErrUnknownColumn, e, "No column %s in table %s.", k, t.schema.Name)
+			}
+			found := false
+			for _, cn := range cols {
+				found = found || cn == k
+			}
+			if !found {
+				return b, syntaxErr(ErrSyntax, e, "<row> has column %s not in \"columns\"", k)
+			}
+		}
+		expected[string(key)] = true
+	}
+	actual := make(map[string]bool)
+	_ = x.scan(t, where, func(u UUID, r Row) *Error {
+		var key []byte
+		for _, c := range colSchemas {
+			d := Datum{Keys: []Atom{u}}
+			if c != uuidColumn {
+				d = r[c.Index]
+			}
+			key = appendDatumJSON(key, &c.Type, d)
+			key = append(key, 0)
+		}
+		actual[string(key)] = true
+		return nil
+	})
+	equal := len(actual) == len(expected)
+	if equal {
+		for k := range expected {
+			if !actual[k] {
+				equal = false
+				break
+			}
+		}
+	}
+	if equal == (until == "==") {
+		return append(b, "{}"...), nil
+	}
+	if timeout == 0 || x.expired {
+		return b, newErr(ErrTimedOut, "\"wait\" timed out")
+	}
+	x.blocked = true
+	return b, nil
+}
+
+// --- finalisation ---
+
+// sortedTxRows returns the transaction's rows by table name and UUID.
+func (x *txState) sortedTxRows() []*txRow {
+	l := make([]*txRow, 0, len(x.rows))
+	for _, tr := range x.rows {
+		l = append(l, tr)
+	}
+	sort.Slice(l, func(i, j int) bool {
+		a, b := l[i], l[j]
+		if a.t.schema.Name != b.t.schema.Name {
+			return a.t.schema.Name < b.t.schema.Name
+		}
+		return compareAtoms(a.uuid, b.uuid) < 0
+	})
+	return l
+}

@@ -1,0 +1,498 @@
+package ovsdb
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Atom is one OVSDB atom. Its dynamic type is one of int64 (integer),
+// float64 (real), bool (boolean), string (string) or UUID (uuid).
+type Atom = any
+
+// Datum is the value of one column: a set of atoms in ascending order, or
+// a map when Values is non-nil (Values[i] belongs to Keys[i]). Datums are
+// immutable once stored in a Row; operations build new ones.
+type Datum struct {
+	Keys   []Atom
+	Values []Atom
+}
+
+// Len returns the number of elements or pairs.
+func (d Datum) Len() int { return len(d.Keys) }
+
+// compareAtoms orders two atoms of the same type.
+func compareAtoms(a, b Atom) int {
+	switch x := a.(type) {
+	case int64:
+		y := b.(int64)
+		switch {
+		case x < y:
+			return -1
+		case x > y:
+			return 1
+		}
+		return 0
+	case float64:
+		y := b.(float64)
+		switch {
+		case x < y:
+			return -1
+		case x > y:
+			return 1
+		}
+		return 0
+	case bool:
+		y := b.(bool)
+		switch {
+		case x == y:
+			return 0
+		case !x:
+			return -1
+		}
+		return 1
+	case string:
+		return strings.Compare(x, b.(string))
+	case UUID:
+		y := b.(UUID)
+		return bytes.Compare(x[:], y[:])
+	}
+	panic(fmt.Sprintf("ovsdb: compare atoms of type %T and %T", a, b))
+}
+
+func atomsEqual(a, b Atom) bool {
+	switch x := a.(type) {
+	case int64:
+		return x == b.(int64)
+	case float64:
+		return x == b.(float64)
+	case bool:
+		return x == b.(bool)
+	case string:
+		return x == b.(string)
+	case UUID:
+		return x == b.(UUID)
+	}
+	panic(fmt.Sprintf("ovsdb: compare atoms of type %T and %T", a, b))
+}
+
+// Equal reports whether two datums of the same type hold the same value.
+func (d Datum) Equal(o Datum) bool {
+	if len(d.Keys) != len(o.Keys) {
+		return false
+	}
+	for i := range d.Keys {
+		if !atomsEqual(d.Keys[i], o.Keys[i]) {
+			return false
+		}
+	}
+	if d.Values != nil || o.Values != nil {
+		if len(d.Values) != len(o.Values) {
+			return false
+		}
+		for i := range d.Values {
+			if !atomsEqual(d.Values[i], o.Values[i]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// find returns the position of key k in d, or -1.
+func (d Datum) find(k Atom) int {
+	n := len(d.Keys)
+	if n < 8 {
+		for i, x := range d.Keys {
+			if atomsEqual(x, k) {
+				return i
+			}
+		}
+		return -1
+	}
+	i := sort.Search(n, func(i int) bool { return compareAtoms(d.Keys[i], k) >= 0 })
+	if i < n && atomsEqual(d.Keys[i], k) {
+		return i
+	}
+	return -1
+}
+
+// Contains reports whether the set holds k (or the map has key k).
+func (d Datum) Contains(k Atom) bool { return d.find(k) >= 0 }
+
+// defaultAtom is the type's default atom (ovsdb(7)).
+func defaultAtom(t AtomicType) Atom {
+	switch t {
+	case TypeInteger:
+		return int64(0)
+	case TypeReal:
+		return float64(0)
+	case TypeBoolean:
+		return false
+	case TypeString:
+		return ""
+	case TypeUUID:
+		return UUID{}
+	}
+	panic(fmt.Sprintf("ovsdb: no default for type %v", t))
+}
+
+// defaultDatum returns a column's default value: empty when min is 0, else
+// the default atom (and value).
+func defaultDatum(t *ColumnType) Datum {
+	if t.Min == 0 {
+		if t.Value != nil {
+			return Datum{Keys: []Atom{}, Values: []Atom{}}
+		}
+		return Datum{}
+	}
+	d := Datum{Keys: []Atom{defaultAtom(t.Key.Type)}}
+	if t.Value != nil {
+		d.Values = []Atom{defaultAtom(t.Value.Type)}
+	}
+	return d
+}
+
+// --- JSON encoding ---
+
+func appendAtomJSON(b []byte, a Atom) []byte {
+	switch x := a.(type) {
+	case int64:
+		return strconv.AppendInt(b, x, 10)
+	case float64:
+		return appendJSONReal(b, x)
+	case bool:
+		if x {
+			return append(b, "true"...)
+		}
+		return append(b, "false"...)
+	case string:
+		return appendJSONString(b, x)
+	case UUID:
+		b = append(b, `["uuid",`...)
+		b = appendUUIDString(b, x)
+		return append(b, ']')
+	}
+	panic(fmt.Sprintf("ovsdb: cannot encode atom of type %T", a))
+}
+
+// appendDatumJSON appends d in RFC 7047 <value> form for a column of type t.
+func appendDatumJSON(b []byte, t *ColumnType, d Datum) []byte {
+	if t.Value != nil {
+		b = append(b, `["map",[`...)
+		for i := range d.Keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '[')
+			b = appendAtomJSON(b, d.Keys[i])
+			b = append(b, ',')
+			b = appendAtomJSON(b, d.Values[i])
+			b = append(b, ']')
+		}
+		return append(b, "]]"...)
+	}
+	if len(d.Keys) == 1 {
+		return appendAtomJSON(b, d.Keys[0])
+	}
+	b = append(b, `["set",[`...)
+	for i, k := range d.Keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendAtomJSON(b, k)
+	}
+	return append(b, "]]"...)
+}
+
+// --- JSON decoding ---
+
+// symbolResolver maps a named-uuid to a UUID; nil means named-uuids are not
+// allowed (as in storage recovery).
+type symbolResolver interface {
+	resolve(name string) UUID
+}
+
+func parseAtomJSON(v any, b *BaseType, syms symbolResolver) (Atom, *Error) {
+	switch b.Type {
+	case TypeInteger:
+		if i, ok := v.(int64); ok {
+			return i, nil
+		}
+		return nil, syntaxErr(ErrSyntax, v, "expected integer")
+	case TypeReal:
+		switch x := v.(type) {
+		case int64:
+			return float64(x), nil
+		case float64:
+			return x, nil
+		}
+		return nil, syntaxErr(ErrSyntax, v, "expected real")
+	case TypeBoolean:
+		if x, ok := v.(bool); ok {
+			return x, nil
+		}
+		return nil, syntaxErr(ErrSyntax, v, "expected boolean")
+	case TypeString:
+		if x, ok := v.(string); ok {
+			return x, nil
+		}
+		return nil, syntaxErr(ErrSyntax, v, "expected string")
+	case TypeUUID:
+		if a, ok := v.([]any); ok && len(a) == 2 {
+			s, ok := a[1].(string)
+			if ok {
+				switch a[0] {
+				case "uuid":
+					u, err := ParseUUID(s)
+					if err != nil {
+						return nil, syntaxErr(ErrSyntax, v, "%q is not a valid UUID", s)
+					}
+					return u, nil
+				case "named-uuid":
+					if syms == nil {
+						return nil, syntaxErr(ErrSyntax, v, "named-uuid %q not allowed here", s)
+					}
+					return syms.resolve(s), nil
+				}
+			}
+		}
+		return nil, syntaxErr(ErrSyntax, v, "expected uuid")
+	}
+	panic(fmt.Sprintf("ovsdb: bad atomic type %v", b.Type))
+}
+
+// parseDatumJSON decodes a <value> for type t, sorts it and checks its size
+// and, for each atom, the base type's constraints.
+func parseDatumJSON(v any, t *ColumnType, syms symbolResolver) (Datum, *Error) {
+	var d Datum
+	if t.Value != nil {
+		a, ok := v.([]any)
+		if !ok || len(a) != 2 || a[0] != "map" {
+			return d, syntaxErr(ErrSyntax, v, "expected map")
+		}
+		pairs, ok := a[1].([]any)
+		if !ok {
+			return d, syntaxErr(ErrSyntax, v, "expected map")
+		}
+		d.Keys = make([]Atom, 0, len(pairs))
+		d.Values = make([]Atom, 0, len(pairs))
+		for _, p := range pairs {
+			pa, ok := p.([]any)
+			if !ok || len(pa) != 2 {
+				return d, syntaxErr(ErrSyntax, p, "expected 2-element array")
+			}
+			k, err := parseAtomJSON(pa[0], &t.Key, syms)
+			if err != nil {
+				return d, err
+			}
+			val, err := parseAtomJSON(pa[1], t.Value, syms)
+			if err != nil {
+				return d, err
+			}
+			d.Keys = append(d.Keys, k)
+			d.Values = append(d.Values, val)
+		}
+		if len(d.Keys) < t.Min || len(d.Keys) > t.Max {
+			return d, sizeErr("map", v, t, len(d.Keys))
+		}
+		if dup := sortDatum(&d); dup {
+			return d, syntaxErr(ErrSyntax, v, "map contains duplicate key")
+		}
+	} else {
+		if a, ok := v.([]any); ok && len(a) == 2 && a[0] == "set" {
+			elems, ok := a[1].([]any)
+			if !ok {
+				return d, syntaxErr(ErrSyntax, v, "expected set")
+			}
+			d.Keys = make([]Atom, 0, len(elems))
+			for _, e := range elems {
+				k, err := parseAtomJSON(e, &t.Key, syms)
+				if err != nil {
+					return d, err
+				}
+				d.Keys = append(d.Keys, k)
+			}
+			if len(d.Keys) < t.Min || len(d.Keys) > t.Max {
+				return d, sizeErr("set", v, t, len(d.Keys))
+			}
+			if dup := sortDatum(&d); dup {
+				return d, syntaxErr(ErrSyntax, v, "set contains duplicate")
+			}
+		} else {
+			k, err := parseAtomJSON(v, &t.Key, syms)
+			if err != nil {
+				return d, err
+			}
+			if t.Max < 1 || t.Min > 1 {
+				return d, sizeErr("set", v, t, 1)
+			}
+			d.Keys = []Atom{k}
+		}
+	}
+	if err := checkDatumConstraints(t, d); err != nil {
+		return d, err
+	}
+	return d, nil
+}
+
+func sizeErr(what string, v any, t *ColumnType, n int) *Error {
+	if t.Max == Unlimited {
+		return syntaxErr(ErrSyntax, v, "%s must have %d to %d members but %d are present", what, t.Min, uint32(math.MaxUint32), n)
+	}
+	return syntaxErr(ErrSyntax, v, "%s must have %d to %d members but %d are present", what, t.Min, t.Max, n)
+}
+
+// sortDatum sorts d by key and reports whether a key repeats.
+func sortDatum(d *Datum) bool {
+	n := len(d.Keys)
+	sorted := true
+	for i := 1; i < n; i++ {
+		if compareAtoms(d.Keys[i-1], d.Keys[i]) >= 0 {
+			sorted = false
+			break
+		}
+	}
+	if !sorted {
+		if d.Values != nil {
+			sort.Sort(pairSorter{d})
+		} else {
+			sort.Slice(d.Keys, func(i, j int) bool { return compareAtoms(d.Keys[i], d.Keys[j]) < 0 })
+		}
+		for i := 1; i < n; i++ {
+			if compareAtoms(d.Keys[i-1], d.Keys[i]) == 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+type pairSorter struct{ d *Datum }
+
+func (p pairSorter) Len() int           { return len(p.d.Keys) }
+func (p pairSorter) Less(i, j int) bool { return compareAtoms(p.d.Keys[i], p.d.Keys[j]) < 0 }
+func (p pairSorter) Swap(i, j int) {
+	p.d.Keys[i], p.d.Keys[j] = p.d.Keys[j], p.d.Keys[i]
+	p.d.Values[i], p.d.Values[j] = p.d.Values[j], p.d.Values[i]
+}
+
+// checkDatumConstraints checks every atom against enum, range and length
+// constraints.
+func checkDatumConstraints(t *ColumnType, d Datum) *Error {
+	for _, k := range d.Keys {
+		if err := checkAtomConstraints(&t.Key, k); err != nil {
+			return err
+		}
+	}
+	if t.Value != nil {
+		for _, v := range d.Values {
+			if err := checkAtomConstraints(t.Value, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func checkAtomConstraints(b *BaseType, a Atom) *Error {
+	if b.Enum != nil {
+		for _, e := range b.Enum {
+			if atomsEqual(e, a) {
+				return nil
+			}
+		}
+		return newErr(ErrConstraint, "%s is not one of the allowed values (%s)", atomString(a), atomsString(b.Enum))
+	}
+	switch x := a.(type) {
+	case int64:
+		if x < b.MinInteger || x > b.MaxInteger {
+			switch {
+			case b.MinInteger != math.MinInt64 && b.MaxInteger != math.MaxInt64:
+				return newErr(ErrConstraint, "%d is not in the valid range %d to %d (inclusive)", x, b.MinInteger, b.MaxInteger)
+			case b.MinInteger != math.MinInt64:
+				return newErr(ErrConstraint, "%d is less than minimum allowed value %d", x, b.MinInteger)
+			default:
+				return newErr(ErrConstraint, "%d is greater than maximum allowed value %d", x, b.MaxInteger)
+			}
+		}
+	case float64:
+		if x < b.MinReal || x > b.MaxReal {
+			switch {
+			case b.MinReal != -math.MaxFloat64 && b.MaxReal != math.MaxFloat64:
+				return newErr(ErrConstraint, "%s is not in the valid range %s to %s (inclusive)", realString(x), realString(b.MinReal), realString(b.MaxReal))
+			case b.MinReal != -math.MaxFloat64:
+				return newErr(ErrConstraint, "%s is less than minimum allowed value %s", realString(x), realString(b.MinReal))
+			default:
+				return newErr(ErrConstraint, "%s is greater than maximum allowed value %s", realString(x), realString(b.MaxReal))
+			}
+		}
+	case string:
+		if b.MinLength > 0 || b.MaxLength < math.MaxInt32 {
+			n := len([]rune(x))
+			if n < b.MinLength {
+				return newErr(ErrConstraint, "\"%s\" length %d is less than minimum allowed length %d", x, n, b.MinLength)
+			}
+			if n > b.MaxLength {
+				return newErr(ErrConstraint, "\"%s\" length %d is greater than maximum allowed length %d", x, n, b.MaxLength)
+			}
+		}
+	}
+	return nil
+}
+
+// --- human-readable forms used in error details ---
+
+func realString(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+
+func atomString(a Atom) string {
+	switch x := a.(type) {
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case float64:
+		return realString(x)
+	case bool:
+		return strconv.FormatBool(x)
+	case string:
+		if stringNeedsQuotes(x) {
+			return string(appendJSONString(nil, x))
+		}
+		return x
+	case UUID:
+		return x.String()
+	}
+	return fmt.Sprint(a)
+}
+
+func stringNeedsQuotes(s string) bool {
+	if s == "" || s == "true" || s == "false" {
+		return true
+	}
+	c := s[0]
+	if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_') {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return true
+		}
+	}
+	return isUUIDString(s)
+}
+
+func atomsString(l []Atom) string {
+	var sb strings.Builder
+	sb.WriteByte('[')
+	for i, a := range l {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString(atomString(a))
+	}
+	sb.WriteByte(']')
+	return sb.String()
+}
