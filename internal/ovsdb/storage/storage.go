@@ -51,6 +51,8 @@ type Applier interface {
 	Reset()
 	// Load restores one persisted key.
 	Load(key, value []byte) error
+	// Loaded is called after the last Load, with the applied index.
+	Loaded(index uint64) error
 	// Apply executes the entry at index.
 	Apply(index uint64, cmd []byte) (Applied, error)
 	// Published reports that entries up to index are in Pebble.
@@ -364,6 +366,9 @@ func (m *stateMachine) loadAll() (uint64, error) {
 	}
 	if err := it.Close(); err != nil {
 		return 0, fmt.Errorf("storage: load: %w", err)
+	}
+	if err := m.app.Loaded(idx); err != nil {
+		return 0, fmt.Errorf("storage: load up to index %d: %w", idx, err)
 	}
 	return idx, nil
 }

@@ -27,6 +27,7 @@ func (a *kvApp) Load(k, v []byte) error {
 	a.m[string(k)] = string(v)
 	return nil
 }
+func (a *kvApp) Loaded(uint64) error { return nil }
 func (a *kvApp) Apply(index uint64, cmd []byte) (Applied, error) {
 	k, v, ok := strings.Cut(string(cmd), "=")
 	if !ok {

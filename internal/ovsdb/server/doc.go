@@ -1,0 +1,15 @@
+// Package server is hcnet's OVSDB server: RFC 7047 JSON-RPC over TCP and
+// unix-socket listeners, with the extensions the OVS IDL uses (monitor_cond,
+// monitor_cond_change, monitor_cond_since, lock/steal/unlock, echo, and the
+// _Server database described in ovsdb-server(5)).
+//
+// A connection is a session: one goroutine reads requests, one writes from a
+// bounded queue (a client whose backlog grows past the bound is
+// disconnected, so a slow monitor never stalls the others), and one runs the
+// session's transactions in order. Databases are replica.DBs; monitors watch
+// them and queue their notifications on the apply path, so the updates of a
+// transaction always precede its reply.
+//
+// Driven by: the nbdb and sbdb services. Imports the executor
+// (internal/ovsdb), replica and jsonrpc; never an OVSDB client.
+package server

@@ -1,0 +1,544 @@
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"sync"
+
+	"hcnet/internal/jsonrpc"
+	"hcnet/internal/ovsdb"
+	"hcnet/internal/ovsdb/replica"
+)
+
+// selectFlags is a <monitor-select>.
+type selectFlags struct {
+	Initial, Insert, Delete, Modify bool
+}
+
+type monTable struct {
+	ts      *ovsdb.TableSchema
+	columns []string
+	sel     selectFlags
+	cond    *ovsdb.Conditions // nil: every row
+	def     ovsdb.Row         // the default row, for update2 "insert"/"initial"
+}
+
+func (t *monTable) match(u ovsdb.UUID, r ovsdb.Row) bool {
+	return t.cond == nil || t.cond.Match(u, r)
+}
+
+// monitor is one monitor of one session.
+type monitor struct {
+	s       *session
+	db      *replica.DB
+	id      json.RawMessage
+	version int // 1: update, 2: update2, 3: update3
+
+	mu      sync.Mutex // guards tables, skip, stopped, id
+	tables  map[string]*monTable
+	skip    uint64
+	stopped bool
+	cancel  func()
+}
+
+func (m *monitor) stop() {
+	m.mu.Lock()
+	m.stopped = true
+	c := m.cancel
+	m.mu.Unlock()
+	if c != nil {
+		c()
+	}
+}
+
+type monitorRequest struct {
+	Columns *[]string        `json:"columns"`
+	Select  *json.RawMessage `json:"select"`
+	Where   json.RawMessage  `json:"where"`
+}
+
+// parseMonitorRequests parses <monitor-requests>: each table maps to one
+// request object or an array of them.
+func parseMonitorRequests(s *ovsdb.Schema, raw json.RawMessage, cond bool) (map[string]*monTable, error) {
+	var reqs map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &reqs); err != nil || reqs == nil {
+		return nil, fmt.Errorf("monitor requests must be an object")
+	}
+	out := map[string]*monTable{}
+	for table, r := range reqs {
+		ts, ok := s.Tables[table]
+		if !ok {
+			return nil, fmt.Errorf("no table named %s", table)
+		}
+		var list []monitorRequest
+		if len(r) > 0 && r[0] == '[' {
+			if err := json.Unmarshal(r, &list); err != nil {
+				return nil, fmt.Errorf("table %s: bad monitor request array: %v", table, err)
+			}
+		} else {
+			var one monitorRequest
+			if err := json.Unmarshal(r, &one); err != nil {
+				return nil, fmt.Errorf("table %s: bad monitor request: %v", table, err)
+			}
+			list = []monitorRequest{one}
+		}
+		mt := &monTable{ts: ts}
+		seen := map[string]bool{}
+		for _, q := range list {
+			sel := selectFlags{true, true, true, true}
+			if q.Select != nil {
+				var f struct{ Initial, Insert, Delete, Modify *bool }
+				if err := json.Unmarshal(*q.Select, &f); err != nil {
+					return nil, fmt.Errorf("table %s: bad select: %v", table, err)
+				}
+				get := func(p *bool) bool { return p == nil || *p }
+				sel = selectFlags{get(f.Initial), get(f.Insert), get(f.Delete), get(f.Modify)}
+			}
+			mt.sel.Initial = mt.sel.Initial || sel.Initial
+			mt.sel.Insert = mt.sel.Insert || sel.Insert
+			mt.sel.Delete = mt.sel.Delete || sel.Delete
+			mt.sel.Modify = mt.sel.Modify || sel.Modify
+			var cols []string
+			if q.Columns != nil {
+				cols = *q.Columns
+			} else {
+				for _, c := range ts.ColumnList() {
+					cols = append(cols, c.Name)
+				}
+			}
+			for _, c := range cols {
+				if _, ok := ts.Column(c); !ok {
+					return nil, fmt.Errorf("table %s has no column %s", table, c)
+				}
+				if seen[c] {
+					if q.Columns != nil {
+						return nil, fmt.Errorf("column %s mentioned more than once", c)
+					}
+					continue
+				}
+				seen[c] = true
+				mt.columns = append(mt.columns, c)
+			}
+			if cond && len(q.Where) > 0 && string(q.Where) != "null" {
+				c, err := ovsdb.ParseConditions(ts, q.Where)
+				if err != nil {
+					return nil, fmt.Errorf("table %s: %w", table, err)
+				}
+				mt.cond = &c
+			}
+		}
+		def, err := ovsdb.ParseRow(ts, json.RawMessage("{}"))
+		if err != nil {
+			return nil, fmt.Errorf("table %s: default row: %w", table, err)
+		}
+		mt.def = def
+		out[table] = mt
+	}
+	return out, nil
+}
+
+// updates collects <table-updates> (or <table-updates2>) by table.
+type updates struct {
+	tables map[string][]rowUpdate
+	n      int
+}
+
+type rowUpdate struct {
+	uuid ovsdb.UUID
+	body []byte
+}
+
+func (u *updates) add(table string, uuid ovsdb.UUID, body []byte) {
+	if u.tables == nil {
+		u.tables = map[string][]rowUpdate{}
+	}
+	u.tables[table] = append(u.tables[table], rowUpdate{uuid, body})
+	u.n++
+}
+
+func (u *updates) json() []byte {
+	names := make([]string, 0, len(u.tables))
+	for t := range u.tables {
+		names = append(names, t)
+	}
+	sort.Strings(names)
+	b := []byte{'{'}
+	for i, t := range names {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b, _ = appendJSONString(b, t)
+		b = append(b, ":{"...)
+		for j, r := range u.tables[t] {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '"')
+			b = append(b, r.uuid.String()...)
+			b = append(b, `":`...)
+			b = append(b, r.body...)
+		}
+		b = append(b, '}')
+	}
+	return append(b, '}')
+}
+
+func appendJSONString(b []byte, s string) ([]byte, error) {
+	q, err := json.Marshal(s)
+	return append(b, q...), err
+}
+
+// row2 is a row for update2 "initial"/"insert": the monitored columns that
+// differ from their defaults.
+func (t *monTable) row2(new ovsdb.Row) []byte {
+	d, ok := update2Modify(t.ts, ovsdb.UUID{}, t.def, new, t.columns)
+	if !ok {
+		return []byte("{}")
+	}
+	return d
+}
+
+// initialRow adds one row of the initial contents.
+func (m *monitor) initialRow(u *updates, table string, t *monTable, id ovsdb.UUID, r ovsdb.Row) {
+	if !t.sel.Initial || !t.match(id, r) {
+		return
+	}
+	if m.version == 1 {
+		u.add(table, id, wrap("new", ovsdb.RowJSON(t.ts, id, r, t.columns)))
+		return
+	}
+	u.add(table, id, wrap("initial", t.row2(r)))
+}
+
+func wrap(key string, body []byte) []byte {
+	b := make([]byte, 0, len(body)+len(key)+5)
+	b = append(b, `{"`...)
+	b = append(b, key...)
+	b = append(b, `":`...)
+	b = append(b, body...)
+	return append(b, '}')
+}
+
+// change adds the update for one changed row (old nil: insert; new nil: delete).
+func (m *monitor) change(u *updates, table string, t *monTable, id ovsdb.UUID, old, new ovsdb.Row) {
+	if m.version == 1 {
+		switch {
+		case old == nil:
+			if t.sel.Insert {
+				u.add(table, id, wrap("new", ovsdb.RowJSON(t.ts, id, new, t.columns)))
+			}
+		case new == nil:
+			if t.sel.Delete {
+				u.add(table, id, wrap("old", ovsdb.RowJSON(t.ts, id, old, t.columns)))
+			}
+		default:
+			if !t.sel.Modify {
+				return
+			}
+			changed := columnsChanged(t.ts, old, new, t.columns)
+			if len(changed) == 0 {
+				return
+			}
+			b := []byte(`{"old":`)
+			b = append(b, ovsdb.RowJSON(t.ts, id, old, changed)...)
+			b = append(b, `,"new":`...)
+			b = append(b, ovsdb.RowJSON(t.ts, id, new, t.columns)...)
+			u.add(table, id, append(b, '}'))
+		}
+		return
+	}
+	mo := old != nil && t.match(id, old)
+	mn := new != nil && t.match(id, new)
+	switch {
+	case mo && mn:
+		if !t.sel.Modify {
+			return
+		}
+		if d, ok := update2Modify(t.ts, id, old, new, t.columns); ok {
+			u.add(table, id, wrap("modify", d))
+		}
+	case mn:
+		if t.sel.Insert {
+			u.add(table, id, wrap("insert", t.row2(new)))
+		}
+	case mo:
+		if t.sel.Delete {
+			u.add(table, id, []byte(`{"delete":null}`))
+		}
+	}
+}
+
+// onCommit runs on the apply path for every commit after the monitor started.
+func (m *monitor) onCommit(c *replica.Commit) {
+	m.mu.Lock()
+	if m.stopped || c.Index <= m.skip {
+		m.mu.Unlock()
+		return
+	}
+	var u updates
+	c.Changes.Each(func(table string, id ovsdb.UUID, old, new ovsdb.Row) {
+		if t, ok := m.tables[table]; ok {
+			m.change(&u, table, t, id, old, new)
+		}
+	})
+	id := m.id
+	m.mu.Unlock()
+	if u.n == 0 {
+		return
+	}
+	m.send(id, c.TxnID, u.json())
+}
+
+func (m *monitor) send(id json.RawMessage, txnID string, body []byte) {
+	switch m.version {
+	case 1:
+		m.s.notify("update", id, body)
+	case 2:
+		m.s.notify("update2", id, body)
+	default:
+		t, _ := json.Marshal(txnID)
+		m.s.notify("update3", id, t, body)
+	}
+}
+
+// monitor handles monitor, monitor_cond and monitor_cond_since.
+func (s *session) monitor(msg *jsonrpc.Message) {
+	version, n := 1, 3
+	switch msg.Method {
+	case "monitor_cond":
+		version = 2
+	case "monitor_cond_since":
+		version, n = 3, 4
+	}
+	p, err := params(msg, n-1, n)
+	if err != nil {
+		s.replyErr(msg.ID, "syntax error", err.Error())
+		return
+	}
+	d, err := s.database(p[0])
+	if err != nil {
+		s.replyErr(msg.ID, "unknown database", err.Error())
+		return
+	}
+	var reqs json.RawMessage = json.RawMessage("{}")
+	if len(p) > 2 {
+		reqs = p[2]
+	}
+	lastTxn := replica.ZeroTxnID
+	if version == 3 && len(p) > 3 {
+		if lastTxn, err = stringParam(p[3], "last-txn-id"); err != nil {
+			s.replyErr(msg.ID, "syntax error", err.Error())
+			return
+		}
+	}
+	tables, err := parseMonitorRequests(d.Schema(), reqs, version > 1)
+	if err != nil {
+		s.replyErr(msg.ID, "syntax error", err.Error())
+		return
+	}
+	key := monitorKey(p[1])
+	m := &monitor{s: s, db: d, id: p[1], version: version, tables: tables}
+	s.mu.Lock()
+	_, dup := s.monitors[key]
+	full := len(s.monitors) >= s.srv.cfg.MaxMonitors
+	if !dup && !full {
+		s.monitors[key] = m
+	}
+	s.mu.Unlock()
+	if dup {
+		s.replyErr(msg.ID, "duplicate monitor ID", key)
+		return
+	}
+	if full {
+		s.replyErr(msg.ID, "resources exhausted", fmt.Sprintf("more than %d monitors", s.srv.cfg.MaxMonitors))
+		return
+	}
+	names := make([]string, 0, len(tables))
+	for t := range tables {
+		names = append(names, t)
+	}
+	sort.Strings(names)
+	cancel := d.Watch(func(v replica.View) {
+		var u updates
+		found := false
+		if version == 3 {
+			var commits []*replica.Commit
+			commits, found = v.Since(lastTxn)
+			if found {
+				m.sinceChanges(&u, commits)
+			}
+		}
+		if !found {
+			for _, t := range names {
+				mt := tables[t]
+				v.DB.Rows(t, func(id ovsdb.UUID, r ovsdb.Row) bool {
+					m.initialRow(&u, t, mt, id, r)
+					return true
+				})
+			}
+		}
+		body := u.json()
+		switch version {
+		case 3:
+			txn, _ := json.Marshal(v.TxnID)
+			f := "false"
+			if found {
+				f = "true"
+			}
+			s.reply(msg.ID, json.RawMessage("["+f+","+string(txn)+","+string(body)+"]"))
+		default:
+			s.reply(msg.ID, body)
+		}
+	}, m.onCommit)
+	m.mu.Lock()
+	m.cancel = cancel
+	stopped := m.stopped
+	m.mu.Unlock()
+	if stopped {
+		cancel()
+	}
+}
+
+// sinceChanges adds the net effect of commits, as update2 changes.
+func (m *monitor) sinceChanges(u *updates, commits []*replica.Commit) {
+	type net struct {
+		table    string
+		old, new ovsdb.Row
+		first    bool
+	}
+	seen := map[ovsdb.UUID]*net{}
+	var order []ovsdb.UUID
+	for _, c := range commits {
+		c.Changes.Each(func(table string, id ovsdb.UUID, old, new ovsdb.Row) {
+			if _, ok := m.tables[table]; !ok {
+				return
+			}
+			if n, ok := seen[id]; ok {
+				n.new = new
+				return
+			}
+			seen[id] = &net{table: table, old: old, new: new}
+			order = append(order, id)
+		})
+	}
+	for _, id := range order {
+		n := seen[id]
+		if n.old == nil && n.new == nil {
+			continue
+		}
+		m.change(u, n.table, m.tables[n.table], id, n.old, n.new)
+	}
+}
+
+func (s *session) monitorCancel(msg *jsonrpc.Message) {
+	p, err := params(msg, 1, 1)
+	if err != nil {
+		s.replyErr(msg.ID, "syntax error", err.Error())
+		return
+	}
+	key := monitorKey(p[0])
+	s.mu.Lock()
+	m, ok := s.monitors[key]
+	delete(s.monitors, key)
+	s.mu.Unlock()
+	if !ok {
+		s.replyErr(msg.ID, "unknown monitor", key)
+		return
+	}
+	m.stop()
+	s.reply(msg.ID, json.RawMessage("{}"))
+}
+
+// monitorCondChange handles monitor_cond_change: new conditions (and
+// optionally a new monitor id); rows that start matching are sent as
+// inserts, rows that stop matching as deletes.
+func (s *session) monitorCondChange(msg *jsonrpc.Message) {
+	p, err := params(msg, 3, 3)
+	if err != nil {
+		s.replyErr(msg.ID, "syntax error", err.Error())
+		return
+	}
+	oldKey, newKey := monitorKey(p[0]), monitorKey(p[1])
+	s.mu.Lock()
+	m, ok := s.monitors[oldKey]
+	_, clash := s.monitors[newKey]
+	s.mu.Unlock()
+	if !ok {
+		s.replyErr(msg.ID, "unknown monitor", oldKey)
+		return
+	}
+	if m.version == 1 {
+		s.replyErr(msg.ID, "syntax error", "monitor_cond_change on a monitor without conditions")
+		return
+	}
+	if clash && newKey != oldKey {
+		s.replyErr(msg.ID, "duplicate monitor ID", newKey)
+		return
+	}
+	var reqs map[string][]struct {
+		Columns *[]string       `json:"columns"`
+		Where   json.RawMessage `json:"where"`
+	}
+	if err := json.Unmarshal(p[2], &reqs); err != nil {
+		s.replyErr(msg.ID, "syntax error", "monitor-cond-change requests: "+err.Error())
+		return
+	}
+	conds := map[string]*ovsdb.Conditions{}
+	for table, list := range reqs {
+		mt, ok := m.tables[table]
+		if !ok {
+			s.replyErr(msg.ID, "syntax error", fmt.Sprintf("table %s is not monitored", table))
+			return
+		}
+		for _, r := range list {
+			if len(r.Where) == 0 || string(r.Where) == "null" {
+				continue
+			}
+			c, err := ovsdb.ParseConditions(mt.ts, r.Where)
+			if err != nil {
+				s.replyErr(msg.ID, "syntax error", fmt.Sprintf("table %s: %v", table, err))
+				return
+			}
+			conds[table] = &c
+		}
+	}
+	m.db.Exclusive(func(v replica.View) {
+		m.mu.Lock()
+		var u updates
+		names := make([]string, 0, len(conds))
+		for t := range conds {
+			names = append(names, t)
+		}
+		sort.Strings(names)
+		for _, table := range names {
+			mt := m.tables[table]
+			nt := *mt
+			nt.cond = conds[table]
+			v.DB.Rows(table, func(id ovsdb.UUID, r ovsdb.Row) bool {
+				was, is := mt.match(id, r), nt.match(id, r)
+				switch {
+				case is && !was:
+					u.add(table, id, wrap("insert", nt.row2(r)))
+				case was && !is:
+					u.add(table, id, []byte(`{"delete":null}`))
+				}
+				return true
+			})
+			mt.cond = conds[table]
+		}
+		m.id = p[1]
+		m.skip = v.Index
+		m.mu.Unlock()
+		if newKey != oldKey {
+			s.mu.Lock()
+			delete(s.monitors, oldKey)
+			s.monitors[newKey] = m
+			s.mu.Unlock()
+		}
+		s.reply(msg.ID, json.RawMessage("{}"))
+		if u.n > 0 {
+			m.send(p[1], v.TxnID, u.json())
+		}
+	})
+}

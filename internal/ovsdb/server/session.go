@@ -1,0 +1,570 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"hcnet/internal/jsonrpc"
+	"hcnet/internal/ovsdb/replica"
+)
+
+// session is one client connection.
+type session struct {
+	srv  *Server
+	nc   net.Conn
+	conn *jsonrpc.Conn
+	log  *slog.Logger
+
+	qmu     sync.Mutex // guards queue, qbytes, qclosed
+	queue   [][]byte
+	qbytes  int
+	qclosed bool
+	qsig    chan struct{}
+
+	done      chan struct{}
+	closeOnce sync.Once
+	txns      chan *jsonrpc.Message
+
+	mu       sync.Mutex // guards monitors, locks, blocked
+	monitors map[string]*monitor
+	locks    map[string]bool // requested locks; true when held
+	blocked  map[string]context.CancelFunc
+
+	lastRecv    atomic.Int64 // unix nanos
+	echoPending atomic.Bool
+}
+
+func newSession(srv *Server, nc net.Conn) *session {
+	return &session{
+		srv: srv, nc: nc,
+		conn:     jsonrpc.NewConn(nc, jsonrpc.ConnOptions{MaxMessageSize: srv.cfg.MaxMessageSize}),
+		log:      srv.log.With("remote", remoteName(nc)),
+		qsig:     make(chan struct{}, 1),
+		done:     make(chan struct{}),
+		txns:     make(chan *jsonrpc.Message, srv.cfg.MaxOutstanding),
+		monitors: map[string]*monitor{},
+		locks:    map[string]bool{},
+		blocked:  map[string]context.CancelFunc{},
+	}
+}
+
+func remoteName(nc net.Conn) string {
+	if a := nc.RemoteAddr(); a != nil && a.String() != "" && a.String() != "@" {
+		return a.Network() + ":" + a.String()
+	}
+	return nc.LocalAddr().Network() + ":" + nc.LocalAddr().String()
+}
+
+func (s *session) close() {
+	s.closeOnce.Do(func() {
+		close(s.done)
+		s.qmu.Lock()
+		s.qclosed = true
+		s.qmu.Unlock()
+		s.conn.Close()
+	})
+}
+
+// enqueue queues one encoded message. A client whose backlog exceeds the
+// bound is disconnected.
+func (s *session) enqueue(b []byte) {
+	s.qmu.Lock()
+	if s.qclosed {
+		s.qmu.Unlock()
+		return
+	}
+	s.queue = append(s.queue, b)
+	s.qbytes += len(b)
+	over := s.qbytes > s.srv.cfg.MaxBacklog
+	s.qmu.Unlock()
+	if over {
+		s.log.Warn("client too slow, disconnecting", "backlog", s.qbytes)
+		s.close()
+		return
+	}
+	select {
+	case s.qsig <- struct{}{}:
+	default:
+	}
+}
+
+func (s *session) writer() {
+	var batch [][]byte
+	var buf []byte
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-s.qsig:
+		}
+		for {
+			s.qmu.Lock()
+			batch, s.queue = s.queue, batch[:0]
+			s.qbytes = 0
+			s.qmu.Unlock()
+			if len(batch) == 0 {
+				break
+			}
+			buf = buf[:0]
+			for _, b := range batch {
+				buf = append(buf, b...)
+			}
+			if err := s.conn.WriteRaw(buf); err != nil {
+				s.close()
+				return
+			}
+			for i := range batch {
+				batch[i] = nil
+			}
+		}
+	}
+}
+
+func (s *session) send(m *jsonrpc.Message) {
+	b, err := m.MarshalJSON()
+	if err != nil {
+		s.log.Error("encode message", "err", err)
+		return
+	}
+	s.enqueue(b)
+}
+
+func (s *session) reply(id json.RawMessage, result json.RawMessage) {
+	s.send(&jsonrpc.Message{ID: id, Result: result})
+}
+
+func (s *session) replyErr(id json.RawMessage, kind, details string) {
+	s.send(jsonrpc.NewErrorResponse(id, kind, details))
+}
+
+func (s *session) notify(method string, params ...json.RawMessage) {
+	b := make([]byte, 0, 64)
+	b = append(b, `{"id":null,"method":"`...)
+	b = append(b, method...)
+	b = append(b, `","params":[`...)
+	for i, p := range params {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, p...)
+	}
+	b = append(b, "]}"...)
+	s.enqueue(b)
+}
+
+func (s *session) run(ctx context.Context) {
+	s.lastRecv.Store(time.Now().UnixNano())
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() { defer wg.Done(); s.writer() }()
+	go func() { defer wg.Done(); s.txnWorker(ctx) }()
+	go func() { defer wg.Done(); s.prober() }()
+	s.log.Debug("client connected")
+	s.reader(ctx)
+	s.close()
+	wg.Wait()
+	s.cleanup()
+	s.log.Debug("client disconnected")
+}
+
+func (s *session) cleanup() {
+	s.mu.Lock()
+	mons := s.monitors
+	s.monitors = map[string]*monitor{}
+	locks := s.locks
+	s.locks = map[string]bool{}
+	for _, c := range s.blocked {
+		c()
+	}
+	s.mu.Unlock()
+	for _, m := range mons {
+		m.stop()
+	}
+	for name := range locks {
+		if next := s.srv.locks.unlock(name, s); next != nil {
+			next.gotLock(name)
+		}
+	}
+}
+
+func (s *session) prober() {
+	p := s.srv.cfg.InactivityProbe
+	if p < 0 {
+		return
+	}
+	t := time.NewTicker(p / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-t.C:
+		}
+		idle := time.Since(time.Unix(0, s.lastRecv.Load()))
+		switch {
+		case s.echoPending.Load() && idle > 2*p:
+			s.log.Info("no answer to inactivity probe, disconnecting", "idle", idle)
+			s.close()
+			return
+		case !s.echoPending.Load() && idle > p:
+			s.echoPending.Store(true)
+			s.enqueue([]byte(`{"id":"echo","method":"echo","params":[]}`))
+		}
+	}
+}
+
+func (s *session) reader(ctx context.Context) {
+	for {
+		m, err := s.conn.Read()
+		if err != nil {
+			if errors.Is(err, jsonrpc.ErrInvalid) {
+				s.lastRecv.Store(time.Now().UnixNano())
+				s.replyErr(json.RawMessage("null"), "invalid JSON-RPC message", err.Error())
+				continue
+			}
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+				s.log.Info("read failed, disconnecting", "err", err)
+				if errors.Is(err, jsonrpc.ErrSyntax) || errors.Is(err, jsonrpc.ErrTooLarge) {
+					s.replyErr(json.RawMessage("null"), "syntax error", err.Error())
+				}
+			}
+			return
+		}
+		s.lastRecv.Store(time.Now().UnixNano())
+		s.echoPending.Store(false)
+		if m.IsResponse() {
+			continue // answers to our echo probes
+		}
+		if m.IsNotification() {
+			if m.Method == "cancel" {
+				s.cancelTxn(m.Params)
+			}
+			continue
+		}
+		if !s.dispatch(ctx, m) {
+			return
+		}
+	}
+}
+
+// params decodes a request's params array.
+func params(m *jsonrpc.Message, min, max int) ([]json.RawMessage, error) {
+	var p []json.RawMessage
+	if err := json.Unmarshal(m.Params, &p); err != nil {
+		return nil, fmt.Errorf("%s: params must be an array", m.Method)
+	}
+	if len(p) < min || (max >= 0 && len(p) > max) {
+		return nil, fmt.Errorf("%s: %d parameters given", m.Method, len(p))
+	}
+	return p, nil
+}
+
+func stringParam(r json.RawMessage, what string) (string, error) {
+	var s string
+	if err := json.Unmarshal(r, &s); err != nil {
+		return "", fmt.Errorf("%s must be a string", what)
+	}
+	return s, nil
+}
+
+// dispatch handles one request. It returns false to end the session.
+func (s *session) dispatch(ctx context.Context, m *jsonrpc.Message) bool {
+	switch m.Method {
+	case "echo":
+		p := m.Params
+		if len(p) == 0 {
+			p = json.RawMessage("[]")
+		}
+		s.reply(m.ID, p)
+	case "list_dbs":
+		b, _ := json.Marshal(s.srv.names)
+		s.reply(m.ID, b)
+	case "get_schema":
+		p, err := params(m, 1, 1)
+		if err != nil {
+			s.replyErr(m.ID, "syntax error", err.Error())
+			break
+		}
+		d, err := s.database(p[0])
+		if err != nil {
+			s.replyErr(m.ID, "unknown database", err.Error())
+			break
+		}
+		s.reply(m.ID, d.Schema().JSON())
+	case "transact":
+		select {
+		case s.txns <- m:
+		case <-s.done:
+			return false
+		}
+	case "cancel":
+		s.cancelTxn(m.Params)
+	case "monitor", "monitor_cond", "monitor_cond_since":
+		s.monitor(m)
+	case "monitor_cond_change":
+		s.monitorCondChange(m)
+	case "monitor_cancel":
+		s.monitorCancel(m)
+	case "lock", "steal", "unlock":
+		s.lockMethod(m)
+	case "set_db_change_aware":
+		s.reply(m.ID, json.RawMessage("{}"))
+	default:
+		s.replyErr(m.ID, "unknown method", fmt.Sprintf("unknown method %q", m.Method))
+	}
+	return true
+}
+
+func (s *session) database(r json.RawMessage) (*replica.DB, error) {
+	name, err := stringParam(r, "database name")
+	if err != nil {
+		return nil, err
+	}
+	d, ok := s.srv.dbs[name]
+	if !ok {
+		return nil, fmt.Errorf("%s", name)
+	}
+	return d, nil
+}
+
+// ---- transactions ----
+
+func (s *session) txnWorker(ctx context.Context) {
+	for {
+		select {
+		case <-s.done:
+			return
+		case m := <-s.txns:
+			s.transact(ctx, m)
+		}
+	}
+}
+
+// txnOps splits transact params into the database and the operations, and
+// finds the shortest wait timeout (ms; -1 when no wait has one) and whether
+// the operations write.
+func txnOps(m *jsonrpc.Message) (db json.RawMessage, ops json.RawMessage, waitMS int64, writes bool, err error) {
+	p, err := params(m, 1, -1)
+	if err != nil {
+		return nil, nil, 0, false, err
+	}
+	waitMS = -1
+	for _, op := range p[1:] {
+		var o struct {
+			Op      string   `json:"op"`
+			Timeout *float64 `json:"timeout"`
+		}
+		if json.Unmarshal(op, &o) != nil {
+			continue // the executor reports it
+		}
+		switch o.Op {
+		case "wait":
+			if o.Timeout != nil && *o.Timeout > 0 && (waitMS < 0 || int64(*o.Timeout) < waitMS) {
+				waitMS = int64(*o.Timeout)
+			}
+		case "insert", "update", "mutate", "delete":
+			writes = true
+		}
+	}
+	var b bytes.Buffer
+	b.WriteByte('[')
+	for i, op := range p[1:] {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(op)
+	}
+	b.WriteByte(']')
+	return p[0], b.Bytes(), waitMS, writes, nil
+}
+
+func (s *session) heldLocks() map[string]bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]bool, len(s.locks))
+	for k, v := range s.locks {
+		if v {
+			out[k] = true
+		}
+	}
+	return out
+}
+
+func (s *session) transact(ctx context.Context, m *jsonrpc.Message) {
+	dbName, ops, waitMS, writes, err := txnOps(m)
+	if err != nil {
+		s.replyErr(m.ID, "syntax error", err.Error())
+		return
+	}
+	d, err := s.database(dbName)
+	if err != nil {
+		s.replyErr(m.ID, "unknown database", err.Error())
+		return
+	}
+	if d == s.srv.server && writes {
+		s.replyErr(m.ID, "not allowed", "the _Server database is read-only")
+		return
+	}
+	tctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	key := string(m.ID)
+	s.mu.Lock()
+	s.blocked[key] = cancel
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.blocked, key)
+		s.mu.Unlock()
+	}()
+	var deadline <-chan time.Time
+	if waitMS >= 0 {
+		t := time.NewTimer(time.Duration(waitMS) * time.Millisecond)
+		defer t.Stop()
+		deadline = t.C
+	}
+	req := replica.Request{Ops: ops, Locks: s.heldLocks(), Shortcut: true}
+	for {
+		changed := d.Changed()
+		resp, err := d.Transact(tctx, req)
+		if err != nil {
+			if tctx.Err() != nil && ctx.Err() == nil {
+				select {
+				case <-s.done:
+				default:
+					s.replyErr(m.ID, "canceled", "")
+				}
+				return
+			}
+			s.replyErr(m.ID, "internal error", err.Error())
+			return
+		}
+		if !resp.Blocked {
+			s.reply(m.ID, resp.Reply)
+			return
+		}
+		select {
+		case <-changed:
+		case <-deadline:
+			req.WaitExpired = true
+		case <-tctx.Done():
+			select {
+			case <-s.done:
+			default:
+				s.replyErr(m.ID, "canceled", "")
+			}
+			return
+		}
+		req.Locks = s.heldLocks()
+	}
+}
+
+func (s *session) cancelTxn(p json.RawMessage) {
+	var ids []json.RawMessage
+	if json.Unmarshal(p, &ids) != nil || len(ids) != 1 {
+		return
+	}
+	s.mu.Lock()
+	c := s.blocked[string(ids[0])]
+	s.mu.Unlock()
+	if c != nil {
+		c()
+	}
+}
+
+// ---- locks ----
+
+func (s *session) lockMethod(m *jsonrpc.Message) {
+	p, err := params(m, 1, 1)
+	if err != nil {
+		s.replyErr(m.ID, "syntax error", err.Error())
+		return
+	}
+	name, err := stringParam(p[0], "lock name")
+	if err != nil || name == "" {
+		s.replyErr(m.ID, "syntax error", "lock name must be a non-empty string")
+		return
+	}
+	s.mu.Lock()
+	_, have := s.locks[name]
+	s.mu.Unlock()
+	switch m.Method {
+	case "lock":
+		if have {
+			s.replyErr(m.ID, "duplicate lock", fmt.Sprintf("lock %q already requested", name))
+			return
+		}
+		got := s.srv.locks.lock(name, s)
+		s.mu.Lock()
+		s.locks[name] = got
+		s.mu.Unlock()
+		s.reply(m.ID, lockedJSON(got))
+	case "steal":
+		prev := s.srv.locks.steal(name, s)
+		s.mu.Lock()
+		s.locks[name] = true
+		s.mu.Unlock()
+		s.reply(m.ID, lockedJSON(true))
+		if prev != nil {
+			prev.lostLock(name)
+		}
+	case "unlock":
+		if !have {
+			s.replyErr(m.ID, "not locked", fmt.Sprintf("lock %q was not requested", name))
+			return
+		}
+		s.mu.Lock()
+		delete(s.locks, name)
+		s.mu.Unlock()
+		next := s.srv.locks.unlock(name, s)
+		s.reply(m.ID, json.RawMessage("{}"))
+		if next != nil {
+			next.gotLock(name)
+		}
+	}
+}
+
+func lockedJSON(b bool) json.RawMessage {
+	if b {
+		return json.RawMessage(`{"locked":true}`)
+	}
+	return json.RawMessage(`{"locked":false}`)
+}
+
+func (s *session) gotLock(name string) {
+	s.mu.Lock()
+	if _, ok := s.locks[name]; ok {
+		s.locks[name] = true
+	}
+	s.mu.Unlock()
+	n, _ := json.Marshal(name)
+	s.notify("locked", n)
+}
+
+func (s *session) lostLock(name string) {
+	s.mu.Lock()
+	if _, ok := s.locks[name]; ok {
+		s.locks[name] = false
+	}
+	s.mu.Unlock()
+	n, _ := json.Marshal(name)
+	s.notify("stolen", n)
+}
+
+// monitorKey canonicalises a monitor id.
+func monitorKey(id json.RawMessage) string {
+	var b bytes.Buffer
+	if json.Compact(&b, id) != nil {
+		return strings.TrimSpace(string(id))
+	}
+	return b.String()
+}

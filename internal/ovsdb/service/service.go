@@ -1,0 +1,137 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"hcnet/internal/ovsdb"
+	"hcnet/internal/ovsdb/replica"
+	"hcnet/internal/ovsdb/server"
+	"hcnet/internal/ovsdb/storage"
+)
+
+// Config configures one database service.
+type Config struct {
+	// DataDir holds the Raft log and the database store. Required.
+	DataDir string
+	// Listen holds OVSDB listen addresses, "ptcp:PORT[:IP]" or "punix:PATH".
+	// Default: the service's default port on all addresses.
+	Listen []string
+	// RaftAddress is this replica's Raft address (host:port). It must stay the
+	// same across restarts of a data directory. Default: the service's.
+	RaftAddress string
+	// ReplicaID is this replica's id in the database's Raft shard. Default 1.
+	ReplicaID uint64
+	// InactivityProbe for OVSDB clients. Default 5s; negative disables.
+	InactivityProbe time.Duration
+	// SnapshotEntries: snapshot and compact the Raft log every this many
+	// entries. Default 10000.
+	SnapshotEntries uint64
+	// Logger receives the service's logs. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// Defaults are a service's built-in addresses.
+type Defaults struct {
+	Listen      string // e.g. "ptcp:6641"
+	RaftAddress string // e.g. "127.0.0.1:6643"
+}
+
+// SetDefaults fills unset fields.
+func (c *Config) SetDefaults(d Defaults) {
+	if len(c.Listen) == 0 {
+		c.Listen = []string{d.Listen}
+	}
+	if c.RaftAddress == "" {
+		c.RaftAddress = d.RaftAddress
+	}
+	if c.ReplicaID == 0 {
+		c.ReplicaID = 1
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Validate names the first bad field.
+func (c *Config) Validate() error {
+	if c.DataDir == "" {
+		return errors.New("config: DataDir is required")
+	}
+	if len(c.Listen) == 0 {
+		return errors.New("config: Listen is empty")
+	}
+	for _, l := range c.Listen {
+		if _, _, err := server.ParseListen(l); err != nil {
+			return fmt.Errorf("config: Listen: %w", err)
+		}
+	}
+	if c.RaftAddress == "" {
+		return errors.New("config: RaftAddress is required")
+	}
+	if c.ReplicaID == 0 {
+		return errors.New("config: ReplicaID must be positive")
+	}
+	return nil
+}
+
+// Service is one running database service.
+type Service struct {
+	node *storage.Node
+	db   *replica.DB
+	srv  *server.Server
+}
+
+// Start opens (or creates) the database in cfg.DataDir, recovers it, and
+// serves it on cfg.Listen.
+func Start(ctx context.Context, cfg Config, schemaJSON []byte, shardID uint64) (*Service, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	schema, err := ovsdb.ParseSchema(schemaJSON)
+	if err != nil {
+		return nil, fmt.Errorf("service: schema: %w", err)
+	}
+	log := cfg.Logger
+	node, err := storage.OpenNode(storage.NodeConfig{Dir: cfg.DataDir, RaftAddress: cfg.RaftAddress, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	db := replica.New(schema, shardID, log)
+	shard, err := node.StartShard(ctx, storage.ShardConfig{
+		ShardID: shardID, ReplicaID: cfg.ReplicaID, Name: schema.Name,
+		SnapshotEntries: cfg.SnapshotEntries, Applier: db,
+	})
+	if err != nil {
+		node.Close()
+		return nil, err
+	}
+	db.Attach(shard)
+	log = log.With("db", schema.Name)
+	srv, err := server.New(server.Config{Listen: cfg.Listen, Logger: log, InactivityProbe: cfg.InactivityProbe}, db)
+	if err != nil {
+		node.Close()
+		return nil, err
+	}
+	if err := srv.Start(ctx); err != nil {
+		node.Close()
+		return nil, err
+	}
+	log.Info("serving", "listen", srv.Addrs(), "raft", cfg.RaftAddress, "index", db.Index())
+	return &Service{node: node, db: db, srv: srv}, nil
+}
+
+// Addrs returns the addresses clients dial ("tcp:IP:PORT", "unix:PATH").
+func (s *Service) Addrs() []string { return s.srv.Addrs() }
+
+// DB returns the served database.
+func (s *Service) DB() *replica.DB { return s.db }
+
+// Close disconnects clients and stops the database.
+func (s *Service) Close() {
+	s.srv.Close()
+	s.node.Close()
+}
