@@ -1,0 +1,113 @@
+// Command nbctl manages the OVN_Northbound database: logical switches,
+// routers, ports, ACLs, load balancers and the rest, with the commands and
+// value syntax of ovn-nbctl(8). Several commands separated by "--" run as
+// one atomic transaction.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/alecthomas/kong"
+
+	"hcnet/internal/client"
+	"hcnet/internal/ctl"
+	"hcnet/internal/ctl/nbcmd"
+)
+
+// cli holds the global options; commands follow them on the command line.
+type cli struct {
+	DB         string        `name:"db" help:"Database remotes, comma-separated unix:PATH or tcp:IP:PORT. Default: $OVN_NB_DB, else unix:/var/run/ovn/ovnnb_db.sock,tcp:127.0.0.1:6641."`
+	Timeout    int           `name:"timeout" short:"t" help:"Give up after this many seconds (0: never)." default:"0"`
+	Wait       string        `name:"wait" help:"After a change, wait until ovn-northd (sb) or every chassis (hv) processed it." enum:"none,sb,hv" default:"none"`
+	NoWait     bool          `name:"no-wait" help:"Same as --wait=none."`
+	Format     string        `name:"format" short:"f" help:"Listing format: list, table, csv or json." enum:"list,table,csv,json" default:"list"`
+	Columns    string        `name:"columns" help:"Comma-separated columns for list and find."`
+	Bare       bool          `name:"bare" help:"Values only, without quotes, column names or headings."`
+	NoHeadings bool          `name:"no-headings" help:"Omit table headings."`
+	NoLeader   bool          `name:"no-leader-only" help:"Accept a clustered server that is not the leader."`
+	Poll       time.Duration `name:"poll" hidden:"" default:"50ms"`
+	Commands   []string      `arg:"" optional:"" passthrough:"" help:"COMMAND [ARG...] [-- [OPTIONS] COMMAND [ARG...]]..."`
+}
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	const prog = "nbctl"
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "%s: %v\n", prog, err)
+		return 1
+	}
+	reg := nbcmd.Registry()
+	var c cli
+	exit := -1
+	parser, err := kong.New(&c, kong.Name(prog),
+		kong.Description("Manage the OVN_Northbound database. Commands: "+strings.Join(reg.Names(), ", ")),
+		kong.Writers(stdout, stderr), kong.Exit(func(code int) { exit = code }))
+	if err != nil {
+		return fail(err)
+	}
+	global, rest := ctl.SplitGlobal(args, globalFlags(parser))
+	if _, err := parser.Parse(global); err != nil {
+		return fail(err)
+	}
+	if exit >= 0 {
+		return exit
+	}
+	invs, err := reg.Parse(ctl.SplitGroups(rest))
+	if err != nil {
+		return fail(err)
+	}
+	remotes := c.DB
+	if remotes == "" {
+		remotes = getenv("OVN_NB_DB")
+	}
+	if remotes == "" {
+		remotes = "unix:/var/run/ovn/ovnnb_db.sock,tcp:127.0.0.1:6641"
+	}
+	if c.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(c.Timeout)*time.Second)
+		defer cancel()
+	}
+	db, err := client.Dial(ctx, remotes, client.Options{Database: reg.DBName, LeaderOnly: !c.NoLeader, Probe: -1})
+	if err != nil {
+		if ctx.Err() != nil {
+			return fail(fmt.Errorf("timeout expired connecting to %s", remotes))
+		}
+		return fail(err)
+	}
+	defer db.Close()
+	wait := c.Wait
+	if c.NoWait {
+		wait = "none"
+	}
+	ro := ctl.RunOptions{
+		Output:       ctl.Output{Format: c.Format, Columns: c.Columns, Bare: c.Bare, NoHeadings: c.NoHeadings},
+		BeforeCommit: nbcmd.Wait(db, wait, c.Poll),
+		Poll:         c.Poll,
+	}
+	if err := reg.Run(ctx, db, invs, ro, stdout); err != nil {
+		if errors.Is(err, ctl.ErrTimeout) || ctx.Err() != nil {
+			return fail(fmt.Errorf("timeout expired after %d seconds", c.Timeout))
+		}
+		return fail(err)
+	}
+	return 0
+}
+
+// globalFlags lists kong's flags for ctl.SplitGlobal.
+func globalFlags(p *kong.Kong) []ctl.GlobalFlag {
+	var out []ctl.GlobalFlag
+	for _, f := range p.Model.Flags {
+		out = append(out, ctl.GlobalFlag{Name: f.Name, TakesArg: !f.IsBool(), ShortName: f.Short})
+	}
+	return out
+}
