@@ -78,13 +78,13 @@ func parseClause(t *TableSchema, v any, syms symbolResolver) (clause, *Error) {
 	}
 	fn, ok := condFuncNames[fname]
 	if !ok {
-		return clause{}, syntaxErr(ErrUnknownOperation, a[1], "No function named %s.", fname)
+		return clause{}, syntaxErr("unknown function", a[1], "No function named %s.", fname)
 	}
 	typ := col.Type
 	switch fn {
 	case fnLT, fnLE, fnGE, fnGT:
 		if !(typ.Value == nil && typ.Max == 1 && (typ.Key.Type == TypeInteger || typ.Key.Type == TypeReal)) {
-			return clause{}, syntaxErr(ErrSyntax, v, "Type mismatch: \"%s\" operator may not be applied to column %s of type %s.", fname, name, typeString(&typ))
+			return clause{}, syntaxErr(ErrSyntax, v, "Type mismatch: \"%s\" operator may not be applied to column %s of type %s.", fname, name, typeEnglish(&typ))
 		}
 	case fnIncludes, fnExcludes, fnEQ, fnNE:
 		typ.Min = 0

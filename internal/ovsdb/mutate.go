@@ -1,6 +1,7 @@
 package ovsdb
 
 import (
+	"fmt"
 	"math"
 	"math/bits"
 )
@@ -65,7 +66,7 @@ func (x *txState) parseMutation(t *table, v any) (mutation, *Error) {
 	}
 	op, ok := mutatorNames[mn]
 	if !ok {
-		return mutation{}, syntaxErr(ErrSyntax, a[1], "Unknown mutator \"%s\".", mn)
+		return mutation{}, syntaxErr("unknown mutator", a[1], "No mutator named %s.", mn)
 	}
 	if c == uuidColumn || c.Index == 0 || !c.Mutable {
 		return mutation{}, syntaxErr(ErrConstraint, v, "Cannot mutate immutable column %s in table %s.", cn, t.schema.Name)
@@ -76,7 +77,7 @@ func (x *txState) parseMutation(t *table, v any) (mutation, *Error) {
 	case mutAdd, mutSub, mutMul, mutDiv, mutMod:
 		kt := typ.Key.Type
 		if typ.Value != nil || !(kt == TypeInteger || (kt == TypeReal && op != mutMod)) {
-			return mutation{}, syntaxErr(ErrSyntax, v, "Type mismatch: \"%s\" operator may not be applied to column %s of type %s.", mn, cn, typeString(&typ))
+			return mutation{}, syntaxErr(ErrSyntax, v, "Type mismatch: \"%s\" operator may not be applied to column %s of type %s.", mn, cn, typeEnglish(&typ))
 		}
 		base := relaxed(typ.Key)
 		atom, err := parseAtomJSON(a[2], &base, x)
@@ -167,13 +168,13 @@ func applyMutation(ts *TableSchema, m *mutation, d Datum) (Datum, *Error) {
 	case mutInsert:
 		nd := unionDatum(d, m.arg)
 		if nd.Len() > typ.Max {
-			return d, newErr(ErrConstraint, "Attempted to store %d elements in %s with %d elements allowed.", nd.Len(), typeString(typ), typ.Max)
+			return d, newErr(ErrConstraint, "Attempted to store %d elements in %s.", nd.Len(), typeEnglish(typ))
 		}
 		return nd, nil
 	case mutDelete:
 		nd := subtractDatum(d, m.arg)
 		if nd.Len() < typ.Min {
-			return d, newErr(ErrConstraint, "Attempted to store %d elements in %s with at least %d elements required.", nd.Len(), typeString(typ), typ.Min)
+			return d, newErr(ErrConstraint, "Attempted to store %d elements in %s.", nd.Len(), typeEnglish(typ))
 		}
 		return nd, nil
 	}
@@ -327,4 +328,45 @@ func subtractDatum(a, b Datum) Datum {
 		}
 	}
 	return out
+}
+
+func baseEnglish(b *BaseType) string {
+	if b.refTable != nil {
+		if b.RefType == RefWeak {
+			return "weak reference to " + b.RefTable
+		}
+		return "reference to " + b.RefTable
+	}
+	return b.Type.String()
+}
+
+// typeEnglish describes a column type the way ovsdb-server's messages do.
+func typeEnglish(t *ColumnType) string {
+	key := baseEnglish(&t.Key)
+	if t.Value != nil {
+		val := baseEnglish(t.Value)
+		pairs := key + "-" + val + " pairs"
+		switch {
+		case t.Min == 0 && t.Max == Unlimited:
+			return "map of " + pairs
+		case t.Min == 0:
+			return fmt.Sprintf("map of up to %d %s", t.Max, pairs)
+		case t.Max == Unlimited:
+			return fmt.Sprintf("map of %d or more %s", t.Min, pairs)
+		}
+		return fmt.Sprintf("map of %d to %d %s", t.Min, t.Max, pairs)
+	}
+	switch {
+	case t.Min == 1 && t.Max == 1:
+		return key
+	case t.Min == 0 && t.Max == 1:
+		return "optional " + key
+	case t.Min == 0 && t.Max == Unlimited:
+		return "set of " + key + "s"
+	case t.Min == 0:
+		return fmt.Sprintf("set of up to %d %ss", t.Max, key)
+	case t.Max == Unlimited:
+		return fmt.Sprintf("set of %d or more %ss", t.Min, key)
+	}
+	return fmt.Sprintf("set of %d to %d %ss", t.Min, t.Max, key)
 }

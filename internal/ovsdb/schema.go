@@ -121,7 +121,7 @@ type TableSchema struct {
 	MaxRows int // 0 means unlimited
 	Indexes [][]string
 
-	ordered []*ColumnSchema  // by Index; ordered[0] is _version
+	ordered []*ColumnSchema   // by Index; ordered[0] is _version
 	indexes [][]*ColumnSchema // resolved Indexes
 	// refCols are the columns whose key or value references another table.
 	refCols []*ColumnSchema

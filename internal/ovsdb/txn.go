@@ -40,7 +40,7 @@ type Result struct {
 type txRow struct {
 	t        *table
 	uuid     UUID
-	old, new Row // old nil: inserted by this transaction; new nil: deleted
+	old, new Row  // old nil: inserted by this transaction; new nil: deleted
 	owned    bool // new is private to the transaction and may be edited
 }
 
@@ -257,7 +257,7 @@ func (x *txState) table(a *opArgs) (*table, *Error) {
 	}
 	t, ok := x.db.tables[name]
 	if !ok {
-		return nil, syntaxErr(ErrUnknownTable, a.obj["table"], "No table named %s.", name)
+		return nil, a.perr("No table named %s.", name)
 	}
 	return t, nil
 }
@@ -685,7 +685,7 @@ func (x *txState) opWait(b []byte, a *opArgs) ([]byte, *Error) {
 		return append(b, "{}"...), nil
 	}
 	if timeout == 0 || x.expired {
-		return b, newErr(ErrTimedOut, "\"wait\" timed out")
+		return b, newErr(ErrTimedOut, "\"where\" clause test failed")
 	}
 	x.blocked = true
 	return b, nil

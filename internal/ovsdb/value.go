@@ -300,7 +300,7 @@ func parseDatumJSON(v any, t *ColumnType, syms symbolResolver) (Datum, *Error) {
 			return d, sizeErr("map", v, t, len(d.Keys))
 		}
 		if dup := sortDatum(&d); dup {
-			return d, syntaxErr(ErrSyntax, v, "map contains duplicate key")
+			return d, newErr("ovsdb error", "map contains duplicate key")
 		}
 	} else {
 		if a, ok := v.([]any); ok && len(a) == 2 && a[0] == "set" {
@@ -320,7 +320,7 @@ func parseDatumJSON(v any, t *ColumnType, syms symbolResolver) (Datum, *Error) {
 				return d, sizeErr("set", v, t, len(d.Keys))
 			}
 			if dup := sortDatum(&d); dup {
-				return d, syntaxErr(ErrSyntax, v, "set contains duplicate")
+				return d, newErr("ovsdb error", "set contains duplicate")
 			}
 		} else {
 			k, err := parseAtomJSON(v, &t.Key, syms)
