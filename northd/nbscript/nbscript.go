@@ -160,6 +160,14 @@ func apply(n *translate.NB, w []string) error {
 			p.TagRequest = ptr(v)
 		}
 		n.SwitchPorts[u] = p
+		// A port lives on one switch: take it off any other.
+		for k, other := range n.Switches {
+			if k != sw.UUID && slices.Contains(other.Ports, u) {
+				c := *other
+				c.Ports = slices.DeleteFunc(slices.Clone(c.Ports), func(s string) bool { return s == u })
+				n.Switches[k] = &c
+			}
+		}
 		addRef(&sw.Ports, u, func(s *nb.LogicalSwitch) { n.Switches[sw.UUID] = s }, sw)
 	case "lr":
 		if err := need(w, 2, "lr NAME"); err != nil {

@@ -37,8 +37,10 @@ type routerPort struct {
 	V4     []netip.Prefix
 	V6     []netip.Prefix
 	LLA    netip.Addr
-	// PeerSwitchPort is the switch port whose options:router-port names us.
+	// PeerSwitchPort is the switch port whose options:router-port names us
+	// (the smallest name if several do; SwitchPeers lists them all).
 	PeerSwitchPort string
+	SwitchPeers    []string
 	// PeerRouterPort is the router port named in our peer column.
 	PeerRouterPort string
 	// Gateway marks a distributed gateway port (gateway_chassis or
@@ -64,6 +66,8 @@ type Index struct {
 	Keys Keys // datapath keys decided here; port keys per datapath later
 	// DatapathKeys are the allocated datapath tunnel keys by NB UUID.
 	DatapathKeys map[string]int
+
+	readers readers
 }
 
 // NewIndex arranges n for translation. prev holds the tunnel keys already
@@ -100,6 +104,11 @@ func NewIndex(n *NB, prev Keys) *Index {
 				p.IsRouter = true
 				p.Peer = row.Options["router-port"]
 			}
+			// A port listed by two switches (invalid NB) stays on the
+			// one with the smaller UUID, so the result is deterministic.
+			if prev := x.SwitchPorts[row.Name]; prev != nil && prev.Switch < swUUID {
+				continue
+			}
 			x.SwitchPorts[row.Name] = p
 		}
 	}
@@ -112,6 +121,9 @@ func NewIndex(n *NB, prev Keys) *Index {
 			p := &routerPort{Row: row, Router: rUUID, MAC: normMAC(row.MAC)}
 			p.V4, p.V6, _ = lrpNetworks(row.Networks)
 			p.LLA = linkLocal(p.MAC)
+			if prev := x.RouterPorts[row.Name]; prev != nil && prev.Router < rUUID {
+				continue
+			}
 			if row.Peer != nil {
 				p.PeerRouterPort = *row.Peer
 			}
@@ -125,6 +137,7 @@ func NewIndex(n *NB, prev Keys) *Index {
 	for _, sp := range x.SwitchPorts {
 		if sp.IsRouter {
 			if rp := x.RouterPorts[sp.Peer]; rp != nil {
+				rp.SwitchPeers = append(rp.SwitchPeers, sp.Row.Name)
 				if rp.PeerSwitchPort == "" || sp.Row.Name < rp.PeerSwitchPort {
 					rp.PeerSwitchPort = sp.Row.Name
 				}
@@ -153,6 +166,7 @@ func NewIndex(n *NB, prev Keys) *Index {
 		slices.SortFunc(x.PortGroupsOf[k], func(a, b *nb.PortGroup) int { return cmp.Compare(a.Name, b.Name) })
 	}
 	x.DatapathKeys = allocateDatapathKeys(n, prev.Datapaths)
+	x.buildReaders()
 	return x
 }
 

@@ -1,6 +1,8 @@
 package translate
 
 import (
+	"maps"
+
 	"hcnet/schema/nb"
 )
 
@@ -138,4 +140,27 @@ type SB struct {
 type Global struct {
 	NbCfg   int
 	Options map[string]string
+}
+
+// CloneNB returns a copy of n whose maps are new but share the rows: rows are
+// treated as immutable and replaced, never edited, on change.
+func CloneNB(n *NB) *NB {
+	return &NB{
+		Global:          n.Global,
+		Switches:        maps.Clone(n.Switches),
+		SwitchPorts:     maps.Clone(n.SwitchPorts),
+		Routers:         maps.Clone(n.Routers),
+		RouterPorts:     maps.Clone(n.RouterPorts),
+		ACLs:            maps.Clone(n.ACLs),
+		AddressSets:     maps.Clone(n.AddressSets),
+		PortGroups:      maps.Clone(n.PortGroups),
+		DHCPOptions:     maps.Clone(n.DHCPOptions),
+		NATs:            maps.Clone(n.NATs),
+		StaticRoutes:    maps.Clone(n.StaticRoutes),
+		Policies:        maps.Clone(n.Policies),
+		GatewayChassis:  maps.Clone(n.GatewayChassis),
+		HAChassisGroups: maps.Clone(n.HAChassisGroups),
+		HAChassis:       maps.Clone(n.HAChassis),
+		QoS:             maps.Clone(n.QoS),
+	}
 }

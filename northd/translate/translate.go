@@ -152,7 +152,6 @@ func DHCPv4Codes() []DHCPOptionCode {
 	return c
 }
 
-
 // Keys returns the tunnel keys sb allocated, to feed the next translation.
 func (sb *SB) Keys() Keys {
 	k := Keys{Datapaths: map[string]int{}, Ports: map[string]int{}}

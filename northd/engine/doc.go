@@ -1,0 +1,10 @@
+// Package engine owns northd's incremental computation: it holds the current
+// NB snapshot and the southbound output derived from it, takes batches of NB
+// row changes, recomputes only the datapaths that read a changed row (as
+// translate.Index.Readers says) and reports the difference as row-level
+// deltas for the writer. Global outputs (SB_Global, Address_Set) are cheap and
+// recomputed on every batch. A full recompute (translate.Translate) is the
+// oracle: after any sequence of batches Engine.SB equals it.
+//
+// engine is pure: it does no I/O and must not import clients or sockets.
+package engine

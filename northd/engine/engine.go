@@ -1,0 +1,237 @@
+package engine
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+
+	"hcnet/northd/translate"
+	"hcnet/schema/nb"
+)
+
+// Change is one NB row change: Row is the new *nb.X model, or nil when the
+// row was deleted.
+type Change struct {
+	Table string
+	UUID  string
+	Row   any
+}
+
+// Stats describes the work of the last Apply.
+type Stats struct {
+	// Recomputed lists the datapaths (NB UUIDs) recomputed, sorted.
+	Recomputed []string
+	// Full is set when the batch fell back to a full recompute.
+	Full bool
+}
+
+// Engine is the incremental NB → SB translator. It is not safe for
+// concurrent use: one goroutine owns it.
+type Engine struct {
+	nb    *translate.NB
+	idx   *translate.Index
+	sb    *translate.SB
+	keys  translate.Keys
+	stats Stats
+}
+
+// New computes the SB output for n from scratch; keys are the tunnel keys SB
+// already has. The engine takes ownership of n.
+func New(n *translate.NB, keys translate.Keys) *Engine {
+	e := &Engine{nb: n}
+	e.recomputeAll(keys)
+	return e
+}
+
+func (e *Engine) recomputeAll(keys translate.Keys) {
+	e.idx = translate.NewIndex(e.nb, keys)
+	e.sb = &translate.SB{Datapaths: map[string]*translate.DatapathOut{}, DHCPOptions: translate.DHCPv4Codes()}
+	for _, u := range e.idx.DatapathUUIDs() {
+		if d := e.idx.Datapath(u); d != nil {
+			e.sb.Datapaths[u] = d
+		}
+	}
+	e.sb.AddressSets = e.idx.AddressSets()
+	e.sb.Global = e.idx.Global()
+	e.keys = e.sb.Keys()
+	e.stats = Stats{Recomputed: e.idx.DatapathUUIDs(), Full: true}
+}
+
+// SB returns the current desired southbound content. Callers must not
+// modify it.
+func (e *Engine) SB() *translate.SB { return e.sb }
+
+// NB returns the current northbound snapshot. Callers must not modify it.
+func (e *Engine) NB() *translate.NB { return e.nb }
+
+// Keys returns the tunnel keys of the current output.
+func (e *Engine) Keys() translate.Keys { return e.keys }
+
+// Stats returns what the last Apply did.
+func (e *Engine) Stats() Stats { return e.stats }
+
+// Delta is the result of one Apply: the datapaths whose output changed, with
+// their old and new output (Old nil: new datapath; New nil: deleted), and
+// whether global outputs changed.
+type Delta struct {
+	Datapaths   map[string]DatapathDelta
+	AddressSets bool
+	Global      bool
+}
+
+// DatapathDelta holds one datapath's output before and after.
+type DatapathDelta struct {
+	Old, New *translate.DatapathOut
+}
+
+// Empty reports whether d changes nothing.
+func (d Delta) Empty() bool { return len(d.Datapaths) == 0 && !d.AddressSets && !d.Global }
+
+// Apply applies a batch of NB changes and returns what changed in SB.
+func (e *Engine) Apply(changes []Change) (Delta, error) {
+	old := e.idx
+	affected := map[string]bool{}
+	prevs := make([]any, len(changes))
+	for i, c := range changes {
+		prev, err := e.set(c)
+		if err != nil {
+			return Delta{}, err
+		}
+		prevs[i] = prev
+		if prev != nil {
+			for _, u := range old.Readers(c.Table, c.UUID, prev, c.Row) {
+				affected[u] = true
+			}
+		}
+	}
+	e.idx = translate.NewIndex(e.nb, e.keys)
+	for i, c := range changes {
+		if c.Row != nil {
+			for _, u := range e.idx.Readers(c.Table, c.UUID, prevs[i], c.Row) {
+				affected[u] = true
+			}
+		}
+		// A switch or router appearing or disappearing is its own reader.
+		if c.Table == nb.LogicalSwitchTable || c.Table == nb.LogicalRouterTable {
+			affected[c.UUID] = true
+		}
+	}
+	delta := Delta{Datapaths: map[string]DatapathDelta{}}
+	recomputed := slices.Sorted(maps.Keys(affected))
+	// Port keys: a recomputed datapath keeps the keys of its surviving
+	// ports (allocation reads e.keys); keys of vanished ports are dropped
+	// afterwards, so Keys always describes the current output.
+	var gone []string
+	var outs []*translate.DatapathOut
+	for _, u := range recomputed {
+		prev := e.sb.Datapaths[u]
+		next := e.idx.Datapath(u)
+		if prev != nil {
+			for _, p := range prev.Ports {
+				gone = append(gone, p.Name)
+			}
+		}
+		if next == nil {
+			delete(e.sb.Datapaths, u)
+		} else {
+			e.sb.Datapaths[u] = next
+			outs = append(outs, next)
+		}
+		if prev == nil && next == nil {
+			continue
+		}
+		if !equalOut(prev, next) {
+			delta.Datapaths[u] = DatapathDelta{Old: prev, New: next}
+		}
+	}
+	for _, name := range gone {
+		delete(e.keys.Ports, name)
+	}
+	for _, d := range outs {
+		for _, p := range d.Ports {
+			e.keys.Ports[p.Name] = p.TunnelKey
+		}
+	}
+	e.keys.Datapaths = maps.Clone(e.idx.DatapathKeys)
+	as := e.idx.AddressSets()
+	if !maps.EqualFunc(as, e.sb.AddressSets, slices.Equal) {
+		delta.AddressSets = true
+		e.sb.AddressSets = as
+	}
+	g := e.idx.Global()
+	if g.NbCfg != e.sb.Global.NbCfg || !maps.Equal(g.Options, e.sb.Global.Options) {
+		delta.Global = true
+		e.sb.Global = g
+	}
+	e.stats = Stats{Recomputed: recomputed}
+	return delta, nil
+}
+
+// set stores one change in the NB snapshot and returns the previous row.
+func (e *Engine) set(c Change) (any, error) {
+	n := e.nb
+	switch c.Table {
+	case nb.NBGlobalTable:
+		prev := n.Global
+		r, ok := c.Row.(*nb.NBGlobal)
+		if c.Row != nil && !ok {
+			return nil, fmt.Errorf("table %s: row is %T", c.Table, c.Row)
+		}
+		if c.Row == nil {
+			r = nil
+		}
+		n.Global = r
+		if prev == nil {
+			return nil, nil
+		}
+		return prev, nil
+	case nb.LogicalSwitchTable:
+		return setRow(n.Switches, c)
+	case nb.LogicalSwitchPortTable:
+		return setRow(n.SwitchPorts, c)
+	case nb.LogicalRouterTable:
+		return setRow(n.Routers, c)
+	case nb.LogicalRouterPortTable:
+		return setRow(n.RouterPorts, c)
+	case nb.ACLTable:
+		return setRow(n.ACLs, c)
+	case nb.AddressSetTable:
+		return setRow(n.AddressSets, c)
+	case nb.PortGroupTable:
+		return setRow(n.PortGroups, c)
+	case nb.DHCPOptionsTable:
+		return setRow(n.DHCPOptions, c)
+	case nb.NATTable:
+		return setRow(n.NATs, c)
+	case nb.LogicalRouterStaticRouteTable:
+		return setRow(n.StaticRoutes, c)
+	case nb.LogicalRouterPolicyTable:
+		return setRow(n.Policies, c)
+	case nb.GatewayChassisTable:
+		return setRow(n.GatewayChassis, c)
+	case nb.HAChassisGroupTable:
+		return setRow(n.HAChassisGroups, c)
+	case nb.HAChassisTable:
+		return setRow(n.HAChassis, c)
+	case nb.QoSTable:
+		return setRow(n.QoS, c)
+	}
+	return nil, nil // a table translate does not read
+}
+
+func setRow[T any](m map[string]*T, c Change) (any, error) {
+	prev, had := m[c.UUID]
+	if c.Row == nil {
+		delete(m, c.UUID)
+	} else {
+		r, ok := c.Row.(*T)
+		if !ok {
+			return nil, fmt.Errorf("table %s row %s: got %T", c.Table, c.UUID, c.Row)
+		}
+		m[c.UUID] = r
+	}
+	if !had {
+		return nil, nil
+	}
+	return prev, nil
+}

@@ -1,0 +1,193 @@
+package translate
+
+import (
+	"maps"
+	"slices"
+
+	"hcnet/schema/nb"
+)
+
+// readers maps an NB row UUID to the datapaths (NB UUIDs) whose output reads
+// it, for rows that are not themselves datapaths or their ports.
+type readers map[string][]string
+
+func (r readers) add(row, dp string) {
+	if !slices.Contains(r[row], dp) {
+		r[row] = append(r[row], dp)
+	}
+}
+
+// buildReaders fills x.readers from the reference columns.
+func (x *Index) buildReaders() {
+	r := readers{}
+	for swU, sw := range x.NB.Switches {
+		for _, a := range sw.ACLs {
+			r.add(a, swU)
+		}
+		for _, q := range sw.QOSRules {
+			r.add(q, swU)
+		}
+		for _, pu := range sw.Ports {
+			if p := x.NB.SwitchPorts[pu]; p != nil && p.Dhcpv4Options != nil {
+				r.add(*p.Dhcpv4Options, swU)
+			}
+		}
+	}
+	for swU, pgs := range x.PortGroupsOf {
+		for _, pg := range pgs {
+			r.add(pg.UUID, swU)
+			for _, a := range pg.ACLs {
+				r.add(a, swU)
+			}
+		}
+	}
+	for rU, lr := range x.NB.Routers {
+		for _, c := range lr.Nat {
+			r.add(c, rU)
+		}
+		for _, c := range lr.StaticRoutes {
+			r.add(c, rU)
+		}
+		for _, c := range lr.Policies {
+			r.add(c, rU)
+		}
+		for _, pu := range lr.Ports {
+			p := x.NB.RouterPorts[pu]
+			if p == nil {
+				continue
+			}
+			for _, g := range p.GatewayChassis {
+				r.add(g, rU)
+			}
+			if p.HaChassisGroup != nil {
+				r.add(*p.HaChassisGroup, rU)
+				if g := x.NB.HAChassisGroups[*p.HaChassisGroup]; g != nil {
+					for _, hc := range g.HaChassis {
+						r.add(hc, rU)
+					}
+				}
+			}
+		}
+	}
+	x.readers = r
+}
+
+// Readers returns the datapaths (NB UUIDs of switches and routers) whose
+// output depends on a change of the NB row (table, uuid) from old to row
+// (*nb.X models; nil for none). It answers from this Index's view: the
+// engine asks both the index before the change and the one after it and
+// recomputes the union.
+func (x *Index) Readers(table, uuid string, old, row any) []string {
+	var out []string
+	add := func(u ...string) {
+		for _, v := range u {
+			if v != "" && !slices.Contains(out, v) {
+				out = append(out, v)
+			}
+		}
+	}
+	// routersOfSwitch adds the routers whose ARP resolution lists the
+	// switch's ports, and whose port bindings depend on the switch.
+	routersOfSwitch := func(swU string) {
+		sw := x.NB.Switches[swU]
+		if sw == nil {
+			return
+		}
+		for _, sp := range x.switchPortsOf(sw) {
+			if sp.IsRouter {
+				if rp := x.RouterPorts[sp.Peer]; rp != nil {
+					add(rp.Router)
+				}
+			}
+		}
+	}
+	switch table {
+	case nb.LogicalSwitchTable:
+		// Routers read a switch's ports, and port changes arrive as
+		// Logical_Switch_Port changes of their own.
+		add(uuid)
+	case nb.LogicalSwitchPortTable:
+		p, _ := row.(*nb.LogicalSwitchPort)
+		if p == nil {
+			p, _ = old.(*nb.LogicalSwitchPort)
+		}
+		if p == nil {
+			return nil
+		}
+		if sp := x.SwitchPorts[p.Name]; sp != nil {
+			add(sp.Switch)
+			routersOfSwitch(sp.Switch)
+		}
+		if p.Type == "router" {
+			if rp := x.RouterPorts[p.Options["router-port"]]; rp != nil {
+				add(rp.Router)
+			}
+		}
+	case nb.LogicalRouterTable:
+		add(uuid)
+		// Peer switches read the router's options (a gateway router
+		// turns their patch ports into l3gateway ports).
+		o, _ := old.(*nb.LogicalRouter)
+		n, _ := row.(*nb.LogicalRouter)
+		if o != nil && n != nil && maps.Equal(o.Options, n.Options) {
+			break
+		}
+		for _, lr := range []*nb.LogicalRouter{o, n, x.NB.Routers[uuid]} {
+			if lr == nil {
+				continue
+			}
+			for _, pu := range lr.Ports {
+				if p := x.NB.RouterPorts[pu]; p != nil {
+					add(x.routerPortReaders(p.Name)...)
+				}
+			}
+		}
+	case nb.LogicalRouterPortTable:
+		p, _ := row.(*nb.LogicalRouterPort)
+		if p == nil {
+			p, _ = old.(*nb.LogicalRouterPort)
+		}
+		if p == nil {
+			return nil
+		}
+		add(x.routerPortReaders(p.Name)...)
+		if p.Peer != nil {
+			if peer := x.RouterPorts[*p.Peer]; peer != nil {
+				add(peer.Router)
+			}
+		}
+	default:
+		add(x.readers[uuid]...)
+	}
+	return out
+}
+
+// routerPortReaders returns the datapaths that read router port name: its
+// router, its peer switch, routers on that switch and its peer router.
+func (x *Index) routerPortReaders(name string) []string {
+	rp := x.RouterPorts[name]
+	if rp == nil {
+		return nil
+	}
+	out := []string{rp.Router}
+	if peer := x.RouterPorts[rp.PeerRouterPort]; peer != nil {
+		out = append(out, peer.Router)
+	}
+	for _, name := range rp.SwitchPeers {
+		sp := x.SwitchPorts[name]
+		if sp == nil {
+			continue
+		}
+		out = append(out, sp.Switch)
+		if sw := x.NB.Switches[sp.Switch]; sw != nil {
+			for _, q := range x.switchPortsOf(sw) {
+				if q.IsRouter {
+					if other := x.RouterPorts[q.Peer]; other != nil {
+						out = append(out, other.Router)
+					}
+				}
+			}
+		}
+	}
+	return out
+}
