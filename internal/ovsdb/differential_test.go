@@ -94,11 +94,11 @@ func (s *refServer) transact(t *testing.T, ops json.RawMessage) json.RawMessage 
 	}
 	for {
 		var msg struct {
-			Method string            `json:"method"`
-			Params json.RawMessage   `json:"params"`
-			Result json.RawMessage   `json:"result"`
-			Error  json.RawMessage   `json:"error"`
-			ID     json.RawMessage   `json:"id"`
+			Method string          `json:"method"`
+			Params json.RawMessage `json:"params"`
+			Result json.RawMessage `json:"result"`
+			Error  json.RawMessage `json:"error"`
+			ID     json.RawMessage `json:"id"`
 		}
 		if err := s.dec.Decode(&msg); err != nil {
 			t.Fatalf("read from ovsdb-server: %v", err)

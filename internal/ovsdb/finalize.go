@@ -144,7 +144,7 @@ func (x *txState) finalize() (*ChangeSet, *Error) {
 			}
 		}
 		if n > t.schema.MaxRows {
-			return nil, newErr(ErrConstraint, "Transaction causes \"%s\" table to contain %d rows, greater than the schema-defined limit of %d row(s).", t.schema.Name, n, t.schema.MaxRows)
+			return nil, newErr(ErrConstraint, "transaction causes \"%s\" table to contain %d rows, greater than the schema-defined limit of %d row(s)", t.schema.Name, n, t.schema.MaxRows)
 		}
 	}
 
@@ -178,19 +178,19 @@ func (x *txState) finalize() (*ChangeSet, *Error) {
 	// Index uniqueness.
 	for t, trs := range x.byTable {
 		for i, ix := range t.schema.indexes {
-			seen := make(map[string]UUID)
+			seen := make(map[string]*txRow)
 			for _, tr := range trs {
 				if tr.new == nil || x.rows[rowKey{t.schema, tr.uuid}] != tr {
 					continue
 				}
 				k := indexKey(ix, tr.uuid, tr.new)
 				if other, ok := seen[k]; ok {
-					return nil, indexErr(t.schema, t.schema.Indexes[i], tr.new, ix, other, tr.uuid, true)
+					return nil, indexErr(t.schema, t.schema.Indexes[i], tr.new, ix, tr.uuid, txRowWhat(tr), other.uuid, txRowWhat(other))
 				}
-				seen[k] = tr.uuid
+				seen[k] = tr
 				if base, ok := t.indexes[i][k]; ok && base != tr.uuid {
 					if _, touched := x.rows[rowKey{t.schema, base}]; !touched {
-						return nil, indexErr(t.schema, t.schema.Indexes[i], tr.new, ix, base, tr.uuid, false)
+						return nil, indexErr(t.schema, t.schema.Indexes[i], tr.new, ix, tr.uuid, txRowWhat(tr), base, "existed in the database before this transaction and was not modified by the transaction")
 					}
 				}
 			}
@@ -309,14 +309,14 @@ func refColumnName(t *TableSchema, r Row, target *TableSchema, u UUID) string {
 	return "?"
 }
 
-func indexErr(t *TableSchema, names []string, r Row, cols []*ColumnSchema, first, second UUID, bothNew bool) *Error {
+func indexErr(t *TableSchema, names []string, r Row, cols []*ColumnSchema, first UUID, firstWhat string, second UUID, secondWhat string) *Error {
 	vals := ""
 	for i, c := range cols {
 		if i > 0 {
 			vals += ", "
 		}
 		if c == uuidColumn {
-			vals += second.String()
+			vals += first.String()
 			continue
 		}
 		vals += datumString(&c.Type, r[c.Index])
@@ -330,14 +330,17 @@ func indexErr(t *TableSchema, names []string, r Row, cols []*ColumnSchema, first
 		if i > 0 {
 			colNames += ", "
 		}
-		colNames += n
+		colNames += "\"" + n + "\""
 	}
-	firstWhat := "existed in the database before this transaction and was not modified by the transaction"
-	if bothNew {
-		firstWhat = "was inserted by this transaction"
+	return newErr(ErrConstraint, "Transaction causes multiple rows in \"%s\" table to have identical values (%s) for index on column%s %s.  First row, with UUID %s, %s.  Second row, with UUID %s, %s.",
+		t.Name, vals, plural, colNames, first, firstWhat, second, secondWhat)
+}
+
+func txRowWhat(tr *txRow) string {
+	if tr.old == nil {
+		return "was inserted by this transaction"
 	}
-	return newErr(ErrConstraint, "Transaction causes multiple rows in \"%s\" table to have identical values (%s) for index on column%s %s.  First row, with UUID %s, %s.  Second row, with UUID %s, was inserted by this transaction.",
-		t.Name, vals, plural, colNames, first, firstWhat, second)
+	return "was modified by this transaction"
 }
 
 // datumString renders a datum the way ovsdb-server's error details do.
