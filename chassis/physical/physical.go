@@ -83,6 +83,11 @@ type Port struct {
 	OFPort int
 	// Zone is the port's conntrack zone (reg13); 0 for none.
 	Zone uint16
+	// HAChassis are the gateway chassis of a chassisredirect port,
+	// highest priority first. A chassis outside the group sends to them
+	// through an active-backup bundle over their tunnels, so BFD moves
+	// the traffic when the active one dies.
+	HAChassis []string
 }
 
 // Tunnel is the tunnel port towards one remote chassis.
@@ -252,6 +257,24 @@ func (g *gen) port(p Port) {
 		return
 	}
 	owner := p.UUID
+	if p.Type == TypeChassisRedirect && len(p.HAChassis) > 1 && !contains(p.HAChassis, g.in.Chassis) {
+		var members []string
+		var first Tunnel
+		for _, c := range p.HAChassis {
+			if t, ok := g.in.Tunnels[c]; ok {
+				if len(members) == 0 {
+					first = t
+				}
+				members = append(members, fmt.Sprint(t.OFPort))
+			}
+		}
+		if len(members) > 0 {
+			hdr := strings.TrimSuffix(encap(first, dp, p.Key), fmt.Sprintf(",output:%d", first.OFPort))
+			g.add(owner, TableRemoteOutput, 100, portMatch(dp, p.Key),
+				hdr+",bundle(eth_src,0,active_backup,ofport,members:"+strings.Join(members, ",")+")")
+			return
+		}
+	}
 	if t, ok := g.remote(p); ok {
 		g.add(owner, TableRemoteOutput, 100, portMatch(dp, p.Key), encap(t, dp, p.Key)+","+resubmit(TableLocalOutput))
 		return
@@ -410,6 +433,15 @@ func encap(t Tunnel, dp Datapath, outKey uint32) string {
 	}
 	return fmt.Sprintf("set_field:%#x/0xffffff->tun_id,set_field:%#x->tun_metadata0,move:NXM_NX_REG14[0..14]->NXM_NX_TUN_METADATA0[16..30],output:%d",
 		dp.Key, outKey, t.OFPort)
+}
+
+func contains(list []string, s string) bool {
+	for _, e := range list {
+		if e == s {
+			return true
+		}
+	}
+	return false
 }
 
 func resubmit(table int) string { return fmt.Sprintf("resubmit(,%d)", table) }

@@ -3,6 +3,7 @@ package replica
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/ovn-org/libovsdb/ovsdb"
 )
@@ -102,12 +103,20 @@ func applyModify(ts *ovsdb.TableSchema, old, diff ovsdb.Row) (ovsdb.Row, error) 
 	for col, dv := range diff {
 		cs, ok := ts.Columns[col]
 		if !ok {
+			if strings.HasPrefix(col, "_") { // _version and the like
+				n[col] = dv
+				continue
+			}
 			return nil, fmt.Errorf("unknown column %q", col)
 		}
-		switch cs.Type {
-		case ovsdb.TypeSet:
+		switch {
+		case cs.Type == ovsdb.TypeSet && cs.TypeObj != nil && cs.TypeObj.Max() == 1:
+			// ovsdb-server(7): for a column holding at most one value
+			// the difference is the new value.
+			n[col] = dv
+		case cs.Type == ovsdb.TypeSet:
 			n[col] = toggleSet(atoms(n[col]), atoms(dv))
-		case ovsdb.TypeMap:
+		case cs.Type == ovsdb.TypeMap:
 			n[col] = toggleMap(mapOf(n[col]), mapOf(dv))
 		default:
 			n[col] = dv
@@ -187,4 +196,24 @@ func key(a any) any {
 		return u
 	}
 	return a
+}
+
+// ApplyRow applies one row update given as a kind ("initial", "insert",
+// "modify", "delete") and a row (the full row, the update2 difference, or
+// nothing).
+func (db *DB) ApplyRow(table, uuid, kind string, row ovsdb.Row) error {
+	ru := &ovsdb.RowUpdate2{}
+	switch kind {
+	case "initial":
+		ru.Initial = &row
+	case "insert":
+		ru.Insert = &row
+	case "modify":
+		ru.Modify = &row
+	case "delete":
+		ru.Delete = &row
+	default:
+		return fmt.Errorf("replica: unknown update kind %q for %s in %s", kind, uuid, table)
+	}
+	return db.Apply(ovsdb.TableUpdates2{table: {uuid: ru}})
 }

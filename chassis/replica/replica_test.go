@@ -55,17 +55,17 @@ func TestApplyInsertModifyDelete(t *testing.T) {
 					t.Fatalf("options %v want %v", got, want)
 				}
 			}},
-		{"move to another chassis: both in the difference", `{"Port_Binding":{"` + pb + `":{"modify":{
-			"chassis":["set",[["uuid","` + ch1 + `"],["uuid","` + ch2 + `"]]]}}}}`,
+		{"move to another chassis: optional column, the difference is the new value", `{"Port_Binding":{"` + pb + `":{"modify":{
+			"chassis":["uuid","` + ch2 + `"],"up":true}}}}`,
 			func(t *testing.T, r ovsdb.Row) {
-				if Ref(r, "chassis") != ch2 {
+				if up, _ := Bool(r, "up"); Ref(r, "chassis") != ch2 || !up {
 					t.Fatalf("row %v", r)
 				}
 			}},
-		{"release", `{"Port_Binding":{"` + pb + `":{"modify":{"chassis":["uuid","` + ch2 + `"],
+		{"release", `{"Port_Binding":{"` + pb + `":{"modify":{"chassis":["set",[]],"up":false,
 			"mac":["set",["00:00:00:00:00:01 10.0.0.1","x"]]}}}}`,
 			func(t *testing.T, r ovsdb.Row) {
-				if Ref(r, "chassis") != "" || !reflect.DeepEqual(Strs(r, "mac"), []string{"x"}) {
+				if up, set := Bool(r, "up"); up || !set || Ref(r, "chassis") != "" || !reflect.DeepEqual(Strs(r, "mac"), []string{"x"}) {
 					t.Fatalf("row %v", r)
 				}
 			}},

@@ -1,0 +1,570 @@
+package chassis
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ovn-org/libovsdb/ovsdb"
+
+	"hcnet/chassis/config"
+	"hcnet/chassis/flowtable"
+	"hcnet/chassis/lflows"
+	"hcnet/chassis/ofctl"
+	"hcnet/chassis/physical"
+	"hcnet/chassis/plan"
+	"hcnet/chassis/replica"
+	"hcnet/internal/client"
+	"hcnet/schema"
+)
+
+// Options configures the daemon.
+type Options struct {
+	// OVSDB is the local Open_vSwitch database, "unix:PATH". Required.
+	OVSDB string
+	// OVSRundir holds the bridges' OpenFlow sockets (<bridge>.mgmt).
+	// Required.
+	OVSRundir string
+	// Override holds values that win over Open_vSwitch external_ids.
+	Override config.Config
+	// KeepRegistration leaves Chassis, Chassis_Private and bindings in
+	// the southbound on exit (for a restart). Default false: removed.
+	KeepRegistration bool
+	// BFDMinRx and BFDMinTx are the BFD intervals on gateway tunnels, in
+	// milliseconds. Default 100 each.
+	BFDMinRx, BFDMinTx int
+	// Resync is the interval of full flow resynchronisation with the
+	// switch. Default 30 s.
+	Resync time.Duration
+	// Hostname for Chassis.hostname. Default os.Hostname().
+	Hostname string
+	// Ofctl is the ovs-ofctl binary. Default "ovs-ofctl".
+	Ofctl string
+	// Logger; default discard.
+	Logger *slog.Logger
+}
+
+func (o *Options) fillDefaults() {
+	if o.BFDMinRx <= 0 {
+		o.BFDMinRx = 100
+	}
+	if o.BFDMinTx <= 0 {
+		o.BFDMinTx = 100
+	}
+	if o.Resync <= 0 {
+		o.Resync = 30 * time.Second
+	}
+	if o.Hostname == "" {
+		o.Hostname, _ = os.Hostname()
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Validate names the first bad field.
+func (o Options) Validate() error {
+	if !strings.HasPrefix(o.OVSDB, "unix:") && !strings.HasPrefix(o.OVSDB, "tcp:") {
+		return fmt.Errorf("chassis: ovs-db %q: want unix:PATH", o.OVSDB)
+	}
+	if o.OVSRundir == "" {
+		return fmt.Errorf("chassis: ovs-rundir is empty")
+	}
+	return nil
+}
+
+// SB tables the chassis monitors.
+var sbTables = []string{
+	"SB_Global", "Chassis", "Encap", "Chassis_Private", "Datapath_Binding", "Port_Binding",
+	"Logical_Flow", "Logical_DP_Group", "Multicast_Group", "MAC_Binding", "HA_Chassis_Group",
+	"HA_Chassis", "Gateway_Chassis", "DHCP_Options", "DHCPv6_Options", "Meter", "Meter_Band",
+	"Address_Set", "Port_Group", "Load_Balancer", "DNS",
+}
+
+type daemon struct {
+	opts Options
+	log  *slog.Logger
+	kick chan struct{}
+
+	ovsC *client.Client
+
+	// mu guards the replicas and the SB connection state; handlers write,
+	// the loop reads.
+	mu       sync.Mutex
+	ovs      *replica.DB
+	sb       *replica.DB
+	sbC      *client.Client
+	sbMon    *client.Monitor
+	sbReady  bool
+	dialing  bool
+	applyErr error
+
+	// Loop-owned state.
+	cfg       config.Config
+	cfgErr    string
+	installed map[string]flowtable.Flow
+	needFull  bool
+	lastFull  time.Time
+	cookie    uint64
+	tlvDone   bool
+	zones     map[string]uint16
+	zonesRead bool
+	cond      string
+	compiler  *lflows.Compiler
+	lastLog   map[string]string
+	Stats     Stats
+}
+
+// Stats are counters for tests and benchmarks.
+type Stats struct {
+	Rounds       int
+	FlowsDesired int
+	Installs     int
+}
+
+// Run runs the daemon until ctx ends.
+func Run(ctx context.Context, opts Options) error {
+	opts.fillDefaults()
+	if err := opts.Validate(); err != nil {
+		return err
+	}
+	d := &daemon{
+		opts:     opts,
+		log:      opts.Logger,
+		kick:     make(chan struct{}, 1),
+		needFull: true,
+		cookie:   uint64(time.Now().UnixNano()) &^ 0xffff,
+		lastLog:  map[string]string{},
+		compiler: lflows.New(),
+	}
+	return d.run(ctx)
+}
+
+func (d *daemon) wake() {
+	select {
+	case d.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (d *daemon) run(ctx context.Context) error {
+	var err error
+	d.ovsC, err = client.Dial(ctx, d.opts.OVSDB, client.Options{Logger: d.log.With("db", "Open_vSwitch")})
+	if err != nil {
+		return fmt.Errorf("connect %s: %w", d.opts.OVSDB, err)
+	}
+	defer d.ovsC.Close()
+	sch, err := d.ovsC.GetSchema(ctx, "Open_vSwitch")
+	if err != nil {
+		return fmt.Errorf("get Open_vSwitch schema: %w", err)
+	}
+	d.ovs = replica.New(sch)
+	reqs := map[string]client.MonitorRequest{
+		"Open_vSwitch": {Columns: []string{"external_ids", "bridges"}},
+		"Bridge":       {Columns: []string{"name", "ports", "datapath_type", "fail_mode", "external_ids"}},
+		"Port":         {Columns: []string{"name", "interfaces", "external_ids"}},
+		"Interface":    {Columns: []string{"name", "type", "ofport", "external_ids", "options", "bfd", "bfd_status", "mtu"}},
+	}
+	if _, err := d.ovsC.Monitor(ctx, "Open_vSwitch", reqs, d.handler(func() *replica.DB { return d.ovs })); err != nil {
+		return fmt.Errorf("monitor Open_vSwitch: %w", err)
+	}
+	d.log.Info("connected", "db", "Open_vSwitch", "remote", d.opts.OVSDB)
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	d.wake()
+	for {
+		select {
+		case <-ctx.Done():
+			d.shutdown()
+			return nil
+		case <-d.kick:
+		case <-tick.C:
+		}
+		d.round(ctx)
+	}
+}
+
+func (d *daemon) handler(db func() *replica.DB) client.Handler {
+	return func(u client.TableUpdates) {
+		d.mu.Lock()
+		r := db()
+		for table, rows := range u {
+			for uuid, ru := range rows {
+				if err := r.ApplyRow(table, uuid, ru.Kind, ru.Row); err != nil {
+					d.applyErr = err
+				}
+			}
+		}
+		d.mu.Unlock()
+		d.wake()
+	}
+}
+
+// logOnce logs msg at Warn the first time (or when it changes) for key.
+func (d *daemon) logOnce(key, msg string, args ...any) {
+	full := fmt.Sprint(msg, args)
+	if d.lastLog[key] == full {
+		return
+	}
+	d.lastLog[key] = full
+	d.log.Warn(msg, args...)
+}
+
+func (d *daemon) dialSB(ctx context.Context, remote string) {
+	c, err := client.Dial(ctx, remote, client.Options{Logger: d.log.With("db", "OVN_Southbound"), Database: "OVN_Southbound"})
+	if err != nil {
+		d.mu.Lock()
+		d.dialing = false
+		d.mu.Unlock()
+		d.log.Warn("connect southbound", "remote", remote, "err", err)
+		return
+	}
+	sch, err := c.GetSchema(ctx, "OVN_Southbound")
+	if err != nil {
+		d.log.Warn("get southbound schema", "err", err)
+		var s ovsdb.DatabaseSchema
+		if jerr := json.Unmarshal(schema.Southbound, &s); jerr != nil {
+			c.Close()
+			return
+		}
+		sch = &s
+	}
+	d.mu.Lock()
+	d.sb = replica.New(sch)
+	d.sbC = c
+	d.mu.Unlock()
+	reqs := map[string]client.MonitorRequest{}
+	for _, t := range sbTables {
+		if _, ok := sch.Tables[t]; ok {
+			reqs[t] = client.MonitorRequest{}
+		}
+	}
+	mon, err := c.Monitor(ctx, "OVN_Southbound", reqs, d.handler(func() *replica.DB { return d.sb }))
+	if err != nil {
+		d.log.Warn("monitor southbound", "err", err)
+		return
+	}
+	d.mu.Lock()
+	d.sbMon = mon
+	d.sbReady = true
+	d.mu.Unlock()
+	d.log.Info("connected", "db", "OVN_Southbound", "remote", c.Remote())
+	d.wake()
+}
+
+// work is what one round decided, computed under the lock.
+type work struct {
+	ovsOps  []ovsdb.Operation
+	sbOps   []ovsdb.Operation
+	desired map[string]flowtable.Flow
+	nbCfg   int64
+	ready   bool
+	bridge  string
+}
+
+func (d *daemon) round(ctx context.Context) {
+	d.Stats.Rounds++
+	d.mu.Lock()
+	w, err := d.decideLocked(ctx)
+	sbC := d.sbC
+	d.mu.Unlock()
+	if err != nil {
+		d.logOnce("decide", "cannot run yet", "err", err)
+		return
+	}
+	if len(w.ovsOps) > 0 {
+		if _, err := d.ovsC.Transact(ctx, "Open_vSwitch", w.ovsOps...); err != nil {
+			d.log.Warn("transact", "db", "Open_vSwitch", "err", err)
+		}
+	}
+	if len(w.sbOps) > 0 && sbC != nil {
+		d.log.Debug("transact", "db", "OVN_Southbound", "ops", fmt.Sprint(w.sbOps))
+		if _, err := sbC.Transact(ctx, "OVN_Southbound", w.sbOps...); err != nil {
+			d.log.Warn("transact", "db", "OVN_Southbound", "err", err)
+		}
+	}
+	if !w.ready {
+		return
+	}
+	if err := d.install(ctx, w); err != nil {
+		d.logOnce("install", "install flows", "err", err)
+		d.needFull = true
+		return
+	}
+	delete(d.lastLog, "install")
+	if len(w.sbOps) == 0 && sbC != nil {
+		d.mu.Lock()
+		ack := plan.AckNbCfg(d.sb, d.cfg.SystemID, w.nbCfg, time.Now().UnixMilli())
+		d.mu.Unlock()
+		if len(ack) > 0 {
+			if _, err := sbC.Transact(ctx, "OVN_Southbound", ack...); err != nil {
+				d.log.Warn("acknowledge nb_cfg", "err", err)
+			}
+		}
+	}
+}
+
+func (d *daemon) install(ctx context.Context, w work) error {
+	sw := ofctl.Switch{Target: "unix:" + d.opts.OVSRundir + "/" + w.bridge + ".mgmt", Program: d.opts.Ofctl}
+	if !d.tlvDone {
+		if err := sw.EnsureGeneveTLV(ctx); err != nil {
+			return err
+		}
+		d.tlvDone = true
+	}
+	if d.needFull || time.Since(d.lastFull) > d.opts.Resync {
+		if err := sw.Replace(ctx, w.desired, d.cookie); err != nil {
+			return err
+		}
+		d.installed = w.desired
+		d.needFull = false
+		d.lastFull = time.Now()
+		d.Stats.Installs++
+		d.log.Info("flows replaced", "flows", len(w.desired))
+		return nil
+	}
+	ops := flowtable.Diff(d.installed, w.desired)
+	if len(ops) == 0 {
+		return nil
+	}
+	if err := sw.Apply(ctx, ops, d.cookie); err != nil {
+		return err
+	}
+	d.installed = w.desired
+	d.Stats.Installs++
+	d.log.Debug("flows updated", "mods", len(ops), "flows", len(w.desired))
+	return nil
+}
+
+func rootRow(ovs *replica.DB) ovsdb.Row {
+	for _, r := range ovs.Table("Open_vSwitch") {
+		return r
+	}
+	return nil
+}
+
+func (d *daemon) decideLocked(ctx context.Context) (work, error) {
+	var w work
+	if d.applyErr != nil {
+		err := d.applyErr
+		d.applyErr = nil
+		d.log.Warn("apply update", "err", err)
+	}
+	root := rootRow(d.ovs)
+	if root == nil {
+		return w, errors.New("no Open_vSwitch row")
+	}
+	cfg := config.FromExternalIDs(replica.Map(root, "external_ids")).Merge(d.opts.Override).WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return w, err
+	}
+	if d.cfg.Remote != "" && d.cfg.Remote != cfg.Remote {
+		d.logOnce("remote", "ovn-remote changed; restart the chassis to use it", "old", d.cfg.Remote, "new", cfg.Remote)
+		cfg.Remote = d.cfg.Remote
+	}
+	d.cfg = cfg
+	w.bridge = cfg.Bridge
+	if ops := plan.EnsureBridge(d.ovs, cfg); len(ops) > 0 {
+		d.log.Info("creating integration bridge", "bridge", cfg.Bridge)
+		w.ovsOps = ops
+		return w, nil
+	}
+	if d.sbC == nil && !d.dialing {
+		d.dialing = true
+		go d.dialSB(ctx, cfg.Remote)
+	}
+	if !d.sbReady {
+		return w, nil
+	}
+	if cfg.EncapIP == "" {
+		return w, errors.New("ovn-encap-ip is not set and could not be derived")
+	}
+	me := cfg.SystemID
+	w.sbOps = plan.Register(d.sb, plan.DesiredChassis(cfg, d.opts.Hostname))
+	chUUID := plan.ChassisUUID(d.sb, me)
+
+	ifaces := plan.LocalIfaces(d.ovs, cfg.Bridge)
+	tunnels := plan.TunnelPorts(d.ovs, cfg.Bridge)
+	alive := func(ch string) bool {
+		t, ok := tunnels[ch]
+		if !ok {
+			return false
+		}
+		if t.BFDEnabled {
+			return t.BFDUp
+		}
+		return plan.ChassisUUID(d.sb, ch) != ""
+	}
+	gws := plan.DecideGateways(d.sb, me, alive)
+	wanted := plan.Wanted(d.sb, me, ifaces, gws.Active)
+	seeds := map[string]bool{}
+	for u := range wanted {
+		seeds[u] = true
+	}
+	for cr, members := range gws.Members {
+		for _, m := range members {
+			if m == me {
+				seeds[cr] = true
+			}
+		}
+	}
+	localDPs := plan.LocalDatapaths(d.sb, seeds)
+	w.sbOps = append(w.sbOps, plan.Claims(d.sb, chUUID, wanted)...)
+
+	bfdPeers := gws.Peers
+	if gws.Gateway {
+		// A gateway runs BFD towards every chassis so both ends agree.
+		bfdPeers = map[string]bool{}
+		for _, r := range d.sb.Table("Chassis") {
+			bfdPeers[replica.Str(r, "name")] = true
+		}
+	}
+	specs := plan.Tunnels(d.sb, cfg, bfdPeers, d.opts.BFDMinRx, d.opts.BFDMinTx)
+	specs = append(specs, plan.LocalnetPatches(d.sb, cfg, localDPs)...)
+	w.ovsOps = plan.SyncPorts(d.ovs, specs, plan.KeyChassisID, plan.KeyLocalnetPort)
+
+	// Conntrack zones, kept in the bridge's external_ids across restarts.
+	if !d.zonesRead {
+		d.zones = readZones(d.ovs, cfg.Bridge)
+		d.zonesRead = true
+	}
+	zones, changed := plan.AssignZones(d.zones, plan.ZoneNames(d.sb, localDPs, ifaces))
+	if changed {
+		w.ovsOps = append(w.ovsOps, zoneOps(d.ovs, cfg.Bridge, d.zones, zones)...)
+		d.zones = zones
+	}
+
+	d.updateConditionLocked(ctx, localDPs, ifaces)
+
+	in := plan.Physical(plan.PhysInput{Me: me, SB: d.sb, LocalDPs: localDPs, Ifaces: ifaces, Tunnels: tunnels,
+		Localnet: plan.LocalnetOFPorts(d.ovs, cfg.Bridge), Gateways: gws, Zones: zones})
+	tab := flowtable.New()
+	for owner, fs := range physical.Generate(in) {
+		tab.Set(owner, fs)
+	}
+	lf, errs := d.compiler.Compile(lflows.Input{SB: d.sb, Physical: in, LocalDPs: localDPs})
+	for _, e := range errs {
+		d.log.Debug("logical flow not compiled", "err", e)
+	}
+	for owner, fs := range lf {
+		tab.Set(owner, fs)
+	}
+	desired, conflicts := tab.Flows()
+	for _, c := range conflicts {
+		d.log.Debug("flow conflict", "flow", c)
+	}
+	d.Stats.FlowsDesired = len(desired)
+	w.desired = desired
+	w.nbCfg = plan.NbCfg(d.sb)
+	w.ready = true
+	return w, nil
+}
+
+// updateConditionLocked narrows the southbound monitor to what the local
+// datapaths need (monitor_cond_change), as ovn-controller does with
+// monitor-all=false.
+func (d *daemon) updateConditionLocked(ctx context.Context, localDPs map[string]bool, ifaces map[string]plan.Iface) {
+	if d.sbMon == nil {
+		return
+	}
+	conds := plan.Conditions(d.sb, d.cfg.SystemID, localDPs, ifaces)
+	key := conds.Key()
+	if key == d.cond {
+		return
+	}
+	d.cond = key
+	mon := d.sbMon
+	go func() {
+		if err := mon.Change(ctx, conds.Requests()); err != nil {
+			d.log.Warn("monitor_cond_change", "db", "OVN_Southbound", "err", err)
+		}
+	}()
+}
+
+func readZones(ovs *replica.DB, bridge string) map[string]uint16 {
+	out := map[string]uint16{}
+	for _, br := range ovs.Table("Bridge") {
+		if replica.Str(br, "name") != bridge {
+			continue
+		}
+		for k, v := range replica.Map(br, "external_ids") {
+			if name, ok := strings.CutPrefix(k, "ct-zone-"); ok {
+				if z, err := strconv.Atoi(v); err == nil && z > 0 && z < 65536 {
+					out[name] = uint16(z)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func zoneOps(ovs *replica.DB, bridge string, old, cur map[string]uint16) []ovsdb.Operation {
+	var buuid string
+	for u, br := range ovs.Table("Bridge") {
+		if replica.Str(br, "name") == bridge {
+			buuid = u
+		}
+	}
+	if buuid == "" {
+		return nil
+	}
+	var del []any
+	ins := map[any]any{}
+	var keys []string
+	for k := range old {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if cur[k] != old[k] {
+			del = append(del, "ct-zone-"+k)
+		}
+	}
+	for k, z := range cur {
+		if old[k] != z {
+			ins["ct-zone-"+k] = strconv.Itoa(int(z))
+		}
+	}
+	w := []ovsdb.Condition{{Column: "_uuid", Function: ovsdb.ConditionEqual, Value: ovsdb.UUID{GoUUID: buuid}}}
+	var muts []ovsdb.Mutation
+	if len(del) > 0 {
+		muts = append(muts, ovsdb.Mutation{Column: "external_ids", Mutator: ovsdb.MutateOperationDelete, Value: ovsdb.OvsSet{GoSet: del}})
+	}
+	if len(ins) > 0 {
+		muts = append(muts, ovsdb.Mutation{Column: "external_ids", Mutator: ovsdb.MutateOperationInsert, Value: ovsdb.OvsMap{GoMap: ins}})
+	}
+	if len(muts) == 0 {
+		return nil
+	}
+	return []ovsdb.Operation{{Op: ovsdb.OperationMutate, Table: "Bridge", Where: w, Mutations: muts}}
+}
+
+func (d *daemon) shutdown() {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	d.mu.Lock()
+	sbC := d.sbC
+	var ops []ovsdb.Operation
+	if sbC != nil && !d.opts.KeepRegistration && d.cfg.SystemID != "" && d.sb != nil {
+		ops = append(plan.Claims(d.sb, plan.ChassisUUID(d.sb, d.cfg.SystemID), nil), plan.Unregister(d.cfg.SystemID)...)
+	}
+	d.mu.Unlock()
+	if len(ops) > 0 {
+		if _, err := sbC.Transact(ctx, "OVN_Southbound", ops...); err != nil {
+			d.log.Warn("unregister", "chassis", d.cfg.SystemID, "err", err)
+		} else {
+			d.log.Info("unregistered", "chassis", d.cfg.SystemID)
+		}
+	}
+	if sbC != nil {
+		sbC.Close()
+	}
+}

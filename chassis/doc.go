@@ -1,0 +1,15 @@
+// Package chassis is the host and gateway daemon: the thin shell that
+// connects the local Open_vSwitch database, the southbound database and
+// the integration bridge's OpenFlow endpoint to the pure packages below
+// it. One goroutine owns all state; monitor handlers only update the
+// replicas (under one mutex) and wake it.
+//
+// Each round it reads the configuration (package config), creates the
+// integration bridge if missing, registers the chassis, decides bindings,
+// gateways, tunnels and local datapaths (package plan), sends the
+// resulting OVSDB transactions, compiles physical and logical flows into
+// the desired table (packages physical, lflows, flowtable) and installs
+// the difference in one bundle (package ofctl), then acknowledges nb_cfg.
+//
+// It must not import northd.
+package chassis

@@ -1,0 +1,84 @@
+package plan
+
+import (
+	"encoding/json"
+	"sort"
+
+	"github.com/ovn-org/libovsdb/ovsdb"
+
+	"hcnet/chassis/replica"
+	"hcnet/internal/client"
+)
+
+// Conds are the southbound monitor conditions of the tables that are
+// narrowed to the local datapaths.
+type Conds map[string][]any
+
+// Conditions returns the conditions for the local datapaths: their
+// Port_Bindings, Logical_Flows (directly or through a datapath group),
+// Multicast_Groups and MAC_Bindings, plus the Port_Bindings that may make
+// a datapath local (local iface-ids, chassisredirect and l3gateway ports,
+// ports bound here).
+func Conditions(sb *replica.DB, me string, localDPs map[string]bool, ifaces map[string]Iface) Conds {
+	dps := SortedKeys(localDPs)
+	eq := func(col string, v any) ovsdb.Condition {
+		return ovsdb.Condition{Column: col, Function: ovsdb.ConditionEqual, Value: v}
+	}
+	c := Conds{}
+	var pb, lf, mg, mb []any
+	for _, dp := range dps {
+		u := ovsdb.UUID{GoUUID: dp}
+		pb = append(pb, eq("datapath", u))
+		lf = append(lf, eq("logical_datapath", u))
+		mg = append(mg, eq("datapath", u))
+		mb = append(mb, eq("datapath", u))
+	}
+	var groups []string
+	for gu, g := range sb.Table("Logical_DP_Group") {
+		for _, dp := range replica.Refs(g, "datapaths") {
+			if localDPs[dp] {
+				groups = append(groups, gu)
+				break
+			}
+		}
+	}
+	sort.Strings(groups)
+	for _, g := range groups {
+		lf = append(lf, eq("logical_dp_group", ovsdb.UUID{GoUUID: g}))
+	}
+	ids := make([]string, 0, len(ifaces))
+	for id := range ifaces {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		pb = append(pb, eq("logical_port", id))
+	}
+	pb = append(pb, eq("type", "chassisredirect"), eq("type", "l3gateway"))
+	if u := ChassisUUID(sb, me); u != "" {
+		pb = append(pb, eq("chassis", ovsdb.UUID{GoUUID: u}))
+	}
+	none := []any{false}
+	for t, v := range map[string][]any{"Port_Binding": pb, "Logical_Flow": lf, "Multicast_Group": mg, "MAC_Binding": mb} {
+		if len(v) == 0 {
+			v = none
+		}
+		c[t] = v
+	}
+	return c
+}
+
+// Key is a stable text form, to detect changes.
+func (c Conds) Key() string {
+	b, _ := json.Marshal(map[string][]any(c))
+	return string(b)
+}
+
+// Requests returns the monitor requests carrying the conditions.
+func (c Conds) Requests() map[string]client.MonitorRequest {
+	out := map[string]client.MonitorRequest{}
+	for t, w := range c {
+		out[t] = client.MonitorRequest{Where: w}
+	}
+	return out
+}

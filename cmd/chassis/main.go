@@ -1,0 +1,81 @@
+// Command chassis is the host and gateway daemon, in place of
+// ovn-controller: it reads its configuration from the local Open_vSwitch
+// database's external_ids (flags override them), registers the chassis in
+// the southbound database, binds local ports, builds tunnels and installs
+// OpenFlow flows in the integration bridge.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kong"
+
+	"hcnet/chassis"
+	"hcnet/chassis/config"
+)
+
+type cli struct {
+	OVSDB              string        `name:"ovs-db" help:"Local Open_vSwitch database (default unix:$OVS_RUNDIR/db.sock)."`
+	OVSRundir          string        `name:"ovs-rundir" help:"Directory of the bridges' <bridge>.mgmt OpenFlow sockets (default $OVS_RUNDIR, else /var/run/openvswitch)."`
+	SystemID           string        `name:"system-id" help:"Chassis name (overrides external_ids:system-id)."`
+	OVNRemote          string        `name:"ovn-remote" help:"Southbound database remotes, unix:PATH or tcp:IP:PORT, comma-separated (overrides external_ids:ovn-remote)."`
+	EncapType          []string      `name:"encap-type" help:"Tunnel types in preference order: geneve, vxlan (overrides external_ids:ovn-encap-type)."`
+	EncapIP            string        `name:"encap-ip" help:"Underlay IP of tunnels (overrides external_ids:ovn-encap-ip)."`
+	Bridge             string        `name:"bridge" help:"Integration bridge (overrides external_ids:ovn-bridge; default br-int)."`
+	BridgeDatapathType string        `name:"bridge-datapath-type" help:"Datapath type of a created integration bridge (overrides external_ids:ovn-bridge-datapath-type)."`
+	BridgeMappings     string        `name:"bridge-mappings" help:"physnet:bridge,... for localnet ports (overrides external_ids:ovn-bridge-mappings)."`
+	Site               string        `name:"site" help:"Site of this chassis (overrides external_ids:site)."`
+	KeepRegistration   bool          `name:"keep-registration" aliases:"restart" help:"On exit keep the Chassis row and port bindings (for a restart)."`
+	BFDMinRx           int           `name:"bfd-min-rx" default:"100" help:"BFD min_rx on gateway tunnels, ms."`
+	BFDMinTx           int           `name:"bfd-min-tx" default:"100" help:"BFD min_tx on gateway tunnels, ms."`
+	Resync             time.Duration `name:"resync" default:"30s" help:"Interval of full flow resynchronisation."`
+	LogFormat          string        `name:"log-format" default:"text" enum:"text,json" help:"Log format: text or json."`
+	LogLevel           string        `name:"log-level" default:"info" enum:"debug,info,warn,error" help:"Log level."`
+}
+
+func main() {
+	var c cli
+	kong.Parse(&c, kong.Name("chassis"), kong.Description("Run the hcnet chassis daemon (host or gateway)."))
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.LogLevel))
+	hopts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(os.Stderr, hopts)
+	if c.LogFormat == "json" {
+		h = slog.NewJSONHandler(os.Stderr, hopts)
+	}
+	log := slog.New(h)
+
+	rundir := os.Getenv("OVS_RUNDIR")
+	if rundir == "" {
+		rundir = "/var/run/openvswitch"
+	}
+	if c.OVSRundir == "" {
+		c.OVSRundir = rundir
+	}
+	if c.OVSDB == "" {
+		c.OVSDB = "unix:" + rundir + "/db.sock"
+	}
+	over := config.Config{
+		SystemID: c.SystemID, Remote: c.OVNRemote, EncapTypes: c.EncapType, EncapIP: c.EncapIP,
+		Bridge: c.Bridge, BridgeDatapathType: c.BridgeDatapathType, Site: c.Site,
+	}
+	if c.BridgeMappings != "" {
+		over.BridgeMappings = config.ParseBridgeMappings(c.BridgeMappings)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	err := chassis.Run(ctx, chassis.Options{
+		OVSDB: c.OVSDB, OVSRundir: c.OVSRundir, Override: over, KeepRegistration: c.KeepRegistration,
+		BFDMinRx: c.BFDMinRx, BFDMinTx: c.BFDMinTx, Resync: c.Resync, Logger: log,
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "chassis:", err)
+		os.Exit(1)
+	}
+}
