@@ -36,10 +36,18 @@ type cli struct {
 }
 
 func main() {
-	os.Exit(run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+	os.Exit(run(context.Background(), os.Args[1:], env{getenv: os.Getenv}, os.Stdout, os.Stderr))
 }
 
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+// env is what run takes from its surroundings.
+type env struct {
+	getenv func(string) string
+	// newUUID, when set, chooses the UUIDs of inserted rows (tests).
+	newUUID func() ctl.UUID
+}
+
+func run(ctx context.Context, args []string, e env, stdout, stderr io.Writer) int {
+	getenv := e.getenv
 	const prog = "nbctl"
 	fail := func(err error) int {
 		fmt.Fprintf(stderr, "%s: %v\n", prog, err)
@@ -93,6 +101,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Output:       ctl.Output{Format: c.Format, Columns: c.Columns, Bare: c.Bare, NoHeadings: c.NoHeadings},
 		BeforeCommit: nbcmd.Wait(db, wait, c.Poll),
 		Poll:         c.Poll,
+		NewUUID:      e.newUUID,
+		ClientUUIDs:  e.newUUID != nil,
 	}
 	if err := reg.Run(ctx, db, invs, ro, stdout); err != nil {
 		if errors.Is(err, ctl.ErrTimeout) || ctx.Err() != nil {

@@ -186,6 +186,7 @@ type RunOptions struct {
 	// changed says whether the transaction wrote anything.
 	BeforeCommit func(t *Txn, force bool) (after func(ctx context.Context, res []ovsdb.OperationResult) error)
 	NewUUID      func() UUID
+	ClientUUIDs  bool // see Txn.ClientUUIDs
 	// Poll is the interval between re-reads while a wait-until condition
 	// does not hold.
 	Poll time.Duration
@@ -210,6 +211,7 @@ func (reg *Registry) Run(ctx context.Context, db DB, invs []Invocation, ro RunOp
 	}
 	for {
 		t := NewTxn(schema, ro.NewUUID)
+		t.ClientUUIDs = ro.ClientUUIDs
 		if err := t.Load(ctx, db); err != nil {
 			return timeoutErr(ctx, err)
 		}

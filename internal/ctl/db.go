@@ -12,4 +12,3 @@ type DB interface {
 	GetSchema(ctx context.Context, db string) (*ovsdb.DatabaseSchema, error)
 	Close() error
 }
-

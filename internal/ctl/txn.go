@@ -34,6 +34,10 @@ type Txn struct {
 	inserts []*Row
 	extra   []ovsdb.Operation
 	newUUID func() UUID
+	// ClientUUIDs sends each inserted row's placeholder as its UUID (the
+	// "uuid" member of insert, an ovsdb-server extension), so that tests
+	// see predictable UUIDs.
+	ClientUUIDs bool
 }
 
 // RandomUUID returns a random version 4 UUID.
@@ -229,7 +233,7 @@ func (t *Txn) AddOp(op ovsdb.Operation) int {
 func (t *Txn) Ops() ([]ovsdb.Operation, map[UUID]string, int) {
 	named := map[UUID]string{}
 	for _, r := range t.inserts {
-		if !r.deleted {
+		if !r.deleted && !t.ClientUUIDs {
 			named[r.UUID] = "row" + strings.ReplaceAll(string(r.UUID), "-", "_")
 		}
 	}
@@ -242,7 +246,18 @@ func (t *Txn) Ops() ([]ovsdb.Operation, map[UUID]string, int) {
 		for _, col := range sortedKeys(r.cols) {
 			row[col] = DatumToWire(t.Column(r.Table, col), r.cols[col], named)
 		}
-		ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationInsert, Table: r.Table, Row: row, UUIDName: named[r.UUID]})
+		if len(row) == 0 {
+			// An empty "row" member would be dropped from the JSON, and
+			// servers require it: spell out one column's default.
+			cols := sortedKeys(t.TableSchema(r.Table).Columns)
+			cs := t.Column(r.Table, cols[0])
+			row[cols[0]] = DatumToWire(cs, DefaultDatum(cs), named)
+		}
+		op := ovsdb.Operation{Op: ovsdb.OperationInsert, Table: r.Table, Row: row, UUIDName: named[r.UUID]}
+		if t.ClientUUIDs {
+			op.UUID = string(r.UUID)
+		}
+		ops = append(ops, op)
 	}
 	tables := sortedKeys(t.tables)
 	for _, table := range tables {
@@ -309,6 +324,9 @@ func (t *Txn) Commit(ctx context.Context, db DB) (map[UUID]UUID, []ovsdb.Operati
 		}
 		if _, ok := named[r.UUID]; ok {
 			real[r.UUID] = UUID(res[i].UUID.GoUUID)
+		}
+		if t.ClientUUIDs {
+			real[r.UUID] = r.UUID
 		}
 		i++
 	}
