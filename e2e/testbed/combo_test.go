@@ -116,3 +116,46 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestSNMPCounter(t *testing.T) {
+	const snmp = `Ip: Forwarding DefaultTTL InReceives
+Ip: 2 64 10
+Icmp: InMsgs InErrors InCsumErrors InDestUnreachs InTimeExcds InParmProbs InSrcQuenchs InRedirects InEchos InEchoReps
+Icmp: 7 0 0 0 0 0 0 0 5 2
+IcmpMsg: InType0 InType8
+IcmpMsg: 2 5
+`
+	if v, err := snmpCounter(snmp, "Icmp", "InEchos"); err != nil || v != 5 {
+		t.Fatalf("InEchos = %d, %v; want 5", v, err)
+	}
+	if _, err := snmpCounter(snmp, "Icmp", "Nope"); err == nil {
+		t.Fatal("missing counter: no error")
+	}
+}
+
+func TestResultsMarkdown(t *testing.T) {
+	r := NewResults()
+	ovn := Combo{DB: OVN, Translator: OVN, Chassis: OVN}
+	mixed := Combo{DB: OVN, Translator: Ours, Chassis: OVN}
+	r.Record(ovn.String(), "l2", Pass)
+	r.Record(mixed.String(), "l2", NotYet)
+	r.Record(ovn.String(), "l3", Fail)
+	r.Figure(ovn.String(), "port up", "1.2s")
+	got := r.Markdown([]string{"l2", "l3"}, []Combo{ovn, mixed})
+	want := "| scenario | ovn/ovn/ovn | ovn/hcnet/ovn |\n|---|---|---|\n" +
+		"| l2 | pass | not yet |\n| l3 | fail | - |\n\nMeasured:\n\n- ovn — port up: 1.2s\n"
+	if got != want {
+		t.Fatalf("Markdown:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestReplaceSection(t *testing.T) {
+	const b, e = "<!-- begin -->", "<!-- end -->"
+	doc := "# T\n" + b + "\nold\n" + e + "\ntail\n"
+	if got, want := ReplaceSection(doc, b, e, "new\n"), "# T\n"+b+"\nnew\n"+e+"\ntail\n"; got != want {
+		t.Errorf("replace: got %q want %q", got, want)
+	}
+	if got, want := ReplaceSection("# T", b, e, "x\n"), "# T\n"+b+"\nx\n"+e+"\n"; got != want {
+		t.Errorf("append: got %q want %q", got, want)
+	}
+}

@@ -906,9 +906,12 @@ func (tb *Testbed) close() {
 		var b strings.Builder
 		fmt.Fprintf(&b, "testbed %s (combo %s) failed; run directory kept: %s\n", tb.Prefix, tb.cfg.Combo, tb.RunDir)
 		for _, p := range procs {
-			for _, f := range p.LogFiles {
-				fmt.Fprintf(&b, "---- %s (pid %d): %s, last lines:\n%s\n", p.Name, p.PID(), f, tail(f, 15))
+			// The daemon's own log file when it has one, else its output.
+			f := p.LogFiles[len(p.LogFiles)-1]
+			if st, err := os.Stat(f); err != nil || st.Size() == 0 {
+				f = p.LogPath
 			}
+			fmt.Fprintf(&b, "---- %s (pid %d): %s, last lines:\n%s\n", p.Name, p.PID(), f, tail(f, 12))
 		}
 		tb.t.Log(b.String())
 	}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -143,18 +144,18 @@ func (vm *VM) Exec(timeout time.Duration, argv ...string) (string, error) {
 // PingOnce sends one echo request and reports whether a reply came within
 // wait.
 func (vm *VM) PingOnce(dst string, wait time.Duration) bool {
-	secs := int((wait + time.Second - 1) / time.Second)
-	_, err := vm.Exec(wait+5*time.Second, "ping", "-n", "-q", "-c", "1", "-W", fmt.Sprint(secs), dst)
+	_, err := vm.Exec(wait+5*time.Second, "ping", "-n", "-q", "-c", "1", "-W", fmt.Sprintf("%.3f", wait.Seconds()), dst)
 	return err == nil
 }
 
-// Ping polls with single pings until one is answered, and returns how long
-// that took. On timeout the error explains what to check next.
+// Ping polls with single pings (each waiting up to 300 ms for its reply)
+// until one is answered, and returns how long that took. On timeout the
+// error explains what to check next.
 func (vm *VM) Ping(dst string, timeout time.Duration) (time.Duration, error) {
 	start := time.Now()
 	deadline := start.Add(timeout)
 	for {
-		if vm.PingOnce(dst, time.Second) {
+		if vm.PingOnce(dst, 300*time.Millisecond) {
 			return time.Since(start), nil
 		}
 		if time.Now().After(deadline) {
@@ -210,7 +211,30 @@ func (r *PingRun) Wait() (PingStats, error) {
 
 // Lease is what a DHCP client was offered.
 type Lease struct {
-	IP, Mask, Router, MTU, ServerID, LeaseTime string
+	// IP is the offered address; Prefix its prefix length (busybox reports
+	// the subnet mask option as a length).
+	IP        string
+	Prefix    int
+	Router    string
+	MTU       string
+	ServerID  string
+	LeaseTime string
+}
+
+// maskPrefix turns "24" or "255.255.255.0" into 24 (-1 when neither).
+func maskPrefix(m string) int {
+	if n, err := strconv.Atoi(m); err == nil && n >= 0 && n <= 32 {
+		return n
+	}
+	ip := net.ParseIP(m).To4()
+	if ip == nil {
+		return -1
+	}
+	ones, bits := net.IPMask(ip).Size()
+	if bits == 0 {
+		return -1
+	}
+	return ones
 }
 
 // DHCP runs busybox udhcpc on eth0 and returns the lease (the address is
@@ -233,7 +257,7 @@ func (vm *VM) DHCP(timeout time.Duration) (Lease, error) {
 				case "ip":
 					ls.IP = v
 				case "mask":
-					ls.Mask = v
+					ls.Prefix = maskPrefix(v)
 				case "router":
 					ls.Router = v
 				case "mtu":
@@ -253,12 +277,10 @@ func (vm *VM) DHCP(timeout time.Duration) (Lease, error) {
 // ApplyLease configures eth0 with the leased address and default route.
 func (vm *VM) ApplyLease(l Lease) error {
 	ip := net.ParseIP(l.IP).To4()
-	mask := net.IPMask(net.ParseIP(l.Mask).To4())
-	if ip == nil || mask == nil {
-		return fmt.Errorf("vm %s: lease %+v: bad ip or mask", vm.Spec.Name, l)
+	if ip == nil || l.Prefix < 0 || l.Prefix > 32 {
+		return fmt.Errorf("vm %s: lease %+v: bad ip or prefix", vm.Spec.Name, l)
 	}
-	ones, _ := mask.Size()
-	vm.Spec.CIDR = fmt.Sprintf("%s/%d", ip, ones)
+	vm.Spec.CIDR = fmt.Sprintf("%s/%d", ip, l.Prefix)
 	if err := configureLink(vm.NS, "eth0", nil, 0, vm.Spec.CIDR); err != nil {
 		return err
 	}
