@@ -139,8 +139,13 @@ func (n *normalizer) name(u string) string {
 }
 
 // masked renders v with every UUID replaced by the same token, as a sort key.
-func masked(v any) string {
-	return uuidRE.ReplaceAllString(marshalPlain(v), "U")
+func (n *normalizer) masked(v any) string {
+	return uuidRE.ReplaceAllStringFunc(marshalPlain(v), func(u string) string {
+		if p, ok := n.names[u]; ok {
+			return p
+		}
+		return "U"
+	})
 }
 
 // marshalPlain encodes v without HTML escaping, for readable golden files.
@@ -154,8 +159,23 @@ func marshalPlain(v any) string {
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
-func sortByMask(l []any) {
-	sort.SliceStable(l, func(i, j int) bool { return masked(l[i]) < masked(l[j]) })
+// sortByMask orders set elements and rows by their JSON with known UUIDs
+// replaced by placeholders and unknown ones masked.
+func (n *normalizer) sortByMask(l []any) {
+	keys := make([]string, len(l))
+	for i, e := range l {
+		keys[i] = n.masked(e)
+	}
+	idx := make([]int, len(l))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return keys[idx[a]] < keys[idx[b]] })
+	out := make([]any, len(l))
+	for i, j := range idx {
+		out[i] = l[j]
+	}
+	copy(l, out)
 }
 
 // reply normalises a whole transact reply. kindOnly drops error details.
@@ -203,7 +223,7 @@ func (n *normalizer) walk(v any) any {
 				case "set", "map":
 					if l, ok := v[1].([]any); ok {
 						l = append([]any(nil), l...)
-						sortByMask(l)
+						n.sortByMask(l)
 						out := make([]any, len(l))
 						for i, e := range l {
 							out[i] = n.walk(e)
@@ -221,7 +241,7 @@ func (n *normalizer) walk(v any) any {
 	case map[string]any:
 		if rows, ok := v["rows"].([]any); ok {
 			rows = append([]any(nil), rows...)
-			sortByMask(rows)
+			n.sortByMask(rows)
 			v["rows"] = rows
 		}
 		keys := make([]string, 0, len(v))

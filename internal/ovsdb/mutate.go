@@ -359,8 +359,6 @@ func typeEnglish(t *ColumnType) string {
 	switch {
 	case t.Min == 1 && t.Max == 1:
 		return key
-	case t.Min == 0 && t.Max == 1:
-		return "optional " + key
 	case t.Min == 0 && t.Max == Unlimited:
 		return "set of " + key + "s"
 	case t.Min == 0:
