@@ -23,6 +23,8 @@ const (
 	KeyBridgeDatapathType = "ovn-bridge-datapath-type"
 	KeyBridgeMappings     = "ovn-bridge-mappings"
 	KeySite               = "site"
+	KeyCMSOptions         = "ovn-cms-options"
+	KeyHostname           = "hostname"
 )
 
 // Config is what one chassis needs to run. Zero values mean "take it from
@@ -50,6 +52,12 @@ type Config struct {
 	// Site is the hybrid-cloud site this chassis belongs to
 	// (Chassis.external_ids:site). Default "".
 	Site string
+	// CMSOptions is passed to Chassis.other_config:ovn-cms-options
+	// ("enable-chassis-as-gw" makes northd pick this chassis for gateway
+	// ports). Default "".
+	CMSOptions string
+	// Hostname for Chassis.hostname. Default: the daemon's host name.
+	Hostname string
 }
 
 // FromExternalIDs reads a Config from Open_vSwitch:external_ids. Malformed
@@ -69,6 +77,8 @@ func FromExternalIDs(ids map[string]string) Config {
 		c.BridgeMappings = ParseBridgeMappings(v)
 	}
 	c.Site = strings.TrimSpace(ids[KeySite])
+	c.CMSOptions = strings.TrimSpace(ids[KeyCMSOptions])
+	c.Hostname = strings.TrimSpace(ids[KeyHostname])
 	return c
 }
 
@@ -100,6 +110,12 @@ func (c Config) Merge(o Config) Config {
 	}
 	if o.Site != "" {
 		c.Site = o.Site
+	}
+	if o.CMSOptions != "" {
+		c.CMSOptions = o.CMSOptions
+	}
+	if o.Hostname != "" {
+		c.Hostname = o.Hostname
 	}
 	return c
 }

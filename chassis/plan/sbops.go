@@ -57,6 +57,12 @@ func DesiredChassis(cfg config.Config, hostname string) ChassisRow {
 			"ct-no-masked-label":  "true",
 		},
 	}
+	if cfg.Hostname != "" {
+		c.Hostname = cfg.Hostname
+	}
+	if cfg.CMSOptions != "" {
+		c.OtherConfig["ovn-cms-options"] = cfg.CMSOptions
+	}
 	if cfg.Site != "" {
 		c.ExternalIDs["site"] = cfg.Site
 		c.OtherConfig["site"] = cfg.Site
