@@ -1,0 +1,709 @@
+package lflow
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"hcnet/internal/openflow"
+)
+
+// ErrUnsupported is wrapped by errors for actions this package does not
+// compile yet; UnsupportedError names the action.
+var ErrUnsupported = errors.New("lflow: unsupported action")
+
+// ErrUnknownPort is wrapped when an action names a logical port the
+// environment does not know.
+var ErrUnknownPort = errors.New("lflow: unknown logical port")
+
+// UnsupportedError reports an action that parses but does not compile.
+type UnsupportedError struct {
+	Pos    int
+	Action string
+}
+
+func (e *UnsupportedError) Error() string {
+	return fmt.Sprintf("lflow: offset %d: action %s is not supported", e.Pos, e.Action)
+}
+
+func (e *UnsupportedError) Unwrap() error { return ErrUnsupported }
+
+// LogicalFlow is the part of a Logical_Flow row the compiler needs.
+type LogicalFlow struct {
+	Pipeline string // "ingress" or "egress"
+	TableID  uint8
+	Priority uint16
+	Match    string
+	Actions  string
+	Datapath uint32 // Datapath_Binding tunnel_key: the OpenFlow metadata
+	Cookie   uint64
+	Router   bool // the datapath is a logical router (selects ct zones)
+}
+
+// Compile translates one logical flow into OpenFlow flows.
+func Compile(lf LogicalFlow, env *Env) ([]openflow.Flow, error) {
+	m, err := ParseExpr(lf.Match)
+	if err != nil {
+		return nil, fmt.Errorf("match: %w", err)
+	}
+	as, err := ParseActions(lf.Actions)
+	if err != nil {
+		return nil, fmt.Errorf("actions: %w", err)
+	}
+	return CompileParsed(lf, m, as, env)
+}
+
+// CompileParsed is Compile for an already parsed match and actions.
+func CompileParsed(lf LogicalFlow, match Expr, as Actions, env *Env) ([]openflow.Flow, error) {
+	if lf.Pipeline != "ingress" && lf.Pipeline != "egress" {
+		return nil, fmt.Errorf("lflow: pipeline %q is neither ingress nor egress", lf.Pipeline)
+	}
+	if int(lf.TableID) >= MaxLogicalTables {
+		return nil, fmt.Errorf("lflow: table %d out of range", lf.TableID)
+	}
+	c := &compiler{lf: lf, env: env, low: lowerer{st: builtins, env: env}}
+	ofacts, err := c.actions(as, true)
+	if err != nil {
+		return nil, fmt.Errorf("actions: %w", err)
+	}
+	ofacts = hoistMeter(ofacts)
+	n, err := c.low.lower(match, false)
+	if err != nil {
+		return nil, fmt.Errorf("match: %w", err)
+	}
+	md := leaf(openflow.MustField("metadata"), openflow.U64(uint64(lf.Datapath)), openflow.Ones(64))
+	n = mkAnd(append([]*node{n, md}, c.prereqs...)...)
+	table := uint8(c.tableBase(lf.Pipeline) + int(lf.TableID))
+	conjBase := env.conjBase(lf.Cookie)
+	return toFlows(n, table, lf.Priority, lf.Cookie, ofacts, conjBase)
+}
+
+func (env *Env) conjBase(cookie uint64) uint32 {
+	if env != nil && env.ConjIDBase != 0 {
+		return env.ConjIDBase
+	}
+	return uint32(cookie&0xffffff) << 4
+}
+
+func hoistMeter(as openflow.Actions) openflow.Actions {
+	for i, a := range as {
+		if m, ok := a.(openflow.Meter); ok && i > 0 {
+			out := append(openflow.Actions{m}, as[:i]...)
+			return append(out, as[i+1:]...)
+		}
+	}
+	return as
+}
+
+// MatchExpr normalises a match expression into OpenFlow matches (without
+// the datapath's metadata); with conjunctive matching disabled.
+func MatchExpr(s string, env *Env) ([]openflow.Match, error) {
+	e, err := ParseExpr(s)
+	if err != nil {
+		return nil, err
+	}
+	l := lowerer{st: builtins, env: env}
+	n, err := l.lower(e, false)
+	if err != nil {
+		return nil, err
+	}
+	return dnf(n)
+}
+
+// toFlows turns the lowered match into flows, using conjunctive matches
+// when a cross product would produce many more flows than its factors.
+func toFlows(n *node, table uint8, prio uint16, cookie uint64, acts openflow.Actions, conjID uint32) ([]openflow.Flow, error) {
+	mk := func(m openflow.Match, as openflow.Actions, ck uint64) openflow.Flow {
+		return openflow.Flow{Table: table, Priority: prio, Cookie: ck, Match: m, Actions: as}
+	}
+	if n.kind == nAnd {
+		if flows, ok, err := conjFlows(n, conjID, mk, cookie, acts); err != nil || ok {
+			return flows, err
+		}
+	}
+	ms, err := dnf(n)
+	if err != nil {
+		return nil, err
+	}
+	ms = simplify(ms)
+	flows := make([]openflow.Flow, 0, len(ms))
+	for _, m := range ms {
+		flows = append(flows, mk(m, acts, cookie))
+	}
+	return flows, nil
+}
+
+// conjFlows tries conjunctive matching for an AND node whose terms have
+// several alternatives each.
+func conjFlows(n *node, id uint32, mk func(openflow.Match, openflow.Actions, uint64) openflow.Flow, cookie uint64, acts openflow.Actions) ([]openflow.Flow, bool, error) {
+	var common openflow.Match
+	var dims [][]openflow.Match
+	for _, k := range n.kids {
+		d, err := dnf(k)
+		if err != nil {
+			return nil, false, err
+		}
+		d = simplify(d)
+		dims = append(dims, d)
+	}
+	// Fold single alternatives and shared constraints into the common
+	// part, drop alternatives that conflict with it, and merge dimensions
+	// that test the same fields (their cross product is cheap), to a
+	// fixpoint.
+	for changed := true; changed; {
+		changed = false
+		var rest [][]openflow.Match
+		for _, d := range dims {
+			var kept []openflow.Match
+			for _, m := range d {
+				if _, ok := mergeMatch(common, m); ok {
+					kept = append(kept, m)
+				}
+			}
+			if len(kept) == 0 {
+				return nil, true, nil // unsatisfiable
+			}
+			if len(kept) == 1 {
+				common, _ = mergeMatch(common, kept[0])
+				changed = true
+				continue
+			}
+			if shared := sharedPart(kept); len(shared) > 0 {
+				if c, ok := mergeMatch(common, shared); ok {
+					common = c
+					kept = stripShared(kept, shared)
+					changed = true
+				}
+			}
+			if len(kept) != len(d) {
+				changed = true
+			}
+			rest = append(rest, kept)
+		}
+		dims = rest
+		merged, err := mergeOverlapping(dims)
+		if err != nil {
+			return nil, false, err
+		}
+		if len(merged) != len(dims) {
+			changed = true
+		}
+		dims = merged
+	}
+	if len(dims) < 2 {
+		return nil, false, nil
+	}
+	product, sum := 1, 0
+	for _, d := range dims {
+		product *= len(d)
+		sum += len(d)
+		if product > maxMatches {
+			break
+		}
+	}
+	if product <= sum+1 {
+		return nil, false, nil
+	}
+	if len(dims) > 64 {
+		return nil, false, nil
+	}
+	// One flow per alternative per dimension, plus the conj_id flow.
+	byKey := map[string]int{}
+	var flows []openflow.Flow
+	nd := uint8(len(dims))
+	for i, d := range dims {
+		for _, m := range d {
+			full, ok := mergeMatch(common, m)
+			if !ok {
+				continue
+			}
+			act := openflow.Conjunction{ID: id, Clause: uint8(i + 1), NClauses: nd}
+			k := full.String()
+			if j, ok := byKey[k]; ok {
+				flows[j].Actions = append(flows[j].Actions, act)
+				continue
+			}
+			byKey[k] = len(flows)
+			flows = append(flows, mk(full, openflow.Actions{act}, 0))
+		}
+	}
+	md, _ := common.Get(openflow.MustField("metadata"))
+	final := openflow.Match{{Field: openflow.MustField("conj_id"), Value: openflow.U64(uint64(id)), Mask: openflow.Ones(32)}}
+	if md.Field != nil {
+		final = append(final, md)
+		final.Normalize()
+	}
+	flows = append(flows, mk(final, acts, cookie))
+	return flows, true, nil
+}
+
+// sharedPart returns the field matches identical in every match of ms.
+func sharedPart(ms []openflow.Match) openflow.Match {
+	var out openflow.Match
+	for _, fm := range ms[0] {
+		all := true
+		for _, m := range ms[1:] {
+			o, ok := m.Get(fm.Field)
+			if !ok || o != fm {
+				all = false
+				break
+			}
+		}
+		if all {
+			out = append(out, fm)
+		}
+	}
+	return out
+}
+
+func stripShared(ms []openflow.Match, shared openflow.Match) []openflow.Match {
+	out := make([]openflow.Match, len(ms))
+	for i, m := range ms {
+		var nm openflow.Match
+		for _, fm := range m {
+			if _, ok := shared.Get(fm.Field); !ok {
+				nm = append(nm, fm)
+			}
+		}
+		out[i] = nm
+	}
+	return out
+}
+
+// compiler holds the state of one logical flow's compilation.
+type compiler struct {
+	lf      LogicalFlow
+	env     *Env
+	low     lowerer
+	prereqs []*node
+	groupN  int
+}
+
+func (c *compiler) tableBase(pipeline string) int {
+	if pipeline == "egress" {
+		return TableLogEgress
+	}
+	return TableLogIngress
+}
+
+func (c *compiler) nextTable() uint8 {
+	return uint8(c.tableBase(c.lf.Pipeline) + int(c.lf.TableID) + 1)
+}
+
+// fieldOf resolves a field reference for an action.
+func (c *compiler) fieldOf(r *FieldRef, write bool) (*symbol, openflow.Subfield, error) {
+	sym, ok := builtins[r.Name]
+	if !ok || sym.kind == symPredicate {
+		return nil, openflow.Subfield{}, &Error{Pos: r.Pos, Token: r.Name, Msg: "unknown field " + r.Name}
+	}
+	if write && !sym.rw {
+		return nil, openflow.Subfield{}, &Error{Pos: r.Pos, Token: r.Name, Msg: "field " + r.Name + " is read-only"}
+	}
+	s, err := c.low.subfield(sym, *r)
+	if err != nil {
+		return nil, openflow.Subfield{}, err
+	}
+	if sym.prereq != "" {
+		p, err := c.low.lower(sym.pre, false)
+		if err != nil {
+			return nil, openflow.Subfield{}, err
+		}
+		c.prereqs = append(c.prereqs, p)
+	}
+	return sym, openflow.Subfield{Field: s.f, Ofs: s.ofs, Bits: s.bits}, nil
+}
+
+func (c *compiler) requirePred(name string) {
+	c.prereqs = append(c.prereqs, mustLower(c.low, name))
+}
+
+func mustLower(l lowerer, name string) *node {
+	sym := builtins[name]
+	var e Expr = &SymExpr{Ref: FieldRef{Name: name, Ofs: -1}}
+	if sym == nil {
+		panic("lflow: no predicate " + name)
+	}
+	n, err := l.lower(e, false)
+	if err != nil {
+		panic(fmt.Sprintf("lflow: predicate %s: %v", name, err))
+	}
+	return n
+}
+
+func regSub(name string, ofs, bits int) openflow.Subfield {
+	return openflow.Subfield{Field: openflow.MustField(name), Ofs: ofs, Bits: bits}
+}
+
+func setSub(s openflow.Subfield, v openflow.U128) openflow.SetField {
+	return openflow.SetField{Field: s.Field, Value: v.And(openflow.Ones(s.Bits)).Shl(s.Ofs), Mask: openflow.Range(s.Ofs, s.Bits)}
+}
+
+func (c *compiler) zone(kind string) openflow.Subfield {
+	reg := RegCTZone
+	if c.lf.Router {
+		switch kind {
+		case "dnat":
+			reg = RegDNATZone
+		case "snat":
+			reg = RegSNATZone
+		}
+	}
+	if kind == "czone" {
+		reg = RegDNATZone
+	}
+	return regSub(reg, 0, 16)
+}
+
+// actions compiles a list of logical actions.
+func (c *compiler) actions(as Actions, top bool) (openflow.Actions, error) {
+	var out openflow.Actions
+	for i := range as {
+		a := &as[i]
+		acts, err := c.action(a)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, acts...)
+	}
+	return out, nil
+}
+
+func (c *compiler) unsupported(a *Action) error {
+	return &UnsupportedError{Pos: a.Pos, Action: a.Name}
+}
+
+func (c *compiler) action(a *Action) (openflow.Actions, error) {
+	switch a.Name {
+	case "drop":
+		return nil, nil
+	case "=":
+		return c.assign(a)
+	case "<->":
+		_, d, err := c.fieldOf(a.Dst, true)
+		if err != nil {
+			return nil, err
+		}
+		_, s, err := c.fieldOf(a.Src, true)
+		if err != nil {
+			return nil, err
+		}
+		if d.Bits != s.Bits {
+			return nil, &Error{Pos: a.Pos, Token: a.Dst.String(), Msg: fmt.Sprintf("cannot exchange %d-bit %s with %d-bit %s", d.Bits, a.Dst, s.Bits, a.Src)}
+		}
+		return openflow.Actions{openflow.Push{Src: s}, openflow.Push{Src: d}, openflow.Pop{Dst: s}, openflow.Pop{Dst: d}}, nil
+	case "--":
+		if a.Dst.Name != "ip.ttl" || a.Dst.Ranged {
+			return nil, &Error{Pos: a.Pos, Token: a.Dst.String(), Msg: "only ip.ttl can be decremented"}
+		}
+		c.requirePred("ip")
+		return openflow.Actions{openflow.DecTTL{}}, nil
+	case "next":
+		pipe, table, err := nextArgs(*a)
+		if err != nil {
+			return nil, err
+		}
+		if pipe == "" {
+			pipe = c.lf.Pipeline
+		}
+		if table < 0 {
+			if pipe != c.lf.Pipeline {
+				table = 0
+			} else {
+				table = int(c.lf.TableID) + 1
+			}
+		}
+		return openflow.Actions{openflow.Resubmit{Table: uint8(c.tableBase(pipe) + table)}}, nil
+	case "output":
+		t := uint8(TableOutputLargePkt)
+		if c.lf.Pipeline == "egress" {
+			t = TableSaveInport
+		}
+		return openflow.Actions{openflow.Resubmit{Table: t}}, nil
+	case "ct_next":
+		return openflow.Actions{openflow.CT{Table: int(c.nextTable()), Zone: ptr(c.zone("dnat"))}}, nil
+	case "ct_clear":
+		return openflow.Actions{openflow.CTClear{}}, nil
+	case "ct_commit":
+		ct := openflow.CT{Commit: true, Table: -1, Zone: ptr(c.zone("snat"))}
+		if a.HasArgs && len(a.Args) > 0 {
+			return nil, c.unsupported(a)
+		}
+		for i := range a.Nested {
+			n := &a.Nested[i]
+			if n.Name != "=" || !(strings.HasPrefix(n.Dst.Name, "ct_mark") || strings.HasPrefix(n.Dst.Name, "ct_label")) {
+				return nil, &Error{Pos: n.Pos, Token: n.Name, Msg: "ct_commit may only set ct_mark and ct_label"}
+			}
+			acts, err := c.assign(n)
+			if err != nil {
+				return nil, err
+			}
+			ct.Exec = append(ct.Exec, acts...)
+		}
+		return openflow.Actions{ct}, nil
+	case "ct_commit_nat":
+		return openflow.Actions{openflow.CT{Commit: true, Table: int(c.nextTable()), Zone: ptr(c.zone("dnat")), NAT: &openflow.NAT{}}}, nil
+	case "ct_dnat", "ct_snat", "ct_dnat_in_czone", "ct_snat_in_czone":
+		spec, err := natArgs(*a)
+		if err != nil {
+			return nil, err
+		}
+		kind := "dnat"
+		if strings.HasPrefix(a.Name, "ct_snat") {
+			kind = "snat"
+		}
+		zone := c.zone(kind)
+		if strings.HasSuffix(a.Name, "_in_czone") {
+			zone = c.zone("czone")
+		}
+		ct := openflow.CT{Table: int(c.nextTable()), Zone: &zone, NAT: &openflow.NAT{}}
+		if spec.has {
+			ct.Commit = true
+			flags := uint16(openflow.NATDst)
+			if kind == "snat" {
+				flags = openflow.NATSrc
+			}
+			if spec.random {
+				flags |= openflow.NATProtoRandom
+			}
+			if spec.hash {
+				flags |= openflow.NATProtoHash
+			}
+			ct.NAT = &openflow.NAT{Flags: flags, IPv6: spec.ipv6, IPMin: spec.ip, PortMin: spec.portMin, PortMax: spec.portMax}
+			if spec.ipv6 {
+				c.requirePred("ip6")
+			} else {
+				c.requirePred("ip4")
+			}
+		} else {
+			c.requirePred("ip")
+		}
+		return openflow.Actions{ct}, nil
+	case "ct_lb", "ct_lb_mark":
+		return c.ctLB(a)
+	case "ct_snat_to_vip":
+		return openflow.Actions{openflow.Resubmit{Table: TableCTSNATHairpin}}, nil
+	case "clone":
+		nested, err := c.actions(a.Nested, false)
+		if err != nil {
+			return nil, err
+		}
+		return openflow.Actions{openflow.Clone{Actions: nested}}, nil
+	case "set_queue":
+		v, err := intArg(a, 0, 0xffffffff)
+		if err != nil {
+			return nil, err
+		}
+		return openflow.Actions{openflow.SetQueue{Queue: uint32(v)}}, nil
+	case "set_meter":
+		var parts []string
+		for _, x := range a.Args {
+			parts = append(parts, x.String())
+		}
+		name := "__set_meter(" + strings.Join(parts, ",") + ")"
+		if c.env == nil || c.env.Meter == nil {
+			return nil, &Error{Pos: a.Pos, Token: a.Name, Msg: "no meter lookup for set_meter"}
+		}
+		id, ok := c.env.Meter(name)
+		if !ok {
+			return nil, &Error{Pos: a.Pos, Token: a.Name, Msg: "no meter for " + name}
+		}
+		return openflow.Actions{openflow.Meter{ID: id}}, nil
+	case "check_pkt_larger":
+		v, err := intArg(a, 0, 0xffff)
+		if err != nil {
+			return nil, err
+		}
+		_, d, err := c.fieldOf(a.Dst, true)
+		if err != nil {
+			return nil, err
+		}
+		if d.Bits != 1 {
+			return nil, &Error{Pos: a.Pos, Token: a.Dst.String(), Msg: "check_pkt_larger result must be a 1-bit field"}
+		}
+		return openflow.Actions{openflow.CheckPktLarger{Len: uint16(v), Dst: d}}, nil
+	case "chk_lb_hairpin":
+		return c.flagLookup(a, nil, TableChkLBHairpin, FlagLookupLBHairpin)
+	case "chk_lb_hairpin_reply":
+		return c.flagLookup(a, nil, TableChkLBHairpinReply, FlagLookupLBHairpin)
+	case "check_in_port_sec":
+		return c.flagLookup(a, nil, TableChkInPortSec, FlagCheckPortSec)
+	case "check_out_port_sec":
+		return c.flagLookup(a, nil, TableChkOutPortSec, FlagCheckPortSec)
+	case "chk_ecmp_nh_mac":
+		return c.flagLookup(a, nil, TableECMPNHMAC, FlagLookupCommitECMPNH)
+	case "chk_ecmp_nh":
+		return c.flagLookup(a, nil, TableECMPNH, FlagLookupCommitECMPNH)
+	}
+	if acts, ok, err := c.controllerAction(a); ok {
+		return acts, err
+	}
+	return nil, c.unsupported(a)
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func intArg(a *Action, i int, max uint64) (uint64, error) {
+	if i >= len(a.Args) || len(a.Args[i].toks) != 1 || a.Args[i].toks[0].kind != tConst || a.Args[i].toks[0].masked {
+		return 0, &Error{Pos: a.Pos, Token: a.Name, Msg: fmt.Sprintf("%s needs an integer argument", a.Name)}
+	}
+	t := a.Args[i].toks[0]
+	if t.val.Hi != 0 || t.val.Lo > max {
+		return 0, &Error{Pos: t.pos, Token: t.text, Msg: fmt.Sprintf("%s argument exceeds %d", a.Name, max)}
+	}
+	return t.val.Lo, nil
+}
+
+// assign compiles "dst = value" and "dst = src".
+func (c *compiler) assign(a *Action) (openflow.Actions, error) {
+	if a.Dst.Name == "icmp4.frag_mtu" || a.Dst.Name == "icmp6.frag_mtu" {
+		return c.fragMTU(a)
+	}
+	dsym, d, err := c.fieldOf(a.Dst, true)
+	if err != nil {
+		return nil, err
+	}
+	if a.Src != nil {
+		ssym, s, err := c.fieldOf(a.Src, false)
+		if err != nil {
+			return nil, err
+		}
+		if (dsym.kind == symString) != (ssym.kind == symString) {
+			return nil, &Error{Pos: a.Pos, Token: a.Src.String(), Msg: "cannot assign between string and integer fields"}
+		}
+		if d.Bits != s.Bits {
+			return nil, &Error{Pos: a.Pos, Token: a.Src.String(), Msg: fmt.Sprintf("cannot assign %d-bit %s to %d-bit %s", s.Bits, a.Src, d.Bits, a.Dst)}
+		}
+		return openflow.Actions{openflow.Move{Src: s, Dst: d}}, nil
+	}
+	t := a.Value.tok
+	if dsym.kind == symString {
+		if t.kind != tString {
+			return nil, &Error{Pos: t.pos, Token: t.text, Msg: a.Dst.Name + " needs a string"}
+		}
+		var key uint32
+		if t.s != "" {
+			k, ok := c.low.port(t.s)
+			if !ok {
+				return nil, fmt.Errorf("%w %q (offset %d)", ErrUnknownPort, t.s, t.pos)
+			}
+			key = k
+		}
+		return openflow.Actions{setSub(d, openflow.U64(uint64(key)))}, nil
+	}
+	if t.kind != tConst {
+		return nil, &Error{Pos: t.pos, Token: t.text, Msg: a.Dst.String() + " needs an integer constant"}
+	}
+	v, m, err := c.low.constFor(sub{f: d.Field, ofs: d.Ofs, bits: d.Bits}, t, *a.Dst)
+	if err != nil {
+		return nil, &Error{Pos: t.pos, Token: t.text, Msg: err.Error()}
+	}
+	return openflow.Actions{openflow.SetField{Field: d.Field, Value: v.And(m).Shl(d.Ofs), Mask: m.Shl(d.Ofs)}}, nil
+}
+
+// flagLookup compiles R = f(): clear the flag bit, resubmit to the
+// lookup table, copy the flag into R.
+func (c *compiler) flagLookup(a *Action, pre openflow.Actions, table uint8, flag int) (openflow.Actions, error) {
+	_, d, err := c.fieldOf(a.Dst, true)
+	if err != nil {
+		return nil, err
+	}
+	if d.Bits != 1 {
+		return nil, &Error{Pos: a.Pos, Token: a.Dst.String(), Msg: a.Name + " result must be a 1-bit field"}
+	}
+	fl := regSub(RegFlags, flag, 1)
+	out := openflow.Actions{setSub(fl, openflow.U128{})}
+	out = append(out, pre...)
+	out = append(out, openflow.Resubmit{Table: table}, openflow.Move{Src: fl, Dst: d})
+	return out, nil
+}
+
+// ctLB compiles ct_lb and ct_lb_mark.
+func (c *compiler) ctLB(a *Action) (openflow.Actions, error) {
+	spec, err := lbArgs(*a)
+	if err != nil {
+		return nil, err
+	}
+	zone := c.zone("dnat")
+	next := int(c.nextTable())
+	if len(spec.backends) == 0 {
+		c.requirePred("ip")
+		return openflow.Actions{openflow.CT{Table: next, Zone: &zone, NAT: &openflow.NAT{}}}, nil
+	}
+	natted := setSub(regSub("ct_mark", 1, 1), openflow.U64(1))
+	if a.Name == "ct_lb" {
+		natted = setSub(regSub("ct_label", 1, 1), openflow.U64(1))
+	}
+	var buckets []openflow.Bucket
+	v6 := spec.backends[0].ipv6
+	for _, b := range spec.backends {
+		if b.ipv6 != v6 {
+			return nil, &Error{Pos: a.Pos, Token: a.Name, Msg: "ct_lb backends mix IPv4 and IPv6"}
+		}
+		ct := openflow.CT{Commit: true, Table: next, Zone: &zone, NAT: &openflow.NAT{Flags: openflow.NATDst, IPv6: b.ipv6, IPMin: b.ip, PortMin: b.port}, Exec: openflow.Actions{natted}}
+		buckets = append(buckets, openflow.Bucket{Weight: 100, Actions: openflow.Actions{ct}})
+	}
+	if v6 {
+		c.requirePred("ip6")
+	} else {
+		c.requirePred("ip4")
+	}
+	if c.env == nil || c.env.Group == nil {
+		if len(buckets) == 1 {
+			return buckets[0].Actions, nil
+		}
+		return nil, &Error{Pos: a.Pos, Token: a.Name, Msg: "ct_lb with several backends needs a group allocator"}
+	}
+	g := openflow.GroupDesc{Type: openflow.GroupTypeSelect, Buckets: buckets}
+	if len(spec.hashFields) > 0 {
+		g.SelectionMethod = "hash"
+		g.Fields = spec.hashFields
+	}
+	return openflow.Actions{openflow.Group{ID: c.env.Group(g)}}, nil
+}
+
+// mergeOverlapping replaces dimensions that test a common field by their
+// cross product.
+func mergeOverlapping(dims [][]openflow.Match) ([][]openflow.Match, error) {
+	fieldsOf := func(d []openflow.Match) map[*openflow.Field]bool {
+		fs := map[*openflow.Field]bool{}
+		for _, m := range d {
+			for _, fm := range m {
+				fs[fm.Field] = true
+			}
+		}
+		return fs
+	}
+	for i := 0; i < len(dims); i++ {
+		fi := fieldsOf(dims[i])
+		for j := i + 1; j < len(dims); j++ {
+			overlap := false
+			for _, m := range dims[j] {
+				for _, fm := range m {
+					if fi[fm.Field] {
+						overlap = true
+					}
+				}
+			}
+			if !overlap {
+				continue
+			}
+			var prod []openflow.Match
+			for _, a := range dims[i] {
+				for _, b := range dims[j] {
+					if m, ok := mergeMatch(a, b); ok {
+						prod = append(prod, m)
+					}
+				}
+				if len(prod) > maxMatches {
+					return nil, tooBigError{maxMatches}
+				}
+			}
+			out := append([][]openflow.Match{}, dims[:i]...)
+			out = append(out, simplify(prod))
+			out = append(out, dims[i+1:j]...)
+			out = append(out, dims[j+1:]...)
+			return mergeOverlapping(out)
+		}
+	}
+	return dims, nil
+}

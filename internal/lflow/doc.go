@@ -1,0 +1,87 @@
+// Package lflow is OVN's logical flow language: the lexer, parser, symbol
+// table, normalisation and compiler that turn a Logical_Flow row (match
+// and actions, ovn-sb(5)) into OpenFlow flows for the physical pipeline
+// laid out in ovn-architecture(7).
+//
+// It is pure: no sockets, no goroutines, no package state beyond
+// immutable tables. The chassis drives it (one Compile per Logical_Flow
+// and datapath) and owns the OpenFlow connection; northd may use
+// ParseExpr/ParseActions to validate what it writes. It imports only
+// internal/openflow.
+//
+// # API
+//
+//	flows, err := lflow.Compile(lflow.LogicalFlow{
+//		Pipeline: "ingress", TableID: 3, Priority: 100,
+//		Match: `inport == "vm1" && ip4.src == $as`, Actions: "next;",
+//		Datapath: 1, Cookie: 0x1234,
+//	}, &lflow.Env{Port: ..., AddressSet: ..., PortGroup: ..., IsLocal: ...})
+//
+// Compile = ParseExpr + ParseActions + CompileParsed. The result is a list
+// of openflow.Flow (table, priority, cookie, match, actions) whose String
+// is ovs-ofctl add-flow text and whose Marshal is an OpenFlow 1.3
+// FLOW_MOD. Errors from parsing are *Error with the byte offset and
+// token; actions that parse but do not compile give *UnsupportedError
+// (errors.Is(err, ErrUnsupported)); outport = "name" with an unknown name
+// gives ErrUnknownPort. MatchExpr normalises a bare expression (golden
+// tests).
+//
+// # Conventions (one place: symtab.go)
+//
+// Logical ingress table N is OpenFlow table 8+N, egress table N is
+// 42+N; "output" resubmits to 37 (ingress) or 64 (egress); MAC binding
+// lookups use 66/67, FDB 71/72, port security 73/75, LB hairpin 68/69,
+// ct_snat_to_vip 70. metadata = datapath tunnel key, reg14 = inport,
+// reg15 = outport, reg10 = flags (loopback = bit 0 ...), reg11/reg12 =
+// router DNAT/SNAT zones, reg13 = port CT zone. Matches on xreg/xxreg are
+// split into the 32-bit registers they overlay (xxreg0 = reg0..reg3, reg0
+// most significant), so equal matches are always written the same way.
+//
+// # Normalisation
+//
+// Negation is pushed into comparisons (prerequisites are never negated),
+// != becomes one single-bit test per bit, <, <=, >, >= become prefix
+// (masked) matches, sets and address sets become disjunctions, and the
+// result is put in disjunctive normal form with duplicate and subsumed
+// matches removed. When the top-level conjunction has two or more
+// independent dimensions with several alternatives each and the cross
+// product would be larger than the sum, the flow is emitted as a
+// conjunctive match: one flow per alternative with conjunction(id,k/n)
+// and cookie 0, and one flow on conj_id=id with the actions. Conjunction
+// ids are Env.ConjIDBase+0 (or derived from the cookie).
+//
+// # Supported actions
+//
+//	action                                   status
+//	next, next(T), next(pipeline=P,table=T)  yes (resubmit)
+//	output                                   yes (resubmit 37 / 64)
+//	drop, empty, comment only                yes
+//	F = const, F = G (fields, subfields)      yes (set_field / move)
+//	outport = "name", inport = outport       yes (Env.Port)
+//	F <-> G                                   yes (push/push/pop/pop)
+//	ip.ttl--                                  yes (dec_ttl)
+//	ct_next, ct_commit, ct_commit { ct_mark/ct_label = ...; }   yes
+//	ct_commit_nat, ct_dnat, ct_snat (with or without IP[, ports]) yes
+//	ct_dnat_in_czone, ct_snat_in_czone        yes (zone reg11)
+//	ct_lb, ct_lb_mark (no args, backends=, hash_fields=)  yes (select group via Env.Group)
+//	ct_clear, ct_snat_to_vip                  yes
+//	clone { }                                 yes
+//	arp, nd_na, nd_na_router, nd_ns, icmp4, icmp6, icmp4_error,
+//	icmp6_error, tcp_reset, sctp_abort, reject { }   yes (controller, nested actions in userdata)
+//	icmp4.frag_mtu = N, icmp6.frag_mtu = N    yes (nested controller opcode)
+//	put_arp, put_nd, put_fdb, handle_svc_check, handle_dhcpv6_reply, igmp  yes (controller)
+//	get_arp, get_nd, lookup_arp, lookup_nd, lookup_arp_ip, lookup_nd_ip,
+//	lookup_fdb, get_fdb                       yes (lookup tables)
+//	R = put_dhcp_opts, put_dhcpv6_opts, put_nd_ra_opts, dns_lookup  yes (controller, pause)
+//	log(name=, severity=, verdict=, meter=)  yes (controller, meter id via Env.Meter)
+//	trigger_event, bind_vport                 yes (controller)
+//	set_queue, set_meter                      yes (meter hoisted to an OpenFlow 1.3 meter instruction)
+//	R = check_pkt_larger(L)                   yes
+//	R = chk_lb_hairpin(), chk_lb_hairpin_reply(), check_in_port_sec(),
+//	check_out_port_sec(), chk_ecmp_nh_mac(), chk_ecmp_nh()   yes (flag lookups)
+//	select, commit_ecmp_nh, commit_lb_aff, chk_lb_aff   parsed, not compiled (UnsupportedError)
+//
+// The userdata of controller actions is documented at Opcode: a 32-bit
+// opcode, 4 bytes of padding and an opcode-specific payload; nested
+// actions are OpenFlow 1.3 action lists (openflow.AppendActions).
+package lflow

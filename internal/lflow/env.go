@@ -1,0 +1,36 @@
+package lflow
+
+import "hcnet/internal/openflow"
+
+// Env holds the lookups a compilation needs from its caller. Every field
+// may be nil; a nil lookup finds nothing.
+type Env struct {
+	// Port maps a logical port or multicast group name (Port_Binding
+	// logical_port, Multicast_Group name) of the flow's datapath to its
+	// tunnel key. Comparisons with unknown names are false, and flows that
+	// set outport to an unknown name are not produced.
+	Port func(name string) (tunnelKey uint32, ok bool)
+	// AddressSet returns the addresses of Address_Set $name.
+	AddressSet func(name string) ([]string, bool)
+	// PortGroup returns the logical port names of Port_Group @name.
+	PortGroup func(name string) ([]string, bool)
+	// IsLocal reports whether a logical port is resident on this chassis
+	// (is_chassis_resident()).
+	IsLocal func(port string) bool
+	// Meter returns the OpenFlow meter id for a meter name (log(meter=),
+	// set_meter, controller meters).
+	Meter func(name string) (uint32, bool)
+	// Group returns an OpenFlow group id for a group description (used by
+	// ct_lb/ct_lb_mark with several backends and select()). The caller
+	// must install the group; equal descriptions should get equal ids.
+	Group func(g openflow.GroupDesc) uint32
+	// DHCPOption returns the code and type of a DHCPv4 option name from
+	// the DHCP_Options table ("offerip", "router", ...). DHCPv6Option the
+	// same for DHCPv6_Options. When nil, OVN's built-in options are used.
+	DHCPOption   func(name string) (code uint8, typ string, ok bool)
+	DHCPv6Option func(name string) (code uint16, typ string, ok bool)
+	// ConjIDBase is added to the conjunction ids a flow uses (0, 1, ...);
+	// callers give each logical flow its own range. Zero: use the low 24
+	// bits of the flow's cookie shifted left by 4.
+	ConjIDBase uint32
+}
