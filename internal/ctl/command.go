@@ -322,8 +322,13 @@ func FindColumn(s *ovsdb.DatabaseSchema, table, name string) (string, *ovsdb.Col
 	return "", nil, fmt.Errorf("%s does not contain a column whose name matches %q", table, name)
 }
 
-// ErrNoRow is wrapped by lookup failures for missing records.
+// ErrNoRow matches (errors.Is) lookup failures for missing records.
 var ErrNoRow = errors.New("no row")
+
+type noRowError struct{ id, table string }
+
+func (e noRowError) Error() string        { return fmt.Sprintf("no row %q in table %s", e.id, e.table) }
+func (e noRowError) Is(target error) bool { return target == ErrNoRow }
 
 // Lookup finds the row of table named by id: a UUID (or a unique prefix of
 // at least 4 hex digits), "." for singleton tables, or a name per the
@@ -335,7 +340,7 @@ func (c *Ctx) Lookup(table, id string) (*Row, error) {
 	}
 	switch len(rows) {
 	case 0:
-		return nil, fmt.Errorf("no row %q in table %s: %w", id, table, ErrNoRow)
+		return nil, noRowError{id, table}
 	case 1:
 		return rows[0], nil
 	}

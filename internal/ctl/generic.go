@@ -1,6 +1,7 @@
 package ctl
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -28,7 +29,7 @@ func (c *Ctx) table(i int) (string, error) { return FindTable(c.Schema, c.Args[i
 // missing and allowed).
 func (c *Ctx) record(table, id string) (*Row, error) {
 	r, err := c.Lookup(table, id)
-	if err != nil && c.Has("--if-exists") && strings.Contains(err.Error(), "no row") {
+	if err != nil && c.Has("--if-exists") && errors.Is(err, ErrNoRow) {
 		return nil, nil
 	}
 	return r, err
@@ -438,7 +439,7 @@ func cmdWaitUntil(c *Ctx) error {
 	}
 	r, err := c.Lookup(table, c.Args[1])
 	if err != nil {
-		if strings.Contains(err.Error(), "no row") {
+		if errors.Is(err, ErrNoRow) {
 			c.Retry = true
 			return nil
 		}

@@ -154,11 +154,17 @@ func printLBs(c *ctl.Ctx, lbs []*ctl.Row, showUUID bool) {
 	if len(lbs) == 0 {
 		return
 	}
-	if showUUID {
-		c.Printf("%-40s%-20s%-11s%-16s%s\n", "UUID", "LB", "PROTO", "VIP", "IPs")
-	} else {
-		c.Printf("%-20s%-11s%-16s%s\n", "LB", "PROTO", "VIP", "IPs")
+	vw := 0
+	for _, lb := range lbs {
+		for _, k := range c.Get(lb, "vips").Keys {
+			vw = max(vw, len(k.(string)))
+		}
 	}
+	vw += 4
+	if showUUID {
+		c.Printf("%-40s", "UUID")
+	}
+	c.Printf("%-20s%-11s%-*s%s\n", "LB", "PROTO", vw, "VIP", "IPs")
 	for _, lb := range lbs {
 		vips := c.Get(lb, "vips")
 		proto := c.Str(lb, "protocol")
@@ -182,7 +188,7 @@ func printLBs(c *ctl.Ctx, lbs []*ctl.Row, showUUID bool) {
 				}
 				c.Printf("%-20s%-11s", "", p)
 			}
-			c.Printf("%-16s%s\n", vip, vips.Vals[i])
+			c.Printf("%-*s%s\n", vw, vip, vips.Vals[i])
 		}
 	}
 }
