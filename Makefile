@@ -54,3 +54,9 @@ fmt:
 
 clean:
 	rm -rf $(BIN)
+
+# e2e-matrix runs the end-to-end scenarios for every combination of OVN's
+# and hcnet's components (databases, translator, chassis) and writes the
+# scenario x combination table into e2e/README.md (owner: e2e).
+e2e-matrix: deps
+	HCNET_E2E_COMBOS=all HCNET_E2E_MATRIX_OUT=$(CURDIR)/e2e/README.md $(GO) test -count=1 -timeout 90m -v -run '^TestScenarios_Root$$' ./e2e/

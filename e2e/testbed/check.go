@@ -93,6 +93,18 @@ func (tb *Testbed) Explain(from *VM, dst, problem string) string {
 			}
 		}
 	}
+	tb.mu.Lock()
+	var bound []*VM
+	for _, v := range tb.vms {
+		if v == from || v.IP() == dst {
+			bound = append(bound, v)
+		}
+	}
+	tb.mu.Unlock()
+	sort.Slice(bound, func(i, j int) bool { return bound[i].Spec.Name < bound[j].Spec.Name })
+	for _, v := range bound {
+		fmt.Fprintf(&b, "  port %s: %s\n", v.Spec.Port, tb.bindingState(v))
+	}
 	names := make([]string, 0, len(involved))
 	for n := range involved {
 		names = append(names, n)
@@ -148,7 +160,7 @@ func (tb *Testbed) Explain(from *VM, dst, problem string) string {
 		}
 	}
 	fmt.Fprintf(&b, "  translators: %s\n", strings.Join(tr, "; "))
-	fmt.Fprintf(&b, "  all logs under %s (kept because the test failed)\n", tb.RunDir)
+	fmt.Fprintf(&b, "  all logs under %s (kept when the test fails)\n", tb.RunDir)
 	return b.String()
 }
 
@@ -158,4 +170,26 @@ func indent(s, prefix string) string {
 		b.WriteString(prefix + l + "\n")
 	}
 	return b.String()
+}
+
+// bindingState says which chassis the SB binds vm's logical port to, and
+// whether that is the chassis the VM is plugged into.
+func (tb *Testbed) bindingState(vm *VM) string {
+	out, err := tb.SBCtl("--bare", "--columns=chassis", "find", "Port_Binding", "logical_port="+fmt.Sprintf("%q", vm.Spec.Port))
+	if err != nil {
+		return fmt.Sprintf("cannot read its Port_Binding (%v)", err)
+	}
+	uuid := strings.TrimSpace(out)
+	if uuid == "" {
+		return fmt.Sprintf("NOT BOUND in SB Port_Binding (expected chassis %s to claim it: is its daemon running and external_ids:iface-id=%s set on %s?)", vm.Chassis.Name, vm.Spec.Port, vm.OVSPort)
+	}
+	name, err := tb.SBCtl("--bare", "--columns=name", "list", "Chassis", uuid)
+	if err != nil {
+		return fmt.Sprintf("bound to chassis row %s (%v)", uuid, err)
+	}
+	name = strings.TrimSpace(name)
+	if name != vm.Chassis.Name {
+		return fmt.Sprintf("bound to chassis %s, but the VM is plugged into %s", name, vm.Chassis.Name)
+	}
+	return "bound to " + name
 }

@@ -15,6 +15,8 @@ const (
 	NotYet Outcome = "not yet"
 	// Skipped means the machine could not run it (not root, no OVS).
 	Skipped Outcome = "skipped"
+	// Blocked means it did not run because a scenario it builds on failed.
+	Blocked Outcome = "blocked"
 )
 
 // Results collects scenario outcomes and measured figures per combo. It is
