@@ -53,7 +53,19 @@ func (e *Engine) recomputeAll(keys translate.Keys) {
 	}
 	e.sb.AddressSets = e.idx.AddressSets()
 	e.sb.Global = e.idx.Global()
+	// Keys given for rows not (yet) in NB stay reserved for them: SB may
+	// be loaded before NB.
 	e.keys = e.sb.Keys()
+	for k, v := range keys.Datapaths {
+		if _, ok := e.keys.Datapaths[k]; !ok {
+			e.keys.Datapaths[k] = v
+		}
+	}
+	for k, v := range keys.Ports {
+		if _, ok := e.keys.Ports[k]; !ok {
+			e.keys.Ports[k] = v
+		}
+	}
 	e.stats = Stats{Recomputed: e.idx.DatapathUUIDs(), Full: true}
 }
 
@@ -152,7 +164,14 @@ func (e *Engine) Apply(changes []Change) (Delta, error) {
 			e.keys.Ports[p.Name] = p.TunnelKey
 		}
 	}
-	e.keys.Datapaths = maps.Clone(e.idx.DatapathKeys)
+	for k, v := range e.idx.DatapathKeys {
+		e.keys.Datapaths[k] = v
+	}
+	for _, c := range changes {
+		if c.Row == nil && (c.Table == nb.LogicalSwitchTable || c.Table == nb.LogicalRouterTable) {
+			delete(e.keys.Datapaths, c.UUID)
+		}
+	}
 	as := e.idx.AddressSets()
 	if !maps.EqualFunc(as, e.sb.AddressSets, slices.Equal) {
 		delta.AddressSets = true

@@ -1,0 +1,44 @@
+// Command northd translates OVN_Northbound into OVN_Southbound (see package
+// hcnet/northd). Several may run; the one holding the SB lock "ovn_northd"
+// writes, the others stand by.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/alecthomas/kong"
+
+	"hcnet/northd"
+)
+
+type cli struct {
+	OVNNBDB   string `name:"ovnnb-db" default:"unix:/var/run/ovn/ovnnb_db.sock" help:"NB remotes, comma-separated unix:PATH or tcp:IP:PORT."`
+	OVNSBDB   string `name:"ovnsb-db" default:"unix:/var/run/ovn/ovnsb_db.sock" help:"SB remotes, comma-separated unix:PATH or tcp:IP:PORT."`
+	LogFormat string `name:"log-format" default:"text" enum:"text,json" help:"Log format on stderr: text or json."`
+	LogLevel  string `name:"log-level" default:"info" enum:"debug,info,warn,error" help:"Minimum log level."`
+}
+
+func main() {
+	var c cli
+	kong.Parse(&c, kong.Description("hcnet northd: NB → SB translator with active/standby through the SB lock."))
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(os.Stderr, opts)
+	if c.LogFormat == "json" {
+		h = slog.NewJSONHandler(os.Stderr, opts)
+	}
+	log := slog.New(h)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	err := northd.Run(ctx, northd.Config{NBRemotes: c.OVNNBDB, SBRemotes: c.OVNSBDB, Logger: log})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "northd:", err)
+		os.Exit(1)
+	}
+}

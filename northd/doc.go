@@ -1,0 +1,16 @@
+// Package northd is the translator daemon: it monitors OVN_Northbound and the
+// OVN_Southbound tables it needs through hcnet/internal/client, feeds NB
+// changes to the incremental engine (hcnet/northd/engine), and, while it holds
+// the SB lock "ovn_northd", writes the difference between the desired SB
+// content and SB's actual rows, one transaction per batch of changes. It
+// closes the acknowledgement chain (NB_Global.nb_cfg → SB_Global.nb_cfg →
+// NB_Global.sb_cfg, Chassis_Private.nb_cfg → NB_Global.hv_cfg) and copies
+// Port_Binding.up to Logical_Switch_Port.up.
+//
+// Standby instances keep the same state hot and start writing as soon as the
+// lock is granted to them. One goroutine (Run) owns all state; monitor
+// handlers only hand updates over through channels.
+//
+// The pure parts live in northd/translate and northd/engine; this package
+// must not be imported by chassis.
+package northd

@@ -1,0 +1,561 @@
+package northd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/ovn-org/libovsdb/mapper"
+	"github.com/ovn-org/libovsdb/ovsdb"
+
+	"hcnet/internal/client"
+	"hcnet/northd/engine"
+	"hcnet/northd/translate"
+	"hcnet/schema"
+	"hcnet/schema/nb"
+)
+
+// Config configures the daemon.
+type Config struct {
+	// NBRemotes and SBRemotes are comma-separated "unix:PATH" or
+	// "tcp:IP:PORT" lists, as ovn-northd's --ovnnb-db and --ovnsb-db.
+	NBRemotes string
+	SBRemotes string
+	// LockName is the SB lock that elects the active instance. Default
+	// "ovn_northd".
+	LockName string
+	// Logger receives events. Default: discard.
+	Logger *slog.Logger
+	// SyncTimeout bounds the wait for SB's monitor to show our own
+	// transaction. Default 10 s.
+	SyncTimeout time.Duration
+}
+
+// FillDefaults sets unset fields to their defaults.
+func (c *Config) FillDefaults() {
+	if c.LockName == "" {
+		c.LockName = "ovn_northd"
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.SyncTimeout <= 0 {
+		c.SyncTimeout = 10 * time.Second
+	}
+}
+
+// Validate names the first bad field.
+func (c *Config) Validate() error {
+	if c.NBRemotes == "" {
+		return errors.New("northd config: NBRemotes is empty")
+	}
+	if c.SBRemotes == "" {
+		return errors.New("northd config: SBRemotes is empty")
+	}
+	if _, err := client.ParseRemotes(c.NBRemotes); err != nil {
+		return fmt.Errorf("northd config: NBRemotes %q: %w", c.NBRemotes, err)
+	}
+	if _, err := client.ParseRemotes(c.SBRemotes); err != nil {
+		return fmt.Errorf("northd config: SBRemotes %q: %w", c.SBRemotes, err)
+	}
+	return nil
+}
+
+// queue hands monitor updates from the client's event goroutine to Run
+// without blocking it.
+type queue struct {
+	mu      sync.Mutex
+	pending []client.TableUpdates
+	signal  chan struct{}
+}
+
+func newQueue() *queue { return &queue{signal: make(chan struct{}, 1)} }
+
+func (q *queue) push(u client.TableUpdates) {
+	q.mu.Lock()
+	q.pending = append(q.pending, u)
+	q.mu.Unlock()
+	select {
+	case q.signal <- struct{}{}:
+	default:
+	}
+}
+
+func (q *queue) take() []client.TableUpdates {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	p := q.pending
+	q.pending = nil
+	return p
+}
+
+// Daemon is one northd instance. Run owns all its state.
+type Daemon struct {
+	cfg    Config
+	log    *slog.Logger
+	nbc    *client.Client
+	sbc    *client.Client
+	nbRows *rowCache
+	nbMap  mapper.Mapper
+	sb     *sbState
+	eng    *engine.Engine
+	nbQ    *queue
+	sbQ    *queue
+	active bool
+	// lastSBCfg is the SB_Global.nb_cfg we last committed; sb_cfg in NB
+	// follows it.
+	lastSBCfg int
+
+	// Stats for tests and benchmarks, guarded by statsMu.
+	statsMu sync.Mutex
+	stats   Stats
+}
+
+// Stats counts the daemon's work.
+type Stats struct {
+	Active       bool
+	Transactions int
+	RowsWritten  int // operations sent to SB
+}
+
+// Stats returns a copy of the counters.
+func (d *Daemon) Stats() Stats {
+	d.statsMu.Lock()
+	defer d.statsMu.Unlock()
+	return d.stats
+}
+
+// nbTables are the NB tables northd monitors.
+var nbTables = []string{nb.NBGlobalTable, nb.LogicalSwitchTable, nb.LogicalSwitchPortTable, nb.LogicalRouterTable,
+	nb.LogicalRouterPortTable, nb.ACLTable, nb.AddressSetTable, nb.PortGroupTable, nb.DHCPOptionsTable, nb.NATTable,
+	nb.LogicalRouterStaticRouteTable, nb.LogicalRouterPolicyTable, nb.GatewayChassisTable, nb.HAChassisGroupTable,
+	nb.HAChassisTable, nb.QoSTable}
+
+// newModel returns an empty model for an NB table.
+func newModel(table string) any {
+	switch table {
+	case nb.NBGlobalTable:
+		return &nb.NBGlobal{}
+	case nb.LogicalSwitchTable:
+		return &nb.LogicalSwitch{}
+	case nb.LogicalSwitchPortTable:
+		return &nb.LogicalSwitchPort{}
+	case nb.LogicalRouterTable:
+		return &nb.LogicalRouter{}
+	case nb.LogicalRouterPortTable:
+		return &nb.LogicalRouterPort{}
+	case nb.ACLTable:
+		return &nb.ACL{}
+	case nb.AddressSetTable:
+		return &nb.AddressSet{}
+	case nb.PortGroupTable:
+		return &nb.PortGroup{}
+	case nb.DHCPOptionsTable:
+		return &nb.DHCPOptions{}
+	case nb.NATTable:
+		return &nb.NAT{}
+	case nb.LogicalRouterStaticRouteTable:
+		return &nb.LogicalRouterStaticRoute{}
+	case nb.LogicalRouterPolicyTable:
+		return &nb.LogicalRouterPolicy{}
+	case nb.GatewayChassisTable:
+		return &nb.GatewayChassis{}
+	case nb.HAChassisGroupTable:
+		return &nb.HAChassisGroup{}
+	case nb.HAChassisTable:
+		return &nb.HAChassis{}
+	case nb.QoSTable:
+		return &nb.QoS{}
+	}
+	return nil
+}
+
+// Run connects, monitors and translates until ctx ends.
+func Run(ctx context.Context, cfg Config) error {
+	d, err := Start(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Loop(ctx)
+}
+
+// Start connects to both databases and loads their contents; Loop then runs
+// the daemon.
+func Start(ctx context.Context, cfg Config) (*Daemon, error) {
+	cfg.FillDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	d := &Daemon{cfg: cfg, log: cfg.Logger, nbQ: newQueue(), sbQ: newQueue()}
+	var err error
+	d.sbc, err = client.Dial(ctx, cfg.SBRemotes, client.Options{Logger: cfg.Logger.With("db", schema.SouthboundName), Database: schema.SouthboundName, LeaderOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("connect to SB %s: %w", cfg.SBRemotes, err)
+	}
+	d.nbc, err = client.Dial(ctx, cfg.NBRemotes, client.Options{Logger: cfg.Logger.With("db", schema.NorthboundName), Database: schema.NorthboundName, LeaderOnly: true})
+	if err != nil {
+		d.sbc.Close()
+		return nil, fmt.Errorf("connect to NB %s: %w", cfg.NBRemotes, err)
+	}
+	sbSchema, err := d.sbc.GetSchema(ctx, schema.SouthboundName)
+	if err != nil {
+		d.Close()
+		return nil, fmt.Errorf("SB schema: %w", err)
+	}
+	nbSchema, err := d.nbc.GetSchema(ctx, schema.NorthboundName)
+	if err != nil {
+		d.Close()
+		return nil, fmt.Errorf("NB schema: %w", err)
+	}
+	d.sb = newSBState(sbSchema)
+	d.nbRows = newRowCache(nbSchema)
+	d.nbMap = mapper.NewMapper(*nbSchema)
+
+	sbReqs := map[string]client.MonitorRequest{}
+	for _, t := range sbTables {
+		if _, ok := sbSchema.Tables[t]; ok {
+			sbReqs[t] = client.MonitorRequest{}
+		}
+	}
+	if _, err := d.sbc.Monitor(ctx, schema.SouthboundName, sbReqs, d.sbQ.push); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("monitor SB: %w", err)
+	}
+	nbReqs := map[string]client.MonitorRequest{}
+	for _, t := range nbTables {
+		nbReqs[t] = client.MonitorRequest{}
+	}
+	if _, err := d.nbc.Monitor(ctx, schema.NorthboundName, nbReqs, d.nbQ.push); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("monitor NB: %w", err)
+	}
+	if _, err := d.drainSB(); err != nil {
+		d.Close()
+		return nil, err
+	}
+	n := translate.NewNB()
+	d.eng = engine.New(n, d.sb.keys())
+	changes, err := d.drainNB()
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	if _, err := d.eng.Apply(changes); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// Close disconnects.
+func (d *Daemon) Close() {
+	if d.nbc != nil {
+		d.nbc.Close()
+	}
+	if d.sbc != nil {
+		d.sbc.Close()
+	}
+}
+
+// drainSB applies queued SB updates and reports what kinds of rows changed.
+func (d *Daemon) drainSB() (map[string]bool, error) {
+	touched := map[string]bool{}
+	for _, u := range d.sbQ.take() {
+		chs, err := d.sb.rows.apply(u)
+		if err != nil {
+			return nil, err
+		}
+		d.sb.update(chs)
+		for _, c := range chs {
+			touched[c.Table] = true
+		}
+	}
+	return touched, nil
+}
+
+// drainNB applies queued NB updates and returns them as engine changes.
+func (d *Daemon) drainNB() ([]engine.Change, error) {
+	var out []engine.Change
+	for _, u := range d.nbQ.take() {
+		chs, err := d.nbRows.apply(u)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range chs {
+			ec := engine.Change{Table: c.Table, UUID: c.UUID}
+			if c.Row != nil {
+				m := newModel(c.Table)
+				if m == nil {
+					continue
+				}
+				if err := decode(d.nbMap, d.nbRows.schema, c.Table, c.UUID, c.Row, m); err != nil {
+					return nil, err
+				}
+				ec.Row = m
+			}
+			out = append(out, ec)
+		}
+	}
+	return out, nil
+}
+
+// Loop runs until ctx ends: it asks for the lock, and translates and writes
+// while holding it.
+func (d *Daemon) Loop(ctx context.Context) error {
+	lock, err := d.sbc.Lock(ctx, d.cfg.LockName)
+	if err != nil {
+		return fmt.Errorf("SB lock %q: %w", d.cfg.LockName, err)
+	}
+	if lock.Held() {
+		d.setActive(true)
+	}
+	full := d.active
+	for {
+		var nbChanges []engine.Change
+		var sbTouched map[string]bool
+		if !full {
+			select {
+			case <-ctx.Done():
+				return nil
+			case held := <-lock.Acquired():
+				d.setActive(held)
+				full = held
+			case <-d.nbQ.signal:
+			case <-d.sbQ.signal:
+			}
+		}
+		sbTouched, err = d.drainSB()
+		if err != nil {
+			return err
+		}
+		nbChanges, err = d.drainNB()
+		if err != nil {
+			return err
+		}
+		delta, err := d.eng.Apply(nbChanges)
+		if err != nil {
+			return err
+		}
+		if !d.active {
+			continue
+		}
+		if err := d.write(ctx, delta, full, sbTouched); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			d.log.Warn("write failed, will recompute", "err", err)
+			full = true
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(200 * time.Millisecond):
+			}
+			continue
+		}
+		full = false
+	}
+}
+
+func (d *Daemon) setActive(a bool) {
+	if a != d.active {
+		if a {
+			d.log.Info("acquired lock, now active", "lock", d.cfg.LockName)
+		} else {
+			d.log.Info("lost lock, now standby", "lock", d.cfg.LockName)
+		}
+	}
+	d.active = a
+	d.statsMu.Lock()
+	d.stats.Active = a
+	d.statsMu.Unlock()
+}
+
+// write brings SB in line: everything when full, else the datapaths in
+// delta; then NB acknowledgements.
+func (d *Daemon) write(ctx context.Context, delta engine.Delta, full bool, sbTouched map[string]bool) error {
+	desired := d.eng.SB()
+	w := newWriter(d.sb, desired)
+	var keys []string
+	if full {
+		for k := range desired.Datapaths {
+			keys = append(keys, k)
+		}
+		for k := range d.sb.dpByKey {
+			if desired.Datapaths[k] == nil {
+				keys = append(keys, k)
+			}
+		}
+	} else {
+		for k := range delta.Datapaths {
+			keys = append(keys, k)
+		}
+		if sbTouched[tChassis] || sbTouched[tHAGroup] || sbTouched[tHAChassis] {
+			// HA_Chassis rows refer to Chassis rows by UUID.
+			for k, dp := range desired.Datapaths {
+				if len(dp.HAGroups) > 0 && !slices.Contains(keys, k) {
+					keys = append(keys, k)
+				}
+			}
+		}
+	}
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	for _, k := range keys {
+		w.datapath(k, desired.Datapaths[k])
+	}
+	w.globals(desired, full)
+	if len(w.t.ops) > 0 {
+		// The assertion makes the transaction fail if we lost the lock.
+		lock := d.cfg.LockName
+		ops := append([]ovsdb.Operation{{Op: ovsdb.OperationAssert, Lock: &lock}}, w.t.ops...)
+		res, err := d.sbc.Transact(ctx, schema.SouthboundName, ops...)
+		if err != nil {
+			var oe *client.OpError
+			if errors.As(err, &oe) && oe.Index < len(ops) {
+				d.log.Debug("failed operation", "op", fmt.Sprintf("%+v", ops[oe.Index]))
+			}
+			return fmt.Errorf("SB transaction of %d operations: %w", len(ops), err)
+		}
+		if err := checkResults(res, ops); err != nil {
+			for i, r := range res {
+				if r.Error != "" && i < len(ops) {
+					d.log.Debug("failed operation", "op", fmt.Sprintf("%+v", ops[i]))
+				}
+			}
+			return err
+		}
+		d.statsMu.Lock()
+		d.stats.Transactions++
+		d.stats.RowsWritten += len(w.t.ops)
+		d.statsMu.Unlock()
+		d.log.Debug("SB written", "ops", len(w.t.ops), "datapaths", len(keys))
+		var inserted []string
+		for i, op := range ops {
+			if op.Op == ovsdb.OperationInsert && i < len(res) {
+				inserted = append(inserted, res[i].UUID.GoUUID)
+			}
+		}
+		if err := d.waitSB(ctx, inserted, w.t.deletes); err != nil {
+			return err
+		}
+	}
+	d.lastSBCfg = desired.Global.NbCfg
+	return d.ackNB(ctx)
+}
+
+func checkResults(res []ovsdb.OperationResult, ops []ovsdb.Operation) error {
+	for i, r := range res {
+		if r.Error != "" {
+			what := "commit"
+			if i < len(ops) {
+				what = fmt.Sprintf("%s %s", ops[i].Op, ops[i].Table)
+			}
+			return fmt.Errorf("SB transaction: %s: %s: %s", what, r.Error, r.Details)
+		}
+	}
+	return nil
+}
+
+// waitSB waits until the SB monitor shows our inserts and deletes, so the
+// next diff starts from what we wrote.
+func (d *Daemon) waitSB(ctx context.Context, inserted, deleted []string) error {
+	deadline := time.NewTimer(d.cfg.SyncTimeout)
+	defer deadline.Stop()
+	for {
+		done := true
+		for _, u := range inserted {
+			if !d.sb.has(u) {
+				done = false
+				break
+			}
+		}
+		if done {
+			for _, u := range deleted {
+				if d.sb.has(u) {
+					done = false
+					break
+				}
+			}
+		}
+		if done {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-deadline.C:
+			return errors.New("SB monitor did not show our transaction in time")
+		case <-d.sbQ.signal:
+			if _, err := d.drainSB(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// has reports whether any monitored table holds the row.
+func (s *sbState) has(u string) bool {
+	for _, t := range s.rows.tables {
+		if _, ok := t[u]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// ackNB writes NB_Global.sb_cfg/hv_cfg and Logical_Switch_Port.up.
+func (d *Daemon) ackNB(ctx context.Context) error {
+	var ops []ovsdb.Operation
+	n := d.eng.NB()
+	if g := n.Global; g != nil {
+		row := ovsdb.Row{}
+		now := int(time.Now().UnixMilli())
+		if g.SbCfg != d.lastSBCfg {
+			row["sb_cfg"] = d.lastSBCfg
+			row["sb_cfg_timestamp"] = now
+		}
+		hv := d.lastSBCfg
+		for _, r := range d.sb.table(tChassisPrivate) {
+			if c := num(r, "nb_cfg"); c < hv {
+				hv = c
+			}
+		}
+		if g.HvCfg != hv {
+			row["hv_cfg"] = hv
+			row["hv_cfg_timestamp"] = now
+		}
+		if len(row) > 0 {
+			ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: nb.NBGlobalTable, Row: row, Where: byUUID(g.UUID)})
+		}
+	}
+	up := map[string]bool{}
+	for _, r := range d.sb.table(tPortBinding) {
+		v, _ := boolean(r, "up")
+		up[str(r, "logical_port")] = v
+	}
+	for u, p := range n.SwitchPorts {
+		want := up[p.Name]
+		if p.Type == "router" {
+			want = true
+		} else if p.Type != "" {
+			continue
+		}
+		if p.Up == nil || *p.Up != want {
+			ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: nb.LogicalSwitchPortTable,
+				Row: ovsdb.Row{"up": ovsdb.OvsSet{GoSet: []any{want}}}, Where: byUUID(u)})
+		}
+	}
+	if len(ops) == 0 {
+		return nil
+	}
+	res, err := d.nbc.Transact(ctx, schema.NorthboundName, ops...)
+	if err != nil {
+		return fmt.Errorf("NB acknowledgements: %w", err)
+	}
+	return checkResults(res, ops)
+}

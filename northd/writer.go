@@ -1,0 +1,460 @@
+package northd
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/ovn-org/libovsdb/ovsdb"
+
+	"hcnet/northd/translate"
+)
+
+// txn accumulates the operations of one SB transaction.
+type txn struct {
+	ops   []ovsdb.Operation
+	named int
+	// inserted and deleted let the caller wait for the monitor to catch up.
+	deletes []string
+	inserts int
+}
+
+func (t *txn) name(prefix string) string {
+	t.named++
+	return fmt.Sprintf("%s%d", prefix, t.named)
+}
+
+func (t *txn) insert(table string, row ovsdb.Row, named string) {
+	t.ops = append(t.ops, ovsdb.Operation{Op: ovsdb.OperationInsert, Table: table, Row: row, UUIDName: named})
+	t.inserts++
+}
+
+func byUUID(u string) []ovsdb.Condition {
+	return []ovsdb.Condition{{Column: "_uuid", Function: ovsdb.ConditionEqual, Value: ovsdb.UUID{GoUUID: u}}}
+}
+
+func (t *txn) update(table, uuid string, row ovsdb.Row) {
+	t.ops = append(t.ops, ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: table, Row: row, Where: byUUID(uuid)})
+}
+
+func (t *txn) delete(table, uuid string) {
+	t.ops = append(t.ops, ovsdb.Operation{Op: ovsdb.OperationDelete, Table: table, Where: byUUID(uuid)})
+	t.deletes = append(t.deletes, uuid)
+}
+
+func set[T any](v []T) ovsdb.OvsSet {
+	s := ovsdb.OvsSet{GoSet: []any{}}
+	for _, e := range v {
+		s.GoSet = append(s.GoSet, e)
+	}
+	return s
+}
+
+func omap(m map[string]string) ovsdb.OvsMap {
+	g := map[any]any{}
+	for k, v := range m {
+		g[k] = v
+	}
+	return ovsdb.OvsMap{GoMap: g}
+}
+
+func uuidRef(u string) ovsdb.UUID { return ovsdb.UUID{GoUUID: u} }
+
+func optRef(u string) ovsdb.OvsSet {
+	if u == "" {
+		return ovsdb.OvsSet{GoSet: []any{}}
+	}
+	return ovsdb.OvsSet{GoSet: []any{uuidRef(u)}}
+}
+
+func optStr(s string) ovsdb.OvsSet {
+	if s == "" {
+		return ovsdb.OvsSet{GoSet: []any{}}
+	}
+	return ovsdb.OvsSet{GoSet: []any{s}}
+}
+
+func optInt(i int) ovsdb.OvsSet {
+	if i == 0 {
+		return ovsdb.OvsSet{GoSet: []any{}}
+	}
+	return ovsdb.OvsSet{GoSet: []any{i}}
+}
+
+// writer turns desired SB content into operations against an sbState.
+type writer struct {
+	sb *sbState
+	t  *txn
+	// desiredPortDP maps every desired port to its datapath key, so a port
+	// moving between datapaths is updated, not deleted and re-created.
+	desiredPortDP map[string]string
+	// portRef resolves a port name to its UUID or the named UUID of its
+	// insertion in this transaction.
+	portRef map[string]string
+	chassis map[string]string
+}
+
+func newWriter(sb *sbState, desired *translate.SB) *writer {
+	w := &writer{sb: sb, t: &txn{}, desiredPortDP: map[string]string{}, portRef: map[string]string{}, chassis: sb.chassisByName()}
+	for k, d := range desired.Datapaths {
+		for _, p := range d.Ports {
+			w.desiredPortDP[p.Name] = k
+		}
+	}
+	return w
+}
+
+// datapath reconciles everything one datapath owns; d nil deletes it.
+func (w *writer) datapath(key string, d *translate.DatapathOut) {
+	dpUUID, have := w.sb.dpByKey[key]
+	var dpRef string
+	if d == nil {
+		if !have {
+			return
+		}
+		for _, u := range w.sb.flows[key] {
+			w.t.delete(tLogicalFlow, u)
+		}
+		for u, r := range w.sb.table(tMulticastGroup) {
+			if ref(r, "datapath") == dpUUID {
+				w.t.delete(tMulticastGroup, u)
+			}
+		}
+		for u, r := range w.sb.table(tPortBinding) {
+			if ref(r, "datapath") == dpUUID {
+				if _, moved := w.desiredPortDP[str(r, "logical_port")]; !moved {
+					w.t.delete(tPortBinding, u)
+				}
+			}
+		}
+		w.t.delete(tDatapath, dpUUID)
+		return
+	}
+	kind := "logical-switch"
+	if d.Datapath.Router {
+		kind = "logical-router"
+	}
+	dpRow := ovsdb.Row{
+		"tunnel_key":   d.Datapath.TunnelKey,
+		"external_ids": omap(map[string]string{kind: key, "name": d.Datapath.Name}),
+	}
+	if !have {
+		dpRef = w.t.name("dp")
+		w.t.insert(tDatapath, dpRow, dpRef)
+	} else {
+		dpRef = dpUUID
+		r := w.sb.table(tDatapath)[dpUUID]
+		ext := strMap(r, "external_ids")
+		if num(r, "tunnel_key") != d.Datapath.TunnelKey || ext[kind] != key || ext["name"] != d.Datapath.Name {
+			w.t.update(tDatapath, dpUUID, dpRow)
+		}
+	}
+	dpVal := uuidRef(dpRef)
+
+	// HA chassis groups.
+	for _, g := range d.HAGroups {
+		w.haGroup(g)
+	}
+
+	// Port bindings.
+	for _, p := range d.Ports {
+		row := ovsdb.Row{
+			"logical_port":     p.Name,
+			"datapath":         dpVal,
+			"tunnel_key":       p.TunnelKey,
+			"type":             p.Type,
+			"options":          omap(p.Options),
+			"mac":              set(p.MAC),
+			"port_security":    set(p.PortSecurity),
+			"nat_addresses":    set(p.NATAddresses),
+			"parent_port":      optStr(p.ParentPort),
+			"tag":              optInt(p.Tag),
+			"ha_chassis_group": optRef(w.haGroupRef(p.HAChassisGroup)),
+		}
+		u, exists := w.sb.portByName[p.Name]
+		if !exists {
+			n := w.t.name("pb")
+			w.t.insert(tPortBinding, row, n)
+			w.portRef[p.Name] = n
+			continue
+		}
+		w.portRef[p.Name] = u
+		if !samePort(w.sb.table(tPortBinding)[u], row, have, dpUUID) {
+			w.t.update(tPortBinding, u, row)
+		}
+	}
+	if have {
+		for u, r := range w.sb.table(tPortBinding) {
+			if ref(r, "datapath") != dpUUID {
+				continue
+			}
+			name := str(r, "logical_port")
+			if k, ok := w.desiredPortDP[name]; !ok || (k != key && w.sb.portByName[name] != u) {
+				w.t.delete(tPortBinding, u)
+			}
+		}
+	}
+
+	// Multicast groups.
+	actualMC := map[string]string{}
+	if have {
+		for u, r := range w.sb.table(tMulticastGroup) {
+			if ref(r, "datapath") == dpUUID {
+				actualMC[str(r, "name")] = u
+			}
+		}
+	}
+	for _, g := range d.Groups {
+		var ports []ovsdb.UUID
+		for _, p := range g.Ports {
+			if r, ok := w.portRef[p]; ok {
+				ports = append(ports, uuidRef(r))
+			}
+		}
+		row := ovsdb.Row{"datapath": dpVal, "name": g.Name, "tunnel_key": g.TunnelKey, "ports": set(ports)}
+		u, ok := actualMC[g.Name]
+		delete(actualMC, g.Name)
+		if !ok {
+			w.t.insert(tMulticastGroup, row, "")
+			continue
+		}
+		r := w.sb.table(tMulticastGroup)[u]
+		cur := strSet(r, "ports")
+		want := make([]string, len(ports))
+		for i, p := range ports {
+			want[i] = p.GoUUID
+		}
+		slices.Sort(cur)
+		slices.Sort(want)
+		if num(r, "tunnel_key") != g.TunnelKey || !slices.Equal(cur, want) {
+			w.t.update(tMulticastGroup, u, row)
+		}
+	}
+	for _, u := range actualMC {
+		w.t.delete(tMulticastGroup, u)
+	}
+
+	// Logical flows.
+	actual := w.sb.flows[key]
+	want := make(map[translate.Flow]bool, len(d.Flows))
+	for _, f := range d.Flows {
+		want[f] = true
+		if _, ok := actual[f]; ok {
+			continue
+		}
+		w.t.insert(tLogicalFlow, ovsdb.Row{
+			"logical_datapath": optRef(dpRef),
+			"pipeline":         f.Pipeline,
+			"table_id":         f.Table,
+			"priority":         f.Priority,
+			"match":            f.Match,
+			"actions":          f.Actions,
+			"external_ids":     omap(map[string]string{"stage-name": f.Stage}),
+		}, "")
+	}
+	for f, u := range actual {
+		if !want[f] {
+			w.t.delete(tLogicalFlow, u)
+		}
+	}
+
+	// Port groups ("<datapath key>_<name>"); their names carry the key,
+	// so only this datapath's prefix is reconciled here.
+	prefix := itoa(d.Datapath.TunnelKey) + "_"
+	for u, r := range w.sb.table(tPortGroup) {
+		name := str(r, "name")
+		if len(name) > len(prefix) && name[:len(prefix)] == prefix {
+			ports, ok := d.PortGroups[name]
+			if !ok {
+				w.t.delete(tPortGroup, u)
+				continue
+			}
+			cur := strSet(r, "ports")
+			slices.Sort(cur)
+			if !slices.Equal(cur, ports) {
+				w.t.update(tPortGroup, u, ovsdb.Row{"ports": set(ports)})
+			}
+		}
+	}
+	for name, ports := range d.PortGroups {
+		if !w.portGroupExists(name) {
+			w.t.insert(tPortGroup, ovsdb.Row{"name": name, "ports": set(ports)}, "")
+		}
+	}
+}
+
+func (w *writer) portGroupExists(name string) bool {
+	for _, r := range w.sb.table(tPortGroup) {
+		if str(r, "name") == name {
+			return true
+		}
+	}
+	return false
+}
+
+// samePort compares an SB Port_Binding row with the desired columns.
+func samePort(r, want ovsdb.Row, dpExists bool, dpUUID string) bool {
+	if r == nil || !dpExists || ref(r, "datapath") != dpUUID {
+		return false
+	}
+	if num(r, "tunnel_key") != want["tunnel_key"].(int) || str(r, "type") != want["type"].(string) {
+		return false
+	}
+	if !maps.Equal(strMap(r, "options"), strMap(want, "options")) {
+		return false
+	}
+	for _, col := range []string{"mac", "port_security", "nat_addresses", "parent_port"} {
+		a, b := strSet(r, col), strSet(want, col)
+		if !slices.Equal(a, b) {
+			return false
+		}
+	}
+	wantTag := 0
+	if s := want["tag"].(ovsdb.OvsSet); len(s.GoSet) == 1 {
+		wantTag = s.GoSet[0].(int)
+	}
+	if num(r, "tag") != wantTag {
+		return false
+	}
+	return ref(r, "ha_chassis_group") == ref(want, "ha_chassis_group")
+}
+
+// haGroupRef returns the UUID (or named UUID) of an HA group by name.
+func (w *writer) haGroupRef(name string) string {
+	if name == "" {
+		return ""
+	}
+	if u, ok := w.portRef["\x00ha:"+name]; ok {
+		return u
+	}
+	for u, r := range w.sb.table(tHAGroup) {
+		if str(r, "name") == name {
+			return u
+		}
+	}
+	return ""
+}
+
+// haGroup reconciles one HA_Chassis_Group and its HA_Chassis rows.
+func (w *writer) haGroup(g translate.HAGroup) {
+	var groupUUID string
+	var cur ovsdb.Row
+	for u, r := range w.sb.table(tHAGroup) {
+		if str(r, "name") == g.Name {
+			groupUUID, cur = u, r
+			break
+		}
+	}
+	same := cur != nil
+	if same {
+		members := strSet(cur, "ha_chassis")
+		if len(members) != len(g.Members) {
+			same = false
+		} else {
+			have := map[string]int{}
+			for _, m := range members {
+				r := w.sb.table(tHAChassis)[m]
+				if r == nil {
+					same = false
+					break
+				}
+				name := strMap(r, "external_ids")["chassis-name"]
+				have[name] = num(r, "priority")
+				if ref(r, "chassis") != w.chassis[name] {
+					same = false
+				}
+			}
+			for _, m := range g.Members {
+				if p, ok := have[m.Chassis]; !ok || p != m.Priority {
+					same = false
+				}
+			}
+		}
+	}
+	if same {
+		w.portRef["\x00ha:"+g.Name] = groupUUID
+		return
+	}
+	var refs []ovsdb.UUID
+	for _, m := range g.Members {
+		n := w.t.name("hac")
+		w.t.insert(tHAChassis, ovsdb.Row{
+			"chassis":      optRef(w.chassis[m.Chassis]),
+			"priority":     m.Priority,
+			"external_ids": omap(map[string]string{"chassis-name": m.Chassis}),
+		}, n)
+		refs = append(refs, uuidRef(n))
+	}
+	row := ovsdb.Row{"name": g.Name, "ha_chassis": set(refs)}
+	if groupUUID == "" {
+		n := w.t.name("hag")
+		w.t.insert(tHAGroup, row, n)
+		w.portRef["\x00ha:"+g.Name] = n
+		return
+	}
+	w.t.update(tHAGroup, groupUUID, row)
+	w.portRef["\x00ha:"+g.Name] = groupUUID
+}
+
+// globals reconciles Address_Set, SB_Global and, if full, DHCP_Options and
+// HA groups nobody wants any more.
+func (w *writer) globals(desired *translate.SB, full bool) {
+	actual := map[string]string{}
+	for u, r := range w.sb.table(tAddressSet) {
+		name := str(r, "name")
+		want, ok := desired.AddressSets[name]
+		if !ok {
+			w.t.delete(tAddressSet, u)
+			continue
+		}
+		actual[name] = u
+		cur := strSet(r, "addresses")
+		slices.Sort(cur)
+		if !slices.Equal(cur, want) {
+			w.t.update(tAddressSet, u, ovsdb.Row{"addresses": set(want)})
+		}
+	}
+	for name, addrs := range desired.AddressSets {
+		if _, ok := actual[name]; !ok {
+			w.t.insert(tAddressSet, ovsdb.Row{"name": name, "addresses": set(addrs)}, "")
+		}
+	}
+	w.global(desired.Global)
+	if !full {
+		return
+	}
+	have := map[string]bool{}
+	for _, r := range w.sb.table(tDHCPOptions) {
+		have[str(r, "name")] = true
+	}
+	for _, o := range desired.DHCPOptions {
+		if !have[o.Name] {
+			w.t.insert(tDHCPOptions, ovsdb.Row{"name": o.Name, "code": o.Code, "type": o.Type}, "")
+		}
+	}
+	wantHA := map[string]bool{}
+	for _, d := range desired.Datapaths {
+		for _, g := range d.HAGroups {
+			wantHA[g.Name] = true
+		}
+	}
+	for u, r := range w.sb.table(tHAGroup) {
+		if !wantHA[str(r, "name")] {
+			w.t.delete(tHAGroup, u)
+		}
+	}
+	for u := range w.sb.strayFlows {
+		w.t.delete(tLogicalFlow, u)
+	}
+}
+
+func (w *writer) global(g translate.Global) {
+	row := ovsdb.Row{"nb_cfg": g.NbCfg, "options": omap(g.Options)}
+	for u, r := range w.sb.table(tSBGlobal) {
+		if num(r, "nb_cfg") != g.NbCfg || !maps.Equal(strMap(r, "options"), g.Options) {
+			w.t.update(tSBGlobal, u, row)
+		}
+		return
+	}
+	w.t.insert(tSBGlobal, row, "")
+}
