@@ -3,6 +3,7 @@ package flowtable
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -84,6 +85,11 @@ func (t *Table) Flows() (map[string]Flow, []string) {
 		for _, f := range t.owners[o] {
 			k := f.Key()
 			if prev, ok := out[k]; ok {
+				if merged, ok := mergeConjunctions(prev.actions(), f.actions()); ok {
+					prev.Actions = merged
+					out[k] = prev
+					continue
+				}
 				if prev.actions() != f.actions() {
 					conflicts = append(conflicts, fmt.Sprintf("%s: %q (kept) vs %q (owner %s)", k, prev.actions(), f.actions(), o))
 				}
@@ -120,6 +126,60 @@ func Diff(installed, desired map[string]Flow) []Op {
 	sort.Slice(dels, func(i, j int) bool { return dels[i].Flow.Key() < dels[j].Flow.Key() })
 	sort.Slice(adds, func(i, j int) bool { return adds[i].Flow.Key() < adds[j].Flow.Key() })
 	return append(dels, adds...)
+}
+
+// ParseLine returns the flow a line of Render or RenderAll output names.
+func ParseLine(line string) (Flow, bool) {
+	line = strings.TrimPrefix(strings.TrimPrefix(line, "add "), "delete_strict ")
+	var f Flow
+	head, actions, hasActions := strings.Cut(line, ",actions=")
+	f.Actions = actions
+	_ = hasActions
+	var match []string
+	for _, part := range splitTop(head) {
+		switch {
+		case strings.HasPrefix(part, "cookie="):
+		case strings.HasPrefix(part, "table="):
+			n, err := strconv.Atoi(strings.TrimPrefix(part, "table="))
+			if err != nil {
+				return f, false
+			}
+			f.Table = uint8(n)
+		case strings.HasPrefix(part, "priority="):
+			n, err := strconv.Atoi(strings.TrimPrefix(part, "priority="))
+			if err != nil {
+				return f, false
+			}
+			f.Priority = uint16(n)
+		default:
+			match = append(match, part)
+		}
+	}
+	f.Match = strings.Join(match, ",")
+	return f, true
+}
+
+// splitTop splits on commas outside parentheses.
+func splitTop(s string) []string {
+	var out []string
+	depth, start := 0, 0
+	for i, r := range s {
+		switch r {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case ',':
+			if depth == 0 {
+				out = append(out, s[start:i])
+				start = i + 1
+			}
+		}
+	}
+	if start < len(s) {
+		out = append(out, s[start:])
+	}
+	return out
 }
 
 // Render writes ops in the syntax of `ovs-ofctl add-flows` files with
@@ -170,4 +230,41 @@ func RenderAll(flows map[string]Flow, cookie uint64) string {
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// mergeConjunctions combines two action lists made only of conjunction()
+// actions, as OpenFlow requires when several logical flows share a clause
+// match. The result is sorted and without duplicates.
+func mergeConjunctions(a, b string) (string, bool) {
+	pa, ok1 := conjunctions(a)
+	pb, ok2 := conjunctions(b)
+	if !ok1 || !ok2 {
+		return "", false
+	}
+	seen := map[string]bool{}
+	var all []string
+	for _, c := range append(pa, pb...) {
+		if !seen[c] {
+			seen[c] = true
+			all = append(all, c)
+		}
+	}
+	sort.Strings(all)
+	return strings.Join(all, ","), true
+}
+
+func conjunctions(s string) ([]string, bool) {
+	var out []string
+	for s != "" {
+		if !strings.HasPrefix(s, "conjunction(") {
+			return nil, false
+		}
+		end := strings.Index(s, ")")
+		if end < 0 {
+			return nil, false
+		}
+		out = append(out, s[:end+1])
+		s = strings.TrimPrefix(s[end+1:], ",")
+	}
+	return out, len(out) > 0
 }

@@ -2,6 +2,7 @@ package flowtable
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -48,5 +49,33 @@ func TestTableDiff(t *testing.T) {
 	}
 	if got := b.String(); got != "table=65, priority=100,reg15=0x1,metadata=0x1 actions=output:1" {
 		t.Fatalf("String %q", got)
+	}
+}
+
+func TestConjunctionClausesMerge(t *testing.T) {
+	tab := New()
+	tab.Set("lf-1", []Flow{{Table: 10, Priority: 2000, Match: "ip,metadata=0x1,nw_src=10.0.0.1", Actions: "conjunction(16,1/2)"}})
+	tab.Set("lf-2", []Flow{{Table: 10, Priority: 2000, Match: "ip,metadata=0x1,nw_src=10.0.0.1", Actions: "conjunction(32,1/2)"}})
+	fs, conflicts := tab.Flows()
+	if len(conflicts) != 0 || len(fs) != 1 {
+		t.Fatalf("flows %v conflicts %v", fs, conflicts)
+	}
+	for _, f := range fs {
+		if f.Actions != "conjunction(16,1/2),conjunction(32,1/2)" {
+			t.Fatalf("merged actions %q", f.Actions)
+		}
+	}
+}
+
+func TestParseLineRoundTrip(t *testing.T) {
+	f := Flow{Table: 14, Priority: 100, Match: "reg0=0x1/0x1,metadata=0x1", Actions: "ct(table=15,zone=NXM_NX_REG13[0..15])"}
+	for _, line := range []string{
+		strings.TrimSuffix(RenderAll(map[string]Flow{f.Key(): f}, 7), "\n"),
+		strings.TrimSuffix(Render([]Op{{Kind: "add", Flow: f}}, 7), "\n"),
+	} {
+		got, ok := ParseLine(line)
+		if !ok || got.Key() != f.Key() {
+			t.Fatalf("ParseLine(%q) = %+v, %v", line, got, ok)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"strconv"
 	"strings"
 
 	"hcnet/chassis/flowtable"
@@ -35,9 +36,47 @@ func (s Switch) run(ctx context.Context, stdin string, args ...string) (string, 
 	cmd.Stdout = &out
 	cmd.Stderr = &errb
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("ovs-ofctl %s %s: %w: %s", args[0], s.Target, err, strings.TrimSpace(errb.String()))
+		msg := strings.TrimSpace(errb.String())
+		err = fmt.Errorf("ovs-ofctl %s %s: %w: %s", command(args), s.Target, err, msg)
+		// "-:118: ..." names a line of the flows we sent.
+		if rest, ok := strings.CutPrefix(msg, "ovs-ofctl: -:"); ok {
+			if n, _, ok := strings.Cut(rest, ":"); ok {
+				if i, aerr := strconv.Atoi(n); aerr == nil {
+					if lines := strings.Split(stdin, "\n"); i >= 1 && i <= len(lines) {
+						return "", &LineError{Line: i, Text: lines[i-1], Err: err}
+					}
+				}
+			}
+		}
+		return "", err
 	}
 	return out.String(), nil
+}
+
+// LineError is a failure the switch pinned on one line of the flows sent
+// (a flow it rejects); the rest of the bundle was not applied.
+type LineError struct {
+	Line int
+	Text string
+	Err  error
+}
+
+func (e *LineError) Error() string { return fmt.Sprintf("%v (line %d: %s)", e.Err, e.Line, e.Text) }
+func (e *LineError) Unwrap() error { return e.Err }
+
+// command returns the ovs-ofctl command among args (the first argument
+// that is not an option or an option's value).
+func command(args []string) string {
+	for i := 0; i < len(args); i++ {
+		if args[i] == "-O" {
+			i++
+			continue
+		}
+		if !strings.HasPrefix(args[i], "-") {
+			return args[i]
+		}
+	}
+	return ""
 }
 
 // EnsureGeneveTLV adds the Geneve option mapping unless present.
@@ -69,31 +108,20 @@ func (s Switch) Replace(ctx context.Context, flows map[string]flowtable.Flow, co
 	return err
 }
 
-// Meter is an OpenFlow meter in ovs-ofctl syntax ("meter=1,kbps,band=type=drop,rate=1000").
-type Meter struct {
-	ID   uint32
-	Spec string // after "meter=ID,"
+// SetMeter adds or replaces meter id ("kbps,burst,stats,bands=type=drop,rate=100").
+func (s Switch) SetMeter(ctx context.Context, id uint32, spec string) error {
+	m := fmt.Sprintf("meter=%d,%s", id, spec)
+	if _, err := s.run(ctx, "", "-O", "OpenFlow15", "mod-meter", s.Target, m); err == nil {
+		return nil
+	}
+	_, err := s.run(ctx, "", "-O", "OpenFlow15", "add-meter", s.Target, m)
+	return err
 }
 
-// SetMeters adds or modifies the given meters (ovs-ofctl add-meter /
-// mod-meter).
-func (s Switch) SetMeters(ctx context.Context, add, mod []Meter, del []uint32) error {
-	for _, m := range add {
-		if _, err := s.run(ctx, "", "-O", "OpenFlow15", "add-meter", s.Target, fmt.Sprintf("meter=%d,%s", m.ID, m.Spec)); err != nil {
-			return err
-		}
-	}
-	for _, m := range mod {
-		if _, err := s.run(ctx, "", "-O", "OpenFlow15", "mod-meter", s.Target, fmt.Sprintf("meter=%d,%s", m.ID, m.Spec)); err != nil {
-			return err
-		}
-	}
-	for _, id := range del {
-		if _, err := s.run(ctx, "", "-O", "OpenFlow15", "del-meter", s.Target, fmt.Sprintf("meter=%d", id)); err != nil {
-			return err
-		}
-	}
-	return nil
+// SetGroup adds or replaces group id ("type=select,bucket=...").
+func (s Switch) SetGroup(ctx context.Context, id uint32, desc string) error {
+	_, err := s.run(ctx, "", "-O", "OpenFlow15", "--may-create", "mod-group", s.Target, fmt.Sprintf("group_id=%d,%s", id, desc))
+	return err
 }
 
 // Count returns the number of flows installed.
