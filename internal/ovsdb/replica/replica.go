@@ -209,7 +209,11 @@ func (d *DB) Transact(ctx context.Context, r Request) (Response, error) {
 		d.mu.RLock()
 		res := d.db.Execute(ovsdb.Txn{Ops: e.Ops, Seed: e.Seed, WaitExpired: e.WaitExpired, Locks: r.Locks})
 		d.mu.RUnlock()
-		if !res.Blocked && (res.Changes == nil || res.Changes.Empty()) {
+		if res.Blocked {
+			// Nothing to log until the wait can hold (or times out).
+			return Response{Blocked: true}, nil
+		}
+		if res.Changes == nil || res.Changes.Empty() {
 			return Response{Reply: res.Reply}, nil
 		}
 	}

@@ -4,87 +4,40 @@ import (
 	"hcnet/internal/ovsdb"
 )
 
-// Row diffs for monitor updates, built on the executor's exported row and
-// datum types.
-
-// columnsChanged returns the columns (of cols) whose values differ.
-func columnsChanged(t *ovsdb.TableSchema, old, new ovsdb.Row, cols []string) []string {
-	var out []string
+// update2Modify is the "modify" <row> of an update2 notification. For a
+// column that holds at most one atom ovsdb-server sends the new value
+// (["set",[]] when it became empty), not the symmetric difference; the
+// executor's Update2Modify does that only for columns with exactly one atom,
+// so optional columns are handled here.
+func update2Modify(t *ovsdb.TableSchema, id ovsdb.UUID, old, new ovsdb.Row, cols []string) ([]byte, bool) {
+	var rest, optional []string
 	for _, name := range cols {
 		c, ok := t.Columns[name]
-		if !ok {
-			continue // _uuid and _version are not compared
-		}
-		if !old.Get(c).Equal(new.Get(c)) {
-			out = append(out, name)
-		}
-	}
-	return out
-}
-
-// datumDiff is the update2 <diff> of one column: the new value for a column
-// that holds at most one atom, the symmetric difference for a set, and for a
-// map the removed pairs (with the old value) and the added or changed pairs
-// (with the new value).
-func datumDiff(c *ovsdb.ColumnSchema, old, new ovsdb.Datum) ovsdb.Datum {
-	if c.Type.Value == nil && c.Type.Max == 1 {
-		return new
-	}
-	var d ovsdb.Datum
-	if c.Type.Value != nil {
-		d.Values = []ovsdb.Atom{}
-		newVal := func(k ovsdb.Atom) (ovsdb.Atom, bool) {
-			for i, x := range new.Keys {
-				if (ovsdb.Datum{Keys: []ovsdb.Atom{x}}).Equal(ovsdb.Datum{Keys: []ovsdb.Atom{k}}) {
-					return new.Values[i], true
-				}
+		if ok && c.Type.Value == nil && c.Type.Min == 0 && c.Type.Max == 1 {
+			if !old.Get(c).Equal(new.Get(c)) {
+				optional = append(optional, name)
 			}
-			return nil, false
+			continue
 		}
-		for i, k := range old.Keys {
-			nv, ok := newVal(k)
-			switch {
-			case !ok:
-				d.Keys = append(d.Keys, k)
-				d.Values = append(d.Values, old.Values[i])
-			case !(ovsdb.Datum{Keys: []ovsdb.Atom{nv}}).Equal(ovsdb.Datum{Keys: []ovsdb.Atom{old.Values[i]}}):
-				d.Keys = append(d.Keys, k)
-				d.Values = append(d.Values, nv)
-			}
-		}
-		for i, k := range new.Keys {
-			if !old.Contains(k) {
-				d.Keys = append(d.Keys, k)
-				d.Values = append(d.Values, new.Values[i])
-			}
-		}
-		return d
+		rest = append(rest, name)
 	}
-	for _, k := range old.Keys {
-		if !new.Contains(k) {
-			d.Keys = append(d.Keys, k)
+	var d []byte
+	ok := false
+	if len(rest) > 0 {
+		var r []byte
+		if r, ok = ovsdb.Update2Modify(t, old, new, rest); ok {
+			d = r
 		}
 	}
-	for _, k := range new.Keys {
-		if !old.Contains(k) {
-			d.Keys = append(d.Keys, k)
-		}
+	if len(optional) == 0 {
+		return d, ok
 	}
-	return d
-}
-
-// update2Modify returns the <row> of diffs for the changed columns of cols,
-// and false when none changed.
-func update2Modify(t *ovsdb.TableSchema, id ovsdb.UUID, old, new ovsdb.Row, cols []string) ([]byte, bool) {
-	changed := columnsChanged(t, old, new, cols)
-	if len(changed) == 0 {
-		return nil, false
+	o := ovsdb.RowJSON(t, id, new, optional)
+	if !ok {
+		return o, true
 	}
-	synth := make(ovsdb.Row, len(new))
-	copy(synth, new)
-	for _, name := range changed {
-		c := t.Columns[name]
-		synth[c.Index] = datumDiff(c, old.Get(c), new.Get(c))
-	}
-	return ovsdb.RowJSON(t, id, synth, changed), true
+	out := make([]byte, 0, len(d)+len(o))
+	out = append(out, d[:len(d)-1]...)
+	out = append(out, ',')
+	return append(out, o[1:]...), true
 }

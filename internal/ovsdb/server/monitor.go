@@ -17,11 +17,11 @@ type selectFlags struct {
 }
 
 type monTable struct {
-	ts      *ovsdb.TableSchema
-	columns []string
-	sel     selectFlags
-	cond    *ovsdb.Conditions // nil: every row
-	def     ovsdb.Row         // the default row, for update2 "insert"/"initial"
+	ts *ovsdb.TableSchema
+	// Columns reported for each kind of event: a column appears in a kind's
+	// list when the request that names it selects that kind.
+	initial, insert, delete, modify []string
+	cond                            *ovsdb.Conditions // nil: every row
 }
 
 func (t *monTable) match(u ovsdb.UUID, r ovsdb.Row) bool {
@@ -95,10 +95,6 @@ func parseMonitorRequests(s *ovsdb.Schema, raw json.RawMessage, cond bool) (map[
 				get := func(p *bool) bool { return p == nil || *p }
 				sel = selectFlags{get(f.Initial), get(f.Insert), get(f.Delete), get(f.Modify)}
 			}
-			mt.sel.Initial = mt.sel.Initial || sel.Initial
-			mt.sel.Insert = mt.sel.Insert || sel.Insert
-			mt.sel.Delete = mt.sel.Delete || sel.Delete
-			mt.sel.Modify = mt.sel.Modify || sel.Modify
 			var cols []string
 			if q.Columns != nil {
 				cols = *q.Columns
@@ -106,9 +102,10 @@ func parseMonitorRequests(s *ovsdb.Schema, raw json.RawMessage, cond bool) (map[
 				for _, c := range ts.ColumnList() {
 					cols = append(cols, c.Name)
 				}
+				cols = append(cols, "_version")
 			}
 			for _, c := range cols {
-				if _, ok := ts.Column(c); !ok {
+				if _, ok := ts.Column(c); !ok || c == "_uuid" {
 					return nil, fmt.Errorf("table %s has no column %s", table, c)
 				}
 				if seen[c] {
@@ -118,7 +115,18 @@ func parseMonitorRequests(s *ovsdb.Schema, raw json.RawMessage, cond bool) (map[
 					continue
 				}
 				seen[c] = true
-				mt.columns = append(mt.columns, c)
+				if sel.Initial {
+					mt.initial = append(mt.initial, c)
+				}
+				if sel.Insert {
+					mt.insert = append(mt.insert, c)
+				}
+				if sel.Delete {
+					mt.delete = append(mt.delete, c)
+				}
+				if sel.Modify {
+					mt.modify = append(mt.modify, c)
+				}
 			}
 			if cond && len(q.Where) > 0 && string(q.Where) != "null" {
 				c, err := ovsdb.ParseConditions(ts, q.Where)
@@ -128,11 +136,6 @@ func parseMonitorRequests(s *ovsdb.Schema, raw json.RawMessage, cond bool) (map[
 				mt.cond = &c
 			}
 		}
-		def, err := ovsdb.ParseRow(ts, json.RawMessage("{}"))
-		if err != nil {
-			return nil, fmt.Errorf("table %s: default row: %w", table, err)
-		}
-		mt.def = def
 		out[table] = mt
 	}
 	return out, nil
@@ -189,26 +192,16 @@ func appendJSONString(b []byte, s string) ([]byte, error) {
 	return append(b, q...), err
 }
 
-// row2 is a row for update2 "initial"/"insert": the monitored columns that
-// differ from their defaults.
-func (t *monTable) row2(new ovsdb.Row) []byte {
-	d, ok := update2Modify(t.ts, ovsdb.UUID{}, t.def, new, t.columns)
-	if !ok {
-		return []byte("{}")
-	}
-	return d
-}
-
 // initialRow adds one row of the initial contents.
 func (m *monitor) initialRow(u *updates, table string, t *monTable, id ovsdb.UUID, r ovsdb.Row) {
-	if !t.sel.Initial || !t.match(id, r) {
+	if len(t.initial) == 0 || !t.match(id, r) {
 		return
 	}
 	if m.version == 1 {
-		u.add(table, id, wrap("new", ovsdb.RowJSON(t.ts, id, r, t.columns)))
+		u.add(table, id, wrap("new", ovsdb.RowJSON(t.ts, id, r, t.initial)))
 		return
 	}
-	u.add(table, id, wrap("initial", t.row2(r)))
+	u.add(table, id, wrap("initial", ovsdb.InsertRowJSON(t.ts, r, t.initial, true)))
 }
 
 func wrap(key string, body []byte) []byte {
@@ -225,25 +218,25 @@ func (m *monitor) change(u *updates, table string, t *monTable, id ovsdb.UUID, o
 	if m.version == 1 {
 		switch {
 		case old == nil:
-			if t.sel.Insert {
-				u.add(table, id, wrap("new", ovsdb.RowJSON(t.ts, id, new, t.columns)))
+			if len(t.insert) > 0 {
+				u.add(table, id, wrap("new", ovsdb.RowJSON(t.ts, id, new, t.insert)))
 			}
 		case new == nil:
-			if t.sel.Delete {
-				u.add(table, id, wrap("old", ovsdb.RowJSON(t.ts, id, old, t.columns)))
+			if len(t.delete) > 0 {
+				u.add(table, id, wrap("old", ovsdb.RowJSON(t.ts, id, old, t.delete)))
 			}
 		default:
-			if !t.sel.Modify {
+			if len(t.modify) == 0 {
 				return
 			}
-			changed := columnsChanged(t.ts, old, new, t.columns)
+			changed := ovsdb.ColumnsChanged(t.ts, old, new, t.modify)
 			if len(changed) == 0 {
 				return
 			}
 			b := []byte(`{"old":`)
 			b = append(b, ovsdb.RowJSON(t.ts, id, old, changed)...)
 			b = append(b, `,"new":`...)
-			b = append(b, ovsdb.RowJSON(t.ts, id, new, t.columns)...)
+			b = append(b, ovsdb.RowJSON(t.ts, id, new, t.modify)...)
 			u.add(table, id, append(b, '}'))
 		}
 		return
@@ -252,18 +245,18 @@ func (m *monitor) change(u *updates, table string, t *monTable, id ovsdb.UUID, o
 	mn := new != nil && t.match(id, new)
 	switch {
 	case mo && mn:
-		if !t.sel.Modify {
+		if len(t.modify) == 0 {
 			return
 		}
-		if d, ok := update2Modify(t.ts, id, old, new, t.columns); ok {
+		if d, ok := update2Modify(t.ts, id, old, new, t.modify); ok {
 			u.add(table, id, wrap("modify", d))
 		}
 	case mn:
-		if t.sel.Insert {
-			u.add(table, id, wrap("insert", t.row2(new)))
+		if len(t.insert) > 0 {
+			u.add(table, id, wrap("insert", ovsdb.InsertRowJSON(t.ts, new, t.insert, true)))
 		}
 	case mo:
-		if t.sel.Delete {
+		if len(t.delete) > 0 {
 			u.add(table, id, []byte(`{"delete":null}`))
 		}
 	}
@@ -347,7 +340,7 @@ func (s *session) monitor(msg *jsonrpc.Message) {
 	}
 	s.mu.Unlock()
 	if dup {
-		s.replyErr(msg.ID, "duplicate monitor ID", key)
+		s.replyErr(msg.ID, "syntax error", "duplicate monitor ID "+key)
 		return
 	}
 	if full {
@@ -443,7 +436,7 @@ func (s *session) monitorCancel(msg *jsonrpc.Message) {
 	delete(s.monitors, key)
 	s.mu.Unlock()
 	if !ok {
-		s.replyErr(msg.ID, "unknown monitor", key)
+		s.replyErr2(msg.ID, "unknown monitor")
 		return
 	}
 	m.stop()
@@ -465,7 +458,7 @@ func (s *session) monitorCondChange(msg *jsonrpc.Message) {
 	_, clash := s.monitors[newKey]
 	s.mu.Unlock()
 	if !ok {
-		s.replyErr(msg.ID, "unknown monitor", oldKey)
+		s.replyErr(msg.ID, "syntax error", "unknown monitor "+oldKey)
 		return
 	}
 	if m.version == 1 {
@@ -473,7 +466,7 @@ func (s *session) monitorCondChange(msg *jsonrpc.Message) {
 		return
 	}
 	if clash && newKey != oldKey {
-		s.replyErr(msg.ID, "duplicate monitor ID", newKey)
+		s.replyErr(msg.ID, "syntax error", "duplicate monitor ID "+newKey)
 		return
 	}
 	var reqs map[string][]struct {
@@ -519,7 +512,7 @@ func (s *session) monitorCondChange(msg *jsonrpc.Message) {
 				was, is := mt.match(id, r), nt.match(id, r)
 				switch {
 				case is && !was:
-					u.add(table, id, wrap("insert", nt.row2(r)))
+					u.add(table, id, wrap("insert", ovsdb.InsertRowJSON(nt.ts, r, nt.initial, true)))
 				case was && !is:
 					u.add(table, id, []byte(`{"delete":null}`))
 				}
@@ -536,9 +529,9 @@ func (s *session) monitorCondChange(msg *jsonrpc.Message) {
 			s.monitors[newKey] = m
 			s.mu.Unlock()
 		}
-		s.reply(msg.ID, json.RawMessage("{}"))
 		if u.n > 0 {
 			m.send(p[1], v.TxnID, u.json())
 		}
+		s.reply(msg.ID, json.RawMessage("{}"))
 	})
 }

@@ -147,6 +147,13 @@ func (s *session) replyErr(id json.RawMessage, kind, details string) {
 	s.send(jsonrpc.NewErrorResponse(id, kind, details))
 }
 
+// replyErr2 sends an error that is a bare string, as ovsdb-server does for
+// unknown methods and monitors.
+func (s *session) replyErr2(id json.RawMessage, kind string) {
+	e, _ := json.Marshal(kind)
+	s.send(&jsonrpc.Message{ID: id, Error: e})
+}
+
 func (s *session) notify(method string, params ...json.RawMessage) {
 	b := make([]byte, 0, 64)
 	b = append(b, `{"id":null,"method":"`...)
@@ -320,7 +327,7 @@ func (s *session) dispatch(ctx context.Context, m *jsonrpc.Message) bool {
 	case "set_db_change_aware":
 		s.reply(m.ID, json.RawMessage("{}"))
 	default:
-		s.replyErr(m.ID, "unknown method", fmt.Sprintf("unknown method %q", m.Method))
+		s.replyErr2(m.ID, "unknown method")
 	}
 	return true
 }
@@ -498,11 +505,14 @@ func (s *session) lockMethod(m *jsonrpc.Message) {
 	_, have := s.locks[name]
 	s.mu.Unlock()
 	switch m.Method {
-	case "lock":
+	case "lock", "steal":
 		if have {
-			s.replyErr(m.ID, "duplicate lock", fmt.Sprintf("lock %q already requested", name))
+			s.replyErr(m.ID, "syntax error", fmt.Sprintf("must unlock %q before %s", name, m.Method))
 			return
 		}
+	}
+	switch m.Method {
+	case "lock":
 		got := s.srv.locks.lock(name, s)
 		s.mu.Lock()
 		s.locks[name] = got
@@ -519,7 +529,7 @@ func (s *session) lockMethod(m *jsonrpc.Message) {
 		}
 	case "unlock":
 		if !have {
-			s.replyErr(m.ID, "not locked", fmt.Sprintf("lock %q was not requested", name))
+			s.replyErr(m.ID, "syntax error", fmt.Sprintf("unlock of %q without lock or steal", name))
 			return
 		}
 		s.mu.Lock()
