@@ -134,3 +134,12 @@ func formatReply(t *testing.T, reply json.RawMessage) string {
 	}
 	return b.String()
 }
+
+func mustRead(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
