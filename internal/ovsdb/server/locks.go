@@ -5,7 +5,7 @@ import "sync"
 // lockTable holds the server's named locks (RFC 7047 §4.1.8–4.1.10). Each
 // lock has an owner and a queue of waiting sessions.
 type lockTable struct {
-	mu    sync.Mutex // guards locks
+	mu    sync.Mutex            // guards locks
 	locks map[string][]*session // [0] owns the lock; the rest wait
 }
 

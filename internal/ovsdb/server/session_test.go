@@ -256,7 +256,9 @@ func normalise(events []event) string {
 	}
 	// Notifications of several monitors on one connection for one commit come
 	// in no defined order: sort each run of them.
-	isUpdate := func(l string) bool { return strings.Contains(l, `"method":"update`) && strings.Contains(l, `"id":null`) }
+	isUpdate := func(l string) bool {
+		return strings.Contains(l, `"method":"update`) && strings.Contains(l, `"id":null`)
+	}
 	for i := 0; i < len(lines); {
 		j := i
 		for j < len(lines) && isUpdate(lines[j]) && lines[j][0] == lines[i][0] {
