@@ -174,7 +174,6 @@ const (
 	nxastRegLoad        = 7
 	nxastResubmitTable  = 14
 	nxastOutputReg      = 15
-	nxastDecTTL         = 18
 	nxastStackPush      = 27
 	nxastStackPop       = 28
 	nxastRegLoad2       = 33
@@ -224,6 +223,17 @@ func (a SetField) appendTo(b []byte) []byte {
 		b = appendOXM(b, a.Field, a.Value, Ones(a.Field.Bits), false)
 		return actEnd(b, start)
 	}
+	// A contiguous mask of at most 64 bits is a subfield load, which is
+	// how OVS itself encodes such set_field actions for OpenFlow 1.3.
+	ofs := a.Mask.TrailingZeros()
+	n := a.Mask.Shr(ofs).Len()
+	if n > 0 && n <= 64 && a.Mask == Range(ofs, n) {
+		b, s := nxStart(b, nxastRegLoad)
+		b = be16(b, uint16(ofs<<6|(n-1)))
+		b = be32(b, a.Field.Header(false))
+		b = be64(b, a.Value.And(a.Mask).Shr(ofs).Lo)
+		return actEnd(b, s)
+	}
 	b, s := nxStart(b, nxastRegLoad2)
 	b = appendOXM(b, a.Field, a.Value.And(a.Mask), a.Mask, true)
 	return actEnd(b, s)
@@ -252,8 +262,9 @@ func (a Push) appendTo(b []byte) []byte { return stack(b, nxastStackPush, a.Src)
 func (a Pop) appendTo(b []byte) []byte  { return stack(b, nxastStackPop, a.Dst) }
 
 func (DecTTL) appendTo(b []byte) []byte {
-	b, s := nxStart(b, nxastDecTTL)
-	return actEnd(append(b, 0, 0, 0, 0, 0, 0), s)
+	b = be16(b, 24) // OFPAT_DEC_NW_TTL
+	b = be16(b, 8)
+	return append(b, 0, 0, 0, 0)
 }
 
 func (CTClear) appendTo(b []byte) []byte {
