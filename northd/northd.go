@@ -313,6 +313,8 @@ func (d *Daemon) Loop(ctx context.Context) error {
 	}
 	if lock.Held() {
 		d.setActive(true)
+	} else {
+		d.log.Info("standby, waiting for the lock", "lock", d.cfg.LockName)
 	}
 	full := d.active
 	for {

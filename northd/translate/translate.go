@@ -134,7 +134,7 @@ func DHCPv4Codes() []DHCPOptionCode {
 		{"tftp_server_address", 150, "ipv4"},
 		{"arp_cache_timeout", 35, "uint32"},
 		{"tcp_keepalive_interval", 38, "uint32"},
-		{"domain_search_list", 119, "domain"},
+		{"domain_search_list", 119, "domains"},
 		{"broadcast_address", 28, "ipv4"},
 		{"netbios_name_server", 44, "ipv4"},
 		{"netbios_node_type", 46, "uint8"},
