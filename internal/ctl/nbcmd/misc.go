@@ -140,6 +140,7 @@ func haList(c *ctl.Ctx) error {
 			p, _ := c.Get(ch, "priority").Int()
 			c.Printf("    %s (%s)\n    priority %d\n\n", ch.UUID, c.Str(ch, "chassis_name"), p)
 		}
+		c.Printf("\n")
 	}
 	return nil
 }

@@ -363,7 +363,13 @@ func lrRouteList(c *ctl.Ctx) error {
 		return err
 	}
 	var lines []routeLine
-	for _, rt := range refRows(c, lr, "static_routes", "Logical_Router_Static_Route") {
+	routes := refRows(c, lr, "static_routes", "Logical_Router_Static_Route")
+	type routeKey struct{ prefix, policy, table string }
+	same := map[routeKey]int{}
+	for _, rt := range routes {
+		same[routeKey{c.Str(rt, "ip_prefix"), effPolicy(c, rt), c.Str(rt, "route_table")}]++
+	}
+	for _, rt := range routes {
 		if c.Has("--route-table") && c.Str(rt, "route_table") != c.Opt("--route-table") {
 			continue
 		}
@@ -377,6 +383,9 @@ func lrRouteList(c *ctl.Ctx) error {
 		text := fmt.Sprintf("%25s %25s %s", prefix, c.Str(rt, "nexthop"), effPolicy(c, rt))
 		if p := c.Str(rt, "output_port"); p != "" {
 			text += " " + p
+		}
+		if same[routeKey{prefix, effPolicy(c, rt), c.Str(rt, "route_table")}] > 1 {
+			text += " ecmp"
 		}
 		if c.Get(rt, "options").StrMap()["ecmp_symmetric_reply"] == "true" {
 			text += " ecmp-symmetric-reply"
@@ -494,9 +503,11 @@ func lrNATAdd(c *ctl.Ctx) error {
 		c.Set(nat, "logical_port", ctl.StrSet(port))
 		c.Set(nat, "external_mac", ctl.StrSet(mac))
 	}
+	stateless := "false"
 	if c.Has("--stateless") {
-		c.SetMapKey(nat, "options", "stateless", "true")
+		stateless = "true"
 	}
+	c.SetMapKey(nat, "options", "stateless", stateless)
 	c.AddTo(lr, "nat", ref(nat.UUID))
 	return nil
 }
