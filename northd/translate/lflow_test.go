@@ -115,4 +115,3 @@ func checkCompiles(t *testing.T, sb *translate.SB) {
 		t.Fatal("no flows")
 	}
 }
-
