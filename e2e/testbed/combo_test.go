@@ -96,7 +96,7 @@ func TestParsePing(t *testing.T) {
 
 func TestConfigValidate(t *testing.T) {
 	base := func() Config {
-		return Config{Chassis: []ChassisSpec{{Name: "hv1", Site: 1}}, EncapType: "geneve", Translators: 1}
+		return Config{Chassis: []ChassisSpec{{Name: "hv1", Site: 1}}, EncapType: "geneve", Translators: 1, DBReplicas: 1}
 	}
 	if err := func() *Config { c := base(); return &c }().Validate(); err != nil {
 		t.Fatalf("valid config: %v", err)
@@ -108,6 +108,8 @@ func TestConfigValidate(t *testing.T) {
 		"broken unknown": func(c *Config) { c.BrokenChassis = "hv9" },
 		"encap":          func(c *Config) { c.EncapType = "gre" },
 		"translators":    func(c *Config) { c.Translators = 0 },
+		"replicas":       func(c *Config) { c.DBReplicas = 2 },
+		"ours clustered": func(c *Config) { c.DBReplicas = 3; c.Combo = Combo{DB: Ours, Translator: OVN, Chassis: OVN} },
 	} {
 		c := base()
 		mutate(&c)

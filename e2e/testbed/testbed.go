@@ -66,6 +66,9 @@ type Config struct {
 	// integration bridge, so it installs no flows on br-int: used to check
 	// that scenario failures tell an operator where to look.
 	BrokenChassis string
+	// DBReplicas is the number of members of each database: 1 (default)
+	// or 3 (a Raft cluster; OVN's ovsdb-server only for now).
+	DBReplicas int
 	// ReadyTimeout bounds the wait for daemons and chassis registration.
 	// Default 60s.
 	ReadyTimeout time.Duration
@@ -100,6 +103,9 @@ func (c *Config) setDefaults(t testing.TB) error {
 	if c.BFDIntervalMS == 0 {
 		c.BFDIntervalMS = 100
 	}
+	if c.DBReplicas == 0 {
+		c.DBReplicas = 1
+	}
 	if c.ReadyTimeout == 0 {
 		c.ReadyTimeout = 60 * time.Second
 	}
@@ -132,6 +138,12 @@ func (c *Config) Validate() error {
 	}
 	if c.EncapType != "geneve" && c.EncapType != "vxlan" {
 		return fmt.Errorf("EncapType %q: want geneve or vxlan", c.EncapType)
+	}
+	if c.DBReplicas != 1 && c.DBReplicas != 3 {
+		return fmt.Errorf("DBReplicas %d: want 1 or 3", c.DBReplicas)
+	}
+	if c.DBReplicas > 1 && c.Combo.DB == Ours {
+		return fmt.Errorf("DBReplicas %d: clustered nbdb/sbdb not supported by the testbed yet", c.DBReplicas)
 	}
 	if c.Translators < 1 || c.Translators > 5 {
 		return fmt.Errorf("Translators %d: want 1 to 5", c.Translators)
@@ -176,8 +188,10 @@ type Central struct {
 	Dir string
 	// NBRemote and SBRemote are "unix:PATH" remotes for clients.
 	NBRemote, SBRemote string
-	// NB and SB are the database servers.
+	// NB and SB are the first member of each database.
 	NB, SB *Process
+	// NBServers and SBServers are every member (one unless clustered).
+	NBServers, SBServers []*DBServer
 	// Translators are the translator instances, index = instance number.
 	Translators []*Process
 }
@@ -412,41 +426,27 @@ func (tb *Testbed) startCentral() error {
 	}
 	c := &Central{NS: ns, Dir: dir}
 	tb.Central = c
-	nbSock, sbSock := filepath.Join(dir, "nb.sock"), filepath.Join(dir, "sb.sock")
-	c.NBRemote, c.SBRemote = "unix:"+nbSock, "unix:"+sbSock
-	for _, db := range []struct {
-		name, schema, sock string
-		out                **Process
-	}{
-		{"nb", "ovn-nb.ovsschema", nbSock, &c.NB},
-		{"sb", "ovn-sb.ovsschema", sbSock, &c.SB},
-	} {
-		var p *Process
-		switch tb.cfg.Combo.DB {
-		case OVN:
-			file := filepath.Join(dir, db.name+".db")
-			if _, err := run(tb.ctx, 30*time.Second, "", nil, "ovsdb-tool", "create", file, filepath.Join(tb.cfg.RepoRoot, "schema", db.schema)); err != nil {
-				return fmt.Errorf("create %s database: %w", db.name, err)
+	for _, db := range []string{"nb", "sb"} {
+		var remotes []string
+		for i := 0; i < tb.cfg.DBReplicas; i++ {
+			m := &DBServer{DB: db, Index: i, Sock: filepath.Join(dir, fmt.Sprintf("%s%d.sock", db, i))}
+			if db == "nb" {
+				c.NBServers = append(c.NBServers, m)
+			} else {
+				c.SBServers = append(c.SBServers, m)
 			}
-			base := filepath.Join(dir, db.name+"-ovsdb-server")
-			p, err = tb.startProc("central/"+db.name+"-ovsdb-server", ns, nil, base+".out",
-				"ovsdb-server", "--remote=punix:"+db.sock, "--pidfile="+base+".pid",
-				"--log-file="+base+".log", "--unixctl="+base+".ctl", file)
-			if p != nil {
-				p.LogFiles = append(p.LogFiles, base+".log")
+			remotes = append(remotes, "unix:"+m.Sock)
+			if err := tb.createDB(m); err != nil {
+				return err
 			}
-		case Ours:
-			name := db.name + "db"
-			data := filepath.Join(dir, name+"-data")
-			p, err = tb.startProc("central/"+name, ns, nil, filepath.Join(dir, name+".log"),
-				tb.bin(name), "--data-dir", data, "--listen", "punix:"+db.sock)
+			if err := tb.StartDBServer(db, i); err != nil {
+				return err
+			}
 		}
-		if err != nil {
-			return err
-		}
-		*db.out = p
-		if err := waitSocket(db.sock, p, tb.cfg.ReadyTimeout); err != nil {
-			return err
+		if db == "nb" {
+			c.NBRemote, c.NB = strings.Join(remotes, ","), c.NBServers[0].Proc
+		} else {
+			c.SBRemote, c.SB = strings.Join(remotes, ","), c.SBServers[0].Proc
 		}
 	}
 	if _, err := tb.NBCtl("init"); err != nil {
@@ -828,15 +828,31 @@ func (tb *Testbed) AllChassis() []*Chassis {
 	return append([]*Chassis(nil), tb.chassis...)
 }
 
+// liveRemote lists the members whose server runs: one-shot OVS IDL clients
+// (ovn-nbctl, ovn-sbctl) try a limited number of remotes, so a dead member
+// in the list can make them give up.
+func (tb *Testbed) liveRemote(ms []*DBServer, all string) string {
+	var live []string
+	for _, m := range ms {
+		if m.Proc != nil && !m.Proc.Exited() {
+			live = append(live, "unix:"+m.Sock)
+		}
+	}
+	if len(live) == 0 {
+		return all
+	}
+	return strings.Join(live, ",")
+}
+
 // NBCtl runs ovn-nbctl against the NB database.
 func (tb *Testbed) NBCtl(args ...string) (string, error) {
-	argv := append([]string{"ovn-nbctl", "--db=" + tb.Central.NBRemote, "--timeout=20"}, args...)
+	argv := append([]string{"ovn-nbctl", "--db=" + tb.liveRemote(tb.Central.NBServers, tb.Central.NBRemote), "--timeout=20"}, args...)
 	return run(tb.ctx, 30*time.Second, "", nil, argv...)
 }
 
 // SBCtl runs ovn-sbctl against the SB database.
 func (tb *Testbed) SBCtl(args ...string) (string, error) {
-	argv := append([]string{"ovn-sbctl", "--db=" + tb.Central.SBRemote, "--timeout=20"}, args...)
+	argv := append([]string{"ovn-sbctl", "--db=" + tb.liveRemote(tb.Central.SBServers, tb.Central.SBRemote), "--timeout=20"}, args...)
 	return run(tb.ctx, 30*time.Second, "", nil, argv...)
 }
 
@@ -928,4 +944,150 @@ func (tb *Testbed) close() {
 	if err := errors.Join(errs...); err != nil {
 		tb.t.Errorf("testbed cleanup: %v", err)
 	}
+}
+
+// DBServer is one member of the NB or SB database.
+type DBServer struct {
+	// DB is "nb" or "sb"; Index its member number.
+	DB    string
+	Index int
+	// Sock is its unix socket; Proc the running server (nil before start).
+	Sock string
+	Proc *Process
+
+	path string // OVN: database file; ours: data directory
+	ctl  string // OVN: unixctl socket
+}
+
+func dbSchemaName(db string) (file, name string) {
+	if db == "nb" {
+		return "ovn-nb.ovsschema", "OVN_Northbound"
+	}
+	return "ovn-sb.ovsschema", "OVN_Southbound"
+}
+
+// raftAddress is member i's Raft address on the central namespace's own
+// loopback (isolated, so fixed ports cannot collide with anything).
+func raftAddress(db string, i int) string {
+	base := 6700
+	if db == "sb" {
+		base = 6710
+	}
+	return fmt.Sprintf("tcp:127.0.0.1:%d", base+i)
+}
+
+// createDB prepares member m's storage: a standalone database, or a cluster
+// created by member 0 and joined by the others.
+func (tb *Testbed) createDB(m *DBServer) error {
+	dir := tb.Central.Dir
+	schemaFile, dbName := dbSchemaName(m.DB)
+	if tb.cfg.Combo.DB == Ours {
+		m.path = filepath.Join(dir, fmt.Sprintf("%sdb%d-data", m.DB, m.Index))
+		return nil
+	}
+	m.path = filepath.Join(dir, fmt.Sprintf("%s%d.db", m.DB, m.Index))
+	m.ctl = filepath.Join(dir, fmt.Sprintf("%s%d-ovsdb-server.ctl", m.DB, m.Index))
+	schema := filepath.Join(tb.cfg.RepoRoot, "schema", schemaFile)
+	var argv []string
+	switch {
+	case tb.cfg.DBReplicas == 1:
+		argv = []string{"ovsdb-tool", "create", m.path, schema}
+	case m.Index == 0:
+		argv = []string{"ovsdb-tool", "create-cluster", m.path, schema, raftAddress(m.DB, 0)}
+	default:
+		argv = []string{"ovsdb-tool", "join-cluster", m.path, dbName, raftAddress(m.DB, m.Index), raftAddress(m.DB, 0)}
+	}
+	if _, err := run(tb.ctx, 30*time.Second, "", nil, argv...); err != nil {
+		return fmt.Errorf("create %s database member %d: %w", m.DB, m.Index, err)
+	}
+	return nil
+}
+
+func (tb *Testbed) dbServer(db string, i int) (*DBServer, error) {
+	var ms []*DBServer
+	switch db {
+	case "nb":
+		ms = tb.Central.NBServers
+	case "sb":
+		ms = tb.Central.SBServers
+	default:
+		return nil, fmt.Errorf("database %q: want nb or sb", db)
+	}
+	if i < 0 || i >= len(ms) {
+		return nil, fmt.Errorf("%s member %d: have %d", db, i, len(ms))
+	}
+	return ms[i], nil
+}
+
+// StartDBServer (re)starts member i of db ("nb" or "sb") on its existing
+// storage.
+func (tb *Testbed) StartDBServer(db string, i int) error {
+	m, err := tb.dbServer(db, i)
+	if err != nil {
+		return err
+	}
+	if m.Proc != nil && !m.Proc.Exited() {
+		return fmt.Errorf("%s member %d: still running as pid %d", db, i, m.Proc.PID())
+	}
+	c := tb.Central
+	var p *Process
+	switch tb.cfg.Combo.DB {
+	case OVN:
+		base := filepath.Join(c.Dir, fmt.Sprintf("%s%d-ovsdb-server", db, i))
+		p, err = tb.startProc(fmt.Sprintf("central/%s%d-ovsdb-server", db, i), c.NS, nil, base+".out",
+			"ovsdb-server", "--remote=punix:"+m.Sock, "--pidfile="+base+".pid",
+			"--log-file="+base+".log", "--unixctl="+m.ctl, m.path)
+		if p != nil {
+			p.LogFiles = append(p.LogFiles, base+".log")
+		}
+	case Ours:
+		name := db + "db"
+		p, err = tb.startProc(fmt.Sprintf("central/%s%d", name, i), c.NS, nil, filepath.Join(c.Dir, fmt.Sprintf("%s%d.log", name, i)),
+			tb.bin(name), "--data-dir", m.path, "--listen", "punix:"+m.Sock)
+	}
+	if err != nil {
+		return err
+	}
+	m.Proc = p
+	return waitSocket(m.Sock, p, tb.cfg.ReadyTimeout)
+}
+
+// KillDBServer kills member i of db with SIGKILL.
+func (tb *Testbed) KillDBServer(db string, i int) error {
+	m, err := tb.dbServer(db, i)
+	if err != nil {
+		return err
+	}
+	if m.Proc == nil {
+		return nil
+	}
+	return m.Proc.Kill()
+}
+
+// DBLeader returns the index of db's Raft leader, asking each running
+// member (ovsdb-server's cluster/status). Clustered OVN databases only.
+func (tb *Testbed) DBLeader(db string) (int, error) {
+	if tb.cfg.Combo.DB != OVN || tb.cfg.DBReplicas < 2 {
+		return 0, fmt.Errorf("%s leader: the database is not a clustered ovsdb-server", db)
+	}
+	_, dbName := dbSchemaName(db)
+	ms := tb.Central.NBServers
+	if db == "sb" {
+		ms = tb.Central.SBServers
+	}
+	for _, m := range ms {
+		if m.Proc == nil || m.Proc.Exited() {
+			continue
+		}
+		out, err := run(tb.ctx, 10*time.Second, "", nil, "ovs-appctl", "-t", m.ctl, "cluster/status", dbName)
+		if err != nil {
+			continue
+		}
+		for _, l := range strings.Split(out, "\n") {
+			if strings.TrimSpace(l) == "Role: leader" {
+				return m.Index, nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("%s: no member reports Role: leader", db)
 }
