@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ovn-org/libovsdb/ovsdb"
+
+	"hcnet/internal/client"
+	"hcnet/internal/ovstest"
+)
+
+// nbGlobal reads NB_Global's cfg columns.
+func nbGlobal(t *testing.T, c *client.Client) (nb, sb, hv int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := c.Transact(ctx, "OVN_Northbound", ovsdb.Operation{Op: ovsdb.OperationSelect, Table: "NB_Global", Where: []ovsdb.Condition{}})
+	if err != nil {
+		t.Fatalf("read NB_Global: %v", err)
+	}
+	if len(res[0].Rows) == 0 {
+		return 0, 0, 0
+	}
+	r := res[0].Rows[0]
+	f := func(k string) int { v, _ := r[k].(float64); return int(v) }
+	return f("nb_cfg"), f("sb_cfg"), f("hv_cfg")
+}
+
+// poll waits for cond with a deadline.
+func poll(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+type result struct {
+	code   int
+	output string
+}
+
+func runAsync(remote string, args ...string) <-chan result {
+	ch := make(chan result, 1)
+	go func() {
+		var out bytes.Buffer
+		code := run(context.Background(), append([]string{"--db=" + remote}, args...), env{getenv: func(string) string { return "" }}, &out, &out)
+		ch <- result{code, out.String()}
+	}()
+	return ch
+}
+
+// TestWaitStub checks --wait=sb and --wait=hv against a stand-in
+// translator that acknowledges nb_cfg only when the test lets it: nbctl
+// must not return before the acknowledgement and must return after it.
+func TestWaitStub(t *testing.T) {
+	schema := ovstest.SchemaPath(t, "ovn-nb.ovsschema")
+	remote := ovstest.StartOVSDBServer(t, schema).Remote()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c, err := client.Dial(ctx, remote, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ack := func(col string, v int) {
+		_, err := c.Transact(ctx, "OVN_Northbound", ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: "NB_Global",
+			Where: []ovsdb.Condition{{Column: "_uuid", Function: ovsdb.ConditionNotEqual, Value: ovsdb.UUID{GoUUID: "00000000-0000-0000-0000-000000000000"}}},
+			Row:   ovsdb.Row{col: v}})
+		if err != nil {
+			t.Fatalf("ack %s=%d: %v", col, v, err)
+		}
+	}
+	for i, mode := range []string{"sb", "hv"} {
+		col := mode + "_cfg"
+		done := runAsync(remote, "--wait="+mode, "ls-add", fmt.Sprintf("sw%d", i))
+		want := i + 1
+		poll(t, "nb_cfg bump", func() bool { nb, _, _ := nbGlobal(t, c); return nb == want })
+		select {
+		case r := <-done:
+			t.Fatalf("--wait=%s returned before %s reached %d: %+v", mode, col, want, r)
+		default:
+		}
+		if mode == "hv" {
+			ack("sb_cfg", want) // sb alone does not satisfy --wait=hv
+			select {
+			case r := <-done:
+				t.Fatalf("--wait=hv returned on sb_cfg alone: %+v", r)
+			default:
+			}
+		}
+		ack(col, want)
+		select {
+		case r := <-done:
+			if r.code != 0 {
+				t.Fatalf("--wait=%s: exit %d: %s", mode, r.code, r.output)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("--wait=%s did not return after %s=%d", mode, col, want)
+		}
+	}
+	// No change: no bump and no wait, unless "sync" asks for it.
+	if r := <-runAsync(remote, "--wait=sb", "ls-list"); r.code != 0 {
+		t.Fatalf("ls-list: %+v", r)
+	}
+	if nb, _, _ := nbGlobal(t, c); nb != 2 {
+		t.Fatalf("a read-only command bumped nb_cfg to %d", nb)
+	}
+	// sync with nobody acknowledging: times out with a clear message.
+	r := <-runAsync(remote, "--wait=sb", "--timeout=1", "sync")
+	if r.code == 0 || !strings.Contains(r.output, "timeout") {
+		t.Fatalf("sync without a translator: exit %d, %q; want a timeout", r.code, r.output)
+	}
+}
+
+// TestWaitOVNNorthd checks --wait=sb and --wait=hv with the real
+// ovn-northd: when nbctl returns, the Southbound database already has the
+// switch's datapath.
+func TestWaitOVNNorthd(t *testing.T) {
+	ovstest.Need(t, "ovn-northd", "ovn-sbctl")
+	nb := ovstest.StartOVSDBServer(t, ovstest.SchemaPath(t, "ovn-nb.ovsschema"))
+	sb := ovstest.StartOVSDBServer(t, ovstest.SchemaPath(t, "ovn-sb.ovsschema"))
+	dir := t.TempDir()
+	cmd := exec.Command("ovn-northd", "--ovnnb-db="+nb.Remote(), "--ovnsb-db="+sb.Remote(),
+		"--pidfile="+filepath.Join(dir, "northd.pid"), "--unixctl="+filepath.Join(dir, "northd.ctl"),
+		"--log-file="+filepath.Join(dir, "northd.log"), "-vconsole:off")
+	cmd.Dir = dir
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGKILL); _ = cmd.Wait() })
+	for _, mode := range []string{"sb", "hv"} {
+		name := "sw-" + mode
+		r := <-runAsync(nb.Remote(), "--timeout=60", "--wait="+mode, "ls-add", name)
+		if r.code != 0 {
+			t.Fatalf("--wait=%s ls-add: exit %d: %s", mode, r.code, r.output)
+		}
+		out, err := exec.Command("ovn-sbctl", "--db="+sb.Remote(), "--bare", "--columns=external_ids", "find", "Datapath_Binding", "external_ids:name="+name).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), name) {
+			t.Fatalf("after --wait=%s, SB has no datapath for %s: %v %s", mode, name, err, out)
+		}
+	}
+}
