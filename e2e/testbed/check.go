@@ -14,10 +14,14 @@ type PingStats struct {
 	Transmitted, Received int
 	// Seqs are the icmp_seq numbers answered, ascending.
 	Seqs []int
+	// Times are the reply timestamps (ping -D), in arrival order; empty
+	// when ping did not print them.
+	Times []time.Time
 }
 
 var (
 	seqRE     = regexp.MustCompile(`icmp_seq=(\d+)`)
+	stampRE   = regexp.MustCompile(`^\[(\d+)\.(\d+)\]`)
 	summaryRE = regexp.MustCompile(`(\d+) packets transmitted, (\d+) (?:packets )?received`)
 )
 
@@ -39,6 +43,12 @@ func ParsePing(out string) PingStats {
 			if !seen[n] {
 				seen[n] = true
 				st.Seqs = append(st.Seqs, n)
+				if ts := stampRE.FindStringSubmatch(l); ts != nil {
+					sec, _ := strconv.ParseInt(ts[1], 10, 64)
+					frac := (ts[2] + "000000000")[:9]
+					nsec, _ := strconv.ParseInt(frac, 10, 64)
+					st.Times = append(st.Times, time.Unix(sec, nsec))
+				}
 			}
 		}
 	}
@@ -62,9 +72,25 @@ func (s PingStats) LongestGap() int {
 	return longest
 }
 
-// LossWindow converts the longest gap into time at the given interval.
+// LossWindow is how long traffic was interrupted: with reply timestamps,
+// the longest silence between two consecutive replies less one interval
+// (what a perfect path would show); without them, the longest gap in
+// sequence numbers times the interval. A loaded machine may send later
+// than asked, so the timestamps are the honest measure.
 func (s PingStats) LossWindow(interval time.Duration) time.Duration {
-	return time.Duration(s.LongestGap()) * interval
+	if len(s.Times) < 2 {
+		return time.Duration(s.LongestGap()) * interval
+	}
+	var longest time.Duration
+	for i := 1; i < len(s.Times); i++ {
+		if d := s.Times[i].Sub(s.Times[i-1]); d > longest {
+			longest = d
+		}
+	}
+	if longest < interval {
+		return 0
+	}
+	return longest - interval
 }
 
 // Explain describes a failed check from vm towards dst and what an

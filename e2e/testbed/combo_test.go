@@ -85,6 +85,18 @@ func TestParsePing(t *testing.T) {
 	if w := st.LossWindow(20 * time.Millisecond); w != 60*time.Millisecond {
 		t.Errorf("LossWindow = %s, want 60ms", w)
 	}
+	const stamped = `[1700000000.000100] 64 bytes from 10.0.1.12: icmp_seq=1 ttl=64 time=0.5 ms
+[1700000000.020100] 64 bytes from 10.0.1.12: icmp_seq=2 ttl=64 time=0.5 ms
+[1700000000.520100] 64 bytes from 10.0.1.12: icmp_seq=5 ttl=64 time=0.5 ms
+3 packets transmitted, 3 received, 0% packet loss, time 520ms
+`
+	st = ParsePing(stamped)
+	if len(st.Times) != 3 {
+		t.Fatalf("ParsePing with -D: %d timestamps, want 3", len(st.Times))
+	}
+	if w := st.LossWindow(20 * time.Millisecond); w != 480*time.Millisecond {
+		t.Errorf("LossWindow from timestamps = %s, want 480ms (500ms silence less one interval)", w)
+	}
 	tailLoss := PingStats{Transmitted: 10, Received: 2, Seqs: []int{1, 2}}
 	if g := tailLoss.LongestGap(); g != 8 {
 		t.Errorf("LongestGap with trailing loss = %d, want 8", g)

@@ -192,7 +192,7 @@ func (vm *VM) StartPings(dst string, interval, duration time.Duration) *PingRun 
 	r := &PingRun{Interval: interval, done: make(chan struct{})}
 	go func() {
 		defer close(r.done)
-		r.out, r.err = vm.Exec(duration+10*time.Second, "ping", "-n", "-i", fmt.Sprintf("%.3f", interval.Seconds()),
+		r.out, r.err = vm.Exec(duration+10*time.Second, "ping", "-n", "-D", "-i", fmt.Sprintf("%.3f", interval.Seconds()),
 			"-W", "1", "-w", fmt.Sprint(int(duration.Seconds())), dst)
 	}()
 	return r
