@@ -32,6 +32,7 @@ func scenarios() []scenario {
 	return []scenario{
 		{"l2-one-switch-across-chassis", testL2},
 		{"l3-distributed-router", testL3},
+		{"inter-site-path-shaped", testShaped},
 		{"tenants-same-subnet-isolated", testTenants},
 		{"acl-stateless", testACLStateless},
 		{"acl-stateful", testACLStateful},
@@ -275,6 +276,50 @@ func testL3(t *testing.T, s *suite) {
 	mustPing(t, vm1, "10.0.1.1", 30*time.Second) // router port answers locally
 	mustPing(t, vm1, vm3.IP(), 30*time.Second)
 	mustPing(t, vm3, vm1.IP(), 15*time.Second)
+}
+
+// testShaped limits the router's link into site 2 with tbf and checks
+// that vm1 (site 1) -> vm2 (site 2) TCP goodput follows, then adds netem
+// delay where the kernel has sch_netem.
+func testShaped(t *testing.T, s *suite) {
+	vm1, vm2 := tenantA(t, s)
+	mustPing(t, vm1, vm2.IP(), 30*time.Second)
+	const mbit = 1e6
+	base, err := s.tb.Throughput(vm1, vm2, vm2.IP(), 5401, 4<<20, 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.tb.Shape(2, "tbf", "rate", "20mbit", "burst", "32kbit", "latency", "200ms"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.tb.Unshape(2) })
+	shaped, err := s.tb.Throughput(vm1, vm2, vm2.IP(), 5402, 2<<20, 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.figure(t, "vm1 -> vm2 TCP goodput across sites, unshaped / tbf 20mbit", fmt.Sprintf("%.0f / %.1f Mbit/s", base/mbit, shaped/mbit))
+	if shaped > 26*mbit || shaped < 5*mbit {
+		t.Fatalf("with tbf rate 20mbit on the site-2 link vm1 -> vm2 moved %.1f Mbit/s; want about 20", shaped/mbit)
+	}
+	if err := s.tb.Unshape(2); err != nil {
+		t.Fatal(err)
+	}
+	const delay = 30 * time.Millisecond
+	if err := s.tb.Shape(2, "netem", "delay", "30ms"); err != nil {
+		if strings.Contains(err.Error(), "unknown") {
+			t.Logf("delay not checked: this kernel has no sch_netem (%v)", err)
+			return
+		}
+		t.Fatal(err)
+	}
+	st, err := vm1.PingStats(vm2.IP(), 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Received == 0 || st.MinRTT < delay {
+		t.Fatalf("with %s netem delay into site 2, vm1 -> vm2 got %d/%d replies, min RTT %s; want RTT >= %s", delay, st.Received, st.Transmitted, st.MinRTT, delay)
+	}
+	s.figure(t, "inter-site RTT with 30 ms netem on the site-2 link (avg)", st.AvgRTT.Round(100*time.Microsecond))
 }
 
 // testTenants gives tenant B the same subnet and addresses as tenant A,

@@ -14,6 +14,8 @@ type PingStats struct {
 	Transmitted, Received int
 	// Seqs are the icmp_seq numbers answered, ascending.
 	Seqs []int
+	// MinRTT and AvgRTT come from ping's summary line (zero when absent).
+	MinRTT, AvgRTT time.Duration
 	// Times are the reply timestamps (ping -D), in arrival order; empty
 	// when ping did not print them.
 	Times []time.Time
@@ -21,6 +23,7 @@ type PingStats struct {
 
 var (
 	seqRE     = regexp.MustCompile(`icmp_seq=(\d+)`)
+	rttRE     = regexp.MustCompile(`rtt min/avg/max/mdev = ([\d.]+)/([\d.]+)/`)
 	stampRE   = regexp.MustCompile(`^\[(\d+)\.(\d+)\]`)
 	summaryRE = regexp.MustCompile(`(\d+) packets transmitted, (\d+) (?:packets )?received`)
 )
@@ -33,6 +36,11 @@ func ParsePing(out string) PingStats {
 		if m := summaryRE.FindStringSubmatch(l); m != nil {
 			st.Transmitted, _ = strconv.Atoi(m[1])
 			st.Received, _ = strconv.Atoi(m[2])
+			continue
+		}
+		if m := rttRE.FindStringSubmatch(l); m != nil {
+			st.MinRTT = msDuration(m[1])
+			st.AvgRTT = msDuration(m[2])
 			continue
 		}
 		if !strings.Contains(l, "bytes from") {
@@ -54,6 +62,14 @@ func ParsePing(out string) PingStats {
 	}
 	sort.Ints(st.Seqs)
 	return st
+}
+
+func msDuration(ms string) time.Duration {
+	f, err := strconv.ParseFloat(ms, 64)
+	if err != nil {
+		return 0
+	}
+	return time.Duration(f * float64(time.Millisecond))
 }
 
 // LongestGap returns the longest run of consecutive unanswered sequence

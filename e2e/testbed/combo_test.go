@@ -74,10 +74,14 @@ func TestParsePing(t *testing.T) {
 
 --- 10.0.1.12 ping statistics ---
 9 packets transmitted, 4 received, 55.5556% packet loss, time 160ms
+rtt min/avg/max/mdev = 0.400/0.425/0.500/0.043 ms
 `
 	st := ParsePing(out)
 	if st.Transmitted != 9 || st.Received != 4 || !reflect.DeepEqual(st.Seqs, []int{1, 2, 6, 7}) {
 		t.Fatalf("ParsePing = %+v", st)
+	}
+	if st.MinRTT != 400*time.Microsecond || st.AvgRTT != 425*time.Microsecond {
+		t.Errorf("RTT min/avg = %s/%s, want 400µs/425µs", st.MinRTT, st.AvgRTT)
 	}
 	if g := st.LongestGap(); g != 3 {
 		t.Errorf("LongestGap = %d, want 3 (seqs 3-5)", g)

@@ -178,6 +178,16 @@ func (vm *VM) ExpectNoReply(dst string, count int) error {
 	return nil
 }
 
+// PingStats sends count pings 200 ms apart and returns what ping reported.
+func (vm *VM) PingStats(dst string, count int) (PingStats, error) {
+	out, err := vm.Exec(time.Duration(count)*time.Second+10*time.Second, "ping", "-n", "-c", fmt.Sprint(count), "-i", "0.2", "-W", "2", dst)
+	st := ParsePing(out)
+	if st.Transmitted == 0 {
+		return st, fmt.Errorf("ping from %s to %s did not run: %v", vm.where(), dst, err)
+	}
+	return st, nil
+}
+
 // PingRun is a ping series running in the background.
 type PingRun struct {
 	Interval time.Duration
@@ -338,4 +348,64 @@ func (tb *Testbed) TCP(from, server *VM, dst string, port int, timeout time.Dura
 		return "", fmt.Errorf("%s", tb.Explain(from, dst, fmt.Sprintf("tcp %s:%d connected but no data came back (%v): a dropped reply direction, check the ACLs and TX offload", dst, port, err)))
 	}
 	return strings.TrimSpace(reply), nil
+}
+
+// Throughput sends n bytes over TCP from vm to dst:port, where server
+// listens, and returns the goodput in bit/s measured until the server has
+// read everything.
+func (tb *Testbed) Throughput(from, server *VM, dst string, port int, n int64, timeout time.Duration) (float64, error) {
+	var ln net.Listener
+	if err := inNamespace(server.NS, func() error {
+		var err error
+		ln, err = net.Listen("tcp4", fmt.Sprintf("0.0.0.0:%d", port))
+		return err
+	}); err != nil {
+		return 0, fmt.Errorf("listen on %s port %d: %w", server.where(), port, err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(timeout))
+		got, _ := io.Copy(io.Discard, c)
+		_, _ = fmt.Fprintf(c, "%d\n", got)
+	}()
+	ctx, cancel := context.WithTimeout(tb.ctx, timeout)
+	defer cancel()
+	var conn net.Conn
+	if err := inNamespace(from.NS, func() error {
+		var err error
+		conn, err = (&net.Dialer{}).DialContext(ctx, "tcp4", fmt.Sprintf("%s:%d", dst, port))
+		return err
+	}); err != nil {
+		return 0, fmt.Errorf("%s", tb.Explain(from, dst, fmt.Sprintf("tcp connect to %s:%d: %v", dst, port, err)))
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(timeout))
+	start := time.Now()
+	if _, err := io.CopyN(conn, zeroReader{}, n); err != nil {
+		return 0, fmt.Errorf("tcp %s -> %s:%d: send %d bytes: %w", from.Spec.Name, dst, port, n, err)
+	}
+	if err := conn.(*net.TCPConn).CloseWrite(); err != nil {
+		return 0, fmt.Errorf("tcp %s -> %s:%d: close write: %w", from.Spec.Name, dst, port, err)
+	}
+	ack, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil {
+		return 0, fmt.Errorf("tcp %s -> %s:%d: no count back from the server: %w", from.Spec.Name, dst, port, err)
+	}
+	elapsed := time.Since(start)
+	if got := strings.TrimSpace(ack); got != fmt.Sprint(n) {
+		return 0, fmt.Errorf("tcp %s -> %s:%d: server read %s bytes, sent %d", from.Spec.Name, dst, port, got, n)
+	}
+	return float64(n*8) / elapsed.Seconds(), nil
+}
+
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
 }
