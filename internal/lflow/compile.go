@@ -181,7 +181,7 @@ func conjFlows(n *node, id uint32, mk func(openflow.Match, openflow.Actions, uin
 			rest = append(rest, kept)
 		}
 		dims = rest
-		merged, err := mergeOverlapping(dims)
+		merged, err := mergeOverlapping(dims, common)
 		if err != nil {
 			return nil, false, err
 		}
@@ -420,10 +420,12 @@ func (c *compiler) action(a *Action) (openflow.Actions, error) {
 		}
 		return openflow.Actions{openflow.Resubmit{Table: t}}, nil
 	case "ct_next":
+		c.requirePred("ip")
 		return openflow.Actions{openflow.CT{Table: int(c.nextTable()), Zone: ptr(c.zone("dnat"))}}, nil
 	case "ct_clear":
 		return openflow.Actions{openflow.CTClear{}}, nil
 	case "ct_commit":
+		c.requirePred("ip")
 		ct := openflow.CT{Commit: true, Table: -1, Zone: ptr(c.zone("snat"))}
 		if a.HasArgs && len(a.Args) > 0 {
 			return nil, c.unsupported(a)
@@ -441,6 +443,7 @@ func (c *compiler) action(a *Action) (openflow.Actions, error) {
 		}
 		return openflow.Actions{ct}, nil
 	case "ct_commit_nat":
+		c.requirePred("ip")
 		return openflow.Actions{openflow.CT{Commit: true, Table: int(c.nextTable()), Zone: ptr(c.zone("dnat")), NAT: &openflow.NAT{}}}, nil
 	case "ct_dnat", "ct_snat", "ct_dnat_in_czone", "ct_snat_in_czone":
 		spec, err := natArgs(*a)
@@ -521,6 +524,8 @@ func (c *compiler) action(a *Action) (openflow.Actions, error) {
 			return nil, &Error{Pos: a.Pos, Token: a.Dst.String(), Msg: "check_pkt_larger result must be a 1-bit field"}
 		}
 		return openflow.Actions{openflow.CheckPktLarger{Len: uint16(v), Dst: d}}, nil
+	case "select":
+		return c.selectAction(a)
 	case "chk_lb_hairpin":
 		return c.flagLookup(a, nil, TableChkLBHairpin, FlagLookupLBHairpin)
 	case "chk_lb_hairpin_reply":
@@ -661,9 +666,11 @@ func (c *compiler) ctLB(a *Action) (openflow.Actions, error) {
 	return openflow.Actions{openflow.Group{ID: c.env.Group(g)}}, nil
 }
 
-// mergeOverlapping replaces dimensions that test a common field by their
-// cross product.
-func mergeOverlapping(dims [][]openflow.Match) ([][]openflow.Match, error) {
+// mergeOverlapping replaces dimensions that test a common field, or where
+// one tests a field the other needs as its OpenFlow prerequisite (and the
+// common part does not supply it), by their cross product: every
+// OpenFlow flow must carry its own prerequisites.
+func mergeOverlapping(dims [][]openflow.Match, common openflow.Match) ([][]openflow.Match, error) {
 	fieldsOf := func(d []openflow.Match) map[*openflow.Field]bool {
 		fs := map[*openflow.Field]bool{}
 		for _, m := range d {
@@ -673,18 +680,32 @@ func mergeOverlapping(dims [][]openflow.Match) ([][]openflow.Match, error) {
 		}
 		return fs
 	}
-	for i := 0; i < len(dims); i++ {
-		fi := fieldsOf(dims[i])
-		for j := i + 1; j < len(dims); j++ {
-			overlap := false
-			for _, m := range dims[j] {
-				for _, fm := range m {
-					if fi[fm.Field] {
-						overlap = true
-					}
+	needsOf := func(fs map[*openflow.Field]bool) map[*openflow.Field]bool {
+		out := map[*openflow.Field]bool{}
+		for f := range fs {
+			for _, n := range ofPrereqs[f.Name] {
+				nf := openflow.MustField(n)
+				if _, ok := common.Get(nf); !ok {
+					out[nf] = true
 				}
 			}
-			if !overlap {
+		}
+		return out
+	}
+	intersects := func(a, b map[*openflow.Field]bool) bool {
+		for f := range a {
+			if b[f] {
+				return true
+			}
+		}
+		return false
+	}
+	for i := 0; i < len(dims); i++ {
+		fi := fieldsOf(dims[i])
+		ni := needsOf(fi)
+		for j := i + 1; j < len(dims); j++ {
+			fj := fieldsOf(dims[j])
+			if !intersects(fi, fj) && !intersects(ni, fj) && !intersects(needsOf(fj), fi) {
 				continue
 			}
 			var prod []openflow.Match
@@ -702,8 +723,65 @@ func mergeOverlapping(dims [][]openflow.Match) ([][]openflow.Match, error) {
 			out = append(out, simplify(prod))
 			out = append(out, dims[i+1:j]...)
 			out = append(out, dims[j+1:]...)
-			return mergeOverlapping(out)
+			return mergeOverlapping(out, common)
 		}
 	}
 	return dims, nil
 }
+
+// selectAction compiles R = select(v1[=w1], v2[=w2], ...): a select group
+// whose buckets set R and continue in the next table.
+func (c *compiler) selectAction(a *Action) (openflow.Actions, error) {
+	_, d, err := c.fieldOf(a.Dst, true)
+	if err != nil {
+		return nil, err
+	}
+	var buckets []openflow.Bucket
+	for _, x := range a.Args {
+		t := x.toks
+		w := uint64(100)
+		if len(t) == 3 && t[1].kind == tEquals && t[2].kind == tConst && !t[2].masked && t[2].val.Hi == 0 && t[2].val.Lo <= 0xffff {
+			w = t[2].val.Lo
+			t = t[:1]
+		}
+		if len(t) != 1 || t[0].kind != tConst || t[0].masked {
+			return nil, &Error{Pos: x.Pos, Token: x.String(), Msg: "select takes integer values with optional =weight"}
+		}
+		if t[0].val.Len() > d.Bits {
+			return nil, &Error{Pos: x.Pos, Token: t[0].text, Msg: fmt.Sprintf("value does not fit %d-bit %s", d.Bits, a.Dst)}
+		}
+		buckets = append(buckets, openflow.Bucket{Weight: uint16(w), Actions: openflow.Actions{setSub(d, t[0].val), openflow.Resubmit{Table: c.nextTable()}}})
+	}
+	if len(buckets) == 0 {
+		return nil, &Error{Pos: a.Pos, Token: a.Name, Msg: "select needs at least one value"}
+	}
+	if len(buckets) == 1 {
+		return buckets[0].Actions, nil
+	}
+	if c.env == nil || c.env.Group == nil {
+		return nil, &Error{Pos: a.Pos, Token: a.Name, Msg: "select with several values needs a group allocator"}
+	}
+	g := openflow.GroupDesc{Type: openflow.GroupTypeSelect, SelectionMethod: "dp_hash", Buckets: buckets}
+	return openflow.Actions{openflow.Group{ID: c.env.Group(g)}}, nil
+}
+
+// ofPrereqs lists, for OpenFlow fields, the fields OpenFlow requires a
+// flow to match before it may match them.
+var ofPrereqs = func() map[string][]string {
+	m := map[string][]string{}
+	l3 := []string{"ip_src", "ip_dst", "ipv6_src", "ipv6_dst", "ipv6_label", "nw_proto", "ip_dscp", "nw_ecn", "nw_ttl", "ip_frag",
+		"arp_op", "arp_spa", "arp_tpa", "arp_sha", "arp_tha"}
+	for _, f := range l3 {
+		m[f] = []string{"eth_type"}
+	}
+	for _, f := range []string{"tcp_src", "tcp_dst", "tcp_flags", "udp_src", "udp_dst", "sctp_src", "sctp_dst", "icmp_type", "icmp_code", "icmpv6_type", "icmpv6_code"} {
+		m[f] = []string{"eth_type", "nw_proto"}
+	}
+	for _, f := range []string{"nd_target", "nd_sll", "nd_tll"} {
+		m[f] = []string{"eth_type", "nw_proto", "icmpv6_type", "icmpv6_code"}
+	}
+	for _, f := range []string{"ct_nw_src", "ct_nw_dst", "ct_ipv6_src", "ct_ipv6_dst", "ct_nw_proto", "ct_tp_src", "ct_tp_dst"} {
+		m[f] = []string{"ct_state", "eth_type"}
+	}
+	return m
+}()

@@ -79,7 +79,8 @@
 //	R = check_pkt_larger(L)                   yes
 //	R = chk_lb_hairpin(), chk_lb_hairpin_reply(), check_in_port_sec(),
 //	check_out_port_sec(), chk_ecmp_nh_mac(), chk_ecmp_nh()   yes (flag lookups)
-//	select, commit_ecmp_nh, commit_lb_aff, chk_lb_aff   parsed, not compiled (UnsupportedError)
+//	R = select(v1[=w1], ...)                 yes (select group via Env.Group)
+//	commit_ecmp_nh, commit_lb_aff, chk_lb_aff   parsed, not compiled (UnsupportedError)
 //
 // The userdata of controller actions is documented at Opcode: a 32-bit
 // opcode, 4 bytes of padding and an opcode-specific payload; nested
