@@ -135,7 +135,7 @@ func TestRootSemanticTrace(t *testing.T) {
 		match bool
 	}
 	cases := []struct {
-		match string
+		match  string
 		probes []probe
 	}{
 		{`inport == "vm1" && ip4.src == 10.0.0.0/24 && tcp.dst == {80, 443}`, []probe{
