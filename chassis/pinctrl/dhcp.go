@@ -95,8 +95,8 @@ func DHCPReply(pkt, opts []byte) ([]byte, error) {
 	if typ != dhcpNak {
 		copy(r[16:20], offer) // yiaddr
 	}
-	copy(r[24:28], d[24:28])   // giaddr
-	copy(r[28:44], d[28:44])   // chaddr
+	copy(r[24:28], d[24:28]) // giaddr
+	copy(r[28:44], d[28:44]) // chaddr
 	copy(r[236:240], dhcpMagic)
 	r = append(r, 53, 1, typ)
 	if typ == dhcpNak {
