@@ -14,6 +14,16 @@ import (
 	"hcnet/schema"
 )
 
+func loadSchemaBytes(name string) []byte {
+	switch name {
+	case "nb":
+		return schema.Northbound
+	case "sb":
+		return schema.Southbound
+	}
+	return nil
+}
+
 func loadSchema(t testing.TB, name string) *Schema {
 	t.Helper()
 	var data []byte

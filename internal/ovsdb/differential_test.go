@@ -30,7 +30,7 @@ type refServer struct {
 
 // startRefServer starts ovsdb-server on a fresh database of the given
 // schema, or returns nil when Open vSwitch is not installed.
-func startRefServer(t *testing.T, schemaJSON []byte, dbName string) *refServer {
+func startRefServer(t testing.TB, schemaJSON []byte, dbName string) *refServer {
 	t.Helper()
 	if os.Getenv("HCNET_SKIP_OVS") == "1" {
 		return nil
@@ -78,7 +78,7 @@ func startRefServer(t *testing.T, schemaJSON []byte, dbName string) *refServer {
 }
 
 // transact sends one transaction and returns the result array.
-func (s *refServer) transact(t *testing.T, ops json.RawMessage) json.RawMessage {
+func (s *refServer) transact(t testing.TB, ops json.RawMessage) json.RawMessage {
 	t.Helper()
 	var list []json.RawMessage
 	if err := json.Unmarshal(ops, &list); err != nil {

@@ -162,7 +162,7 @@ func InsertRowJSON(t *TableSchema, r Row, columns []string, omitDefaults bool) j
 	n := 0
 	for _, c := range monitorColumns(t, columns) {
 		d := r[c.Index]
-		if omitDefaults && c.Index != 0 && d.Equal(defaultDatum(&c.Type)) {
+		if omitDefaults && c.Index != 0 && d.Equal(c.def) {
 			continue
 		}
 		if n > 0 {

@@ -33,7 +33,7 @@ func (r Row) clone() Row {
 func newDefaultRow(t *TableSchema) Row {
 	r := make(Row, len(t.ordered))
 	for _, c := range t.ordered[1:] {
-		r[c.Index] = defaultDatum(&c.Type)
+		r[c.Index] = c.def
 	}
 	return r
 }

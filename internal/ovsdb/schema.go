@@ -107,7 +107,13 @@ type ColumnSchema struct {
 	Mutable   bool
 	// Index is the column's position in a Row (see Row).
 	Index int
+	// def is the column's default value, shared by every row that has it.
+	def Datum
 }
+
+// Default returns the column's default value (ovsdb(7)). It is shared:
+// do not modify it.
+func (c *ColumnSchema) Default() Datum { return c.def }
 
 // TableSchema describes one table.
 type TableSchema struct {
@@ -360,6 +366,7 @@ func parseColumn(name string, v any) (*ColumnSchema, error) {
 		return nil, fmt.Errorf("column %s: %w", name, err)
 	}
 	c.Type = typ
+	c.def = defaultDatum(&c.Type)
 	if e, ok := obj["ephemeral"]; ok {
 		b, ok := e.(bool)
 		if !ok {

@@ -1,6 +1,7 @@
 package ovsdb
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -704,7 +705,7 @@ func (x *txState) sortedTxRows() []*txRow {
 		if a.t.schema.Name != b.t.schema.Name {
 			return a.t.schema.Name < b.t.schema.Name
 		}
-		return compareAtoms(a.uuid, b.uuid) < 0
+		return bytes.Compare(a.uuid[:], b.uuid[:]) < 0
 	})
 	return l
 }

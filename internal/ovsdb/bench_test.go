@@ -1,0 +1,208 @@
+package ovsdb
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"hcnet/schema"
+)
+
+// Benchmarks of the executor on OVN_Northbound. Each has an ovsdb-server
+// twin (BenchmarkOVSDBServer*) that sends the same transactions to a real
+// ovsdb-server over a unix socket, when one is installed, so the ratio can
+// be read off one run:
+//
+//	go test ./internal/ovsdb -run XXX -bench . -benchmem
+
+func nbDatabase(b *testing.B) *Database {
+	s, err := ParseSchema(schema.Northbound)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return NewDatabase(s)
+}
+
+func mustExec(b *testing.B, db *Database, seed uint64, ops string) Result {
+	var sd [16]byte
+	for i := 0; i < 8; i++ {
+		sd[i] = byte(seed >> (8 * i))
+	}
+	r := db.Execute(Txn{Ops: json.RawMessage(ops), Seed: sd})
+	if r.Changes == nil && strings.Contains(string(r.Reply), `"error"`) {
+		b.Fatalf("transaction failed: %s", r.Reply)
+	}
+	db.Commit(r.Changes)
+	return r
+}
+
+// benchOps are the transactions the benchmarks run, shared with the
+// ovsdb-server twins. %d is the iteration number.
+var benchOps = struct {
+	insertSwitch, insertBatch, setup1000, update, selectByName, selectByUUID string
+}{
+	insertSwitch: `[{"op":"insert","table":"Logical_Switch","row":{"name":"sw%d","other_config":["map",[["subnet","10.0.0.0/24"]]]}}]`,
+	setup1000:    `[{"op":"insert","table":"Logical_Switch","row":{"name":"big","ports":["set",[%s]]}}%s]`,
+	update:       `[{"op":"update","table":"Logical_Switch_Port","where":[["_uuid","==",["uuid","%s"]]],"row":{"options":["map",[["requested-chassis","hv%d"]]],"up":true}}]`,
+	selectByName: `[{"op":"select","table":"Logical_Switch_Port","where":[["name","==","lsp-%d"]],"columns":["name","addresses","options"]}]`,
+	selectByUUID: `[{"op":"select","table":"Logical_Switch_Port","where":[["_uuid","==",["uuid","%s"]]]}]`,
+}
+
+// batchOps returns one transaction inserting a switch with n ports
+// referenced from its ports column.
+func batchOps(prefix string, n int) string {
+	var refs, ins strings.Builder
+	for j := 0; j < n; j++ {
+		if j > 0 {
+			refs.WriteByte(',')
+		}
+		fmt.Fprintf(&refs, `["named-uuid","p%d"]`, j)
+		fmt.Fprintf(&ins, `,{"op":"insert","table":"Logical_Switch_Port","row":{"name":"%s-%d","addresses":["set",["00:00:00:00:%02x:%02x 10.0.%d.%d"]],"options":["map",[["requested-chassis","hv1"]]],"external_ids":["map",[["neutron:cidrs","10.0.%d.%d/24"]]]},"uuid-name":"p%d"}`,
+			prefix, j, j/256, j%256, j/256, j%256, j/256, j%256, j)
+	}
+	return fmt.Sprintf(`[{"op":"insert","table":"Logical_Switch","row":{"name":"%s","ports":["set",[%s]]}}%s]`, prefix, refs.String(), ins.String())
+}
+
+// bigNB returns a database with one switch of 1000 ports, and the ports'
+// UUIDs by name index.
+func bigNB(b *testing.B) (*Database, []UUID) {
+	db := nbDatabase(b)
+	mustExec(b, db, 1, strings.Replace(batchOps("lsp", 1000), `"name":"lsp"`, `"name":"big"`, 1))
+	uuids := make([]UUID, 1000)
+	db.Rows("Logical_Switch_Port", func(u UUID, r Row) bool {
+		var i int
+		c := db.Schema().Tables["Logical_Switch_Port"].Columns["name"]
+		fmt.Sscanf(r.Get(c).Keys[0].(string), "lsp-%d", &i)
+		uuids[i] = u
+		return true
+	})
+	return db, uuids
+}
+
+func BenchmarkInsertSingle(b *testing.B) {
+	db := nbDatabase(b)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		mustExec(b, db, uint64(i), fmt.Sprintf(benchOps.insertSwitch, i))
+	}
+}
+
+func BenchmarkInsertBatch100(b *testing.B) {
+	db := nbDatabase(b)
+	ops := make([]string, b.N)
+	for i := range ops {
+		ops[i] = batchOps(fmt.Sprintf("sw%d", i), 100)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		mustExec(b, db, uint64(i), ops[i])
+	}
+}
+
+func BenchmarkUpdate(b *testing.B) {
+	db, uuids := bigNB(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		mustExec(b, db, uint64(i)+10, fmt.Sprintf(benchOps.update, uuids[i%1000], i))
+	}
+}
+
+func BenchmarkSelectByUUID(b *testing.B) {
+	db, uuids := bigNB(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		mustExec(b, db, 0, fmt.Sprintf(benchOps.selectByUUID, uuids[i%1000]))
+	}
+}
+
+func BenchmarkSelectByName(b *testing.B) {
+	db, _ := bigNB(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		mustExec(b, db, 0, fmt.Sprintf(benchOps.selectByName, i%1000))
+	}
+}
+
+// --- the same against a real ovsdb-server ---
+
+func refNB(b *testing.B) *refServer {
+	s := startRefServer(b, schema.Northbound, schema.NorthboundName)
+	if s == nil {
+		b.Skip("ovsdb-server not installed")
+	}
+	return s
+}
+
+func refExec(b *testing.B, s *refServer, ops string) []json.RawMessage {
+	raw := s.transact(b, json.RawMessage(ops))
+	var res []json.RawMessage
+	if err := json.Unmarshal(raw, &res); err != nil || strings.Contains(string(raw), `"error"`) {
+		b.Fatalf("ovsdb-server transaction failed: %s", raw)
+	}
+	return res
+}
+
+func refBig(b *testing.B) (*refServer, []string) {
+	s := refNB(b)
+	refExec(b, s, strings.Replace(batchOps("lsp", 1000), `"name":"lsp"`, `"name":"big"`, 1))
+	res := refExec(b, s, `[{"op":"select","table":"Logical_Switch_Port","where":[],"columns":["_uuid","name"]}]`)
+	var sel struct {
+		Rows []struct {
+			UUID []string `json:"_uuid"`
+			Name string   `json:"name"`
+		} `json:"rows"`
+	}
+	if err := json.Unmarshal(res[0], &sel); err != nil {
+		b.Fatal(err)
+	}
+	uuids := make([]string, 1000)
+	for _, r := range sel.Rows {
+		var i int
+		fmt.Sscanf(r.Name, "lsp-%d", &i)
+		uuids[i] = r.UUID[1]
+	}
+	return s, uuids
+}
+
+func BenchmarkOVSDBServerInsertSingle(b *testing.B) {
+	s := refNB(b)
+	for i := 0; i < b.N; i++ {
+		refExec(b, s, fmt.Sprintf(benchOps.insertSwitch, i))
+	}
+}
+
+func BenchmarkOVSDBServerInsertBatch100(b *testing.B) {
+	s := refNB(b)
+	for i := 0; i < b.N; i++ {
+		refExec(b, s, batchOps(fmt.Sprintf("sw%d", i), 100))
+	}
+}
+
+func BenchmarkOVSDBServerUpdate(b *testing.B) {
+	s, uuids := refBig(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		refExec(b, s, fmt.Sprintf(benchOps.update, uuids[i%1000], i))
+	}
+}
+
+func BenchmarkOVSDBServerSelectByUUID(b *testing.B) {
+	s, uuids := refBig(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		refExec(b, s, fmt.Sprintf(benchOps.selectByUUID, uuids[i%1000]))
+	}
+}
+
+func BenchmarkOVSDBServerSelectByName(b *testing.B) {
+	s, _ := refBig(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		refExec(b, s, fmt.Sprintf(benchOps.selectByName, i%1000))
+	}
+}

@@ -1,0 +1,337 @@
+package ovsdb
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func testDB(t *testing.T) *Database {
+	t.Helper()
+	return NewDatabase(loadSchema(t, "test"))
+}
+
+func run(t *testing.T, db *Database, ops string) Result {
+	t.Helper()
+	r := db.Execute(Txn{Ops: json.RawMessage(ops), Seed: [16]byte{byte(len(ops))}})
+	db.Commit(r.Changes)
+	return r
+}
+
+func TestUUIDRoundTrip(t *testing.T) {
+	for _, s := range []string{"00000000-0000-0000-0000-000000000000", "0123abcd-4567-89ef-0123-456789abcdef"} {
+		u, err := ParseUUID(s)
+		if err != nil {
+			t.Fatalf("ParseUUID(%q): %v", s, err)
+		}
+		if u.String() != s {
+			t.Errorf("ParseUUID(%q).String() = %q", s, u.String())
+		}
+	}
+	for _, bad := range []string{"", "0123abcd-4567-89ef-0123-456789abcde", "0123abcd_4567-89ef-0123-456789abcdef", "0123abcd-4567-89ef-0123-456789abcdeg"} {
+		if _, err := ParseUUID(bad); err == nil {
+			t.Errorf("ParseUUID(%q) succeeded", bad)
+		}
+	}
+	g := uuidGen{seed: [16]byte{1}}
+	a, b := g.next(), g.next()
+	g2 := uuidGen{seed: [16]byte{1}}
+	if a == b || g2.next() != a {
+		t.Errorf("uuidGen is not deterministic and distinct: %s %s", a, b)
+	}
+	if a[6]>>4 != 4 || a[8]>>6 != 2 {
+		t.Errorf("generated UUID %s is not version 4", a)
+	}
+}
+
+func TestParseSchemaErrors(t *testing.T) {
+	for _, tc := range []struct{ name, schema, want string }{
+		{"not object", `[]`, "not a JSON object"},
+		{"bad table name", `{"name":"x","tables":{"_t":{"columns":{"c":{"type":"integer"}}}}}`, `table name "_t"`},
+		{"no columns", `{"name":"x","tables":{"T":{"columns":{}}}}`, "at least one column"},
+		{"reserved column", `{"name":"x","tables":{"T":{"columns":{"_c":{"type":"integer"}}}}}`, `column name "_c"`},
+		{"bad atomic type", `{"name":"x","tables":{"T":{"columns":{"c":{"type":"int"}}}}}`, `table T: column c: unknown atomic type "int"`},
+		{"bad min", `{"name":"x","tables":{"T":{"columns":{"c":{"type":{"key":"integer","min":2}}}}}}`, "min 2 must be 0 or 1"},
+		{"bad max", `{"name":"x","tables":{"T":{"columns":{"c":{"type":{"key":"integer","max":"lots"}}}}}}`, `max "lots"`},
+		{"min > max range", `{"name":"x","tables":{"T":{"columns":{"c":{"type":{"key":{"type":"integer","minInteger":3,"maxInteger":1}}}}}}}`, "minInteger 3 exceeds maxInteger 1"},
+		{"constraint on wrong type", `{"name":"x","tables":{"T":{"columns":{"c":{"type":{"key":{"type":"string","minInteger":3}}}}}}}`, "minInteger is not allowed for type string"},
+		{"undefined refTable", `{"name":"x","tables":{"T":{"columns":{"c":{"type":{"key":{"type":"uuid","refTable":"U"}}}}}}}`, `table T column c refers to undefined table "U"`},
+		{"bad refType", `{"name":"x","tables":{"T":{"columns":{"c":{"type":{"key":{"type":"uuid","refTable":"T","refType":"soft"}}}}}}}`, `refType "soft"`},
+		{"bad enum", `{"name":"x","tables":{"T":{"columns":{"c":{"type":{"key":{"type":"integer","enum":["set",["a"]]}}}}}}}`, "enum"},
+		{"index unknown column", `{"name":"x","tables":{"T":{"columns":{"c":{"type":"integer"}},"indexes":[["d"]]}}}`, `unknown column "d"`},
+		{"index ephemeral", `{"name":"x","tables":{"T":{"columns":{"c":{"type":"integer","ephemeral":true}},"indexes":[["c"]]}}}`, "ephemeral column c"},
+		{"bad version", `{"name":"x","version":"1.0","tables":{"T":{"columns":{"c":{"type":"integer"}}}}}`, `version "1.0"`},
+		{"bad maxRows", `{"name":"x","tables":{"T":{"columns":{"c":{"type":"integer"}},"maxRows":0}}}`, "maxRows"},
+		{"unknown member", `{"name":"x","tables":{"T":{"columns":{"c":{"type":"integer","frob":1}}}}}`, `unknown member "frob"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseSchema([]byte(tc.schema))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("ParseSchema error = %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseSchemaOVN(t *testing.T) {
+	for _, name := range []string{"nb", "sb", "test"} {
+		s := loadSchema(t, name)
+		var a, b any
+		if err := json.Unmarshal(s.JSON(), &a); err != nil {
+			t.Fatalf("%s: JSON(): %v", name, err)
+		}
+		raw := mustReadSchema(t, name)
+		if err := json.Unmarshal(raw, &b); err != nil {
+			t.Fatal(err)
+		}
+		if marshalPlain(a) != marshalPlain(b) {
+			t.Errorf("%s: JSON() is not semantically equal to the input", name)
+		}
+	}
+	s := loadSchema(t, "nb")
+	lsp := s.Tables["Logical_Switch_Port"]
+	if lsp.IsRoot || !s.Tables["Logical_Switch"].IsRoot {
+		t.Errorf("isRoot not parsed")
+	}
+	if got := lsp.Columns["tag_request"].Type; got.Min != 0 || got.Max != 1 || got.Key.MaxInteger != 4095 {
+		t.Errorf("tag_request type = %+v", got)
+	}
+	if got := s.Tables["NB_Global"].MaxRows; got != 1 {
+		t.Errorf("NB_Global maxRows = %d", got)
+	}
+	// A schema without any root table makes every table a root.
+	s2, err := ParseSchema([]byte(`{"name":"x","tables":{"T":{"columns":{"c":{"type":"integer"}}}}}`))
+	if err != nil || !s2.Tables["T"].IsRoot {
+		t.Errorf("schema without roots: err=%v root=%v", err, s2 != nil && s2.Tables["T"].IsRoot)
+	}
+}
+
+func mustReadSchema(t *testing.T, name string) []byte {
+	switch name {
+	case "nb", "sb":
+		return loadSchemaBytes(name)
+	}
+	return mustRead(t, "testdata/"+name+".ovsschema")
+}
+
+func TestRowJSONParseRowRoundTrip(t *testing.T) {
+	db := testDB(t)
+	r := run(t, db, `[{"op":"insert","table":"Parent","row":{"name":"a \"quoted\"\n","num":3,"real":-2.25,"flag":true,"color":"red","nums":["set",[3,1]],"tags":["map",[["k","v"],["é","ü"]]],"peers":["named-uuid","me"]},"uuid-name":"me"}]`)
+	if r.Changes.Empty() {
+		t.Fatalf("insert failed: %s", r.Reply)
+	}
+	ts := db.Schema().Tables["Parent"]
+	db.Rows("Parent", func(u UUID, row Row) bool {
+		data := RowJSON(ts, u, row, nil)
+		back, err := ParseRow(ts, data)
+		if err != nil {
+			t.Fatalf("ParseRow(%s): %v", data, err)
+		}
+		if !rowsEqual(back, row) || back.Version() != row.Version() {
+			t.Errorf("round trip changed the row:\n%s\n%s", data, RowJSON(ts, u, back, nil))
+		}
+		sub := RowJSON(ts, u, row, []string{"name", "_uuid"})
+		var m map[string]any
+		if err := json.Unmarshal(sub, &m); err != nil || len(m) != 2 {
+			t.Errorf("RowJSON with columns = %s", sub)
+		}
+		return true
+	})
+	if _, err := ParseRow(ts, json.RawMessage(`{"nope":1}`)); err == nil {
+		t.Errorf("ParseRow accepted an unknown column")
+	}
+	if _, err := ParseRow(ts, json.RawMessage(`{"num":1000}`)); err == nil {
+		t.Errorf("ParseRow accepted an out-of-range value")
+	}
+}
+
+func TestExecuteDoesNotModify(t *testing.T) {
+	db := testDB(t)
+	run(t, db, `[{"op":"insert","table":"Parent","row":{"name":"a","num":1},"uuid":"00000000-0000-0000-0000-000000000001"}]`)
+	ts := db.Schema().Tables["Parent"]
+	u, _ := ParseUUID("00000000-0000-0000-0000-000000000001")
+	before, _ := db.Get("Parent", u)
+	beforeJSON := string(RowJSON(ts, u, before, nil))
+	r := db.Execute(Txn{Ops: json.RawMessage(`[{"op":"update","table":"Parent","where":[],"row":{"num":2}},{"op":"mutate","table":"Parent","where":[],"mutations":[["nums","insert",5]]},{"op":"insert","table":"Parent","row":{"name":"b"}},{"op":"delete","table":"Parent","where":[["name","==","a"]]}]`)})
+	if r.Changes.Len() != 2 {
+		t.Fatalf("changes = %d, reply %s", r.Changes.Len(), r.Reply)
+	}
+	after, _ := db.Get("Parent", u)
+	if got := string(RowJSON(ts, u, after, nil)); got != beforeJSON || db.Len("Parent") != 1 {
+		t.Fatalf("Execute modified the database:\n%s\n%s", beforeJSON, got)
+	}
+	db.Commit(r.Changes)
+	if _, ok := db.Get("Parent", u); ok || db.Len("Parent") != 1 {
+		t.Fatalf("Commit did not apply the change set")
+	}
+}
+
+func TestCommitMismatchPanics(t *testing.T) {
+	db := testDB(t)
+	r := db.Execute(Txn{Ops: json.RawMessage(`[{"op":"insert","table":"Parent","row":{"name":"a"}}]`)})
+	db.Commit(r.Changes)
+	defer func() {
+		if recover() == nil {
+			t.Errorf("committing the same insert twice did not panic")
+		}
+	}()
+	db.Commit(r.Changes)
+}
+
+func TestWaitBlocksAndExpires(t *testing.T) {
+	db := testDB(t)
+	ops := `[{"op":"wait","table":"Parent","where":[],"columns":["name"],"until":"==","rows":[{"name":"x"}],"timeout":1000},{"op":"insert","table":"Parent","row":{"name":"y"}}]`
+	r := db.Execute(Txn{Ops: json.RawMessage(ops)})
+	if !r.Blocked || r.Changes != nil || r.Reply != nil {
+		t.Fatalf("wait did not block: %+v", r)
+	}
+	r = db.Execute(Txn{Ops: json.RawMessage(ops), WaitExpired: true})
+	if r.Blocked || !strings.Contains(string(r.Reply), `"timed out"`) || r.Changes != nil {
+		t.Fatalf("expired wait: %+v %s", r, r.Reply)
+	}
+	run(t, db, `[{"op":"insert","table":"Parent","row":{"name":"x"}}]`)
+	r = db.Execute(Txn{Ops: json.RawMessage(ops)})
+	if r.Blocked || r.Changes.Len() != 1 {
+		t.Fatalf("satisfied wait: %+v %s", r, r.Reply)
+	}
+}
+
+func TestDurableAndAssert(t *testing.T) {
+	db := testDB(t)
+	r := db.Execute(Txn{Ops: json.RawMessage(`[{"op":"commit","durable":true},{"op":"assert","lock":"l"}]`), Locks: map[string]bool{"l": true}})
+	if !r.Durable || string(r.Reply) != `[{},{}]` {
+		t.Fatalf("durable/assert: %+v %s", r, r.Reply)
+	}
+	r = db.Execute(Txn{Ops: json.RawMessage(`[{"op":"assert","lock":"l"}]`)})
+	if !strings.Contains(string(r.Reply), `"not owner"`) {
+		t.Fatalf("assert without lock: %s", r.Reply)
+	}
+	for _, bad := range []string{`{}`, `[1]`, `nope`, `[{"op":"commit"}]`} {
+		r := db.Execute(Txn{Ops: json.RawMessage(bad)})
+		if !strings.Contains(string(r.Reply), `"syntax error"`) {
+			t.Errorf("Execute(%s) = %s, want a syntax error", bad, r.Reply)
+		}
+	}
+}
+
+func TestChangeSetOrderAndVersions(t *testing.T) {
+	db := testDB(t)
+	r := run(t, db, `[{"op":"insert","table":"Limited","row":{"n":1}},{"op":"insert","table":"Parent","row":{"name":"b"}},{"op":"insert","table":"Parent","row":{"name":"a"}}]`)
+	var last string
+	versions := map[UUID]bool{}
+	r.Changes.Each(func(table string, u UUID, old, new Row) {
+		key := table + " " + u.String()
+		if key < last {
+			t.Errorf("change set out of order: %s after %s", key, last)
+		}
+		last = key
+		if old != nil || new == nil || new.Version().IsZero() || versions[new.Version()] {
+			t.Errorf("bad insert change for %s", key)
+		}
+		versions[new.Version()] = true
+	})
+	// An update that changes nothing keeps the version and yields no change.
+	r = run(t, db, `[{"op":"update","table":"Limited","where":[],"row":{"n":1}}]`)
+	if r.Changes != nil || string(r.Reply) != `[{"count":1}]` {
+		t.Fatalf("no-op update: %s %v", r.Reply, r.Changes)
+	}
+	// One that does changes _version.
+	var before UUID
+	db.Rows("Limited", func(_ UUID, row Row) bool { before = row.Version(); return true })
+	r = run(t, db, `[{"op":"update","table":"Limited","where":[],"row":{"n":2}}]`)
+	r.Changes.Each(func(_ string, _ UUID, old, new Row) {
+		if old.Version() != before || new.Version() == before {
+			t.Errorf("_version did not change on modify")
+		}
+	})
+}
+
+func TestConditions(t *testing.T) {
+	db := testDB(t)
+	run(t, db, `[{"op":"insert","table":"Parent","row":{"name":"a","num":1,"tags":["map",[["k","v"]]]},"uuid":"00000000-0000-0000-0000-000000000001"},
+		{"op":"insert","table":"Parent","row":{"name":"b","num":2,"nums":["set",[1,2]]},"uuid":"00000000-0000-0000-0000-000000000002"}]`)
+	ts := db.Schema().Tables["Parent"]
+	match := func(conds string) string {
+		c, err := ParseConditions(ts, json.RawMessage(conds))
+		if err != nil {
+			t.Fatalf("ParseConditions(%s): %v", conds, err)
+		}
+		var names []string
+		db.Rows("Parent", func(u UUID, r Row) bool {
+			if c.Match(u, r) {
+				names = append(names, r.Get(ts.Columns["name"]).Keys[0].(string))
+			}
+			return true
+		})
+		return strings.Join(names, ",")
+	}
+	for _, tc := range []struct{ conds, want string }{
+		{``, "a,b"},
+		{`null`, "a,b"},
+		{`[]`, "a,b"},
+		{`[false]`, ""},
+		{`[true]`, "a,b"},
+		{`[["name","==","a"]]`, "a"},
+		{`[["name","==","a"],["num",">=",2]]`, "a,b"}, // clauses are ORed
+		{`[["num","<",2]]`, "a"},
+		{`[["num","!=",1]]`, "b"},
+		{`[["nums","includes",2]]`, "b"},
+		{`[["nums","excludes",["set",[1]]]]`, "a"},
+		{`[["tags","includes",["map",[["k","v"]]]]]`, "a"},
+		{`[["tags","excludes",["map",[["k","w"]]]]]`, "a,b"},
+		{`[["_uuid","==",["uuid","00000000-0000-0000-0000-000000000002"]]]`, "b"},
+		{`[false,["name","==","b"]]`, "b"},
+	} {
+		if got := match(tc.conds); got != tc.want {
+			t.Errorf("conditions %s matched %q, want %q", tc.conds, got, tc.want)
+		}
+	}
+	for _, bad := range []string{`[["nope","==",1]]`, `[["num","~",1]]`, `[["nums","<",1]]`, `{}`, `[["num","==","x"]]`} {
+		if _, err := ParseConditions(ts, json.RawMessage(bad)); err == nil {
+			t.Errorf("ParseConditions(%s) succeeded", bad)
+		}
+	}
+}
+
+func TestUpdate2Modify(t *testing.T) {
+	db := testDB(t)
+	run(t, db, `[{"op":"insert","table":"Parent","row":{"name":"a","num":1,"nums":["set",[1,2]],"tags":["map",[["k","v"],["x","y"]]],"color":"red"}}]`)
+	ts := db.Schema().Tables["Parent"]
+	r := run(t, db, `[{"op":"update","table":"Parent","where":[],"row":{"num":2,"nums":["set",[2,3]],"tags":["map",[["k","w"],["z","1"]]],"color":["set",[]]}}]`)
+	var got string
+	var changed []string
+	var old, new Row
+	r.Changes.Each(func(_ string, _ UUID, o, n Row) {
+		old, new = o, n
+		m, ok := Update2Modify(ts, o, n, nil)
+		if !ok {
+			t.Fatalf("Update2Modify reported no change")
+		}
+		got = string(m)
+		changed = ColumnsChanged(ts, o, n, nil)
+	})
+	want := `{"color":"red","num":2,"nums":["set",[1,3]],"tags":["map",[["k","w"],["x","y"],["z","1"]]]}`
+	if got != want {
+		t.Errorf("Update2Modify = %s\nwant %s", got, want)
+	}
+	if strings.Join(changed, ",") != "color,num,nums,tags" {
+		t.Errorf("ColumnsChanged = %v", changed)
+	}
+	if _, ok := Update2Modify(ts, old, new, []string{"name", "flag"}); ok {
+		t.Errorf("Update2Modify reported a change in unchanged columns")
+	}
+	// Applying each column's diff to the old value gives the new value.
+	for _, c := range ts.ColumnList() {
+		if c.Type.IsScalar() {
+			continue
+		}
+		d := datumDiff(old.Get(c), new.Get(c))
+		if got := ApplyUpdate2Diff(c, old.Get(c), d); !got.Equal(new.Get(c)) {
+			t.Errorf("column %s: applying the diff does not give the new value", c.Name)
+		}
+	}
+	ins := string(InsertRowJSON(ts, new, nil, true))
+	if ins != `{"name":"a","num":2,"nums":["set",[2,3]],"tags":["map",[["k","w"],["z","1"]]]}` {
+		t.Errorf("InsertRowJSON = %s", ins)
+	}
+}
