@@ -20,6 +20,7 @@ import (
 	"hcnet/chassis/lflows"
 	"hcnet/chassis/ofctl"
 	"hcnet/chassis/physical"
+	"hcnet/chassis/pinctrl"
 	"hcnet/chassis/plan"
 	"hcnet/chassis/replica"
 	"hcnet/internal/client"
@@ -38,6 +39,10 @@ type Options struct {
 	// KeepRegistration leaves Chassis, Chassis_Private and bindings in
 	// the southbound on exit (for a restart). Default false: removed.
 	KeepRegistration bool
+	// KeepOnExit, when set, is asked at exit instead of KeepRegistration
+	// (cmd/chassis keeps the registration when stopped by SIGTERM, a
+	// restart, as ovn-controller does).
+	KeepOnExit func() bool
 	// BFDMinRx and BFDMinTx are the BFD intervals on gateway tunnels, in
 	// milliseconds. Default 100 each.
 	BFDMinRx, BFDMinTx int
@@ -104,23 +109,29 @@ type daemon struct {
 	sbC      *client.Client
 	sbMon    *client.Monitor
 	sbReady  bool
+	learned  []pinctrl.MACBinding
 	dialing  bool
 	applyErr error
 
 	// Loop-owned state.
-	cfg       config.Config
-	cfgErr    string
-	installed map[string]flowtable.Flow
-	needFull  bool
-	lastFull  time.Time
-	cookie    uint64
-	tlvDone   bool
-	zones     map[string]uint16
-	zonesRead bool
-	cond      string
-	compiler  *lflows.Compiler
-	lastLog   map[string]string
-	Stats     Stats
+	cfg            config.Config
+	cfgErr         string
+	installed      map[string]flowtable.Flow
+	rejected       map[string]string // flow key -> actions the switch refused
+	groups         map[uint32]string
+	meters         map[uint32]string
+	needFull       bool
+	lastFull       time.Time
+	cookie         uint64
+	tlvDone        bool
+	pinctrlStarted bool
+	zones          map[string]uint16
+	zonesRead      bool
+	cond           string
+	compiler       *lflows.Compiler
+	logMu          sync.Mutex // guards lastLog
+	lastLog        map[string]string
+	Stats          Stats
 }
 
 // Stats are counters for tests and benchmarks.
@@ -128,6 +139,8 @@ type Stats struct {
 	Rounds       int
 	FlowsDesired int
 	Installs     int
+	// CompileErrors counts logical flows that did not compile.
+	CompileErrors int
 }
 
 // Run runs the daemon until ctx ends.
@@ -210,6 +223,8 @@ func (d *daemon) handler(db func() *replica.DB) client.Handler {
 
 // logOnce logs msg at Warn the first time (or when it changes) for key.
 func (d *daemon) logOnce(key, msg string, args ...any) {
+	d.logMu.Lock()
+	defer d.logMu.Unlock()
 	full := fmt.Sprint(msg, args)
 	if d.lastLog[key] == full {
 		return
@@ -266,6 +281,8 @@ type work struct {
 	sbOps   []ovsdb.Operation
 	desired map[string]flowtable.Flow
 	nbCfg   int64
+	groups  map[uint32]string
+	meters  map[uint32]string
 	ready   bool
 	bridge  string
 }
@@ -294,12 +311,18 @@ func (d *daemon) round(ctx context.Context) {
 	if !w.ready {
 		return
 	}
-	if err := d.install(ctx, w); err != nil {
+	if !d.pinctrlStarted {
+		d.pinctrlStarted = true
+		go d.runController(ctx, "unix:"+d.opts.OVSRundir+"/"+w.bridge+".mgmt")
+	}
+	if err := d.installRejecting(ctx, w); err != nil {
 		d.logOnce("install", "install flows", "err", err)
 		d.needFull = true
 		return
 	}
+	d.logMu.Lock()
 	delete(d.lastLog, "install")
+	d.logMu.Unlock()
 	if len(w.sbOps) == 0 && sbC != nil {
 		d.mu.Lock()
 		ack := plan.AckNbCfg(d.sb, d.cfg.SystemID, w.nbCfg, time.Now().UnixMilli())
@@ -312,6 +335,52 @@ func (d *daemon) round(ctx context.Context) {
 	}
 }
 
+// installRejecting installs w, leaving out, one at a time, the flows the
+// switch rejects (a flow our compiler got wrong must not keep every
+// other flow out). Rejected flows are logged once and retried when they
+// change.
+func (d *daemon) installRejecting(ctx context.Context, w work) error {
+	if d.rejected == nil {
+		d.rejected = map[string]string{}
+	}
+	for k, a := range d.rejected {
+		if f, ok := w.desired[k]; !ok || f.Actions != a {
+			delete(d.rejected, k)
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		desired := w.desired
+		if len(d.rejected) > 0 {
+			desired = make(map[string]flowtable.Flow, len(w.desired))
+			for k, f := range w.desired {
+				if _, bad := d.rejected[k]; !bad {
+					desired[k] = f
+				}
+			}
+		}
+		w2 := w
+		w2.desired = desired
+		err := d.install(ctx, w2)
+		var le *ofctl.LineError
+		if err == nil || !errors.As(err, &le) || attempt >= 200 {
+			return err
+		}
+		f, ok := flowtable.ParseLine(le.Text)
+		if !ok {
+			return err
+		}
+		if _, known := w.desired[f.Key()]; !known {
+			return err
+		}
+		d.rejected[f.Key()] = w.desired[f.Key()].Actions
+		d.log.Error("switch rejected flow; leaving it out", "flow", w.desired[f.Key()].String(), "err", le.Err)
+		if !d.needFull {
+			// The failed bundle changed nothing; retry the same diff.
+			continue
+		}
+	}
+}
+
 func (d *daemon) install(ctx context.Context, w work) error {
 	sw := ofctl.Switch{Target: "unix:" + d.opts.OVSRundir + "/" + w.bridge + ".mgmt", Program: d.opts.Ofctl}
 	if !d.tlvDone {
@@ -319,6 +388,9 @@ func (d *daemon) install(ctx context.Context, w work) error {
 			return err
 		}
 		d.tlvDone = true
+	}
+	if err := d.syncGroupsMeters(ctx, sw, w); err != nil {
+		return err
 	}
 	if d.needFull || time.Since(d.lastFull) > d.opts.Resync {
 		if err := sw.Replace(ctx, w.desired, d.cookie); err != nil {
@@ -340,7 +412,41 @@ func (d *daemon) install(ctx context.Context, w work) error {
 	}
 	d.installed = w.desired
 	d.Stats.Installs++
-	d.log.Debug("flows updated", "mods", len(ops), "flows", len(w.desired))
+	d.log.Info("flows updated", "mods", len(ops), "flows", len(w.desired))
+	return nil
+}
+
+// syncGroupsMeters adds or changes the groups and meters the flows use
+// before the flows are installed. Unused ones are left in place: ids are
+// stable per description, so they cost nothing and may come back.
+func (d *daemon) syncGroupsMeters(ctx context.Context, sw ofctl.Switch, w work) error {
+	if d.needFull {
+		d.groups, d.meters = nil, nil
+	}
+	for id, desc := range w.meters {
+		if old, ok := d.meters[id]; ok && old == desc {
+			continue
+		}
+		if err := sw.SetMeter(ctx, id, desc); err != nil {
+			return err
+		}
+		if d.meters == nil {
+			d.meters = map[uint32]string{}
+		}
+		d.meters[id] = desc
+	}
+	for id, desc := range w.groups {
+		if old, ok := d.groups[id]; ok && old == desc {
+			continue
+		}
+		if err := sw.SetGroup(ctx, id, desc); err != nil {
+			return err
+		}
+		if d.groups == nil {
+			d.groups = map[uint32]string{}
+		}
+		d.groups[id] = desc
+	}
 	return nil
 }
 
@@ -418,6 +524,7 @@ func (d *daemon) decideLocked(ctx context.Context) (work, error) {
 	}
 	localDPs := plan.LocalDatapaths(d.sb, seeds)
 	w.sbOps = append(w.sbOps, plan.Claims(d.sb, chUUID, wanted)...)
+	w.sbOps = append(w.sbOps, d.macBindingOpsLocked()...)
 
 	bfdPeers := gws.Peers
 	if gws.Gateway {
@@ -450,13 +557,16 @@ func (d *daemon) decideLocked(ctx context.Context) (work, error) {
 	for owner, fs := range physical.Generate(in) {
 		tab.Set(owner, fs)
 	}
-	lf, errs := d.compiler.Compile(lflows.Input{SB: d.sb, Physical: in, LocalDPs: localDPs})
-	for _, e := range errs {
+	lf := d.compiler.Compile(lflows.Input{SB: d.sb, Physical: in, LocalDPs: localDPs})
+	for _, e := range lf.Errors {
 		d.log.Debug("logical flow not compiled", "err", e)
 	}
-	for owner, fs := range lf {
+	d.Stats.CompileErrors = len(lf.Errors)
+	for owner, fs := range lf.Flows {
 		tab.Set(owner, fs)
 	}
+	w.groups = lf.Groups
+	w.meters = lf.Meters
 	desired, conflicts := tab.Flows()
 	for _, c := range conflicts {
 		d.log.Debug("flow conflict", "flow", c)
@@ -553,7 +663,11 @@ func (d *daemon) shutdown() {
 	d.mu.Lock()
 	sbC := d.sbC
 	var ops []ovsdb.Operation
-	if sbC != nil && !d.opts.KeepRegistration && d.cfg.SystemID != "" && d.sb != nil {
+	keep := d.opts.KeepRegistration
+	if d.opts.KeepOnExit != nil {
+		keep = d.opts.KeepOnExit()
+	}
+	if sbC != nil && !keep && d.cfg.SystemID != "" && d.sb != nil {
 		ops = append(plan.Claims(d.sb, plan.ChassisUUID(d.sb, d.cfg.SystemID), nil), plan.Unregister(d.cfg.SystemID)...)
 	}
 	d.mu.Unlock()

@@ -1,9 +1,20 @@
 package lflows
 
 import (
+	"encoding/hex"
+	"fmt"
+	"hash/fnv"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/ovn-org/libovsdb/ovsdb"
+
 	"hcnet/chassis/flowtable"
 	"hcnet/chassis/physical"
 	"hcnet/chassis/replica"
+	"hcnet/internal/lflow"
+	"hcnet/internal/openflow"
 )
 
 // Input is what a compilation reads.
@@ -13,14 +24,290 @@ type Input struct {
 	LocalDPs map[string]bool
 }
 
-// Compiler compiles logical flows, caching results between rounds.
-type Compiler struct{}
+// Output is a compilation's result.
+type Output struct {
+	// Flows by Logical_Flow UUID.
+	Flows map[string][]flowtable.Flow
+	// Groups are the OpenFlow groups the flows use, by id, in ovs-ofctl
+	// syntax without group_id.
+	Groups map[uint32]string
+	// Meters are the OpenFlow meters the flows use, by id, in ovs-ofctl
+	// syntax without meter=ID.
+	Meters map[uint32]string
+	// Errors are the flows that did not compile.
+	Errors []error
+}
+
+type cacheKey struct {
+	uuid, dp string
+}
+
+type cacheEntry struct {
+	gen   string
+	flows []flowtable.Flow
+	err   error
+}
+
+// Compiler compiles logical flows, caching results between rounds. The
+// cache is invalidated per datapath when anything a flow of that datapath
+// may look up changes (ports, groups, residence, sets, meters).
+type Compiler struct {
+	cache map[cacheKey]cacheEntry
+	// groups assigns stable ids to group descriptions.
+	groups  map[string]uint32
+	nextGrp uint32
+}
 
 // New returns a Compiler.
-func New() *Compiler { return &Compiler{} }
+func New() *Compiler {
+	return &Compiler{cache: map[cacheKey]cacheEntry{}, groups: map[string]uint32{}, nextGrp: 1}
+}
 
-// Compile returns the flows of every Logical_Flow of the local datapaths,
-// by Logical_Flow UUID, and the flows it could not compile.
-func (c *Compiler) Compile(in Input) (map[string][]flowtable.Flow, []error) {
-	return nil, nil
+// dpEnv is the lookup environment of one datapath.
+type dpEnv struct {
+	key    uint32
+	router bool
+	ports  map[string]uint32
+	local  map[string]bool
+	gen    string
+}
+
+// Compile returns the flows of every Logical_Flow of the local datapaths.
+func (c *Compiler) Compile(in Input) Output {
+	out := Output{Flows: map[string][]flowtable.Flow{}, Groups: map[uint32]string{}, Meters: map[uint32]string{}}
+	sb := in.SB
+	shared := sharedGen(sb)
+	meters := meterIDs(sb)
+	for id, spec := range meterSpecs(sb, meters) {
+		out.Meters[id] = spec
+	}
+	envs := map[string]*dpEnv{}
+	for dp := range in.LocalDPs {
+		r := sb.Row("Datapath_Binding", dp)
+		if r == nil {
+			continue
+		}
+		ids := replica.Map(r, "external_ids")
+		envs[dp] = &dpEnv{key: uint32(replica.Int(r, "tunnel_key")), router: ids["logical-router"] != "",
+			ports: map[string]uint32{}, local: map[string]bool{}}
+	}
+	for _, p := range in.Physical.Ports {
+		e := envs[p.Datapath]
+		if e == nil {
+			continue
+		}
+		e.ports[p.Name] = p.Key
+		if resident(in.Physical, p) {
+			e.local[p.Name] = true
+		}
+	}
+	for _, g := range in.Physical.Groups {
+		if e := envs[g.Datapath]; e != nil {
+			e.ports[g.Name] = g.Key
+		}
+	}
+	for _, e := range envs {
+		e.gen = e.fingerprint() + "|" + shared
+	}
+	addrSets := map[string][]string{}
+	for _, r := range sb.Table("Address_Set") {
+		addrSets[replica.Str(r, "name")] = replica.Strs(r, "addresses")
+	}
+	portGroups := map[string][]string{}
+	for _, r := range sb.Table("Port_Group") {
+		portGroups[replica.Str(r, "name")] = replica.Strs(r, "ports")
+	}
+	usedGroups := map[uint32]string{}
+	seen := map[cacheKey]bool{}
+	for _, r := range sb.Sorted("Logical_Flow") {
+		u := replica.UUID(r)
+		var dps []string
+		if dp := replica.Ref(r, "logical_datapath"); dp != "" {
+			dps = append(dps, dp)
+		}
+		if g := sb.Row("Logical_DP_Group", replica.Ref(r, "logical_dp_group")); g != nil {
+			dps = append(dps, replica.Refs(g, "datapaths")...)
+		}
+		for _, dp := range dps {
+			e := envs[dp]
+			if e == nil {
+				continue
+			}
+			k := cacheKey{u, dp}
+			seen[k] = true
+			ce, ok := c.cache[k]
+			if !ok || ce.gen != e.gen {
+				ce = c.compileOne(r, e, addrSets, portGroups, meters, usedGroups)
+				ce.gen = e.gen
+				c.cache[k] = ce
+			}
+			if ce.err != nil {
+				out.Errors = append(out.Errors, ce.err)
+				continue
+			}
+			out.Flows[u] = append(out.Flows[u], ce.flows...)
+		}
+	}
+	for k := range c.cache {
+		if !seen[k] {
+			delete(c.cache, k)
+		}
+	}
+	// Groups referenced by cached flows stay known through c.groups.
+	for desc, id := range c.groups {
+		out.Groups[id] = desc
+	}
+	return out
+}
+
+func resident(in physical.Input, p physical.Port) bool {
+	switch p.Type {
+	case physical.TypeVIF, physical.TypeVirtual:
+		return p.Chassis == in.Chassis && p.OFPort > 0
+	case physical.TypeChassisRedirect, physical.TypeL3Gateway:
+		return p.Chassis == in.Chassis
+	case physical.TypeLocalport, physical.TypeLocalnet, physical.TypePatch:
+		return true
+	}
+	return p.Chassis == in.Chassis
+}
+
+func (e *dpEnv) fingerprint() string {
+	names := make([]string, 0, len(e.ports))
+	for n := range e.ports {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	h := fnv.New64a()
+	for _, n := range names {
+		fmt.Fprintf(h, "%s=%d,%v;", n, e.ports[n], e.local[n])
+	}
+	return strconv.FormatUint(h.Sum64(), 16)
+}
+
+// sharedGen fingerprints the tables every datapath's flows may read.
+func sharedGen(sb *replica.DB) string {
+	h := fnv.New64a()
+	for _, t := range []string{"Address_Set", "Port_Group", "Meter", "DHCP_Options"} {
+		for _, r := range sb.Sorted(t) {
+			fmt.Fprintf(h, "%s:%v;", t, r["_version"])
+			if _, ok := r["_version"]; !ok {
+				fmt.Fprintf(h, "%v;", r)
+			}
+		}
+	}
+	return strconv.FormatUint(h.Sum64(), 16)
+}
+
+func meterIDs(sb *replica.DB) map[string]uint32 {
+	var names []string
+	for _, r := range sb.Table("Meter") {
+		names = append(names, replica.Str(r, "name"))
+	}
+	sort.Strings(names)
+	out := map[string]uint32{}
+	for i, n := range names {
+		out[n] = uint32(i + 1)
+	}
+	return out
+}
+
+// meterSpecs renders SB Meter rows as ovs-ofctl meter specifications.
+func meterSpecs(sb *replica.DB, ids map[string]uint32) map[uint32]string {
+	out := map[uint32]string{}
+	for _, r := range sb.Table("Meter") {
+		id := ids[replica.Str(r, "name")]
+		unit := replica.Str(r, "unit")
+		var bands []string
+		for _, bu := range replica.Refs(r, "bands") {
+			b := sb.Row("Meter_Band", bu)
+			if b == nil {
+				continue
+			}
+			band := fmt.Sprintf("type=drop,rate=%d", replica.Int(b, "rate"))
+			if bs := replica.Int(b, "burst_size"); bs > 0 {
+				band += fmt.Sprintf(",burst_size=%d", bs)
+			}
+			bands = append(bands, band)
+		}
+		if len(bands) == 0 {
+			continue
+		}
+		spec := unit
+		if replica.Int(sb.Row("Meter_Band", firstRef(replica.Refs(r, "bands"))), "burst_size") > 0 {
+			spec += ",burst"
+		}
+		spec += ",stats,bands=" + strings.Join(bands, " ")
+		out[id] = spec
+	}
+	return out
+}
+
+func firstRef(refs []string) string {
+	if len(refs) > 0 {
+		return refs[0]
+	}
+	return ""
+}
+
+func (c *Compiler) compileOne(r ovsdb.Row, e *dpEnv, addrSets, portGroups map[string][]string, meters map[string]uint32, used map[uint32]string) cacheEntry {
+	u := replica.UUID(r)
+	cookie, _ := hex.DecodeString(strings.ReplaceAll(u, "-", "")[:8])
+	var ck uint64
+	for _, b := range cookie {
+		ck = ck<<8 | uint64(b)
+	}
+	lf := lflow.LogicalFlow{
+		Pipeline: replica.Str(r, "pipeline"),
+		TableID:  uint8(replica.Int(r, "table_id")),
+		Priority: uint16(replica.Int(r, "priority")),
+		Match:    replica.Str(r, "match"),
+		Actions:  replica.Str(r, "actions"),
+		Datapath: e.key,
+		Cookie:   ck,
+		Router:   e.router,
+	}
+	env := &lflow.Env{
+		Port: func(name string) (uint32, bool) {
+			k, ok := e.ports[name]
+			return k, ok
+		},
+		AddressSet: func(name string) ([]string, bool) {
+			a, ok := addrSets[name]
+			return a, ok
+		},
+		PortGroup: func(name string) ([]string, bool) {
+			// northd writes per-datapath port groups "<key>_<name>".
+			if p, ok := portGroups[fmt.Sprintf("%d_%s", e.key, name)]; ok {
+				return p, true
+			}
+			p, ok := portGroups[name]
+			return p, ok
+		},
+		IsLocal: func(port string) bool { return e.local[port] },
+		Meter: func(name string) (uint32, bool) {
+			id, ok := meters[name]
+			return id, ok
+		},
+		Group: func(g openflow.GroupDesc) uint32 {
+			desc := g.String()
+			id, ok := c.groups[desc]
+			if !ok {
+				id = c.nextGrp
+				c.nextGrp++
+				c.groups[desc] = id
+			}
+			used[id] = desc
+			return id
+		},
+	}
+	fs, err := lflow.Compile(lf, env)
+	if err != nil {
+		return cacheEntry{err: fmt.Errorf("logical flow %s (%s table %d, %q / %q): %w", u, lf.Pipeline, lf.TableID, lf.Match, lf.Actions, err)}
+	}
+	out := make([]flowtable.Flow, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, flowtable.Flow{Table: f.Table, Priority: f.Priority, Match: f.Match.String(), Actions: f.Actions.String()})
+	}
+	return cacheEntry{flows: out}
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -31,12 +32,12 @@ type cli struct {
 	BridgeDatapathType string        `name:"bridge-datapath-type" help:"Datapath type of a created integration bridge (overrides external_ids:ovn-bridge-datapath-type)."`
 	BridgeMappings     string        `name:"bridge-mappings" help:"physnet:bridge,... for localnet ports (overrides external_ids:ovn-bridge-mappings)."`
 	Site               string        `name:"site" help:"Site of this chassis (overrides external_ids:site)."`
-	KeepRegistration   bool          `name:"keep-registration" aliases:"restart" help:"On exit keep the Chassis row and port bindings (for a restart)."`
+	KeepRegistration   bool          `name:"keep-registration" aliases:"restart" help:"On SIGINT too, keep the Chassis row and port bindings (SIGTERM always keeps them, for a restart)."`
 	BFDMinRx           int           `name:"bfd-min-rx" default:"100" help:"BFD min_rx on gateway tunnels, ms."`
 	BFDMinTx           int           `name:"bfd-min-tx" default:"100" help:"BFD min_tx on gateway tunnels, ms."`
 	Resync             time.Duration `name:"resync" default:"30s" help:"Interval of full flow resynchronisation."`
 	LogFormat          string        `name:"log-format" default:"text" enum:"text,json" help:"Log format: text or json."`
-	LogLevel           string        `name:"log-level" default:"info" enum:"debug,info,warn,error" help:"Log level."`
+	LogLevel           string        `name:"log-level" default:"info" enum:"debug,info,warn,error" env:"HCNET_CHASSIS_LOG_LEVEL" help:"Log level."`
 }
 
 func main() {
@@ -68,11 +69,24 @@ func main() {
 	if c.BridgeMappings != "" {
 		over.BridgeMappings = config.ParseBridgeMappings(c.BridgeMappings)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	// SIGINT is a clean exit: the chassis unregisters unless
+	// --keep-registration. SIGTERM is a stop for a restart, as with
+	// ovn-controller: registration, bindings and flows stay.
+	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
+	var terminated atomic.Bool
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		s := <-sigs
+		terminated.Store(s == syscall.SIGTERM)
+		log.Info("signal", "signal", s.String())
+		stop()
+	}()
 	err := chassis.Run(ctx, chassis.Options{
 		OVSDB: c.OVSDB, OVSRundir: c.OVSRundir, Override: over, KeepRegistration: c.KeepRegistration,
-		BFDMinRx: c.BFDMinRx, BFDMinTx: c.BFDMinTx, Resync: c.Resync, Logger: log,
+		KeepOnExit: func() bool { return c.KeepRegistration || terminated.Load() },
+		BFDMinRx:   c.BFDMinRx, BFDMinTx: c.BFDMinTx, Resync: c.Resync, Logger: log,
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "chassis:", err)

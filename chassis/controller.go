@@ -1,0 +1,168 @@
+package chassis
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ovn-org/libovsdb/ovsdb"
+
+	"hcnet/chassis/ofconn"
+	"hcnet/chassis/pinctrl"
+	"hcnet/chassis/replica"
+)
+
+// runController keeps an OpenFlow connection to the integration bridge for
+// the controller path until ctx ends, reconnecting after failures.
+func (d *daemon) runController(ctx context.Context, mgmt string) {
+	for ctx.Err() == nil {
+		err := d.controllerSession(ctx, mgmt)
+		if ctx.Err() != nil {
+			return
+		}
+		d.logOnce("pinctrl", "controller connection lost; reconnecting", "target", mgmt, "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+func (d *daemon) controllerSession(ctx context.Context, mgmt string) error {
+	path := strings.TrimPrefix(mgmt, "unix:")
+	var dialer net.Dialer
+	conn, err := dialer.DialContext(ctx, "unix", path)
+	if err != nil {
+		return fmt.Errorf("dial %s: %w", mgmt, err)
+	}
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	defer conn.Close()
+	var wmu sync.Mutex
+	send := func(b []byte) error {
+		wmu.Lock()
+		defer wmu.Unlock()
+		_, err := conn.Write(b)
+		return err
+	}
+	for _, m := range [][]byte{ofconn.Hello(1), ofconn.SetConfig(2, 0xffff), ofconn.SetPacketInFormat(3)} {
+		if err := send(m); err != nil {
+			return fmt.Errorf("setup %s: %w", mgmt, err)
+		}
+	}
+	d.logMu.Lock()
+	delete(d.lastLog, "pinctrl")
+	d.logMu.Unlock()
+	d.log.Info("controller connection up", "target", mgmt)
+	r := bufio.NewReader(conn)
+	xid := uint32(100)
+	for {
+		hdr := make([]byte, 8)
+		if _, err := io.ReadFull(r, hdr); err != nil {
+			return fmt.Errorf("read %s: %w", mgmt, err)
+		}
+		n := int(binary.BigEndian.Uint16(hdr[2:]))
+		if n < 8 {
+			return fmt.Errorf("read %s: message length %d", mgmt, n)
+		}
+		msg := make([]byte, n)
+		copy(msg, hdr)
+		if _, err := io.ReadFull(r, msg[8:]); err != nil {
+			return fmt.Errorf("read %s: %w", mgmt, err)
+		}
+		switch msg[1] {
+		case ofconn.TypeEchoRequest:
+			if err := send(ofconn.EchoReply(binary.BigEndian.Uint32(msg[4:]), msg[8:])); err != nil {
+				return err
+			}
+		case ofconn.TypeError:
+			d.log.Warn("switch error on controller connection", "target", mgmt, "msg", fmt.Sprintf("%x", msg[8:min(len(msg), 24)]))
+		case ofconn.TypeExperimenter:
+			pi, err := ofconn.ParsePacketIn2(msg)
+			if errors.Is(err, ofconn.ErrNotPacketIn2) {
+				continue
+			}
+			if err != nil {
+				d.log.Warn("bad packet-in", "err", err)
+				continue
+			}
+			xid++
+			res, err := pinctrl.Handle(pi, xid)
+			if err != nil {
+				d.log.Debug("packet-in", "err", err)
+			}
+			for _, m := range res.Send {
+				if err := send(m); err != nil {
+					return err
+				}
+			}
+			if res.Learned != nil {
+				d.mu.Lock()
+				d.learned = append(d.learned, *res.Learned)
+				d.mu.Unlock()
+				d.wake()
+			}
+		}
+	}
+}
+
+// macBindingOpsLocked turns learned neighbours into MAC_Binding inserts or
+// updates.
+func (d *daemon) macBindingOpsLocked() []ovsdb.Operation {
+	if len(d.learned) == 0 || d.sb == nil {
+		return nil
+	}
+	learned := d.learned
+	d.learned = nil
+	dpByKey := map[uint32]string{}
+	for u, r := range d.sb.Table("Datapath_Binding") {
+		dpByKey[uint32(replica.Int(r, "tunnel_key"))] = u
+	}
+	var ops []ovsdb.Operation
+	done := map[string]bool{}
+	for _, l := range learned {
+		dp := dpByKey[l.Datapath]
+		if dp == "" {
+			continue
+		}
+		var port string
+		for _, r := range d.sb.Table("Port_Binding") {
+			if replica.Ref(r, "datapath") == dp && uint32(replica.Int(r, "tunnel_key")) == l.Port {
+				port = replica.Str(r, "logical_port")
+			}
+		}
+		if port == "" {
+			continue
+		}
+		ip, mac := l.IP.String(), l.MAC.String()
+		if done[port+"|"+ip] {
+			continue
+		}
+		done[port+"|"+ip] = true
+		var existing ovsdb.Row
+		for _, r := range d.sb.Table("MAC_Binding") {
+			if replica.Str(r, "logical_port") == port && replica.Str(r, "ip") == ip {
+				existing = r
+			}
+		}
+		now := time.Now().UnixMilli()
+		switch {
+		case existing == nil:
+			ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationInsert, Table: "MAC_Binding", Row: ovsdb.Row{
+				"logical_port": port, "ip": ip, "mac": mac, "datapath": ovsdb.UUID{GoUUID: dp}, "timestamp": now}})
+		case replica.Str(existing, "mac") != mac:
+			ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: "MAC_Binding",
+				Where: []ovsdb.Condition{{Column: "_uuid", Function: ovsdb.ConditionEqual, Value: ovsdb.UUID{GoUUID: replica.UUID(existing)}}},
+				Row:   ovsdb.Row{"mac": mac, "timestamp": now}})
+		}
+	}
+	return ops
+}
