@@ -496,7 +496,7 @@ func testChassisRestart(t *testing.T, s *suite) {
 		t.Fatal(err)
 	}
 	window := st.LossWindow(interval)
-	s.figure(t, "chassis daemon restart: longest ping gap (20 ms interval)", fmt.Sprintf("%s (%d/%d lost)", window.Round(time.Millisecond), st.Transmitted-st.Received, st.Transmitted))
+	s.figure(t, "chassis daemon restart: loss window (echo probes every 20 ms)", fmt.Sprintf("%s (%d/%d lost)", window.Round(time.Millisecond), st.Transmitted-st.Received, st.Transmitted))
 	if st.Received == 0 || st.Seqs[len(st.Seqs)-1] < st.Transmitted-10 {
 		t.Fatal(s.tb.Explain(vm1, vm2.IP(), fmt.Sprintf("no replies at the end of the ping series after restarting hv1's daemon (%d/%d answered)", st.Received, st.Transmitted)))
 	}
@@ -581,7 +581,7 @@ func testGatewayFailover(t *testing.T, s *suite) {
 		t.Fatal(err)
 	}
 	window := st.LossWindow(interval)
-	s.figure(t, fmt.Sprintf("gateway failover (%s killed, BFD %d ms x3): ping loss window at 20 ms interval", active, s.tb.Config().BFDIntervalMS),
+	s.figure(t, fmt.Sprintf("gateway failover (%s killed, BFD %d ms x3): loss window (echo probes every 20 ms)", active, s.tb.Config().BFDIntervalMS),
 		fmt.Sprintf("%s (%d/%d lost)", window.Round(time.Millisecond), st.Transmitted-st.Received, st.Transmitted))
 	if st.Received == 0 || st.Seqs[len(st.Seqs)-1] < st.Transmitted-10 {
 		t.Fatal(s.tb.Explain(vm1, testbed.ExternalHostIP, fmt.Sprintf("traffic did not come back after killing active gateway %s (%d/%d answered, longest gap %s)", active, st.Received, st.Transmitted, window)))

@@ -177,3 +177,14 @@ func TestReplaceSection(t *testing.T) {
 		t.Errorf("append: got %q want %q", got, want)
 	}
 }
+
+func TestEchoRequestChecksum(t *testing.T) {
+	b := echoRequest(0x1234, 7)
+	// A packet including its checksum sums to zero.
+	if c := checksum(b); c != 0 {
+		t.Fatalf("checksum over a packet with its checksum = %#x, want 0", c)
+	}
+	if b[0] != 8 || b[4] != 0x12 || b[5] != 0x34 || b[7] != 7 {
+		t.Fatalf("header % x", b[:8])
+	}
+}

@@ -188,37 +188,6 @@ func (vm *VM) PingStats(dst string, count int) (PingStats, error) {
 	return st, nil
 }
 
-// PingRun is a ping series running in the background.
-type PingRun struct {
-	Interval time.Duration
-	done     chan struct{}
-	out      string
-	err      error
-}
-
-// StartPings sends echo requests every interval for duration in the
-// background; Wait returns the result.
-func (vm *VM) StartPings(dst string, interval, duration time.Duration) *PingRun {
-	r := &PingRun{Interval: interval, done: make(chan struct{})}
-	go func() {
-		defer close(r.done)
-		r.out, r.err = vm.Exec(duration+10*time.Second, "ping", "-n", "-D", "-i", fmt.Sprintf("%.3f", interval.Seconds()),
-			"-W", "1", "-w", fmt.Sprint(int(duration.Seconds())), dst)
-	}()
-	return r
-}
-
-// Wait waits for the series to end and parses it. ping exits non-zero when
-// replies were lost; that is not an error here.
-func (r *PingRun) Wait() (PingStats, error) {
-	<-r.done
-	st := ParsePing(r.out)
-	if st.Transmitted == 0 {
-		return st, fmt.Errorf("ping series did not run: %v", r.err)
-	}
-	return st, nil
-}
-
 // Lease is what a DHCP client was offered.
 type Lease struct {
 	// IP is the offered address; Prefix its prefix length (busybox reports
