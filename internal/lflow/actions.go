@@ -172,6 +172,9 @@ func (p *parser) parseAction() (Action, error) {
 	if _, ok := actionSpecs[t.s]; ok && p.peekN(1).kind != tEquals && p.peekN(1).kind != tExchange && p.peekN(1).kind != tLSquare {
 		return p.parseKeyword(nil)
 	}
+	if k := p.peekN(1).kind; k == tSemi || k == tLParen || k == tLCurly || k == tEOF {
+		return Action{}, p.errAt(t, "unknown action %s", t.s)
+	}
 	dst, err := p.parseFieldRef()
 	if err != nil {
 		return Action{}, err

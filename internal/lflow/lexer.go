@@ -339,6 +339,9 @@ func (l *lexer) scanConst() (openflow.U128, constFormat, *Error) {
 		l.pos = start + 2 + len(digits)
 		return v, fmtHexadecimal, nil
 	}
+	if strings.Contains(word, ".") && strings.Trim(word, "0123456789.") == "" && strings.Trim(word, ".") == word {
+		return openflow.U128{}, 0, l.errf(start, word, "bad IPv4 address")
+	}
 	i := 0
 	for i < len(word) && word[i] >= '0' && word[i] <= '9' {
 		i++

@@ -228,8 +228,16 @@ func simplify(ms []openflow.Match) []openflow.Match {
 	if len(ms) < 2 {
 		return ms
 	}
-	// Fewer fields first: a more general match has no more fields.
-	sort.SliceStable(ms, func(i, j int) bool { return len(ms[i]) < len(ms[j]) })
+	// More general matches test fewer bits: putting them first means a
+	// match only needs checking against those already kept.
+	bitsOf := func(m openflow.Match) int {
+		n := 0
+		for _, fm := range m {
+			n += fm.Mask.OnesCount()
+		}
+		return n
+	}
+	sort.SliceStable(ms, func(i, j int) bool { return bitsOf(ms[i]) < bitsOf(ms[j]) })
 	out := ms[:0:0]
 	seen := map[string]bool{}
 	for _, m := range ms {
@@ -237,7 +245,7 @@ func simplify(ms []openflow.Match) []openflow.Match {
 		if seen[k] {
 			continue
 		}
-		if len(out) < 512 {
+		if len(ms) <= 4096 {
 			covered := false
 			for _, o := range out {
 				if subsumes(o, m) {
