@@ -94,10 +94,7 @@ func (x *txState) parseMutation(t *table, v any) (mutation, *Error) {
 		m.arg = d
 	case mutDelete:
 		typ.Min, typ.Max = 0, Unlimited
-		typ.Key = relaxed(typ.Key)
 		if typ.Value != nil {
-			vb := relaxed(*typ.Value)
-			typ.Value = &vb
 			if arr, ok := a[2].([]any); !ok || len(arr) != 2 || arr[0] != "map" {
 				typ.Value = nil // a set of keys to delete
 			}
@@ -345,7 +342,7 @@ func typeEnglish(t *ColumnType) string {
 	key := baseEnglish(&t.Key)
 	if t.Value != nil {
 		val := baseEnglish(t.Value)
-		pairs := key + "-" + val + " pairs"
+		pairs := "(" + key + ", " + val + ") pairs"
 		switch {
 		case t.Min == 0 && t.Max == Unlimited:
 			return "map of " + pairs

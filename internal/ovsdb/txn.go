@@ -362,7 +362,7 @@ func (x *txState) opInsert(b []byte, a *opArgs) ([]byte, *Error) {
 	case hasUUID:
 		pu, perr := ParseUUID(us)
 		if perr != nil {
-			return b, syntaxErr(ErrSyntax, a.obj["uuid"], "%q is not a valid UUID", us)
+			return b, syntaxErr(ErrSyntax, a.obj["uuid"], "bad uuid")
 		}
 		u = pu
 		if x.get(t, u) != nil || x.rows[rowKey{t.schema, u}] != nil {
@@ -398,13 +398,16 @@ func (x *txState) opInsert(b []byte, a *opArgs) ([]byte, *Error) {
 			return b, a.perr("Type mismatch for member 'row'.")
 		}
 		for cn, cv := range obj {
-			c, ok := t.schema.Columns[cn]
+			c, ok := t.schema.Column(cn)
 			if !ok {
 				return b, syntaxErr(ErrUnknownColumn, rv, "No column %s in table %s.", cn, t.schema.Name)
 			}
 			d, err := parseDatumJSON(cv, &c.Type, x)
 			if err != nil {
 				return b, err
+			}
+			if c == uuidColumn || c.Index == 0 {
+				continue // accepted and ignored, as ovsdb-server does
 			}
 			row[c.Index] = d
 			set[c.Index] = true
@@ -468,12 +471,31 @@ func (x *txState) opSelect(b []byte, a *opArgs) ([]byte, *Error) {
 	}
 	b = append(b, `{"rows":[`...)
 	first := true
+	// Like ovsdb-server, rows that are identical in the selected columns
+	// are reported once.
+	var seen map[string]bool
+	if cols != nil {
+		seen = make(map[string]bool)
+	}
 	err = x.scan(t, where, func(u UUID, r Row) *Error {
+		n := len(b)
 		if !first {
 			b = append(b, ',')
 		}
-		first = false
 		b = appendRowJSON(b, t.schema, u, r, cols)
+		if seen != nil {
+			start := n
+			if !first {
+				start++
+			}
+			k := string(b[start:])
+			if seen[k] {
+				b = b[:n]
+				return nil
+			}
+			seen[k] = true
+		}
+		first = false
 		return nil
 	})
 	if err != nil {
@@ -626,36 +648,39 @@ func (x *txState) opWait(b []byte, a *opArgs) ([]byte, *Error) {
 	for i, cn := range cols {
 		colSchemas[i], _ = t.schema.Column(cn)
 	}
+	// Like ovsdb-server, each expected row may name any columns; those it
+	// omits take their defaults, and rows compare on "columns" only.
 	expected := make(map[string]bool, len(rl))
 	for _, e := range rl {
 		obj, ok := e.(map[string]any)
 		if !ok {
 			return b, syntaxErr(ErrSyntax, e, "<row> must be a JSON object")
 		}
-		var key []byte
-		for _, c := range colSchemas {
-			cv, ok := obj[c.Name]
+		row := newDefaultRow(t.schema)
+		var rowUUID UUID
+		for cn, cv := range obj {
+			c, ok := t.schema.Column(cn)
 			if !ok {
-				return b, syntaxErr(ErrSyntax, e, "<row> is missing column %s", c.Name)
+				return b, syntaxErr(ErrUnknownColumn, e, "No column %s in table %s.", cn, t.schema.Name)
 			}
 			d, perr := parseDatumJSON(cv, &c.Type, x)
 			if perr != nil {
 				return b, perr
 			}
-			key = appendDatumJSON(key, &c.Type, d)
-			key = append(key, 0)
+			if c == uuidColumn {
+				rowUUID = d.Keys[0].(UUID)
+				continue
+			}
+			row[c.Index] = d
 		}
-		for k := range obj {
-			if _, ok := t.schema.Column(k); !ok {
-				return b, syntaxErr(ErrUnknownColumn, e, "No column %s in table %s.", k, t.schema.Name)
+		var key []byte
+		for _, c := range colSchemas {
+			if c == uuidColumn {
+				key = append(key, rowUUID[:]...)
+			} else {
+				key = appendDatumJSON(key, &c.Type, row[c.Index])
 			}
-			found := false
-			for _, cn := range cols {
-				found = found || cn == k
-			}
-			if !found {
-				return b, syntaxErr(ErrSyntax, e, "<row> has column %s not in \"columns\"", k)
-			}
+			key = append(key, 0)
 		}
 		expected[string(key)] = true
 	}
@@ -663,11 +688,11 @@ func (x *txState) opWait(b []byte, a *opArgs) ([]byte, *Error) {
 	_ = x.scan(t, where, func(u UUID, r Row) *Error {
 		var key []byte
 		for _, c := range colSchemas {
-			d := Datum{Keys: []Atom{u}}
-			if c != uuidColumn {
-				d = r[c.Index]
+			if c == uuidColumn {
+				key = append(key, u[:]...)
+			} else {
+				key = appendDatumJSON(key, &c.Type, r[c.Index])
 			}
-			key = appendDatumJSON(key, &c.Type, d)
 			key = append(key, 0)
 		}
 		actual[string(key)] = true
