@@ -115,3 +115,39 @@ func checkCompiles(t *testing.T, sb *translate.SB) {
 		t.Fatal("no flows")
 	}
 }
+
+// TestEveryTableHasCatchAll checks that every stage of every datapath has a
+// flow matching everything (at priority 0, or 50 for port security): a table without one drops whatever
+// its other flows miss, which is how a missing default breaks forwarding.
+func TestEveryTableHasCatchAll(t *testing.T) {
+	files, err := filepath.Glob("testdata/*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		sb := translate.Translate(scenarioNB(t, f), translate.Keys{})
+		for _, d := range sb.Datapaths {
+			type stage struct {
+				pipeline string
+				table    int
+			}
+			seen := map[stage]bool{}
+			max := map[string]int{}
+			for _, fl := range d.Flows {
+				if fl.Table > max[fl.Pipeline] {
+					max[fl.Pipeline] = fl.Table
+				}
+				if fl.Match == "1" {
+					seen[stage{fl.Pipeline, fl.Table}] = true
+				}
+			}
+			for _, p := range []string{translate.Ingress, translate.Egress} {
+				for i := 0; i <= max[p]; i++ {
+					if !seen[stage{p, i}] {
+						t.Errorf("%s: datapath %s %s table %d has no catch-all flow (match 1)", f, d.Datapath.Name, p, i)
+					}
+				}
+			}
+		}
+	}
+}

@@ -244,7 +244,7 @@ func (x *Index) routerFlows(f *flowSet, r *nb.LogicalRouter, ports []*routerPort
 	// NAT.
 	x.natFlows(f, nats, dgp, gwRouter, resident)
 
-	f.defaults(lrInDefrag, routerIngress[6], lrInDNAT, routerIngress[8], routerIngress[9], routerIngress[10], routerIngress[11])
+	f.defaults(lrInUnsnat, lrInDefrag, routerIngress[6], lrInDNAT, routerIngress[8], routerIngress[9], routerIngress[10], routerIngress[11])
 	f.add(lrInIPRoutingPre, 0, "1", "reg7 = 0; next;")
 
 	// Routing.

@@ -1,0 +1,304 @@
+package northd_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ovn-org/libovsdb/ovsdb"
+
+	"hcnet/internal/client"
+	"hcnet/internal/ovstest"
+)
+
+// Benchmarks side by side with ovn-northd on the same machine, NB content
+// and ovsdb-server. Run with
+//
+//	go test -run '^$' -bench . -benchtime 20x ./northd/
+//
+// Each translator runs as its own process against fresh ovsdb-servers.
+// Metrics: ms/commit (NB commit of one port until SB_Global.nb_cfg shows it,
+// i.e. its Port_Binding and flows are in SB), sb-rows/commit (SB rows
+// inserted, modified or deleted per single-port change, SB_Global aside),
+// converge-ms (from-scratch translation of a populated NB), peak-rss-MB
+// (VmHWM of the translator process).
+
+type scale struct {
+	name                     string
+	switches, portsPerSwitch int
+	routers, portsPerRouter  int
+}
+
+var (
+	small = scale{"small", 10, 10, 1, 10}
+	big   = scale{"big", 1000, 10, 50, 20}
+)
+
+type translator struct {
+	name  string
+	start func(b *testing.B, nb, sb, dir string) *exec.Cmd
+}
+
+func translators(b *testing.B) []translator {
+	var bin string
+	var once sync.Once
+	return []translator{
+		{"ovn-northd", func(b *testing.B, nb, sb, dir string) *exec.Cmd {
+			ovstest.Need(b, "ovn-northd")
+			return exec.Command("ovn-northd", "--ovnnb-db="+nb, "--ovnsb-db="+sb,
+				"--unixctl="+filepath.Join(dir, "ovn-northd.ctl"), "--log-file="+filepath.Join(dir, "ovn-northd.log"), "-vconsole:off")
+		}},
+		{"hcnet", func(b *testing.B, nb, sb, dir string) *exec.Cmd {
+			once.Do(func() {
+				out := b.TempDir()
+				if o, err := exec.Command("go", "build", "-o", out+"/", "hcnet/cmd/northd").CombinedOutput(); err != nil {
+					b.Fatalf("go build: %v: %s", err, o)
+				}
+				bin = filepath.Join(out, "northd")
+			})
+			return exec.Command(bin, "--ovnnb-db", nb, "--ovnsb-db", sb, "--log-level", "warn")
+		}},
+	}
+}
+
+// populate writes a scale's NB content in one transaction: switches with VIF
+// ports, routers each connected to its share of the switches.
+func populate(b *testing.B, c *client.Client, s scale, nbCfg int) {
+	var ops []ovsdb.Operation
+	named := 0
+	name := func() string { named++; return fmt.Sprintf("r%d", named) }
+	swPorts := make([][]any, s.switches)
+	for i := 0; i < s.switches; i++ {
+		for j := 0; j < s.portsPerSwitch; j++ {
+			n := name()
+			ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationInsert, Table: "Logical_Switch_Port", UUIDName: n, Row: ovsdb.Row{
+				"name":      fmt.Sprintf("ls%d-p%d", i, j),
+				"addresses": ovsdb.OvsSet{GoSet: []any{fmt.Sprintf("0a:00:%02x:%02x:00:%02x 10.%d.%d.%d", i/256, i%256, j+10, i/256, i%256, j+10)}},
+			}})
+			swPorts[i] = append(swPorts[i], ovsdb.UUID{GoUUID: n})
+		}
+	}
+	sw := 0
+	for r := 0; r < s.routers; r++ {
+		var rports []any
+		for k := 0; k < s.portsPerRouter && sw < s.switches; k, sw = k+1, sw+1 {
+			lrp, lsp := name(), name()
+			lrpName := fmt.Sprintf("lr%d-ls%d", r, sw)
+			ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationInsert, Table: "Logical_Router_Port", UUIDName: lrp, Row: ovsdb.Row{
+				"name": lrpName, "mac": fmt.Sprintf("0a:ff:%02x:%02x:00:01", sw/256, sw%256),
+				"networks": ovsdb.OvsSet{GoSet: []any{fmt.Sprintf("10.%d.%d.1/24", sw/256, sw%256)}},
+			}})
+			ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationInsert, Table: "Logical_Switch_Port", UUIDName: lsp, Row: ovsdb.Row{
+				"name": fmt.Sprintf("ls%d-lr%d", sw, r), "type": "router",
+				"addresses": ovsdb.OvsSet{GoSet: []any{"router"}},
+				"options":   ovsdb.OvsMap{GoMap: map[any]any{"router-port": lrpName}},
+			}})
+			rports = append(rports, ovsdb.UUID{GoUUID: lrp})
+			swPorts[sw] = append(swPorts[sw], ovsdb.UUID{GoUUID: lsp})
+		}
+		ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationInsert, Table: "Logical_Router", Row: ovsdb.Row{
+			"name": fmt.Sprintf("lr%d", r), "ports": ovsdb.OvsSet{GoSet: rports}}})
+	}
+	for i := 0; i < s.switches; i++ {
+		ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationInsert, Table: "Logical_Switch", Row: ovsdb.Row{
+			"name": fmt.Sprintf("ls%d", i), "ports": ovsdb.OvsSet{GoSet: swPorts[i]}}})
+	}
+	ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationInsert, Table: "NB_Global", Row: ovsdb.Row{"nb_cfg": nbCfg}})
+	mustTransact(b, c, "OVN_Northbound", ops...)
+}
+
+func mustTransact(b testing.TB, c *client.Client, db string, ops ...ovsdb.Operation) []ovsdb.OperationResult {
+	b.Helper()
+	res, err := c.Transact(context.Background(), db, ops...)
+	if err != nil {
+		b.Fatalf("transact %s: %v", db, err)
+	}
+	for _, r := range res {
+		if r.Error != "" {
+			b.Fatalf("transact %s: %s: %s", db, r.Error, r.Details)
+		}
+	}
+	return res
+}
+
+// sbWatch counts SB row changes and tracks SB_Global.nb_cfg.
+type sbWatch struct {
+	mu   sync.Mutex
+	cfg  int
+	rows int
+	cond chan struct{}
+}
+
+func watchSB(b *testing.B, sb string) (*sbWatch, *client.Client) {
+	c, err := client.Dial(context.Background(), sb, client.Options{MaxMessageSize: 1 << 30})
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := &sbWatch{cond: make(chan struct{}, 1)}
+	reqs := map[string]client.MonitorRequest{}
+	for _, t := range []string{"SB_Global", "Datapath_Binding", "Port_Binding", "Logical_Flow", "Multicast_Group", "Address_Set", "Port_Group"} {
+		reqs[t] = client.MonitorRequest{Columns: []string{"_uuid"}}
+	}
+	reqs["SB_Global"] = client.MonitorRequest{Columns: []string{"nb_cfg"}}
+	if _, err := c.Monitor(context.Background(), "OVN_Southbound", reqs, func(u client.TableUpdates) {
+		w.mu.Lock()
+		for table, rows := range u {
+			if table == "SB_Global" {
+				for _, r := range rows {
+					if v, ok := r.Row["nb_cfg"].(float64); ok {
+						w.cfg = int(v)
+					}
+				}
+				continue
+			}
+			w.rows += len(rows)
+		}
+		w.mu.Unlock()
+		select {
+		case w.cond <- struct{}{}:
+		default:
+		}
+	}); err != nil {
+		b.Fatal(err)
+	}
+	return w, c
+}
+
+func (w *sbWatch) waitCfg(b *testing.B, cfg int, timeout time.Duration) {
+	deadline := time.After(timeout)
+	for {
+		w.mu.Lock()
+		got := w.cfg
+		w.mu.Unlock()
+		if got >= cfg {
+			return
+		}
+		select {
+		case <-w.cond:
+		case <-deadline:
+			b.Fatalf("SB_Global.nb_cfg stayed %d, want %d after %v", got, cfg, timeout)
+		}
+	}
+}
+
+func (w *sbWatch) rowCount() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.rows
+}
+
+func peakRSS(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+			kb, _ := strconv.Atoi(f[1])
+			return float64(kb) / 1024
+		}
+	}
+	return 0
+}
+
+func runTranslator(b *testing.B, tr translator, nb, sb string) *exec.Cmd {
+	cmd := tr.start(b, nb, sb, b.TempDir())
+	if err := cmd.Start(); err != nil {
+		b.Fatalf("start %s: %v", tr.name, err)
+	}
+	b.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		_ = cmd.Wait()
+	})
+	return cmd
+}
+
+// benchCommit measures (a) and (d) at one scale.
+func benchCommit(b *testing.B, s scale) {
+	for _, tr := range translators(b) {
+		b.Run(tr.name, func(b *testing.B) {
+			nbs := ovstest.StartOVSDBServer(b, ovstest.SchemaPath(b, "ovn-nb.ovsschema"))
+			sbs := ovstest.StartOVSDBServer(b, ovstest.SchemaPath(b, "ovn-sb.ovsschema"))
+			nbc, err := client.Dial(context.Background(), nbs.Remote(), client.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer nbc.Close()
+			populate(b, nbc, s, 1)
+			w, sbc := watchSB(b, sbs.Remote())
+			defer sbc.Close()
+			cmd := runTranslator(b, tr, nbs.Remote(), sbs.Remote())
+			w.waitCfg(b, 1, 10*time.Minute)
+			cfg := 1
+			rows := 0
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				cfg++
+				before := w.rowCount()
+				mustTransact(b, nbc, "OVN_Northbound",
+					ovsdb.Operation{Op: ovsdb.OperationInsert, Table: "Logical_Switch_Port", UUIDName: "np", Row: ovsdb.Row{
+						"name": fmt.Sprintf("new%d", i), "addresses": ovsdb.OvsSet{GoSet: []any{fmt.Sprintf("0a:01:00:00:%02x:%02x 10.0.0.%d", i/256, i%256, 100+i%100)}}}},
+					ovsdb.Operation{Op: ovsdb.OperationMutate, Table: "Logical_Switch",
+						Where:     []ovsdb.Condition{{Column: "name", Function: ovsdb.ConditionEqual, Value: "ls0"}},
+						Mutations: []ovsdb.Mutation{{Column: "ports", Mutator: ovsdb.MutateOperationInsert, Value: ovsdb.OvsSet{GoSet: []any{ovsdb.UUID{GoUUID: "np"}}}}}},
+					ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: "NB_Global", Where: []ovsdb.Condition{}, Row: ovsdb.Row{"nb_cfg": cfg}})
+				w.waitCfg(b, cfg, time.Minute)
+				rows += w.rowCount() - before
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/commit")
+			b.ReportMetric(float64(rows)/float64(b.N), "sb-rows/commit")
+			b.ReportMetric(peakRSS(cmd.Process.Pid), "peak-rss-MB")
+		})
+	}
+}
+
+func BenchmarkCommitSmall(b *testing.B) { benchCommit(b, small) }
+func BenchmarkCommitBig(b *testing.B)   { benchCommit(b, big) }
+
+// BenchmarkConvergeBig measures (b) and (c): a translator started on a
+// populated NB and an empty SB, until SB_Global.nb_cfg shows NB's.
+func BenchmarkConvergeBig(b *testing.B) {
+	for _, tr := range translators(b) {
+		b.Run(tr.name, func(b *testing.B) {
+			var total time.Duration
+			var rss float64
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				nbs := ovstest.StartOVSDBServer(b, ovstest.SchemaPath(b, "ovn-nb.ovsschema"))
+				sbs := ovstest.StartOVSDBServer(b, ovstest.SchemaPath(b, "ovn-sb.ovsschema"))
+				nbc, err := client.Dial(context.Background(), nbs.Remote(), client.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				populate(b, nbc, big, 1)
+				nbc.Close()
+				w, sbc := watchSB(b, sbs.Remote())
+				b.StartTimer()
+				start := time.Now()
+				cmd := runTranslator(b, tr, nbs.Remote(), sbs.Remote())
+				w.waitCfg(b, 1, 10*time.Minute)
+				total += time.Since(start)
+				b.StopTimer()
+				if r := peakRSS(cmd.Process.Pid); r > rss {
+					rss = r
+				}
+				sbc.Close()
+				_ = cmd.Process.Signal(syscall.SIGKILL)
+				_ = cmd.Wait()
+				nbs.Stop()
+				sbs.Stop()
+			}
+			b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "converge-ms")
+			b.ReportMetric(rss, "peak-rss-MB")
+		})
+	}
+}
