@@ -516,9 +516,9 @@ func (tb *Testbed) KillTranslator(i int) error {
 	return c.Translators[i].Kill()
 }
 
-func underlayIP(site, index int) string       { return fmt.Sprintf("192.168.%d.%d", site, 10+index) }
-func underlayRouter(site int) string          { return fmt.Sprintf("192.168.%d.254", site) }
-func underlayCIDR(site int, ip string) string { return ip + "/24" }
+func underlayIP(site, index int) string { return fmt.Sprintf("192.168.%d.%d", site, 10+index) }
+func underlayRouter(site int) string    { return fmt.Sprintf("192.168.%d.254", site) }
+func underlayCIDR(ip string) string     { return ip + "/24" }
 
 // startNetworks creates the underlay bridge of each site, the router
 // between sites and the external network.
@@ -551,7 +551,7 @@ func (tb *Testbed) startNetworks() error {
 		if err := enslave(ul, "rtr", "br0"); err != nil {
 			return err
 		}
-		if err := configureLink(rtr, dev, nil, 0, underlayCIDR(site, underlayRouter(site))); err != nil {
+		if err := configureLink(rtr, dev, nil, 0, underlayCIDR(underlayRouter(site))); err != nil {
 			return err
 		}
 	}
@@ -649,7 +649,7 @@ func (tb *Testbed) startChassis(spec ChassisSpec) error {
 	if err := waitLink(ns, "br-phy", 20*time.Second); err != nil {
 		return err
 	}
-	if err := configureLink(ns, "br-phy", nil, 0, underlayCIDR(spec.Site, c.IP)); err != nil {
+	if err := configureLink(ns, "br-phy", nil, 0, underlayCIDR(c.IP)); err != nil {
 		return err
 	}
 	if err := defaultRoute(ns, underlayRouter(spec.Site)); err != nil {
