@@ -335,3 +335,41 @@ func TestUpdate2Modify(t *testing.T) {
 		t.Errorf("InsertRowJSON = %s", ins)
 	}
 }
+
+func TestLoad(t *testing.T) {
+	src := testDB(t)
+	run(t, src, `[{"op":"insert","table":"Parent","row":{"name":"p","children":["named-uuid","c"]},"uuid-name":"p"},{"op":"insert","table":"Child","row":{"key":"k","owner":["named-uuid","p"]},"uuid-name":"c"}]`)
+	dst := testDB(t)
+	for _, ts := range src.Schema().TableList() {
+		src.Rows(ts.Name, func(u UUID, r Row) bool {
+			back, err := ParseRow(ts, RowJSON(ts, u, r, nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := dst.Load(ts.Name, u, back); err != nil {
+				t.Fatal(err)
+			}
+			if err := dst.Load(ts.Name, u, back); err == nil {
+				t.Fatalf("loading %s twice succeeded", u)
+			}
+			return true
+		})
+	}
+	// Loaded state enforces indexes and references like the original.
+	for _, ops := range []string{
+		`[{"op":"insert","table":"Parent","row":{"name":"p"}}]`,
+		`[{"op":"delete","table":"Child","where":[]}]`,
+	} {
+		a, b := src.Execute(Txn{Ops: json.RawMessage(ops)}), dst.Execute(Txn{Ops: json.RawMessage(ops)})
+		if string(a.Reply) != string(b.Reply) || a.Changes != nil || b.Changes != nil {
+			t.Errorf("%s: original %s, loaded %s", ops, a.Reply, b.Reply)
+		}
+	}
+	r := dst.Execute(Txn{Ops: json.RawMessage(`[{"op":"delete","table":"Parent","where":[]}]`)})
+	if r.Changes.Len() != 2 {
+		t.Errorf("deleting the loaded parent: %s, %d changes (want the child collected too)", r.Reply, r.Changes.Len())
+	}
+	if err := dst.Load("Nope", UUID{}, nil); err == nil {
+		t.Errorf("Load into an unknown table succeeded")
+	}
+}
