@@ -33,19 +33,12 @@ func Conditions(sb *replica.DB, me string, localDPs map[string]bool, ifaces map[
 		mg = append(mg, eq("datapath", u))
 		mb = append(mb, eq("datapath", u))
 	}
-	var groups []string
-	for gu, g := range sb.Table("Logical_DP_Group") {
-		for _, dp := range replica.Refs(g, "datapaths") {
-			if localDPs[dp] {
-				groups = append(groups, gu)
-				break
-			}
-		}
-	}
-	sort.Strings(groups)
-	for _, g := range groups {
-		lf = append(lf, eq("logical_dp_group", ovsdb.UUID{GoUUID: g}))
-	}
+	// Flows shared through datapath groups are all monitored: northd
+	// moves flows between per-datapath rows and groups as datapaths come
+	// and go, and a condition naming groups would lose such a flow for a
+	// round trip (its flows would blink out of the switch). Per-port flows,
+	// the ones that grow with the network, are per datapath.
+	lf = append(lf, ovsdb.Condition{Column: "logical_dp_group", Function: ovsdb.ConditionNotEqual, Value: ovsdb.OvsSet{GoSet: []any{}}})
 	ids := make([]string, 0, len(ifaces))
 	for id := range ifaces {
 		ids = append(ids, id)
@@ -54,7 +47,9 @@ func Conditions(sb *replica.DB, me string, localDPs map[string]bool, ifaces map[
 	for _, id := range ids {
 		pb = append(pb, eq("logical_port", id))
 	}
-	pb = append(pb, eq("type", "chassisredirect"), eq("type", "l3gateway"))
+	// Patch ports lead to the peer datapaths that become local through
+	// them; their peers must be visible before those datapaths are.
+	pb = append(pb, eq("type", "chassisredirect"), eq("type", "l3gateway"), eq("type", "patch"))
 	if u := ChassisUUID(sb, me); u != "" {
 		pb = append(pb, eq("chassis", ovsdb.UUID{GoUUID: u}))
 	}

@@ -232,7 +232,7 @@ func TestAssignZonesKeepsExisting(t *testing.T) {
 func TestConditionsFollowLocalDatapaths(t *testing.T) {
 	sb := topology(t)
 	none := Conditions(sb, "hv1", nil, nil)
-	if string(mustJSON(none["Logical_Flow"])) != "[false]" {
+	if string(mustJSON(none["Logical_Flow"])) != `[["logical_dp_group","!=",["set",[]]]]` {
 		t.Fatalf("no local datapaths: Logical_Flow %s", mustJSON(none["Logical_Flow"]))
 	}
 	c := Conditions(sb, "hv1", map[string]bool{uuid("sw0"): true}, map[string]Iface{"vm1": {}})

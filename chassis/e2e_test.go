@@ -1,0 +1,97 @@
+package chassis_test
+
+import (
+	"testing"
+	"time"
+
+	"hcnet/e2e/testbed"
+)
+
+// These tests run our chassis daemon in place of ovn-controller on real
+// Open vSwitch (hcnet/e2e/testbed), with OVN's ovsdb-server and
+// ovn-northd: ovn-controller is the oracle the harness's own scenarios
+// compare against. They need root and the OVS/OVN binaries and skip
+// otherwise.
+
+var ours = testbed.Combo{DB: testbed.OVN, Translator: testbed.OVN, Chassis: testbed.Ours}
+
+func nbctl(t *testing.T, tb *testbed.Testbed, args ...string) {
+	t.Helper()
+	tb.MustNBCtl(t, args...)
+}
+
+func lsp(t *testing.T, tb *testbed.Testbed, ls, port, mac, ip string) {
+	t.Helper()
+	nbctl(t, tb, "--may-exist", "ls-add", ls)
+	nbctl(t, tb, "--may-exist", "lsp-add", ls, port, "--", "lsp-set-addresses", port, mac+" "+ip)
+}
+
+func routerPort(t *testing.T, tb *testbed.Testbed, lr, lrp, mac, cidr, ls string) {
+	t.Helper()
+	nbctl(t, tb, "--may-exist", "lr-add", lr)
+	nbctl(t, tb, "--may-exist", "lrp-add", lr, lrp, mac, cidr)
+	nbctl(t, tb, "--may-exist", "ls-add", ls)
+	p := ls + "-" + lr
+	nbctl(t, tb, "--may-exist", "lsp-add", ls, p, "--", "lsp-set-type", p, "router",
+		"--", "lsp-set-addresses", p, "router", "--", "lsp-set-options", p, "router-port="+lrp)
+}
+
+func ping(t *testing.T, from *testbed.VM, dst string, timeout time.Duration) time.Duration {
+	t.Helper()
+	d, err := from.Ping(dst, timeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// TestPingAcrossChassis_Root: L2 and L3 (distributed router) ping between
+// VMs on two chassis running our daemon, then a daemon restart during a
+// ping that must lose at most one second of it.
+func TestPingAcrossChassis_Root(t *testing.T) {
+	tb := testbed.Start(t, testbed.Config{Combo: ours, Chassis: []testbed.ChassisSpec{
+		{Name: "hv1", Site: 1}, {Name: "hv2", Site: 1},
+	}})
+	lsp(t, tb, "ls1", "vm1", "0a:00:00:00:01:11", "10.0.1.11")
+	lsp(t, tb, "ls1", "vm2", "0a:00:00:00:01:12", "10.0.1.12")
+	vm1 := tb.MustAddVM(t, testbed.VMSpec{Name: "vm1", Chassis: "hv1", MAC: "0a:00:00:00:01:11", CIDR: "10.0.1.11/24", Gateway: "10.0.1.1"})
+	vm2 := tb.MustAddVM(t, testbed.VMSpec{Name: "vm2", Chassis: "hv2", MAC: "0a:00:00:00:01:12", CIDR: "10.0.1.12/24", Gateway: "10.0.1.1"})
+
+	t.Run("l2", func(t *testing.T) {
+		d := ping(t, vm1, vm2.IP(), 45*time.Second)
+		t.Logf("MEASURED L2 first reply after %v", d)
+		ping(t, vm2, vm1.IP(), 15*time.Second)
+	})
+	t.Run("l3", func(t *testing.T) {
+		routerPort(t, tb, "lr1", "lr1-ls1", "00:00:00:00:ff:01", "10.0.1.1/24", "ls1")
+		routerPort(t, tb, "lr1", "lr1-ls2", "00:00:00:00:ff:02", "10.0.2.1/24", "ls2")
+		lsp(t, tb, "ls2", "vm3", "0a:00:00:00:02:13", "10.0.2.13")
+		vm3 := tb.MustAddVM(t, testbed.VMSpec{Name: "vm3", Chassis: "hv2", MAC: "0a:00:00:00:02:13", CIDR: "10.0.2.13/24", Gateway: "10.0.2.1"})
+		ping(t, vm1, "10.0.1.1", 30*time.Second)
+		d := ping(t, vm1, vm3.IP(), 30*time.Second)
+		t.Logf("MEASURED L3 first reply after %v", d)
+		ping(t, vm3, vm1.IP(), 15*time.Second)
+	})
+	t.Run("restart-during-ping", func(t *testing.T) {
+		ping(t, vm1, vm2.IP(), 15*time.Second)
+		const interval = 20 * time.Millisecond
+		run := vm1.StartPings(vm2.IP(), interval, 6*time.Second)
+		time.Sleep(time.Second)
+		hv1 := tb.Chassis("hv1")
+		if err := hv1.StopDaemon(); err != nil {
+			t.Fatal(err)
+		}
+		if err := hv1.StartDaemon(); err != nil {
+			t.Fatal(err)
+		}
+		st, err := run.Wait()
+		if err != nil {
+			t.Fatal(err)
+		}
+		gap := st.LossWindow(interval)
+		t.Logf("MEASURED chassis restart during ping: loss window %v (%d/%d answered)", gap, st.Received, st.Transmitted)
+		if gap > time.Second {
+			t.Fatalf("restart lost %v of pings (max 1s)", gap)
+		}
+	})
+}
