@@ -206,3 +206,24 @@ func BenchmarkOVSDBServerSelectByName(b *testing.B) {
 		refExec(b, s, fmt.Sprintf(benchOps.selectByName, i%1000))
 	}
 }
+
+// addPortOps is what ovn-nbctl lsp-add sends: a new port and a mutate of
+// the switch's ports.
+const addPortOps = `[{"op":"insert","table":"Logical_Switch_Port","row":{"name":"new-%d","addresses":"unknown"},"uuid-name":"p"},{"op":"mutate","table":"Logical_Switch","where":[["name","==","big"]],"mutations":[["ports","insert",["named-uuid","p"]]]}]`
+
+func BenchmarkAddPortToBigSwitch(b *testing.B) {
+	db, _ := bigNB(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		mustExec(b, db, uint64(i)+10, fmt.Sprintf(addPortOps, i))
+	}
+}
+
+func BenchmarkOVSDBServerAddPortToBigSwitch(b *testing.B) {
+	s, _ := refBig(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		refExec(b, s, fmt.Sprintf(addPortOps, i))
+	}
+}

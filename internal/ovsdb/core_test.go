@@ -373,3 +373,31 @@ func TestLoad(t *testing.T) {
 		t.Errorf("Load into an unknown table succeeded")
 	}
 }
+
+func TestUnionDatum(t *testing.T) {
+	var big Datum
+	for i := 0; i < 100; i += 2 {
+		big.Keys = append(big.Keys, int64(i))
+	}
+	for _, add := range [][]int64{{-1}, {0}, {3, 50, 98, 99}, {101}, {1, 3, 5, 7}} {
+		var b Datum
+		for _, k := range add {
+			b.Keys = append(b.Keys, k)
+		}
+		got := unionDatum(big, b)
+		// Reference: the general merge.
+		want := Datum{}
+		seen := map[int64]bool{}
+		for _, k := range append(append([]Atom{}, big.Keys...), b.Keys...) {
+			seen[k.(int64)] = true
+		}
+		for i := int64(-1); i <= 101; i++ {
+			if seen[i] {
+				want.Keys = append(want.Keys, i)
+			}
+		}
+		if !got.Equal(want) {
+			t.Errorf("union with %v = %v", add, got.Keys)
+		}
+	}
+}

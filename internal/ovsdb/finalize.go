@@ -65,16 +65,21 @@ func (x *txState) finalize() (*ChangeSet, *Error) {
 	}
 	rows := x.sortedTxRows()
 
-	// References held by the new versions of changed rows.
+	// References that changed rows gained: they must point to existing
+	// rows (strong) and count as referrers below.
 	newRefs := make(map[rowKey][]rowKey)
+	var gcWork []rowKey
 	for _, tr := range rows {
-		if tr.new == nil {
-			continue
-		}
 		src := rowKey{tr.t.schema, tr.uuid}
 		var rerr *Error
-		x.db.forEachRef(tr.t.schema, tr.new, func(target *table, u UUID, kind RefType) {
+		x.db.forEachRefChange(tr.t.schema, tr.old, tr.new, func(target *table, u UUID, kind RefType, delta int) {
 			k := rowKey{target.schema, u}
+			if delta < 0 {
+				if kind == RefStrong && !target.schema.IsRoot {
+					gcWork = append(gcWork, k)
+				}
+				return
+			}
 			if l := newRefs[k]; len(l) == 0 || l[len(l)-1] != src {
 				newRefs[k] = append(l, src)
 			}
@@ -96,18 +101,12 @@ func (x *txState) finalize() (*ChangeSet, *Error) {
 		}
 	}
 
-	// Garbage-collect unreferenced rows of non-root tables.
-	var work []rowKey
+	// Garbage-collect unreferenced rows of non-root tables: candidates are
+	// changed rows of such tables and the targets of dropped references.
+	work := gcWork
 	for _, tr := range rows {
 		if !tr.t.schema.IsRoot && tr.new != nil {
 			work = append(work, rowKey{tr.t.schema, tr.uuid})
-		}
-		if tr.old != nil {
-			x.db.forEachRef(tr.t.schema, tr.old, func(target *table, u UUID, kind RefType) {
-				if kind == RefStrong && !target.schema.IsRoot {
-					work = append(work, rowKey{target.schema, u})
-				}
-			})
 		}
 	}
 	for len(work) > 0 {

@@ -2,6 +2,7 @@ package ovsdb
 
 import (
 	"fmt"
+	"sort"
 	"math"
 	"math/bits"
 )
@@ -271,6 +272,9 @@ func absU(x int64) uint64 {
 
 // unionDatum adds b's elements (pairs) whose keys a lacks.
 func unionDatum(a, b Datum) Datum {
+	if len(b.Keys) <= 4 && len(a.Keys) > 32 {
+		return unionFew(a, b)
+	}
 	out := Datum{Keys: make([]Atom, 0, len(a.Keys)+len(b.Keys))}
 	isMap := a.Values != nil || b.Values != nil
 	if isMap {
@@ -364,4 +368,35 @@ func typeEnglish(t *ColumnType) string {
 		return fmt.Sprintf("set of %d or more %ss", t.Min, key)
 	}
 	return fmt.Sprintf("set of %d to %d %ss", t.Min, t.Max, key)
+}
+
+// unionFew inserts a few elements into a large datum by binary search and
+// block copies instead of comparing every element.
+func unionFew(a, b Datum) Datum {
+	isMap := a.Values != nil || b.Values != nil
+	out := Datum{Keys: make([]Atom, 0, len(a.Keys)+len(b.Keys))}
+	if isMap {
+		out.Values = make([]Atom, 0, len(a.Keys)+len(b.Keys))
+	}
+	start := 0
+	for j, k := range b.Keys {
+		i := start + sort.Search(len(a.Keys)-start, func(i int) bool { return compareAtoms(a.Keys[start+i], k) >= 0 })
+		out.Keys = append(out.Keys, a.Keys[start:i]...)
+		if isMap {
+			out.Values = append(out.Values, a.Values[start:i]...)
+		}
+		start = i
+		if i < len(a.Keys) && atomsEqual(a.Keys[i], k) {
+			continue // present: a's element (and value) wins
+		}
+		out.Keys = append(out.Keys, k)
+		if isMap {
+			out.Values = append(out.Values, b.Values[j])
+		}
+	}
+	out.Keys = append(out.Keys, a.Keys[start:]...)
+	if isMap {
+		out.Values = append(out.Values, a.Values[start:]...)
+	}
+	return out
 }
