@@ -56,11 +56,17 @@ type Compiler struct {
 	// groups assigns stable ids to group descriptions.
 	groups  map[string]uint32
 	nextGrp uint32
+	// meters assigns stable ids to meter names (SB Meter rows and
+	// set_meter rate limits); meterSpec holds their ovs-ofctl bands.
+	meters    map[string]uint32
+	meterSpec map[uint32]string
+	nextMeter uint32
 }
 
 // New returns a Compiler.
 func New() *Compiler {
-	return &Compiler{cache: map[cacheKey]cacheEntry{}, groups: map[string]uint32{}, nextGrp: 1}
+	return &Compiler{cache: map[cacheKey]cacheEntry{}, groups: map[string]uint32{}, nextGrp: 1,
+		meters: map[string]uint32{}, meterSpec: map[uint32]string{}, nextMeter: 1}
 }
 
 // dpEnv is the lookup environment of one datapath.
@@ -77,9 +83,8 @@ func (c *Compiler) Compile(in Input) Output {
 	out := Output{Flows: map[string][]flowtable.Flow{}, Groups: map[uint32]string{}, Meters: map[uint32]string{}}
 	sb := in.SB
 	shared := sharedGen(sb)
-	meters := meterIDs(sb)
-	for id, spec := range meterSpecs(sb, meters) {
-		out.Meters[id] = spec
+	for name, spec := range meterSpecs(sb) {
+		c.meterSpec[c.meterID(name)] = spec
 	}
 	envs := map[string]*dpEnv{}
 	for dp := range in.LocalDPs {
@@ -137,7 +142,7 @@ func (c *Compiler) Compile(in Input) Output {
 			seen[k] = true
 			ce, ok := c.cache[k]
 			if !ok || ce.gen != e.gen {
-				ce = c.compileOne(r, e, addrSets, portGroups, meters, usedGroups)
+				ce = c.compileOne(r, e, addrSets, portGroups, usedGroups)
 				ce.gen = e.gen
 				c.cache[k] = ce
 			}
@@ -153,9 +158,12 @@ func (c *Compiler) Compile(in Input) Output {
 			delete(c.cache, k)
 		}
 	}
-	// Groups referenced by cached flows stay known through c.groups.
+	// Groups and meters referenced by cached flows stay known.
 	for desc, id := range c.groups {
 		out.Groups[id] = desc
+	}
+	for id, spec := range c.meterSpec {
+		out.Meters[id] = spec
 	}
 	return out
 }
@@ -199,24 +207,46 @@ func sharedGen(sb *replica.DB) string {
 	return strconv.FormatUint(h.Sum64(), 16)
 }
 
-func meterIDs(sb *replica.DB) map[string]uint32 {
-	var names []string
-	for _, r := range sb.Table("Meter") {
-		names = append(names, replica.Str(r, "name"))
+func (c *Compiler) meterID(name string) uint32 {
+	id, ok := c.meters[name]
+	if !ok {
+		id = c.nextMeter
+		c.nextMeter++
+		c.meters[name] = id
 	}
-	sort.Strings(names)
-	out := map[string]uint32{}
-	for i, n := range names {
-		out[n] = uint32(i + 1)
-	}
-	return out
+	return id
 }
 
-// meterSpecs renders SB Meter rows as ovs-ofctl meter specifications.
-func meterSpecs(sb *replica.DB, ids map[string]uint32) map[uint32]string {
-	out := map[uint32]string{}
+// setMeterSpec turns internal/lflow's name for a set_meter rate limit,
+// "__set_meter(RATE)" or "__set_meter(RATE,BURST)" in kbps/kbits, into
+// an ovs-ofctl meter specification.
+func setMeterSpec(name string) (string, bool) {
+	args, ok := strings.CutPrefix(name, "__set_meter(")
+	if !ok {
+		return "", false
+	}
+	args = strings.TrimSuffix(args, ")")
+	rate, burst, hasBurst := strings.Cut(args, ",")
+	r, err := strconv.ParseUint(strings.TrimSpace(rate), 10, 32)
+	if err != nil {
+		return "", false
+	}
+	if !hasBurst {
+		return fmt.Sprintf("kbps,stats,bands=type=drop,rate=%d", r), true
+	}
+	b, err := strconv.ParseUint(strings.TrimSpace(burst), 10, 32)
+	if err != nil {
+		return "", false
+	}
+	return fmt.Sprintf("kbps,burst,stats,bands=type=drop,rate=%d,burst_size=%d", r, b), true
+}
+
+// meterSpecs renders SB Meter rows as ovs-ofctl meter specifications, by
+// name.
+func meterSpecs(sb *replica.DB) map[string]string {
+	out := map[string]string{}
 	for _, r := range sb.Table("Meter") {
-		id := ids[replica.Str(r, "name")]
+		name := replica.Str(r, "name")
 		unit := replica.Str(r, "unit")
 		var bands []string
 		for _, bu := range replica.Refs(r, "bands") {
@@ -238,7 +268,7 @@ func meterSpecs(sb *replica.DB, ids map[string]uint32) map[uint32]string {
 			spec += ",burst"
 		}
 		spec += ",stats,bands=" + strings.Join(bands, " ")
-		out[id] = spec
+		out[name] = spec
 	}
 	return out
 }
@@ -250,7 +280,7 @@ func firstRef(refs []string) string {
 	return ""
 }
 
-func (c *Compiler) compileOne(r ovsdb.Row, e *dpEnv, addrSets, portGroups map[string][]string, meters map[string]uint32, used map[uint32]string) cacheEntry {
+func (c *Compiler) compileOne(r ovsdb.Row, e *dpEnv, addrSets, portGroups map[string][]string, used map[uint32]string) cacheEntry {
 	u := replica.UUID(r)
 	cookie, _ := hex.DecodeString(strings.ReplaceAll(u, "-", "")[:8])
 	var ck uint64
@@ -286,7 +316,12 @@ func (c *Compiler) compileOne(r ovsdb.Row, e *dpEnv, addrSets, portGroups map[st
 		},
 		IsLocal: func(port string) bool { return e.local[port] },
 		Meter: func(name string) (uint32, bool) {
-			id, ok := meters[name]
+			if spec, ok := setMeterSpec(name); ok {
+				id := c.meterID(name)
+				c.meterSpec[id] = spec
+				return id, true
+			}
+			id, ok := c.meters[name]
 			return id, ok
 		},
 		Group: func(g openflow.GroupDesc) uint32 {

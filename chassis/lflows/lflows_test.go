@@ -1,0 +1,114 @@
+package lflows
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/ovn-org/libovsdb/ovsdb"
+
+	"hcnet/chassis/physical"
+	"hcnet/chassis/replica"
+	"hcnet/schema"
+)
+
+func uuid(tag string) string {
+	h := fmt.Sprintf("%x", tag)
+	for len(h) < 32 {
+		h += "0"
+	}
+	h = h[:32]
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+func ref(tag string) any { return []any{"uuid", uuid(tag)} }
+
+func sb(t *testing.T, content map[string]map[string]map[string]any) *replica.DB {
+	t.Helper()
+	var s ovsdb.DatabaseSchema
+	if err := json.Unmarshal(schema.Southbound, &s); err != nil {
+		t.Fatal(err)
+	}
+	db := replica.New(&s)
+	u := map[string]map[string]map[string]any{}
+	for table, rs := range content {
+		u[table] = map[string]map[string]any{}
+		for tag, cols := range rs {
+			u[table][uuid(tag)] = map[string]any{"initial": cols}
+		}
+	}
+	b, _ := json.Marshal(u)
+	var tu ovsdb.TableUpdates2
+	if err := json.Unmarshal(b, &tu); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Apply(tu); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func TestCompileLocalDatapathsGroupsMeters(t *testing.T) {
+	lf := func(dp string, group bool, table, prio int, match, actions string) map[string]any {
+		r := map[string]any{"pipeline": "ingress", "table_id": table, "priority": prio, "match": match, "actions": actions}
+		if group {
+			r["logical_dp_group"] = ref(dp)
+		} else {
+			r["logical_datapath"] = ref(dp)
+		}
+		return r
+	}
+	db := sb(t, map[string]map[string]map[string]any{
+		"Datapath_Binding": {"sw0": {"tunnel_key": 1}, "sw9": {"tunnel_key": 9}},
+		"Logical_DP_Group": {"g": {"datapaths": []any{"set", []any{ref("sw0"), ref("sw9")}}}},
+		"Logical_Flow": {
+			"l2":     lf("sw0", false, 25, 50, `eth.dst == 0a:00:00:00:00:01`, `outport = "vm1"; output;`),
+			"shared": lf("g", true, 0, 100, `vlan.present`, `drop;`),
+			"meter":  lf("sw0", false, 5, 100, `inport == "vm1"`, `set_meter(1000, 100); next;`),
+			"bad":    lf("sw0", false, 6, 100, `inport == "vm1"`, `no_such_action;`),
+			"remote": lf("sw9", false, 25, 50, `eth.dst == 0a:00:00:00:00:09`, `outport = "vm9"; output;`),
+		},
+	})
+	in := Input{SB: db, LocalDPs: map[string]bool{uuid("sw0"): true}, Physical: physical.Input{
+		Chassis: "hv1",
+		Ports: map[string]physical.Port{
+			"pb1": {UUID: "pb1", Name: "vm1", Datapath: uuid("sw0"), Key: 1, Chassis: "hv1", OFPort: 3},
+		},
+	}}
+	c := New()
+	out := c.Compile(in)
+	var lines []string
+	for owner, fs := range out.Flows {
+		for _, f := range fs {
+			lines = append(lines, owner[:4]+" "+f.String())
+		}
+	}
+	sort.Strings(lines)
+	got := strings.Join(lines, "\n")
+	for _, want := range []string{
+		"table=33, priority=50,metadata=0x1,eth_dst=0a:00:00:00:00:01 actions=set_field:0x1->reg15,resubmit(,37)",
+		"table=8, priority=100,metadata=0x1,vlan_tci=0x1000/0x1000 actions=drop",
+		"meter:1",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "metadata=0x9") {
+		t.Errorf("flows of a remote datapath compiled:\n%s", got)
+	}
+	if len(out.Errors) != 1 || !strings.Contains(out.Errors[0].Error(), "no_such_action") {
+		t.Errorf("errors %v", out.Errors)
+	}
+	if out.Meters[1] != "kbps,burst,stats,bands=type=drop,rate=1000,burst_size=100" {
+		t.Errorf("meters %v", out.Meters)
+	}
+	// A second compilation of the same input comes from the cache and is
+	// equal.
+	out2 := c.Compile(in)
+	if fmt.Sprint(out2.Flows) != fmt.Sprint(out.Flows) {
+		t.Error("second compilation differs")
+	}
+}
