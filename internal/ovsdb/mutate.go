@@ -2,9 +2,9 @@ package ovsdb
 
 import (
 	"fmt"
-	"sort"
 	"math"
 	"math/bits"
+	"sort"
 )
 
 type mutator uint8
