@@ -305,3 +305,12 @@ func (c *compiler) logAction(a *Action) (openflow.Actions, bool, error) {
 	payload := append([]byte{verdict, sev}, name...)
 	return openflow.Actions{c.controller(OpLog, payload, false, meter)}, true, nil
 }
+
+// DecodeUserdata splits the userdata of a controller action produced by
+// this package into its opcode and payload.
+func DecodeUserdata(b []byte) (Opcode, []byte, error) {
+	if len(b) < 8 {
+		return 0, nil, fmt.Errorf("lflow: controller userdata of %d bytes is shorter than its 8-byte header", len(b))
+	}
+	return Opcode(binary.BigEndian.Uint32(b)), b[8:], nil
+}

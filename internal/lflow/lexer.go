@@ -410,7 +410,7 @@ func (l *lexer) lexConst() (token, *Error) {
 // tokenize splits src into tokens.
 func tokenize(src string) ([]token, error) {
 	l := &lexer{src: src}
-	var toks []token
+	toks := make([]token, 0, len(src)/4+2)
 	for {
 		t, err := l.next()
 		if err != nil {

@@ -337,3 +337,16 @@ func SetPacketInFormat(format uint32, xid uint32) []byte {
 	b = be32(b, format)
 	return finish(b, 0)
 }
+
+// PacketOutRaw is PacketOut with an already encoded action list (for
+// example the nested actions carried in a controller action's userdata).
+func PacketOutRaw(inPort uint32, actions []byte, packet []byte, xid uint32) []byte {
+	b := header(nil, TypePacketOut, xid)
+	b = be32(b, noBuffer)
+	b = be32(b, inPort)
+	b = be16(b, uint16(len(actions)))
+	b = append(b, 0, 0, 0, 0, 0, 0)
+	b = append(b, actions...)
+	b = append(b, packet...)
+	return finish(b, 0)
+}
