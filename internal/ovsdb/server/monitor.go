@@ -21,7 +21,10 @@ type monTable struct {
 	// Columns reported for each kind of event: a column appears in a kind's
 	// list when the request that names it selects that kind.
 	initial, insert, delete, modify []string
-	cond                            *ovsdb.Conditions // nil: every row
+	// sel says which events are reported at all (a request may select an
+	// event with no columns: the row is then reported empty).
+	sel  selectFlags
+	cond *ovsdb.Conditions // nil: every row
 }
 
 func (t *monTable) match(u ovsdb.UUID, r ovsdb.Row) bool {
@@ -83,7 +86,7 @@ func parseMonitorRequests(s *ovsdb.Schema, raw json.RawMessage, cond bool) (map[
 			}
 			list = []monitorRequest{one}
 		}
-		mt := &monTable{ts: ts}
+		mt := &monTable{ts: ts, initial: []string{}, insert: []string{}, delete: []string{}, modify: []string{}}
 		seen := map[string]bool{}
 		for _, q := range list {
 			sel := selectFlags{true, true, true, true}
@@ -95,6 +98,10 @@ func parseMonitorRequests(s *ovsdb.Schema, raw json.RawMessage, cond bool) (map[
 				get := func(p *bool) bool { return p == nil || *p }
 				sel = selectFlags{get(f.Initial), get(f.Insert), get(f.Delete), get(f.Modify)}
 			}
+			mt.sel.Initial = mt.sel.Initial || sel.Initial
+			mt.sel.Insert = mt.sel.Insert || sel.Insert
+			mt.sel.Delete = mt.sel.Delete || sel.Delete
+			mt.sel.Modify = mt.sel.Modify || sel.Modify
 			var cols []string
 			if q.Columns != nil {
 				cols = *q.Columns
@@ -194,7 +201,7 @@ func appendJSONString(b []byte, s string) ([]byte, error) {
 
 // initialRow adds one row of the initial contents.
 func (m *monitor) initialRow(u *updates, table string, t *monTable, id ovsdb.UUID, r ovsdb.Row) {
-	if len(t.initial) == 0 || !t.match(id, r) {
+	if !t.sel.Initial || !t.match(id, r) {
 		return
 	}
 	if m.version == 1 {
@@ -218,15 +225,15 @@ func (m *monitor) change(u *updates, table string, t *monTable, id ovsdb.UUID, o
 	if m.version == 1 {
 		switch {
 		case old == nil:
-			if len(t.insert) > 0 {
+			if t.sel.Insert {
 				u.add(table, id, wrap("new", ovsdb.RowJSON(t.ts, id, new, t.insert)))
 			}
 		case new == nil:
-			if len(t.delete) > 0 {
+			if t.sel.Delete {
 				u.add(table, id, wrap("old", ovsdb.RowJSON(t.ts, id, old, t.delete)))
 			}
 		default:
-			if len(t.modify) == 0 {
+			if !t.sel.Modify {
 				return
 			}
 			changed := ovsdb.ColumnsChanged(t.ts, old, new, t.modify)
@@ -245,18 +252,18 @@ func (m *monitor) change(u *updates, table string, t *monTable, id ovsdb.UUID, o
 	mn := new != nil && t.match(id, new)
 	switch {
 	case mo && mn:
-		if len(t.modify) == 0 {
+		if !t.sel.Modify {
 			return
 		}
 		if d, ok := update2Modify(t.ts, id, old, new, t.modify); ok {
 			u.add(table, id, wrap("modify", d))
 		}
 	case mn:
-		if len(t.insert) > 0 {
+		if t.sel.Insert {
 			u.add(table, id, wrap("insert", ovsdb.InsertRowJSON(t.ts, new, t.insert, true)))
 		}
 	case mo:
-		if len(t.delete) > 0 {
+		if t.sel.Delete {
 			u.add(table, id, []byte(`{"delete":null}`))
 		}
 	}

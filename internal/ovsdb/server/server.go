@@ -161,9 +161,13 @@ func (s *Server) fillServerDB() error {
 	return nil
 }
 
-// Start opens the listeners and serves until Close or ctx is done.
+// Start opens the listeners and serves until Close. ctx bounds only the
+// start itself.
 func (s *Server) Start(ctx context.Context) error {
-	ctx, s.cancel = context.WithCancel(ctx)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ctx, s.cancel = context.WithCancel(context.Background())
 	for _, l := range s.cfg.Listen {
 		network, addr, err := ParseListen(l)
 		if err != nil {
@@ -187,10 +191,6 @@ func (s *Server) Start(ctx context.Context) error {
 		s.wg.Add(1)
 		go s.accept(ctx, ln)
 	}
-	go func() {
-		<-ctx.Done()
-		s.Close()
-	}()
 	return nil
 }
 

@@ -360,16 +360,21 @@ func (s *session) txnWorker(ctx context.Context) {
 // txnOps splits transact params into the database and the operations, and
 // finds the shortest wait timeout (ms; -1 when no wait has one) and whether
 // the operations write.
-func txnOps(m *jsonrpc.Message) (db json.RawMessage, ops json.RawMessage, waitMS int64, writes bool, err error) {
+func txnOps(m *jsonrpc.Message, lookup func(json.RawMessage) (*replica.DB, error)) (db *replica.DB, ops json.RawMessage, waitMS int64, writes bool, err error) {
 	p, err := params(m, 1, -1)
 	if err != nil {
 		return nil, nil, 0, false, err
 	}
+	if db, err = lookup(p[0]); err != nil {
+		return nil, nil, 0, false, err
+	}
 	waitMS = -1
-	for _, op := range p[1:] {
+	for i, op := range p[1:] {
 		var o struct {
-			Op      string   `json:"op"`
-			Timeout *float64 `json:"timeout"`
+			Op      string          `json:"op"`
+			Table   string          `json:"table"`
+			Timeout *float64        `json:"timeout"`
+			Columns json.RawMessage `json:"columns"`
 		}
 		if json.Unmarshal(op, &o) != nil {
 			continue // the executor reports it
@@ -378,6 +383,9 @@ func txnOps(m *jsonrpc.Message) (db json.RawMessage, ops json.RawMessage, waitMS
 		case "wait":
 			if o.Timeout != nil && *o.Timeout > 0 && (waitMS < 0 || int64(*o.Timeout) < waitMS) {
 				waitMS = int64(*o.Timeout)
+			}
+			if o.Columns == nil {
+				p[i+1] = waitAllColumns(db, o.Table, op)
 			}
 		case "insert", "update", "mutate", "delete":
 			writes = true
@@ -392,7 +400,31 @@ func txnOps(m *jsonrpc.Message) (db json.RawMessage, ops json.RawMessage, waitMS
 		b.Write(op)
 	}
 	b.WriteByte(']')
-	return p[0], b.Bytes(), waitMS, writes, nil
+	return db, b.Bytes(), waitMS, writes, nil
+}
+
+// waitAllColumns gives a "wait" without "columns" every column of its
+// table, as ovsdb-server does (the OVS IDL omits the member). This stays
+// here until the executor accepts the omission itself.
+func waitAllColumns(db *replica.DB, table string, op json.RawMessage) json.RawMessage {
+	ts, ok := db.Schema().Tables[table]
+	if !ok {
+		return op
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(op, &obj) != nil {
+		return op
+	}
+	var cols []string
+	for _, c := range ts.ColumnList() {
+		cols = append(cols, c.Name)
+	}
+	obj["columns"], _ = json.Marshal(cols)
+	out, err := json.Marshal(obj)
+	if err != nil {
+		return op
+	}
+	return out
 }
 
 func (s *session) heldLocks() map[string]bool {
@@ -408,14 +440,18 @@ func (s *session) heldLocks() map[string]bool {
 }
 
 func (s *session) transact(ctx context.Context, m *jsonrpc.Message) {
-	dbName, ops, waitMS, writes, err := txnOps(m)
-	if err != nil {
-		s.replyErr(m.ID, "syntax error", err.Error())
+	var unknown error
+	d, ops, waitMS, writes, err := txnOps(m, func(r json.RawMessage) (*replica.DB, error) {
+		d, err := s.database(r)
+		unknown = err
+		return d, err
+	})
+	if unknown != nil {
+		s.replyErr(m.ID, "unknown database", unknown.Error())
 		return
 	}
-	d, err := s.database(dbName)
 	if err != nil {
-		s.replyErr(m.ID, "unknown database", err.Error())
+		s.replyErr(m.ID, "syntax error", err.Error())
 		return
 	}
 	if d == s.srv.server && writes {
