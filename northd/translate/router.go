@@ -196,14 +196,21 @@ func (x *Index) routerFlows(f *flowSet, r *nb.LogicalRouter, ports []*routerPort
 	f.add(lrInLearnNeighbor, 90, "nd_ns", "put_nd(inport, ip6.src, nd.sll); next;")
 	f.add(lrInLearnNeighbor, 0, "1", "drop;")
 
-	// IP input: the router's own addresses.
+	// IP input: the router's own addresses. An address that is also a NAT
+	// external address must reach unSNAT, so it is not dropped here.
+	natExt := map[netip.Addr]bool{}
+	for _, n := range nats {
+		natExt[n.External] = true
+	}
 	const arpReply = "eth.dst = eth.src; eth.src = xreg0[0..47]; arp.op = 2; /* ARP reply */ arp.tha = arp.sha; arp.sha = xreg0[0..47]; arp.tpa <-> arp.spa; outport = inport; flags.loopback = 1; output;"
 	f.add(lrInIPInput, 100, "ip4.src_mcast || ip4.src == 255.255.255.255 || ip4.src == 127.0.0.0/8 || ip4.dst == 127.0.0.0/8 || ip4.src == 0.0.0.0/8 || ip4.dst == 0.0.0.0/8", "drop;")
 	for _, p := range ports {
 		name := quote(p.Row.Name)
 		var own []string
 		for _, n := range p.V4 {
-			own = append(own, n.Addr().String())
+			if !natExt[n.Addr()] || (dgp == nil && !gwRouter) {
+				own = append(own, n.Addr().String())
+			}
 			f.add(lrInIPInput, 100, fmt.Sprintf("ip4.src == {%s, %s} && reg9[0] == 0", n.Addr(), ipv4Bcast(n)), "drop;")
 			f.add(lrInIPInput, 90, fmt.Sprintf("inport == %s && arp.op == 1 && arp.tpa == %s && arp.spa == %s%s", name, n.Addr(), networkOf(n), resident(p)), arpReply)
 			f.add(lrInIPInput, 90, fmt.Sprintf("ip4.dst == %s && icmp4.type == 8 && icmp4.code == 0", n.Addr()),
