@@ -218,7 +218,7 @@ func conjFlows(n *node, id uint32, mk func(openflow.Match, openflow.Actions, uin
 				continue
 			}
 			act := openflow.Conjunction{ID: id, Clause: uint8(i + 1), NClauses: nd}
-			k := full.String()
+			k := matchKey(full)
 			if j, ok := byKey[k]; ok {
 				flows[j].Actions = append(flows[j].Actions, act)
 				continue
@@ -303,12 +303,8 @@ func (c *compiler) fieldOf(r *FieldRef, write bool) (*symbol, openflow.Subfield,
 	if err != nil {
 		return nil, openflow.Subfield{}, err
 	}
-	if sym.prereq != "" {
-		p, err := c.low.lower(sym.pre, false)
-		if err != nil {
-			return nil, openflow.Subfield{}, err
-		}
-		c.prereqs = append(c.prereqs, p)
+	if sym.preNode != nil {
+		c.prereqs = append(c.prereqs, sym.preNode)
 	}
 	return sym, openflow.Subfield{Field: s.f, Ofs: s.ofs, Bits: s.bits}, nil
 }

@@ -1,6 +1,7 @@
 package lflow
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sort"
@@ -138,15 +139,7 @@ func mergeMatch(a, b openflow.Match) (openflow.Match, bool) {
 }
 
 // fieldOrder gives the canonical order of fields (openflow.Fields order).
-var fieldOrderMap = func() map[*openflow.Field]int {
-	m := map[*openflow.Field]int{}
-	for i, f := range openflow.Fields() {
-		m[f] = i
-	}
-	return m
-}()
-
-func fieldOrder(f *openflow.Field) int { return fieldOrderMap[f] }
+func fieldOrder(f *openflow.Field) int { return f.Order() }
 
 // subsumes reports whether every packet matching b also matches a (a is
 // no more specific than b).
@@ -241,7 +234,7 @@ func simplify(ms []openflow.Match) []openflow.Match {
 	out := ms[:0:0]
 	seen := map[string]bool{}
 	for _, m := range ms {
-		k := m.String()
+		k := matchKey(m)
 		if seen[k] {
 			continue
 		}
@@ -325,6 +318,9 @@ func (l *lowerer) lower(e Expr, neg bool) (*node, error) {
 			if e.Ref.Ranged {
 				return nil, l.errAt(e.Ref.Pos, e.Ref.Name, "predicate %s cannot take a bit range", e.Ref.Name)
 			}
+			if n := sym.expNode[b2i(neg)]; n != nil {
+				return n, nil
+			}
 			x, _ := l.st.expansion(sym)
 			n, err := l.lower(x, neg)
 			if err != nil {
@@ -386,6 +382,9 @@ func (l *lowerer) subfield(sym *symbol, r FieldRef) (sub, error) {
 func (l *lowerer) withPrereq(sym *symbol, n *node) (*node, error) {
 	if sym.prereq == "" {
 		return n, nil
+	}
+	if sym.preNode != nil {
+		return mkAnd(n, sym.preNode), nil
 	}
 	x, err := l.st.prereq(sym)
 	if err != nil {
@@ -648,4 +647,24 @@ func fieldLeaf(f *openflow.Field, v, m openflow.U128) *node {
 	}
 	mt.Normalize()
 	return &node{kind: nLeaf, m: mt}
+}
+
+// matchKey is a compact string that is equal for equal matches.
+func matchKey(m openflow.Match) string {
+	b := make([]byte, 0, len(m)*33)
+	for _, fm := range m {
+		b = append(b, byte(fieldOrder(fm.Field)))
+		b = binary.BigEndian.AppendUint64(b, fm.Value.Hi)
+		b = binary.BigEndian.AppendUint64(b, fm.Value.Lo)
+		b = binary.BigEndian.AppendUint64(b, fm.Mask.Hi)
+		b = binary.BigEndian.AppendUint64(b, fm.Mask.Lo)
+	}
+	return string(b)
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -82,7 +82,10 @@ type symbol struct {
 	prereq    string          // prerequisite expression, "" for none
 	expansion string          // symPredicate
 	exp, pre  Expr            // parsed expansion and prerequisite
-	rw        bool            // may be assigned
+	// Lowered forms, computed once: they depend on nothing but the table.
+	preNode *node
+	expNode [2]*node // [0] plain, [1] negated
+	rw      bool     // may be assigned
 }
 
 // symtab maps names to symbols. It is built once and never modified.
@@ -247,6 +250,24 @@ func newSymtab() symtab {
 			if sym.pre, err = ParseExpr(sym.prereq); err != nil {
 				panic(fmt.Sprintf("lflow: symbol %s: bad prerequisite: %v", sym.name, err))
 			}
+		}
+	}
+	low := lowerer{st: st}
+	for _, sym := range st {
+		if sym.exp != nil {
+			for i, neg := range []bool{false, true} {
+				n, err := low.lower(sym.exp, neg)
+				if err == nil {
+					sym.expNode[i] = n
+				}
+			}
+		}
+		if sym.pre != nil {
+			n, err := low.lower(sym.pre, false)
+			if err != nil {
+				panic(fmt.Sprintf("lflow: symbol %s: bad prerequisite: %v", sym.name, err))
+			}
+			sym.preNode = n
 		}
 	}
 	return st

@@ -57,6 +57,9 @@ func (f *Field) Header(hasMask bool) uint32 {
 // String returns the field's name.
 func (f *Field) String() string { return f.Name }
 
+// Order is the field's position in the canonical match order.
+func (f *Field) Order() int { return f.order }
+
 // FormatValue writes v (masked by m, full mask when m is all ones for the
 // field) the way ovs-ofctl reads it.
 func (f *Field) FormatValue(v, m U128) string {
