@@ -70,7 +70,7 @@ func parseClause(t *TableSchema, v any, syms symbolResolver) (clause, *Error) {
 	}
 	col, ok := t.Column(name)
 	if !ok {
-		return clause{}, syntaxErr(ErrSyntax, v, "No column %s in table %s.", name, t.Name)
+		return clause{}, syntaxErr(ErrUnknownColumn, v, "No column %s in table %s.", name, t.Name)
 	}
 	fname, ok := a[1].(string)
 	if !ok {

@@ -115,7 +115,7 @@ func (d *Database) Commit(cs *ChangeSet) {
 			}
 		}
 		src := rowKey{c.table, c.uuid}
-		d.forEachRefChange(c.table, c.old, c.new, func(target *table, u UUID, _ RefType, delta int) {
+		d.forEachRefChange(c.table, c.uuid, c.old, c.new, func(target *table, u UUID, _ RefType, delta int) {
 			m := target.inRefs[u]
 			if m == nil {
 				m = make(map[rowKey]int32, 1)
@@ -140,19 +140,24 @@ func (d *Database) Commit(cs *ChangeSet) {
 }
 
 // forEachRef calls fn for every reference held by row r of table ts.
-func (d *Database) forEachRef(ts *TableSchema, r Row, fn func(target *table, u UUID, kind RefType)) {
+// References to the row's own UUID (self) do not count, as in ovsdb-server.
+func (d *Database) forEachRef(ts *TableSchema, self UUID, r Row, fn func(target *table, u UUID, kind RefType)) {
 	for _, c := range ts.refCols {
 		dt := r[c.Index]
 		if b := &c.Type.Key; b.refTable != nil {
 			target := d.tables[b.RefTable]
 			for _, k := range dt.Keys {
-				fn(target, k.(UUID), b.RefType)
+				if u := k.(UUID); u != self {
+					fn(target, u, b.RefType)
+				}
 			}
 		}
 		if b := c.Type.Value; b != nil && b.refTable != nil {
 			target := d.tables[b.RefTable]
 			for _, v := range dt.Values {
-				fn(target, v.(UUID), b.RefType)
+				if u := v.(UUID); u != self {
+					fn(target, u, b.RefType)
+				}
 			}
 		}
 	}
@@ -208,7 +213,12 @@ func sameDatum(a, b Datum) bool {
 // old and new versions of a row (either may be nil), with delta -1 for a
 // reference removed and +1 for one added. Unchanged columns cost nothing,
 // so adding one port to a switch with a thousand does not walk them all.
-func (d *Database) forEachRefChange(ts *TableSchema, old, new Row, fn func(target *table, u UUID, kind RefType, delta int)) {
+func (d *Database) forEachRefChange(ts *TableSchema, self UUID, old, new Row, fn func(target *table, u UUID, kind RefType, delta int)) {
+	emit := func(target *table, u UUID, kind RefType, delta int) {
+		if u != self {
+			fn(target, u, kind, delta)
+		}
+	}
 	for _, c := range ts.refCols {
 		var o, n Datum
 		if old != nil {
@@ -236,10 +246,10 @@ func (d *Database) forEachRefChange(ts *TableSchema, old, new Row, fn func(targe
 				}
 				switch {
 				case cmp < 0:
-					fn(target, o.Keys[i].(UUID), b.RefType, -1)
+					emit(target, o.Keys[i].(UUID), b.RefType, -1)
 					i++
 				case cmp > 0:
-					fn(target, n.Keys[j].(UUID), b.RefType, +1)
+					emit(target, n.Keys[j].(UUID), b.RefType, +1)
 					j++
 				default:
 					i++
@@ -267,10 +277,10 @@ func (d *Database) forEachRefChange(ts *TableSchema, old, new Row, fn func(targe
 			}
 			for _, u := range order {
 				for k := counts[u]; k < 0; k++ {
-					fn(target, u, b.RefType, -1)
+					emit(target, u, b.RefType, -1)
 				}
 				for k := counts[u]; k > 0; k-- {
-					fn(target, u, b.RefType, +1)
+					emit(target, u, b.RefType, +1)
 				}
 			}
 		}

@@ -1,5 +1,10 @@
 package ovsdb
 
+import (
+	"bytes"
+	"sort"
+)
+
 // This file holds the commit-time checks that follow a transaction's
 // operations, in ovsdb-server's order: drop no-op changes, referential
 // integrity, garbage collection, maxRows, weak references, index
@@ -64,6 +69,13 @@ func (x *txState) finalize() (*ChangeSet, *Error) {
 		return nil, nil
 	}
 	rows := x.sortedTxRows()
+	// Rows the operations changed count as modified (and get a new
+	// _version) even if weak reference cleanup later undoes the change,
+	// as in ovsdb-server.
+	changed := make(map[*txRow]bool, len(rows))
+	for _, tr := range rows {
+		changed[tr] = true
+	}
 
 	// References that changed rows gained: they must point to existing
 	// rows (strong) and count as referrers below.
@@ -72,7 +84,7 @@ func (x *txState) finalize() (*ChangeSet, *Error) {
 	for _, tr := range rows {
 		src := rowKey{tr.t.schema, tr.uuid}
 		var rerr *Error
-		x.db.forEachRefChange(tr.t.schema, tr.old, tr.new, func(target *table, u UUID, kind RefType, delta int) {
+		x.db.forEachRefChange(tr.t.schema, tr.uuid, tr.old, tr.new, func(target *table, u UUID, kind RefType, delta int) {
 			k := rowKey{target.schema, u}
 			if delta < 0 {
 				if kind == RefStrong && !target.schema.IsRoot {
@@ -119,7 +131,7 @@ func (x *txState) finalize() (*ChangeSet, *Error) {
 		}
 		tr := x.touch(t, k.uuid)
 		tr.new, tr.owned = nil, false
-		x.db.forEachRef(t.schema, r, func(target *table, u UUID, kind RefType) {
+		x.db.forEachRef(t.schema, k.uuid, r, func(target *table, u UUID, kind RefType) {
 			if kind == RefStrong && !target.schema.IsRoot {
 				work = append(work, rowKey{target.schema, u})
 			}
@@ -127,7 +139,8 @@ func (x *txState) finalize() (*ChangeSet, *Error) {
 	}
 
 	// maxRows.
-	for t, trs := range x.byTable {
+	for _, t := range x.sortedTables() {
+		trs := x.byTable[t]
 		if t.schema.MaxRows == 0 {
 			continue
 		}
@@ -156,11 +169,19 @@ func (x *txState) finalize() (*ChangeSet, *Error) {
 			check = append(check, rowKey{tr.t.schema, tr.uuid})
 		}
 		if tr.old != nil && tr.new == nil {
+			var srcs []rowKey
 			for src := range tr.t.inRefs[tr.uuid] {
 				if hasWeak(src.t) {
-					check = append(check, src)
+					srcs = append(srcs, src)
 				}
 			}
+			sort.Slice(srcs, func(i, j int) bool {
+				if srcs[i].t.Name != srcs[j].t.Name {
+					return srcs[i].t.Name < srcs[j].t.Name
+				}
+				return bytes.Compare(srcs[i].uuid[:], srcs[j].uuid[:]) < 0
+			})
+			check = append(check, srcs...)
 		}
 	}
 	done := make(map[rowKey]bool, len(check))
@@ -175,7 +196,8 @@ func (x *txState) finalize() (*ChangeSet, *Error) {
 	}
 
 	// Index uniqueness.
-	for t, trs := range x.byTable {
+	for _, t := range x.sortedTables() {
+		trs := x.byTable[t]
 		for i, ix := range t.schema.indexes {
 			seen := make(map[string]*txRow)
 			for _, tr := range trs {
@@ -184,12 +206,13 @@ func (x *txState) finalize() (*ChangeSet, *Error) {
 				}
 				k := indexKey(ix, tr.uuid, tr.new)
 				if other, ok := seen[k]; ok {
-					return nil, indexErr(t.schema, t.schema.Indexes[i], tr.new, ix, tr.uuid, txRowWhat(tr), other.uuid, txRowWhat(other))
+					return nil, indexErr(t.schema, t.schema.Indexes[i], ix, indexRow{tr.uuid, tr.old, tr.new, true}, indexRow{other.uuid, other.old, other.new, true})
 				}
 				seen[k] = tr
 				if base, ok := t.indexes[i][k]; ok && base != tr.uuid {
 					if _, touched := x.rows[rowKey{t.schema, base}]; !touched {
-						return nil, indexErr(t.schema, t.schema.Indexes[i], tr.new, ix, tr.uuid, txRowWhat(tr), base, "existed in the database before this transaction and was not modified by the transaction")
+						br := t.rows[base]
+						return nil, indexErr(t.schema, t.schema.Indexes[i], ix, indexRow{tr.uuid, tr.old, tr.new, true}, indexRow{base, br, br, false})
 					}
 				}
 			}
@@ -203,8 +226,8 @@ func (x *txState) finalize() (*ChangeSet, *Error) {
 		if tr.old == nil && tr.new == nil {
 			continue
 		}
-		if tr.new != nil {
-			if tr.old != nil && rowsEqual(tr.old, tr.new) {
+		if tr.new != nil && tr.old != nil {
+			if !changed[tr] && rowsEqual(tr.old, tr.new) {
 				continue
 			}
 			r := tr.writable()
@@ -308,21 +331,11 @@ func refColumnName(t *TableSchema, r Row, target *TableSchema, u UUID) string {
 	return "?"
 }
 
-func indexErr(t *TableSchema, names []string, r Row, cols []*ColumnSchema, first UUID, firstWhat string, second UUID, secondWhat string) *Error {
-	vals := ""
-	for i, c := range cols {
-		if i > 0 {
-			vals += ", "
-		}
-		if c == uuidColumn {
-			vals += first.String()
-			continue
-		}
-		vals += datumString(&c.Type, r[c.Index])
-	}
-	plural := ""
-	if len(names) > 1 {
-		plural = "s"
+// indexErr reports two rows with the same values for index ix. Like
+// ovsdb-server, the row with the greater UUID is named first.
+func indexErr(t *TableSchema, names []string, ix []*ColumnSchema, a, b indexRow) *Error {
+	if bytes.Compare(a.uuid[:], b.uuid[:]) < 0 {
+		a, b = b, a
 	}
 	colNames := ""
 	for i, n := range names {
@@ -331,15 +344,46 @@ func indexErr(t *TableSchema, names []string, r Row, cols []*ColumnSchema, first
 		}
 		colNames += "\"" + n + "\""
 	}
-	return newErr(ErrConstraint, "Transaction causes multiple rows in \"%s\" table to have identical values (%s) for index on column%s %s.  First row, with UUID %s, %s.  Second row, with UUID %s, %s.",
-		t.Name, vals, plural, colNames, first, firstWhat, second, secondWhat)
+	plural := ""
+	if len(names) > 1 {
+		plural = "s"
+	}
+	return newErr(ErrConstraint, "Transaction causes multiple rows in \"%s\" table to have identical values (%s) for index on column%s %s.  First row, with UUID %s, %s  Second row, with UUID %s, %s",
+		t.Name, indexValues(ix, a.uuid, a.new), plural, colNames, a.uuid, a.describe(ix), b.uuid, b.describe(ix))
 }
 
-func txRowWhat(tr *txRow) string {
-	if tr.old == nil {
-		return "was inserted by this transaction"
+// indexRow is one side of an index conflict.
+type indexRow struct {
+	uuid     UUID
+	old, new Row // old nil: inserted; old == new: untouched
+	touched  bool
+}
+
+func (r indexRow) describe(ix []*ColumnSchema) string {
+	switch {
+	case !r.touched || (r.old != nil && rowsEqual(r.old, r.new)):
+		return "existed in the database before this transaction and was not modified by the transaction."
+	case r.old == nil:
+		return "was inserted by this transaction."
+	case indexKey(ix, r.uuid, r.old) == indexKey(ix, r.uuid, r.new):
+		return "existed in the database before this transaction, which modified some of the row's columns but not any columns in this index."
 	}
-	return "was modified by this transaction"
+	return "had the following index values before the transaction: " + indexValues(ix, r.uuid, r.old) + "."
+}
+
+func indexValues(ix []*ColumnSchema, u UUID, r Row) string {
+	s := ""
+	for i, c := range ix {
+		if i > 0 {
+			s += ", "
+		}
+		if c == uuidColumn {
+			s += u.String()
+			continue
+		}
+		s += datumString(&c.Type, r[c.Index])
+	}
+	return s
 }
 
 // datumString renders a datum the way ovsdb-server's error details do.

@@ -104,7 +104,8 @@ func ParseRow(t *TableSchema, data json.RawMessage) (Row, error) {
 	}
 	r := newDefaultRow(t)
 	r[0] = Datum{Keys: []Atom{UUID{}}}
-	for name, cv := range obj {
+	for _, name := range sortedKeys(obj) {
+		cv := obj[name]
 		if name == "_uuid" {
 			continue
 		}

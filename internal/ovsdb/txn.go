@@ -397,7 +397,8 @@ func (x *txState) opInsert(b []byte, a *opArgs) ([]byte, *Error) {
 		if !ok {
 			return b, a.perr("Type mismatch for member 'row'.")
 		}
-		for cn, cv := range obj {
+		for _, cn := range sortedKeys(obj) {
+			cv := obj[cn]
 			c, ok := t.schema.Column(cn)
 			if !ok {
 				return b, syntaxErr(ErrUnknownColumn, rv, "No column %s in table %s.", cn, t.schema.Name)
@@ -423,6 +424,9 @@ func (x *txState) opInsert(b []byte, a *opArgs) ([]byte, *Error) {
 	if prev := x.rows[rowKey{t.schema, u}]; prev != nil || t.rows[u] != nil {
 		return b, syntaxErr(ErrDuplicateUUID, a.obj["uuid"], "This UUID would duplicate a UUID already present within the table or deleted within the same transaction.")
 	}
+	// A new row has its _version from the start (a select in the same
+	// transaction shows it); modified rows get a new one at commit.
+	row[0] = Datum{Keys: []Atom{x.gen.next()}}
 	tr := &txRow{t: t, uuid: u, new: row, owned: true}
 	x.rows[rowKey{t.schema, u}] = tr
 	x.byTable[t] = append(x.byTable[t], tr)
@@ -658,7 +662,8 @@ func (x *txState) opWait(b []byte, a *opArgs) ([]byte, *Error) {
 		}
 		row := newDefaultRow(t.schema)
 		var rowUUID UUID
-		for cn, cv := range obj {
+		for _, cn := range sortedKeys(obj) {
+			cv := obj[cn]
 			c, ok := t.schema.Column(cn)
 			if !ok {
 				return b, syntaxErr(ErrUnknownColumn, e, "No column %s in table %s.", cn, t.schema.Name)
@@ -718,6 +723,17 @@ func (x *txState) opWait(b []byte, a *opArgs) ([]byte, *Error) {
 }
 
 // --- finalisation ---
+
+// sortedTables returns the tables the transaction touched, by name, so
+// that checks report the same error on every replica.
+func (x *txState) sortedTables() []*table {
+	l := make([]*table, 0, len(x.byTable))
+	for t := range x.byTable {
+		l = append(l, t)
+	}
+	sort.Slice(l, func(i, j int) bool { return l[i].schema.Name < l[j].schema.Name })
+	return l
+}
 
 // sortedTxRows returns the transaction's rows by table name and UUID.
 func (x *txState) sortedTxRows() []*txRow {
