@@ -396,8 +396,9 @@ func (d *Daemon) write(ctx context.Context, delta engine.Delta, full bool, sbTou
 		for k := range delta.Datapaths {
 			keys = append(keys, k)
 		}
-		if sbTouched[tChassis] || sbTouched[tHAGroup] || sbTouched[tHAChassis] {
-			// HA_Chassis rows refer to Chassis rows by UUID.
+		if sbTouched[tChassis] || sbTouched[tHAGroup] || sbTouched[tHAChassis] || sbTouched[tPortBinding] {
+			// HA_Chassis rows refer to Chassis rows by UUID, and
+			// ref_chassis follows Port_Binding.chassis.
 			for k, dp := range desired.Datapaths {
 				if len(dp.HAGroups) > 0 && !slices.Contains(keys, k) {
 					keys = append(keys, k)

@@ -92,6 +92,8 @@ type writer struct {
 	// insertion in this transaction.
 	portRef map[string]string
 	chassis map[string]string
+	// haRefs is the desired HA_Chassis_Group.ref_chassis by group name.
+	haRefs map[string][]string
 }
 
 func newWriter(sb *sbState, desired *translate.SB) *writer {
@@ -101,7 +103,49 @@ func newWriter(sb *sbState, desired *translate.SB) *writer {
 			w.desiredPortDP[p.Name] = k
 		}
 	}
+	w.haRefs = haRefChassis(sb, desired)
 	return w
+}
+
+// haRefChassis computes HA_Chassis_Group.ref_chassis: the chassis that bind
+// ports on the gateway's router or on the switches attached to it. Their
+// ovn-controllers run BFD to the group's gateways and so notice when the
+// active one dies.
+func haRefChassis(sb *sbState, desired *translate.SB) map[string][]string {
+	out := map[string][]string{}
+	for key, dp := range desired.Datapaths {
+		if len(dp.HAGroups) == 0 {
+			continue
+		}
+		related := map[string]bool{}
+		if u, ok := sb.dpByKey[key]; ok {
+			related[u] = true
+		}
+		pbs := sb.table(tPortBinding)
+		for _, p := range dp.Ports {
+			if peer := p.Options["peer"]; peer != "" {
+				if pu, ok := sb.portByName[peer]; ok {
+					related[ref(pbs[pu], "datapath")] = true
+				}
+			}
+		}
+		seen := map[string]bool{}
+		var chassis []string
+		for _, r := range pbs {
+			if !related[ref(r, "datapath")] {
+				continue
+			}
+			if c := ref(r, "chassis"); c != "" && !seen[c] {
+				seen[c] = true
+				chassis = append(chassis, c)
+			}
+		}
+		slices.Sort(chassis)
+		for _, g := range dp.HAGroups {
+			out[g.Name] = chassis
+		}
+	}
+	return out
 }
 
 // datapath reconciles everything one datapath owns; d nil deletes it.
@@ -371,11 +415,21 @@ func (w *writer) haGroup(g translate.HAGroup) {
 			}
 		}
 	}
+	refs := w.haRefs[g.Name]
+	refSet := make([]ovsdb.UUID, len(refs))
+	for i, r := range refs {
+		refSet[i] = uuidRef(r)
+	}
 	if same {
 		w.portRef["\x00ha:"+g.Name] = groupUUID
+		cur := strSet(cur, "ref_chassis")
+		slices.Sort(cur)
+		if !slices.Equal(cur, refs) {
+			w.t.update(tHAGroup, groupUUID, ovsdb.Row{"ref_chassis": set(refSet)})
+		}
 		return
 	}
-	var refs []ovsdb.UUID
+	var members []ovsdb.UUID
 	for _, m := range g.Members {
 		n := w.t.name("hac")
 		w.t.insert(tHAChassis, ovsdb.Row{
@@ -383,9 +437,9 @@ func (w *writer) haGroup(g translate.HAGroup) {
 			"priority":     m.Priority,
 			"external_ids": omap(map[string]string{"chassis-name": m.Chassis}),
 		}, n)
-		refs = append(refs, uuidRef(n))
+		members = append(members, uuidRef(n))
 	}
-	row := ovsdb.Row{"name": g.Name, "ha_chassis": set(refs)}
+	row := ovsdb.Row{"name": g.Name, "ha_chassis": set(members), "ref_chassis": set(refSet)}
 	if groupUUID == "" {
 		n := w.t.name("hag")
 		w.t.insert(tHAGroup, row, n)
