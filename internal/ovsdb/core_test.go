@@ -401,3 +401,18 @@ func TestUnionDatum(t *testing.T) {
 		}
 	}
 }
+
+func TestJSONIntern(t *testing.T) {
+	s := loadSchema(t, "nb")
+	for _, in := range []string{
+		`[{"op":"insert","table":"Logical_Switch","row":{"name":"x","other_config":["map",[["subnet",""]]]}}]`,
+		`{"op":"op","\u006fp":"table","a\"b":"named-uuid","":""}`,
+		`["set","se","sett","Logical_Switch_Port","to-lport","é"]`,
+	} {
+		a, errA := parseJSON([]byte(in))
+		b, errB := parseJSONIntern([]byte(in), s.intern)
+		if (errA == nil) != (errB == nil) || string(appendJSONValue(nil, a)) != string(appendJSONValue(nil, b)) {
+			t.Errorf("interned parse of %s differs: %v %v", in, a, b)
+		}
+	}
+}

@@ -19,11 +19,18 @@ const maxJSONDepth = 128
 type jsonReader struct {
 	data []byte
 	pos  int
+	// intern, when set, maps strings that recur in every transaction
+	// (member names, table and column names, enum values) to an already
+	// boxed copy, so that decoding them allocates nothing.
+	intern map[string]any
 }
 
 // parseJSON decodes one JSON document.
-func parseJSON(data []byte) (any, error) {
-	r := jsonReader{data: data}
+func parseJSON(data []byte) (any, error) { return parseJSONIntern(data, nil) }
+
+// parseJSONIntern decodes one JSON document, reusing the strings of intern.
+func parseJSONIntern(data []byte, intern map[string]any) (any, error) {
+	r := jsonReader{data: data, intern: intern}
 	r.skipSpace()
 	v, err := r.value(0)
 	if err != nil {
@@ -72,7 +79,7 @@ func (r *jsonReader) value(depth int) (any, error) {
 			if r.pos >= len(r.data) || r.data[r.pos] != '"' {
 				return nil, r.errf("expected object key")
 			}
-			k, err := r.str()
+			k, err := r.key()
 			if err != nil {
 				return nil, err
 			}
@@ -131,7 +138,7 @@ func (r *jsonReader) value(depth int) (any, error) {
 			return nil, r.errf("expected ',' or ']'")
 		}
 	case c == '"':
-		return r.str()
+		return r.strAny()
 	case c == 't':
 		return r.lit("true", true)
 	case c == 'f':
@@ -205,6 +212,46 @@ func (r *jsonReader) number() (any, error) {
 		return nil, r.errf("number %s out of range", s)
 	}
 	return f, nil
+}
+
+// plainString returns the raw bytes of a string literal without escapes
+// at r.pos, or false.
+func (r *jsonReader) plainString() ([]byte, bool) {
+	for i := r.pos + 1; i < len(r.data) && i-r.pos <= 64; i++ {
+		switch c := r.data[i]; {
+		case c == '"':
+			return r.data[r.pos+1 : i], true
+		case c == '\\' || c < 0x20 || c >= 0x80:
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
+// key decodes an object member name, interned when possible.
+func (r *jsonReader) key() (string, error) {
+	if r.intern != nil {
+		if b, ok := r.plainString(); ok {
+			if v, ok := r.intern[string(b)]; ok {
+				r.pos += len(b) + 2
+				return v.(string), nil
+			}
+		}
+	}
+	return r.str()
+}
+
+// strAny decodes a string value as an interface, interned when possible.
+func (r *jsonReader) strAny() (any, error) {
+	if r.intern != nil {
+		if b, ok := r.plainString(); ok {
+			if v, ok := r.intern[string(b)]; ok {
+				r.pos += len(b) + 2
+				return v, nil
+			}
+		}
+	}
+	return r.str()
 }
 
 func (r *jsonReader) str() (string, error) {

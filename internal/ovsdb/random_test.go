@@ -11,7 +11,7 @@ import (
 )
 
 var (
-	randomSeed = flag.Int64("random.seed", 0, "seed for TestRandomDifferential (0: time-based)")
+	randomSeed = flag.Int64("random.seed", 1, "seed for TestRandomDifferential (0: time-based)")
 	randomTxns = flag.Int("random.txns", 300, "transactions per TestRandomDifferential run")
 )
 

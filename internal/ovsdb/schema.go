@@ -170,6 +170,44 @@ type Schema struct {
 	Tables               map[string]*TableSchema
 	raw                  json.RawMessage
 	tableList            []*TableSchema // by name
+	intern               map[string]any // see jsonReader.intern
+}
+
+// protocolWords are strings that appear in most transactions.
+var protocolWords = []string{
+	"op", "table", "row", "rows", "where", "columns", "mutations", "uuid-name", "uuid", "named-uuid",
+	"until", "timeout", "durable", "comment", "lock", "set", "map", "_uuid", "_version",
+	"insert", "select", "update", "mutate", "delete", "wait", "commit", "abort", "assert",
+	"==", "!=", "<", "<=", ">", ">=", "includes", "excludes", "+=", "-=", "*=", "/=", "%=", "",
+}
+
+// buildIntern collects the strings worth interning for this schema.
+func (s *Schema) buildIntern() {
+	s.intern = make(map[string]any)
+	add := func(str string) {
+		if _, ok := s.intern[str]; !ok {
+			s.intern[str] = str
+		}
+	}
+	for _, w := range protocolWords {
+		add(w)
+	}
+	for _, t := range s.tableList {
+		add(t.Name)
+		for _, c := range t.ordered[1:] {
+			add(c.Name)
+			for _, b := range []*BaseType{&c.Type.Key, c.Type.Value} {
+				if b == nil {
+					continue
+				}
+				for _, e := range b.Enum {
+					if str, ok := e.(string); ok {
+						add(str)
+					}
+				}
+			}
+		}
+	}
 }
 
 // JSON returns the schema as get_schema sends it.
@@ -254,6 +292,7 @@ func ParseSchema(data []byte) (*Schema, error) {
 		return nil, fmt.Errorf("parse schema %s: %w", s.Name, err)
 	}
 	s.raw = buf.Bytes()
+	s.buildIntern()
 	return s, nil
 }
 

@@ -77,7 +77,7 @@ func (x *txState) resolve(name string) UUID {
 // Execute runs a transaction against d without modifying it.
 func (d *Database) Execute(t Txn) Result {
 	x := &txState{db: d, gen: uuidGen{seed: t.Seed}, rows: make(map[rowKey]*txRow), byTable: make(map[*table][]*txRow), locks: t.Locks, expired: t.WaitExpired}
-	v, err := parseJSON(t.Ops)
+	v, err := parseJSONIntern(t.Ops, d.schema.intern)
 	if err != nil {
 		return Result{Reply: errorReply(newErr(ErrSyntax, "%v", err))}
 	}

@@ -217,10 +217,12 @@ type symbolResolver interface {
 }
 
 func parseAtomJSON(v any, b *BaseType, syms symbolResolver) (Atom, *Error) {
+	// The decoded tree already holds atoms boxed in interfaces: return v
+	// itself rather than re-boxing its value, which would allocate.
 	switch b.Type {
 	case TypeInteger:
-		if i, ok := v.(int64); ok {
-			return i, nil
+		if _, ok := v.(int64); ok {
+			return v, nil
 		}
 		return nil, syntaxErr(ErrSyntax, v, "expected integer")
 	case TypeReal:
@@ -228,17 +230,17 @@ func parseAtomJSON(v any, b *BaseType, syms symbolResolver) (Atom, *Error) {
 		case int64:
 			return float64(x), nil
 		case float64:
-			return x, nil
+			return v, nil
 		}
 		return nil, syntaxErr(ErrSyntax, v, "expected real")
 	case TypeBoolean:
-		if x, ok := v.(bool); ok {
-			return x, nil
+		if _, ok := v.(bool); ok {
+			return v, nil
 		}
 		return nil, syntaxErr(ErrSyntax, v, "expected boolean")
 	case TypeString:
-		if x, ok := v.(string); ok {
-			return x, nil
+		if _, ok := v.(string); ok {
+			return v, nil
 		}
 		return nil, syntaxErr(ErrSyntax, v, "expected string")
 	case TypeUUID:
@@ -299,7 +301,7 @@ func parseDatumJSON(v any, t *ColumnType, syms symbolResolver) (Datum, *Error) {
 		if len(d.Keys) < t.Min || len(d.Keys) > t.Max {
 			return d, sizeErr("map", v, t, len(d.Keys))
 		}
-		if dup := sortDatum(&d); dup {
+		if dup := sortAtoms(d.Keys, d.Values); dup {
 			return d, newErr("ovsdb error", "map contains duplicate key")
 		}
 	} else {
@@ -319,7 +321,7 @@ func parseDatumJSON(v any, t *ColumnType, syms symbolResolver) (Datum, *Error) {
 			if len(d.Keys) < t.Min || len(d.Keys) > t.Max {
 				return d, sizeErr("set", v, t, len(d.Keys))
 			}
-			if dup := sortDatum(&d); dup {
+			if dup := sortAtoms(d.Keys, d.Values); dup {
 				return d, newErr("ovsdb error", "set contains duplicate")
 			}
 		} else {
@@ -347,37 +349,43 @@ func sizeErr(what string, v any, t *ColumnType, n int) *Error {
 }
 
 // sortDatum sorts d by key and reports whether a key repeats.
-func sortDatum(d *Datum) bool {
-	n := len(d.Keys)
+func sortDatum(d *Datum) bool { return sortAtoms(d.Keys, d.Values) }
+
+// sortAtoms sorts keys (and values alongside) and reports whether a key
+// repeats. It takes the slices rather than a *Datum so that datums being
+// built do not escape to the heap.
+func sortAtoms(keys, values []Atom) bool {
+	n := len(keys)
 	sorted := true
 	for i := 1; i < n; i++ {
-		if compareAtoms(d.Keys[i-1], d.Keys[i]) >= 0 {
+		if compareAtoms(keys[i-1], keys[i]) >= 0 {
 			sorted = false
 			break
 		}
 	}
-	if !sorted {
-		if d.Values != nil {
-			sort.Sort(pairSorter{d})
-		} else {
-			sort.Slice(d.Keys, func(i, j int) bool { return compareAtoms(d.Keys[i], d.Keys[j]) < 0 })
-		}
-		for i := 1; i < n; i++ {
-			if compareAtoms(d.Keys[i-1], d.Keys[i]) == 0 {
-				return true
-			}
+	if sorted {
+		return false
+	}
+	if values != nil {
+		sort.Sort(pairSorter{keys, values})
+	} else {
+		sort.Slice(keys, func(i, j int) bool { return compareAtoms(keys[i], keys[j]) < 0 })
+	}
+	for i := 1; i < n; i++ {
+		if compareAtoms(keys[i-1], keys[i]) == 0 {
+			return true
 		}
 	}
 	return false
 }
 
-type pairSorter struct{ d *Datum }
+type pairSorter struct{ keys, values []Atom }
 
-func (p pairSorter) Len() int           { return len(p.d.Keys) }
-func (p pairSorter) Less(i, j int) bool { return compareAtoms(p.d.Keys[i], p.d.Keys[j]) < 0 }
+func (p pairSorter) Len() int           { return len(p.keys) }
+func (p pairSorter) Less(i, j int) bool { return compareAtoms(p.keys[i], p.keys[j]) < 0 }
 func (p pairSorter) Swap(i, j int) {
-	p.d.Keys[i], p.d.Keys[j] = p.d.Keys[j], p.d.Keys[i]
-	p.d.Values[i], p.d.Values[j] = p.d.Values[j], p.d.Values[i]
+	p.keys[i], p.keys[j] = p.keys[j], p.keys[i]
+	p.values[i], p.values[j] = p.values[j], p.values[i]
 }
 
 // checkDatumConstraints checks every atom against enum, range and length
