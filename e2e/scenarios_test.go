@@ -253,8 +253,7 @@ func waitUnreachable(t *testing.T, from *testbed.VM, dst string, timeout time.Du
 	deadline := time.Now().Add(timeout)
 	for from.PingOnce(dst, 300*time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("%s", from.Chassis.Name+": "+dst+" still answers "+timeout.String()+" after the change; "+
-				"check the ACL/logical flows: ovn-sbctl lflow-list, and the chassis daemon log")
+			t.Fatal(from.Explain(dst, fmt.Sprintf("still answered %s after the policy change (ACL not enforced?): list the ACL's logical flows with ovn-sbctl lflow-list and compare the chassis's OpenFlow tables", timeout)))
 		}
 	}
 	if err := from.ExpectNoReply(dst, 3); err != nil {

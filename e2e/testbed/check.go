@@ -109,6 +109,9 @@ func (s PingStats) LossWindow(interval time.Duration) time.Duration {
 	return longest - interval
 }
 
+// Explain is tb.Explain from this VM.
+func (vm *VM) Explain(dst, problem string) string { return vm.tb.Explain(vm, dst, problem) }
+
 // Explain describes a failed check from vm towards dst and what an
 // operator should look at next: the chassis involved, whether their
 // daemons run, how many flows br-int holds, the port bindings, the

@@ -844,6 +844,20 @@ func (tb *Testbed) liveRemote(ms []*DBServer, all string) string {
 	return strings.Join(live, ",")
 }
 
+// Processes returns every process the testbed started, in start order.
+func (tb *Testbed) Processes() []*Process {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	return append([]*Process(nil), tb.procs...)
+}
+
+// Namespaces returns every namespace the testbed created.
+func (tb *Testbed) Namespaces() []string {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	return append([]string(nil), tb.namespaces...)
+}
+
 // NBCtl runs ovn-nbctl against the NB database.
 func (tb *Testbed) NBCtl(args ...string) (string, error) {
 	argv := append([]string{"ovn-nbctl", "--db=" + tb.liveRemote(tb.Central.NBServers, tb.Central.NBRemote), "--timeout=20"}, args...)
