@@ -109,6 +109,10 @@ type Daemon struct {
 	// lastSBCfg is the SB_Global.nb_cfg we last committed; sb_cfg in NB
 	// follows it.
 	lastSBCfg int
+	// upDirty names the switch ports whose up column may need writing
+	// (their NB row or Port_Binding changed); upAll asks for all.
+	upDirty map[string]bool
+	upAll   bool
 
 	// Stats for tests and benchmarks, guarded by statsMu.
 	statsMu sync.Mutex
@@ -191,7 +195,7 @@ func Start(ctx context.Context, cfg Config) (*Daemon, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	d := &Daemon{cfg: cfg, log: cfg.Logger, nbQ: newQueue(), sbQ: newQueue()}
+	d := &Daemon{cfg: cfg, log: cfg.Logger, nbQ: newQueue(), sbQ: newQueue(), upDirty: map[string]bool{}, upAll: true}
 	var err error
 	d.sbc, err = client.Dial(ctx, cfg.SBRemotes, client.Options{Logger: cfg.Logger.With("db", schema.SouthboundName), Database: schema.SouthboundName, LeaderOnly: true})
 	if err != nil {
@@ -273,6 +277,9 @@ func (d *Daemon) drainSB() (map[string]bool, error) {
 		d.sb.update(chs)
 		for _, c := range chs {
 			touched[c.Table] = true
+			if c.Table == tPortBinding && c.Row != nil {
+				d.upDirty[str(c.Row, "logical_port")] = true
+			}
 		}
 	}
 	return touched, nil
@@ -297,6 +304,9 @@ func (d *Daemon) drainNB() ([]engine.Change, error) {
 					return nil, err
 				}
 				ec.Row = m
+				if p, ok := m.(*nb.LogicalSwitchPort); ok {
+					d.upDirty[p.Name] = true
+				}
 			}
 			out = append(out, ec)
 		}
@@ -318,6 +328,9 @@ func (d *Daemon) Loop(ctx context.Context) error {
 	}
 	full := d.active
 	for {
+		if full {
+			d.upAll = true
+		}
 		var nbChanges []engine.Change
 		var sbTouched map[string]bool
 		if !full {
@@ -381,7 +394,7 @@ func (d *Daemon) setActive(a bool) {
 // delta; then NB acknowledgements.
 func (d *Daemon) write(ctx context.Context, delta engine.Delta, full bool, sbTouched map[string]bool) error {
 	desired := d.eng.SB()
-	w := newWriter(d.sb, desired)
+	w := newWriter(d.sb, desired, d.eng.PortDatapath)
 	var keys []string
 	if full {
 		for k := range desired.Datapaths {
@@ -536,23 +549,35 @@ func (d *Daemon) ackNB(ctx context.Context) error {
 			ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: nb.NBGlobalTable, Row: row, Where: byUUID(g.UUID)})
 		}
 	}
-	up := map[string]bool{}
-	for _, r := range d.sb.table(tPortBinding) {
-		v, _ := boolean(r, "up")
-		up[str(r, "logical_port")] = v
-	}
-	for u, p := range n.SwitchPorts {
-		want := up[p.Name]
+	pbs := d.sb.table(tPortBinding)
+	check := func(u string, p *nb.LogicalSwitchPort) {
+		want := false
+		if pu, ok := d.sb.portByName[p.Name]; ok {
+			want, _ = boolean(pbs[pu], "up")
+		}
 		if p.Type == "router" {
 			want = true
 		} else if p.Type != "" {
-			continue
+			return
 		}
 		if p.Up == nil || *p.Up != want {
 			ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: nb.LogicalSwitchPortTable,
 				Row: ovsdb.Row{"up": ovsdb.OvsSet{GoSet: []any{want}}}, Where: byUUID(u)})
 		}
 	}
+	if d.upAll {
+		for u, p := range n.SwitchPorts {
+			check(u, p)
+		}
+	} else {
+		for name := range d.upDirty {
+			if sp, ok := d.eng.SwitchPort(name); ok {
+				check(sp.UUID, sp)
+			}
+		}
+	}
+	d.upAll = false
+	clear(d.upDirty)
 	if len(ops) == 0 {
 		return nil
 	}

@@ -44,6 +44,13 @@ type sbState struct {
 	// portByName maps logical_port → Port_Binding UUID.
 	portByName map[string]string
 	portNameOf map[string]string
+	// byDP indexes Port_Binding and Multicast_Group rows by datapath
+	// UUID; rowDP remembers each row's datapath.
+	byDP  map[string]map[string]map[string]bool // table → datapath → rows
+	rowDP map[string]string
+	// byName indexes Port_Group and HA_Chassis_Group rows by name.
+	byName map[string]map[string]string // table → name → row
+	nameOf map[string]string
 }
 
 func newSBState(s *ovsdb.DatabaseSchema) *sbState {
@@ -56,6 +63,10 @@ func newSBState(s *ovsdb.DatabaseSchema) *sbState {
 		strayFlows: map[string]bool{},
 		portByName: map[string]string{},
 		portNameOf: map[string]string{},
+		byDP:       map[string]map[string]map[string]bool{tPortBinding: {}, tMulticastGroup: {}},
+		rowDP:      map[string]string{},
+		byName:     map[string]map[string]string{tPortGroup: {}, tHAGroup: {}},
+		nameOf:     map[string]string{},
 	}
 }
 
@@ -85,6 +96,33 @@ func (s *sbState) update(chs []change) {
 		}
 	}
 	for _, c := range chs {
+		if idx := s.byDP[c.Table]; idx != nil {
+			if dp, ok := s.rowDP[c.UUID]; ok {
+				delete(idx[dp], c.UUID)
+				delete(s.rowDP, c.UUID)
+			}
+			if c.Row != nil {
+				dp := ref(c.Row, "datapath")
+				if idx[dp] == nil {
+					idx[dp] = map[string]bool{}
+				}
+				idx[dp][c.UUID] = true
+				s.rowDP[c.UUID] = dp
+			}
+		}
+		if idx := s.byName[c.Table]; idx != nil {
+			if name, ok := s.nameOf[c.UUID]; ok {
+				if idx[name] == c.UUID {
+					delete(idx, name)
+				}
+				delete(s.nameOf, c.UUID)
+			}
+			if c.Row != nil {
+				name := str(c.Row, "name")
+				idx[name] = c.UUID
+				s.nameOf[c.UUID] = name
+			}
+		}
 		switch c.Table {
 		case tLogicalFlow:
 			if f, ok := s.flowKey[c.UUID]; ok {
@@ -158,3 +196,7 @@ func (s *sbState) chassisByName() map[string]string {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// rowsOf returns the UUIDs of table's rows (Port_Binding, Multicast_Group)
+// on a datapath.
+func (s *sbState) rowsOf(table, dp string) map[string]bool { return s.byDP[table][dp] }

@@ -85,9 +85,9 @@ func optInt(i int) ovsdb.OvsSet {
 type writer struct {
 	sb *sbState
 	t  *txn
-	// desiredPortDP maps every desired port to its datapath key, so a port
+	// portDP returns the datapath key a desired port belongs to, so a port
 	// moving between datapaths is updated, not deleted and re-created.
-	desiredPortDP map[string]string
+	portDP func(name string) (string, bool)
 	// portRef resolves a port name to its UUID or the named UUID of its
 	// insertion in this transaction.
 	portRef map[string]string
@@ -96,13 +96,8 @@ type writer struct {
 	haRefs map[string][]string
 }
 
-func newWriter(sb *sbState, desired *translate.SB) *writer {
-	w := &writer{sb: sb, t: &txn{}, desiredPortDP: map[string]string{}, portRef: map[string]string{}, chassis: sb.chassisByName()}
-	for k, d := range desired.Datapaths {
-		for _, p := range d.Ports {
-			w.desiredPortDP[p.Name] = k
-		}
-	}
+func newWriter(sb *sbState, desired *translate.SB, portDP func(string) (string, bool)) *writer {
+	w := &writer{sb: sb, t: &txn{}, portDP: portDP, portRef: map[string]string{}, chassis: sb.chassisByName()}
 	w.haRefs = haRefChassis(sb, desired)
 	return w
 }
@@ -131,13 +126,12 @@ func haRefChassis(sb *sbState, desired *translate.SB) map[string][]string {
 		}
 		seen := map[string]bool{}
 		var chassis []string
-		for _, r := range pbs {
-			if !related[ref(r, "datapath")] {
-				continue
-			}
-			if c := ref(r, "chassis"); c != "" && !seen[c] {
-				seen[c] = true
-				chassis = append(chassis, c)
+		for dpu := range related {
+			for u := range sb.rowsOf(tPortBinding, dpu) {
+				if c := ref(pbs[u], "chassis"); c != "" && !seen[c] {
+					seen[c] = true
+					chassis = append(chassis, c)
+				}
 			}
 		}
 		slices.Sort(chassis)
@@ -159,16 +153,12 @@ func (w *writer) datapath(key string, d *translate.DatapathOut) {
 		for _, u := range w.sb.flows[key] {
 			w.t.delete(tLogicalFlow, u)
 		}
-		for u, r := range w.sb.table(tMulticastGroup) {
-			if ref(r, "datapath") == dpUUID {
-				w.t.delete(tMulticastGroup, u)
-			}
+		for u := range w.sb.rowsOf(tMulticastGroup, dpUUID) {
+			w.t.delete(tMulticastGroup, u)
 		}
-		for u, r := range w.sb.table(tPortBinding) {
-			if ref(r, "datapath") == dpUUID {
-				if _, moved := w.desiredPortDP[str(r, "logical_port")]; !moved {
-					w.t.delete(tPortBinding, u)
-				}
+		for u := range w.sb.rowsOf(tPortBinding, dpUUID) {
+			if _, moved := w.portDP(str(w.sb.table(tPortBinding)[u], "logical_port")); !moved {
+				w.t.delete(tPortBinding, u)
 			}
 		}
 		w.t.delete(tDatapath, dpUUID)
@@ -228,12 +218,9 @@ func (w *writer) datapath(key string, d *translate.DatapathOut) {
 		}
 	}
 	if have {
-		for u, r := range w.sb.table(tPortBinding) {
-			if ref(r, "datapath") != dpUUID {
-				continue
-			}
-			name := str(r, "logical_port")
-			if k, ok := w.desiredPortDP[name]; !ok || (k != key && w.sb.portByName[name] != u) {
+		for u := range w.sb.rowsOf(tPortBinding, dpUUID) {
+			name := str(w.sb.table(tPortBinding)[u], "logical_port")
+			if k, ok := w.portDP(name); !ok || (k != key && w.sb.portByName[name] != u) {
 				w.t.delete(tPortBinding, u)
 			}
 		}
@@ -242,10 +229,8 @@ func (w *writer) datapath(key string, d *translate.DatapathOut) {
 	// Multicast groups.
 	actualMC := map[string]string{}
 	if have {
-		for u, r := range w.sb.table(tMulticastGroup) {
-			if ref(r, "datapath") == dpUUID {
-				actualMC[str(r, "name")] = u
-			}
+		for u := range w.sb.rowsOf(tMulticastGroup, dpUUID) {
+			actualMC[str(w.sb.table(tMulticastGroup)[u], "name")] = u
 		}
 	}
 	for _, g := range d.Groups {
@@ -304,32 +289,44 @@ func (w *writer) datapath(key string, d *translate.DatapathOut) {
 
 	// Port groups ("<datapath key>_<name>"); their names carry the key,
 	// so only this datapath's prefix is reconciled here.
-	prefix := itoa(d.Datapath.TunnelKey) + "_"
-	for u, r := range w.sb.table(tPortGroup) {
-		name := str(r, "name")
-		if len(name) > len(prefix) && name[:len(prefix)] == prefix {
-			ports, ok := d.PortGroups[name]
-			if !ok {
-				w.t.delete(tPortGroup, u)
-				continue
-			}
-			cur := strSet(r, "ports")
-			slices.Sort(cur)
-			if !slices.Equal(cur, ports) {
-				w.t.update(tPortGroup, u, ovsdb.Row{"ports": set(ports)})
-			}
+	w.portGroups(key, d)
+}
+
+// portGroups reconciles the datapath's "<tunnel key>_<name>" port groups.
+// Rows of an earlier key of the datapath are found by the old key.
+func (w *writer) portGroups(key string, d *translate.DatapathOut) {
+	prefixes := []string{itoa(d.Datapath.TunnelKey) + "_"}
+	if u, ok := w.sb.dpByKey[key]; ok {
+		if old := num(w.sb.table(tDatapath)[u], "tunnel_key"); old != d.Datapath.TunnelKey {
+			prefixes = append(prefixes, itoa(old)+"_")
+		}
+	}
+	pgs := w.sb.table(tPortGroup)
+	for name, u := range w.sb.byName[tPortGroup] {
+		if !hasAnyPrefix(name, prefixes) {
+			continue
+		}
+		ports, ok := d.PortGroups[name]
+		if !ok {
+			w.t.delete(tPortGroup, u)
+			continue
+		}
+		cur := strSet(pgs[u], "ports")
+		slices.Sort(cur)
+		if !slices.Equal(cur, ports) {
+			w.t.update(tPortGroup, u, ovsdb.Row{"ports": set(ports)})
 		}
 	}
 	for name, ports := range d.PortGroups {
-		if !w.portGroupExists(name) {
+		if _, ok := w.sb.byName[tPortGroup][name]; !ok {
 			w.t.insert(tPortGroup, ovsdb.Row{"name": name, "ports": set(ports)}, "")
 		}
 	}
 }
 
-func (w *writer) portGroupExists(name string) bool {
-	for _, r := range w.sb.table(tPortGroup) {
-		if str(r, "name") == name {
+func hasAnyPrefix(s string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if len(s) > len(p) && s[:len(p)] == p {
 			return true
 		}
 	}
@@ -371,24 +368,13 @@ func (w *writer) haGroupRef(name string) string {
 	if u, ok := w.portRef["\x00ha:"+name]; ok {
 		return u
 	}
-	for u, r := range w.sb.table(tHAGroup) {
-		if str(r, "name") == name {
-			return u
-		}
-	}
-	return ""
+	return w.sb.byName[tHAGroup][name]
 }
 
 // haGroup reconciles one HA_Chassis_Group and its HA_Chassis rows.
 func (w *writer) haGroup(g translate.HAGroup) {
-	var groupUUID string
-	var cur ovsdb.Row
-	for u, r := range w.sb.table(tHAGroup) {
-		if str(r, "name") == g.Name {
-			groupUUID, cur = u, r
-			break
-		}
-	}
+	groupUUID := w.sb.byName[tHAGroup][g.Name]
+	cur := w.sb.table(tHAGroup)[groupUUID]
 	same := cur != nil
 	if same {
 		members := strSet(cur, "ha_chassis")

@@ -79,6 +79,12 @@ func (e *Engine) NB() *translate.NB { return e.nb }
 // Keys returns the tunnel keys of the current output.
 func (e *Engine) Keys() translate.Keys { return e.keys }
 
+// SwitchPort returns the NB row of the switch port named name.
+func (e *Engine) SwitchPort(name string) (*nb.LogicalSwitchPort, bool) { return e.idx.SwitchPort(name) }
+
+// PortDatapath returns the NB key of the datapath a logical port belongs to.
+func (e *Engine) PortDatapath(name string) (string, bool) { return e.idx.PortDatapath(name) }
+
 // Stats returns what the last Apply did.
 func (e *Engine) Stats() Stats { return e.stats }
 
@@ -116,7 +122,7 @@ func (e *Engine) Apply(changes []Change) (Delta, error) {
 			}
 		}
 	}
-	e.idx = translate.NewIndex(e.nb, e.keys)
+	e.idx = translate.NewIndexFrom(old, e.nb, e.keys)
 	for i, c := range changes {
 		if c.Row != nil {
 			for _, u := range e.idx.Readers(c.Table, c.UUID, prevs[i], c.Row) {

@@ -72,7 +72,11 @@ type Index struct {
 
 // NewIndex arranges n for translation. prev holds the tunnel keys already
 // allocated in SB; prev.Datapaths may be nil.
-func NewIndex(n *NB, prev Keys) *Index {
+func NewIndex(n *NB, prev Keys) *Index { return NewIndexFrom(nil, n, prev) }
+
+// NewIndexFrom is NewIndex reusing what old (an index of an earlier snapshot,
+// or nil) derived from rows that did not change.
+func NewIndexFrom(old *Index, n *NB, prev Keys) *Index {
 	x := &Index{
 		NB:           n,
 		SwitchPorts:  make(map[string]*switchPort, len(n.SwitchPorts)),
@@ -86,6 +90,14 @@ func NewIndex(n *NB, prev Keys) *Index {
 			row := n.SwitchPorts[pu]
 			if row == nil {
 				continue
+			}
+			if old != nil {
+				if op := old.SwitchPorts[row.Name]; op != nil && op.Row == row && op.Switch == swUUID {
+					if cur := x.SwitchPorts[row.Name]; cur == nil || cur.Switch > swUUID {
+						x.SwitchPorts[row.Name] = op
+					}
+					continue
+				}
 			}
 			p := &switchPort{Row: row, Switch: swUUID}
 			for _, a := range row.Addresses {
@@ -282,6 +294,31 @@ func gatewayChassisOf(r *nb.LogicalRouter) string {
 		return ""
 	}
 	return r.Options["chassis"]
+}
+
+// SwitchPort returns the NB row of the switch port named name.
+func (x *Index) SwitchPort(name string) (*nb.LogicalSwitchPort, bool) {
+	if sp := x.SwitchPorts[name]; sp != nil {
+		return sp.Row, true
+	}
+	return nil, false
+}
+
+// PortDatapath returns the NB UUID of the switch or router that owns the
+// logical port name (switch ports, router ports and "cr-" ports).
+func (x *Index) PortDatapath(name string) (string, bool) {
+	if sp := x.SwitchPorts[name]; sp != nil {
+		return sp.Switch, true
+	}
+	if rp := x.RouterPorts[name]; rp != nil {
+		return rp.Router, true
+	}
+	if base, ok := strings.CutPrefix(name, "cr-"); ok {
+		if rp := x.RouterPorts[base]; rp != nil && rp.Gateway {
+			return rp.Router, true
+		}
+	}
+	return "", false
 }
 
 // DatapathUUIDs returns every switch and router UUID, sorted.
