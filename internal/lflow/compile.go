@@ -193,17 +193,8 @@ func conjFlows(n *node, id uint32, mk func(openflow.Match, openflow.Actions, uin
 	if len(dims) < 2 {
 		return nil, false, nil
 	}
-	product, sum := 1, 0
-	for _, d := range dims {
-		product *= len(d)
-		sum += len(d)
-		if product > maxMatches {
-			break
-		}
-	}
-	if product <= sum+1 {
-		return nil, false, nil
-	}
+	// Like ovn-controller: two or more independent dimensions with
+	// several alternatives each always become a conjunctive match.
 	if len(dims) > 64 {
 		return nil, false, nil
 	}
@@ -227,12 +218,9 @@ func conjFlows(n *node, id uint32, mk func(openflow.Match, openflow.Actions, uin
 			flows = append(flows, mk(full, openflow.Actions{act}, 0))
 		}
 	}
-	md, _ := common.Get(openflow.MustField("metadata"))
-	final := openflow.Match{{Field: openflow.MustField("conj_id"), Value: openflow.U64(uint64(id)), Mask: openflow.Ones(32)}}
-	if md.Field != nil {
-		final = append(final, md)
-		final.Normalize()
-	}
+	// The flow that carries the actions matches the conjunction id and,
+	// like ovn-controller's, the part common to every clause.
+	final, _ := mergeMatch(common, openflow.Match{{Field: openflow.MustField("conj_id"), Value: openflow.U64(uint64(id)), Mask: openflow.Ones(32)}})
 	flows = append(flows, mk(final, acts, cookie))
 	return flows, true, nil
 }
@@ -336,13 +324,15 @@ func setSub(s openflow.Subfield, v openflow.U128) openflow.SetField {
 
 func (c *compiler) zone(kind string) openflow.Subfield {
 	reg := RegCTZone
-	if c.lf.Router {
-		switch kind {
-		case "dnat":
-			reg = RegDNATZone
-		case "snat":
-			reg = RegSNATZone
-		}
+	switch {
+	case c.lf.Router && kind == "dnat":
+		reg = RegDNATZone
+	case c.lf.Router && kind == "snat":
+		reg = RegSNATZone
+	case kind == "snat-nat":
+		// ct_snat uses the SNAT zone on switches too (load balancer
+		// hairpin), as ovn-controller does.
+		reg = RegSNATZone
 	}
 	if kind == "czone" {
 		reg = RegDNATZone
@@ -422,7 +412,9 @@ func (c *compiler) action(a *Action) (openflow.Actions, error) {
 		return openflow.Actions{openflow.CTClear{}}, nil
 	case "ct_commit":
 		c.requirePred("ip")
-		ct := openflow.CT{Commit: true, Table: -1, Zone: ptr(c.zone("snat"))}
+		// nat(src) without a range, as ovn-controller writes it: the
+		// commit keeps any NAT the connection already has.
+		ct := openflow.CT{Commit: true, Table: -1, Zone: ptr(c.zone("snat")), NAT: &openflow.NAT{Flags: openflow.NATSrc}}
 		if a.HasArgs && len(a.Args) > 0 {
 			return nil, c.unsupported(a)
 		}
@@ -450,7 +442,11 @@ func (c *compiler) action(a *Action) (openflow.Actions, error) {
 		if strings.HasPrefix(a.Name, "ct_snat") {
 			kind = "snat"
 		}
-		zone := c.zone(kind)
+		zk := kind
+		if kind == "snat" {
+			zk = "snat-nat"
+		}
+		zone := c.zone(zk)
 		if strings.HasSuffix(a.Name, "_in_czone") {
 			zone = c.zone("czone")
 		}

@@ -252,6 +252,21 @@ func requireOVN(t testing.TB) {
 // temporary directory, builds the reference topology with ovn-nbctl and
 // dumps the Southbound tables.
 func buildReferenceCorpus(t *testing.T) *corpus {
+	c, _ := startReference(t)
+	return c
+}
+
+// reference is a running NB/SB/northd set from startReference.
+type reference struct {
+	dir    string
+	nb, sb string // unix: remotes
+	env    []string
+	nbctl  func(args ...string) string
+}
+
+// startReference is buildReferenceCorpus that leaves the databases and
+// northd running until the test ends.
+func startReference(t *testing.T) (*corpus, *reference) {
 	requireOVN(t)
 	dir, err := os.MkdirTemp("", "hclf")
 	if err != nil {
@@ -377,7 +392,7 @@ func buildReferenceCorpus(t *testing.T) *corpus {
 		}
 		return a.Match+a.Actions < b.Match+b.Actions
 	})
-	return c
+	return c, &reference{dir: dir, nb: nb, sb: sb, env: env, nbctl: nbctl}
 }
 
 // referenceTopology is the NB the corpus comes from: two switches and a

@@ -44,11 +44,25 @@
 // (masked) matches, sets and address sets become disjunctions, and the
 // result is put in disjunctive normal form with duplicate and subsumed
 // matches removed. When the top-level conjunction has two or more
-// independent dimensions with several alternatives each and the cross
-// product would be larger than the sum, the flow is emitted as a
-// conjunctive match: one flow per alternative with conjunction(id,k/n)
-// and cookie 0, and one flow on conj_id=id with the actions. Conjunction
-// ids are Env.ConjIDBase+0 (or derived from the cookie).
+// independent dimensions with several alternatives each (after folding
+// shared constraints and merging dimensions that test the same fields or
+// each other's OpenFlow prerequisites), the flow is emitted, as
+// ovn-controller does, as a conjunctive match: one flow per alternative
+// with conjunction(id,k/n) and cookie 0, and one flow on conj_id=id plus
+// the common part with the actions. Conjunction ids are Env.ConjIDBase
+// (or derived from the cookie). The caller must merge conjunction actions
+// of equal (table, priority, match) flows coming from different logical
+// flows.
+//
+// # Fidelity
+//
+// TestRootDifferentialOVNController runs the real ovn-controller on the
+// reference topology and compares, per logical flow, the OpenFlow matches
+// it installs with ours as the switch normalises them: all equal for the
+// corpus. Actions agree too except where we spell the same operation
+// differently (lookup_arp/lookup_nd/get_arp argument shuffling with move
+// instead of push/pop). The controller userdata (Opcode) is our own
+// format, not ovn-controller's.
 //
 // # Supported actions
 //

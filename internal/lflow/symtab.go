@@ -184,12 +184,12 @@ func newSymtab() symtab {
 	st.field("ip4.src", "ip_src", "ip4", false, true)
 	st.field("ip4.dst", "ip_dst", "ip4", false, true)
 	st.pred("ip4.src_mcast", "ip4.src[28..31] == 0xe")
-	st.pred("ip4.mcast", "ip4.dst[28..31] == 0xe")
+	st.pred("ip4.mcast", "eth.mcast && ip4.dst[28..31] == 0xe")
 
 	st.field("ip6.src", "ipv6_src", "ip6", false, true)
 	st.field("ip6.dst", "ipv6_dst", "ip6", false, true)
 	st.field("ip6.label", "ipv6_label", "ip6", false, true)
-	st.pred("ip6.mcast_rsvd", "ip6.dst[116..119] == 0xf && ip6.dst[112..115] == 0 && ip6.dst[120..127] == 0xff")
+	st.pred("ip6.mcast_rsvd", "ip6.dst[116..127] == 0xff0 && ip6.dst[0..111] == 0x0")
 	st.pred("ip6.mcast_all_nodes", "ip6.dst == ff01::1 || ip6.dst == ff02::1")
 	st.pred("ip6.mcast_all_rtrs", "ip6.dst == ff01::2 || ip6.dst == ff02::2 || ip6.dst == ff05::2")
 	st.pred("ip6.mcast_sol_node", "ip6.dst == ff02::1:ff00:0000/104")
@@ -206,7 +206,7 @@ func newSymtab() symtab {
 
 	st.pred("igmp", "ip4 && ip.proto == 2")
 	st.pred("mldv1", "ip6.src == fe80::/10 && icmp6.type == {130, 131, 132}")
-	st.pred("mldv2", "ip6.src == fe80::/10 && icmp6.type == 143")
+	st.pred("mldv2", "ip6.dst == ff02::16 && icmp6.type == 143")
 	st.pred("ip6.mcast_flood_mld", "ip6.mcast_flood")
 
 	st.pred("arp", "eth.type == 0x806")

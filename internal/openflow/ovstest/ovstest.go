@@ -162,14 +162,20 @@ var statsRE = regexp.MustCompile(`(duration|n_packets|n_bytes|idle_age|hard_age)
 // DumpFlows returns the bridge's flows without statistics, sorted.
 func (s *Switch) DumpFlows(mgmt string) []string {
 	s.t.Helper()
-	out, err := s.Ofctl("dump-flows", "unix:"+mgmt)
+	return s.DumpFlowsVersion(mgmt, "OpenFlow13")
+}
+
+// DumpFlowsVersion is DumpFlows in a given OpenFlow version ("OpenFlow15").
+func (s *Switch) DumpFlowsVersion(mgmt, version string) []string {
+	s.t.Helper()
+	out, err := s.run("ovs-ofctl", "-O", version, "dump-flows", "unix:"+mgmt)
 	if err != nil {
 		s.t.Fatal(err)
 	}
 	var lines []string
 	for _, l := range strings.Split(out, "\n") {
 		l = strings.TrimSpace(l)
-		if l == "" || strings.HasPrefix(l, "OFPST_FLOW") {
+		if l == "" || strings.HasPrefix(l, "OFPST_FLOW") || strings.HasPrefix(l, "OFPST_") {
 			continue
 		}
 		lines = append(lines, statsRE.ReplaceAllString(l, ""))
@@ -196,6 +202,9 @@ func (s *Switch) DumpGroups(mgmt string) []string {
 	sort.Strings(lines)
 	return lines
 }
+
+// Env returns the environment (OVS_RUNDIR etc.) the switch's tools use.
+func (s *Switch) Env() []string { return append([]string(nil), s.env...) }
 
 // Trace runs ofproto/trace on a bridge for a flow in ovs-ofctl syntax.
 func (s *Switch) Trace(bridge, flow string) string {
