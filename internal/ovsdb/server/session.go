@@ -499,6 +499,8 @@ func (s *session) transact(ctx context.Context, m *jsonrpc.Message) {
 		case <-changed:
 		case <-deadline:
 			req.WaitExpired = true
+		case <-s.done:
+			return
 		case <-tctx.Done():
 			select {
 			case <-s.done:
