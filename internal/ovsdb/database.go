@@ -139,15 +139,22 @@ func (d *Database) Commit(cs *ChangeSet) {
 	}
 }
 
+// isSelfRef reports whether a reference is one that ovsdb-server ignores:
+// a strong reference to any row with the source row's own UUID (whatever
+// its table), or a weak reference to the source row itself.
+func isSelfRef(ts *TableSchema, self UUID, target *table, u UUID, kind RefType) bool {
+	return u == self && (kind == RefStrong || target.schema == ts)
+}
+
 // forEachRef calls fn for every reference held by row r of table ts.
-// References to the row's own UUID (self) do not count, as in ovsdb-server.
+// Self-references (see isSelfRef) are skipped.
 func (d *Database) forEachRef(ts *TableSchema, self UUID, r Row, fn func(target *table, u UUID, kind RefType)) {
 	for _, c := range ts.refCols {
 		dt := r[c.Index]
 		if b := &c.Type.Key; b.refTable != nil {
 			target := d.tables[b.RefTable]
 			for _, k := range dt.Keys {
-				if u := k.(UUID); u != self {
+				if u := k.(UUID); !isSelfRef(ts, self, target, u, b.RefType) {
 					fn(target, u, b.RefType)
 				}
 			}
@@ -155,7 +162,7 @@ func (d *Database) forEachRef(ts *TableSchema, self UUID, r Row, fn func(target 
 		if b := c.Type.Value; b != nil && b.refTable != nil {
 			target := d.tables[b.RefTable]
 			for _, v := range dt.Values {
-				if u := v.(UUID); u != self {
+				if u := v.(UUID); !isSelfRef(ts, self, target, u, b.RefType) {
 					fn(target, u, b.RefType)
 				}
 			}
@@ -215,7 +222,7 @@ func sameDatum(a, b Datum) bool {
 // so adding one port to a switch with a thousand does not walk them all.
 func (d *Database) forEachRefChange(ts *TableSchema, self UUID, old, new Row, fn func(target *table, u UUID, kind RefType, delta int)) {
 	emit := func(target *table, u UUID, kind RefType, delta int) {
-		if u != self {
+		if !isSelfRef(ts, self, target, u, kind) {
 			fn(target, u, kind, delta)
 		}
 	}

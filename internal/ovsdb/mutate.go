@@ -74,6 +74,9 @@ func (x *txState) parseMutation(t *table, v any) (mutation, *Error) {
 	}
 	m := mutation{col: c, name: mn, op: op}
 	typ := c.Type
+	if (op == mutInsert || op == mutDelete) && typ.IsScalar() {
+		return mutation{}, syntaxErr(ErrSyntax, v, "Type mismatch: \"%s\" operator may not be applied to column %s of type %s.", mn, cn, typeEnglish(&typ))
+	}
 	switch op {
 	case mutAdd, mutSub, mutMul, mutDiv, mutMod:
 		kt := typ.Key.Type

@@ -121,7 +121,19 @@ func (g *txnGen) where() string {
 }
 
 func (g *txnGen) op(named *[]string) string {
-	switch g.r.Intn(12) {
+	switch g.r.Intn(18) {
+	case 17:
+		return fmt.Sprintf(`{"op":"mutate","table":"Parent","where":%s,"mutations":[[%q,%q,%s]]}`, g.where(), g.pick("created", "_uuid", "_version", "num", "tags"), g.pick("insert", "delete", "+=", "%="), g.pick(`"x"`, `1`, `["set",[]]`, `["uuid","00000000-0000-0000-0000-000000000001"]`, `["map",[["a","1"]]]`))
+	case 12:
+		return fmt.Sprintf(`{"op":"update","table":"Parent","where":%s,"row":{"children":["set",[%s]],"favorite":["set",[%s]]}}`, g.where(), g.ref(*named), g.ref(*named))
+	case 13:
+		return fmt.Sprintf(`{"op":"update","table":"Child","where":[["key","==",%q]],"row":{"owner":%s}}`, g.pick("k1", "k2"), g.ref(*named))
+	case 14:
+		return fmt.Sprintf(`{"op":"delete","table":"Parent","where":[["num",%q,%d]]}`, g.pick("<", ">=", "=="), g.r.Intn(100))
+	case 15:
+		return fmt.Sprintf(`{"op":"mutate","table":"Parent","where":%s,"mutations":[["tags","delete",%s],["peers","delete",["set",[%s]]]]}`, g.where(), g.tags(), g.ref(*named))
+	case 16:
+		return fmt.Sprintf(`{"op":"update","table":"Parent","where":%s,"row":{%q:%s}}`, g.where(), g.pick("created", "label", "nums", "flag"), g.pick(`"x"`, `""`, `["set",[1,2,3,4]]`, `true`))
 	case 0, 1, 2:
 		extra := ""
 		if g.r.Intn(2) == 0 {

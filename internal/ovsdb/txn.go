@@ -365,7 +365,7 @@ func (x *txState) opInsert(b []byte, a *opArgs) ([]byte, *Error) {
 			return b, syntaxErr(ErrSyntax, a.obj["uuid"], "bad uuid")
 		}
 		u = pu
-		if x.get(t, u) != nil || x.rows[rowKey{t.schema, u}] != nil {
+		if t.rows[u] != nil || x.get(t, u) != nil {
 			return b, syntaxErr(ErrDuplicateUUID, a.obj["uuid"], "This UUID would duplicate a UUID already present within the table or deleted within the same transaction.")
 		}
 		if hasName {
@@ -421,15 +421,20 @@ func (x *txState) opInsert(b []byte, a *opArgs) ([]byte, *Error) {
 			}
 		}
 	}
-	if prev := x.rows[rowKey{t.schema, u}]; prev != nil || t.rows[u] != nil {
+	if t.rows[u] != nil || x.get(t, u) != nil {
 		return b, syntaxErr(ErrDuplicateUUID, a.obj["uuid"], "This UUID would duplicate a UUID already present within the table or deleted within the same transaction.")
 	}
 	// A new row has its _version from the start (a select in the same
 	// transaction shows it); modified rows get a new one at commit.
 	row[0] = Datum{Keys: []Atom{x.gen.next()}}
-	tr := &txRow{t: t, uuid: u, new: row, owned: true}
-	x.rows[rowKey{t.schema, u}] = tr
-	x.byTable[t] = append(x.byTable[t], tr)
+	if tr := x.rows[rowKey{t.schema, u}]; tr != nil {
+		// Inserted and deleted earlier in this transaction: it comes back.
+		tr.new, tr.owned = row, true
+	} else {
+		tr := &txRow{t: t, uuid: u, new: row, owned: true}
+		x.rows[rowKey{t.schema, u}] = tr
+		x.byTable[t] = append(x.byTable[t], tr)
+	}
 	b = append(b, `{"uuid":["uuid",`...)
 	b = appendUUIDString(b, u)
 	return append(b, "]}"...), nil
@@ -526,12 +531,12 @@ func (x *txState) parseUpdateRow(a *opArgs, t *table) ([]*ColumnSchema, []Datum,
 		if !ok {
 			return nil, nil, syntaxErr(ErrUnknownColumn, rv, "No column %s in table %s.", cn, t.schema.Name)
 		}
-		if c == uuidColumn || c.Index == 0 || !c.Mutable {
-			return nil, nil, syntaxErr(ErrConstraint, a.raw, "Cannot update immutable column %s in table %s.", cn, t.schema.Name)
-		}
 		d, perr := parseDatumJSON(obj[cn], &c.Type, x)
 		if perr != nil {
 			return nil, nil, perr
+		}
+		if c == uuidColumn || c.Index == 0 || !c.Mutable {
+			return nil, nil, syntaxErr(ErrConstraint, a.raw, "Cannot update immutable column %s in table %s.", cn, t.schema.Name)
 		}
 		cols = append(cols, c)
 		vals = append(vals, d)
