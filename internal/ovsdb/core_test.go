@@ -416,3 +416,28 @@ func TestJSONIntern(t *testing.T) {
 		}
 	}
 }
+
+// Execute only reads the database, so several may run at once (between
+// Commits); run with -race to check.
+func TestConcurrentExecute(t *testing.T) {
+	db := testDB(t)
+	if r := run(t, db, `[{"op":"insert","table":"Parent","row":{"name":"p","nums":["set",[1,2]],"children":["named-uuid","c"]},"uuid-name":"p"},{"op":"insert","table":"Child","row":{"key":"k","owner":["named-uuid","p"]},"uuid-name":"c"}]`); r.Changes.Len() != 2 {
+		t.Fatalf("setup: %s", r.Reply)
+	}
+	done := make(chan struct{})
+	for g := 0; g < 4; g++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := 0; i < 50; i++ {
+				r := db.Execute(Txn{Ops: json.RawMessage(`[{"op":"select","table":"Parent","where":[]},{"op":"mutate","table":"Parent","where":[],"mutations":[["nums","insert",3]]},{"op":"delete","table":"Parent","where":[]}]`)})
+				if r.Changes.Len() != 2 {
+					t.Errorf("concurrent execute: %s", r.Reply)
+					return
+				}
+			}
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		<-done
+	}
+}

@@ -6,8 +6,9 @@ import (
 	"sort"
 )
 
-// Database is the in-memory state of one database. It is not safe for
-// concurrent use: its owner serialises access.
+// Database is the in-memory state of one database. Its owner serialises
+// access: Execute, Get, Rows and Len only read, so they may run
+// concurrently with each other, but never with Commit or Load.
 type Database struct {
 	schema *Schema
 	tables map[string]*table
