@@ -3,6 +3,7 @@ package lflow
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"hcnet/internal/openflow"
@@ -528,6 +529,10 @@ func (c *compiler) action(a *Action) (openflow.Actions, error) {
 		return c.flagLookup(a, nil, TableChkOutPortSec, FlagCheckPortSec)
 	case "chk_ecmp_nh_mac":
 		return c.flagLookup(a, nil, TableECMPNHMAC, FlagLookupCommitECMPNH)
+	case "chk_lb_aff":
+		return c.flagLookup(a, nil, TableChkLBAffinity, FlagUseLBAffSession)
+	case "commit_lb_aff":
+		return c.commitLBAff(a)
 	case "chk_ecmp_nh":
 		return c.flagLookup(a, nil, TableECMPNH, FlagLookupCommitECMPNH)
 	}
@@ -777,3 +782,88 @@ var ofPrereqs = func() map[string][]string {
 	}
 	return m
 }()
+
+// commitLBAff compiles commit_lb_aff(vip = "IP:PORT", backend = "IP:PORT",
+// proto = P, timeout = T): a learn action that remembers, in table 78,
+// the backend chosen for this client and VIP.
+func (c *compiler) commitLBAff(a *Action) (openflow.Actions, error) {
+	bad := func(msg string) error { return &Error{Pos: a.Pos, Token: a.Name, Msg: msg} }
+	var vip, be backend
+	var proto uint64
+	var timeout uint64
+	var haveVIP, haveBackend bool
+	for _, x := range a.Args {
+		v := argText(x)
+		switch x.Key {
+		case "vip", "backend":
+			b, err := parseHostPort(v)
+			if err != nil {
+				return nil, &Error{Pos: x.Pos, Token: v, Msg: fmt.Sprintf("%s: %v", x.Key, err)}
+			}
+			if x.Key == "vip" {
+				vip, haveVIP = b, true
+			} else {
+				be, haveBackend = b, true
+			}
+		case "proto":
+			p, ok := map[string]uint64{"tcp": 6, "udp": 17, "sctp": 132}[v]
+			if !ok {
+				return nil, &Error{Pos: x.Pos, Token: v, Msg: "proto must be tcp, udp or sctp"}
+			}
+			proto = p
+		case "timeout":
+			n, err := strconv.ParseUint(v, 10, 16)
+			if err != nil {
+				return nil, &Error{Pos: x.Pos, Token: v, Msg: "timeout must be a number of seconds up to 65535"}
+			}
+			timeout = n
+		default:
+			return nil, &Error{Pos: x.Pos, Token: x.Key, Msg: "unknown commit_lb_aff argument " + x.Key}
+		}
+	}
+	if !haveVIP || !haveBackend || proto == 0 {
+		return nil, bad("commit_lb_aff needs vip, backend and proto")
+	}
+	if vip.ipv6 != be.ipv6 {
+		return nil, bad("commit_lb_aff mixes IPv4 and IPv6")
+	}
+	sf := func(name string, ofs, bits int) openflow.Subfield { return regSub(name, ofs, bits) }
+	ethType, src, dst, beReg := uint64(0x800), sf("ip_src", 0, 32), sf("ip_dst", 0, 32), sf("reg4", 0, 32)
+	if vip.ipv6 {
+		ethType, src, dst, beReg = 0x86dd, sf("ipv6_src", 0, 128), sf("ipv6_dst", 0, 128), sf("xxreg1", 0, 128)
+		c.requirePred("ip6")
+	} else {
+		c.requirePred("ip4")
+	}
+	l := openflow.Learn{Table: TableChkLBAffinity, IdleTimeout: uint16(timeout), Flags: openflow.LearnDeleteLearned}
+	md := sf("metadata", 0, 64)
+	l.Specs = append(l.Specs,
+		openflow.LearnSpec{Kind: openflow.LearnMatch, Src: md, Dst: md},
+		openflow.LearnSpec{Kind: openflow.LearnMatch, Imm: openflow.U64(ethType), Dst: sf("eth_type", 0, 16)},
+		openflow.LearnSpec{Kind: openflow.LearnMatch, Src: src, Dst: src},
+		openflow.LearnSpec{Kind: openflow.LearnMatch, Imm: vip.ip, Dst: dst},
+		openflow.LearnSpec{Kind: openflow.LearnMatch, Imm: openflow.U64(proto), Dst: sf("nw_proto", 0, 8)},
+	)
+	if vip.port != 0 {
+		tp := map[uint64]string{6: "tcp_dst", 17: "udp_dst", 132: "sctp_dst"}[proto]
+		l.Specs = append(l.Specs, openflow.LearnSpec{Kind: openflow.LearnMatch, Imm: openflow.U64(uint64(vip.port)), Dst: sf(tp, 0, 16)})
+	}
+	l.Specs = append(l.Specs,
+		openflow.LearnSpec{Kind: openflow.LearnLoad, Imm: openflow.U64(1), Dst: sf(RegFlags, FlagUseLBAffSession, 1)},
+		openflow.LearnSpec{Kind: openflow.LearnLoad, Imm: be.ip, Dst: beReg},
+	)
+	if be.port != 0 {
+		l.Specs = append(l.Specs, openflow.LearnSpec{Kind: openflow.LearnLoad, Imm: openflow.U64(uint64(be.port)), Dst: sf("reg8", 0, 16)})
+	}
+	return openflow.Actions{l}, nil
+}
+
+// parseHostPort reads "IP", "IP:PORT" or "[IPv6]:PORT".
+func parseHostPort(s string) (backend, error) {
+	p, err := newParser(s)
+	if err != nil {
+		return backend{}, err
+	}
+	toks := p.toks[:len(p.toks)-1]
+	return parseBackend(Arg{toks: toks})
+}

@@ -334,6 +334,9 @@ func startReference(t *testing.T) (*corpus, *reference) {
 		args := strings.Fields(cmd)
 		for i, a := range args {
 			args[i] = strings.ReplaceAll(a, "\x00", " ")
+			if a == "''" {
+				args[i] = ""
+			}
 		}
 		nbctl(args...)
 	}
@@ -342,6 +345,7 @@ func startReference(t *testing.T) (*corpus, *reference) {
 	nbctl("lsp-set-dhcpv4-options", "vm1", d4)
 	d6 := nbctl("create", "DHCP_Options", `cidr="fd00::/64"`, `options="server_id"="00:00:00:00:ff:01" "dns_server"="{fd00::53}"`)
 	nbctl("lsp-set-dhcpv6-options", "vm2", d6)
+	nbctl("--id=@hc", "create", "Load_Balancer_Health_Check", `vip="10.0.0.100:80"`, "--", "add", "Load_Balancer", "lb0", "health_check", "@hc")
 	dns := nbctl("create", "DNS", `records={"vm1.example.org"="10.0.0.11"}`)
 	nbctl("add", "Logical_Switch", "sw0", "dns_records", dns)
 	nbctl("--wait=sb", "sync")
@@ -399,9 +403,11 @@ func startReference(t *testing.T) (*corpus, *reference) {
 // localnet, a distributed router with a gateway port, NAT, a load
 // balancer, ACLs with port groups, address sets, logging and meters, QoS,
 // DNS, ECMP routes and router policies. "\x00" in a word stands for a
-// space.
+// space, and the word ” for an empty argument.
 var referenceTopology = []string{
+	"set NB_Global . options:controller_event=true",
 	"ls-add sw0", "ls-add sw1", "ls-add pub",
+	"set Logical_Switch sw1 other_config:mcast_snoop=true",
 	"lsp-add sw0 vm1", "lsp-set-addresses vm1 00:00:00:00:00:01\x0010.0.0.11", "lsp-set-port-security vm1 00:00:00:00:00:01\x0010.0.0.11",
 	"lsp-add sw0 vm2", "lsp-set-addresses vm2 00:00:00:00:00:02\x0010.0.0.12\x00fd00::12",
 	"lsp-add sw0 vm4", "lsp-set-addresses vm4 dynamic",
@@ -410,7 +416,7 @@ var referenceTopology = []string{
 	"set Logical_Switch_Port vip0 options:virtual-ip=10.0.0.100 options:virtual-parents=vm1,vm2",
 	"lsp-add sw1 vm3", "lsp-set-addresses vm3 00:00:00:00:00:03\x0010.0.1.13", "lsp-set-port-security vm3 00:00:00:00:00:03\x0010.0.1.13",
 	"lsp-add sw1 vm5", "lsp-set-addresses vm5 unknown",
-	"lsp-add pub ln1", "lsp-set-type ln1 localnet", "lsp-set-addresses ln1 unknown", "lsp-set-options ln1 network_name=phys",
+	"lsp-add pub ln1", "lsp-set-type ln1 localnet", "lsp-set-addresses ln1 unknown", "lsp-set-options ln1 network_name=phys qos_max_rate=1000000",
 	"lr-add r0",
 	"lrp-add r0 r0-sw0 00:00:00:00:ff:01 10.0.0.1/24 fd00::1/64",
 	"lrp-add r0 r0-sw1 00:00:00:00:ff:02 10.0.1.1/24",
@@ -441,7 +447,15 @@ var referenceTopology = []string{
 	"lb-add lb1 [fd00::100]:80 [fd00::12]:8080 tcp",
 	"lb-add lb2 172.16.0.100 10.0.1.13",
 	"set Load_Balancer lb0 selection_fields=ip_src,ip_dst options:hairpin_snat_ip=10.0.0.250",
+	"lb-add lb3 10.0.0.200:80 '' tcp",
+	"lb-add lb4 10.0.0.201:80 10.0.0.11:80 sctp",
+	"lb-add lb5 10.0.1.100:80 10.0.1.13:80,10.0.0.12:80 udp",
+	"set Load_Balancer lb5 options:affinity_timeout=60",
 	"ls-lb-add sw0 lb0", "ls-lb-add sw0 lb1", "lr-lb-add r0 lb0", "lr-lb-add r0 lb2",
+	"ls-lb-add sw0 lb3", "ls-lb-add sw0 lb4", "ls-lb-add sw1 lb5", "lr-lb-add r0 lb5",
+	"set Load_Balancer lb0 ip_port_mappings:10.0.0.11=vm1:10.0.0.1",
+	"--ecmp-symmetric-reply lr-route-add r0 50.0.0.0/24 172.16.0.100",
+	"--ecmp-symmetric-reply lr-route-add r0 50.0.0.0/24 172.16.0.101",
 	"lr-nat-add r0 snat 172.16.0.1 10.0.0.0/24",
 	"lr-nat-add r0 dnat_and_snat 172.16.0.2 10.0.0.11",
 	"lr-nat-add r0 dnat 172.16.0.3 10.0.1.13",

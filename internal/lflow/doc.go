@@ -94,7 +94,9 @@
 //	R = chk_lb_hairpin(), chk_lb_hairpin_reply(), check_in_port_sec(),
 //	check_out_port_sec(), chk_ecmp_nh_mac(), chk_ecmp_nh()   yes (flag lookups)
 //	R = select(v1[=w1], ...)                 yes (select group via Env.Group)
-//	commit_ecmp_nh, commit_lb_aff, chk_lb_aff   parsed, not compiled (UnsupportedError)
+//	commit_lb_aff(vip=, backend=, proto=, timeout=)  yes (learn into table 78)
+//	R = chk_lb_aff()                          yes (flag lookup in table 78)
+//	commit_ecmp_nh                            parsed, not compiled (UnsupportedError)
 //
 // The userdata of controller actions is documented at Opcode: a 32-bit
 // opcode, 4 bytes of padding and an opcode-specific payload; nested

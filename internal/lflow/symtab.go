@@ -31,6 +31,7 @@ const (
 	TableChkOutPortSec     = 75
 	TableECMPNHMAC         = 76
 	TableECMPNH            = 77
+	TableChkLBAffinity     = 78
 
 	// MaxLogicalTables is the number of tables per logical pipeline.
 	MaxLogicalTables = 29
@@ -62,6 +63,7 @@ const (
 	FlagUseSNATZone        = 11
 	FlagCheckPortSec       = 12
 	FlagLookupCommitECMPNH = 13
+	FlagUseLBAffSession    = 14
 )
 
 type symKind uint8

@@ -61,6 +61,18 @@ func sampleFlows() []openflow.Flow {
 			Actions: openflow.Actions{openflow.CheckPktLarger{Len: 1500, Dst: sub("reg0", 3, 1)}, openflow.OutputReg{Src: sub("reg15", 0, 16)}, openflow.SetQueue{Queue: 3}}},
 		{Table: 19, Priority: 7, Match: m(exact("eth_type", 0x800), exact("nw_proto", 1), exact("icmp_type", 8)),
 			Actions: openflow.Actions{openflow.Move{Src: sub("eth_src", 0, 48), Dst: sub("xreg0", 0, 48)}, openflow.SetField{Field: f("ip_src"), Value: openflow.U64(0x01020304), Mask: openflow.Ones(32)}, openflow.Group{ID: 1}}},
+		{Table: 21, Priority: 9, Match: m(exact("eth_type", 0x800), exact("nw_proto", 6)),
+			Actions: openflow.Actions{openflow.Learn{Table: 78, IdleTimeout: 60, Flags: openflow.LearnDeleteLearned, Specs: []openflow.LearnSpec{
+				{Kind: openflow.LearnMatch, Src: sub("metadata", 0, 64), Dst: sub("metadata", 0, 64)},
+				{Kind: openflow.LearnMatch, Imm: openflow.U64(0x800), Dst: sub("eth_type", 0, 16)},
+				{Kind: openflow.LearnMatch, Src: sub("ip_src", 0, 32), Dst: sub("ip_src", 0, 32)},
+				{Kind: openflow.LearnMatch, Imm: openflow.U64(0x0a000064), Dst: sub("ip_dst", 0, 32)},
+				{Kind: openflow.LearnMatch, Imm: openflow.U64(6), Dst: sub("nw_proto", 0, 8)},
+				{Kind: openflow.LearnMatch, Imm: openflow.U64(80), Dst: sub("tcp_dst", 0, 16)},
+				{Kind: openflow.LearnLoad, Imm: openflow.U64(1), Dst: sub("reg10", 14, 1)},
+				{Kind: openflow.LearnLoad, Imm: openflow.U64(0x0a00000b), Dst: sub("reg4", 0, 32)},
+				{Kind: openflow.LearnLoad, Src: sub("reg0", 0, 16), Dst: sub("reg8", 0, 16)},
+			}}}},
 		{Table: 20, Priority: 8, Match: m(masked("vlan_tci", 0x1000, 0x1000), exact("in_port", 3)),
 			Actions: openflow.Actions{openflow.Meter{ID: 1}, openflow.Resubmit{Table: 21}}},
 	}
