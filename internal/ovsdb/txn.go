@@ -173,9 +173,12 @@ func (x *txState) scan(t *table, where []clause, fn func(u UUID, r Row) *Error) 
 		}
 	}
 	var match []UUID
+	touchedAny := len(x.byTable[t]) > 0
 	for u, r := range t.rows {
-		if _, touched := x.rows[rowKey{t.schema, u}]; touched {
-			continue
+		if touchedAny {
+			if _, touched := x.rows[rowKey{t.schema, u}]; touched {
+				continue
+			}
 		}
 		if matchAll(where, u, r) {
 			match = append(match, u)
