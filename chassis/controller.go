@@ -95,6 +95,9 @@ func (d *daemon) controllerSession(ctx context.Context, mgmt string) error {
 				continue
 			}
 			xid++
+			if len(pi.Userdata) >= 4 {
+				d.log.Debug("packet-in", "opcode", binary.BigEndian.Uint32(pi.Userdata), "table", pi.TableID, "bytes", len(pi.Packet))
+			}
 			res, err := pinctrl.Handle(pi, xid)
 			if err != nil {
 				d.log.Debug("packet-in", "err", err)

@@ -1,6 +1,7 @@
 package chassis_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -92,6 +93,79 @@ func TestPingAcrossChassis_Root(t *testing.T) {
 		t.Logf("MEASURED chassis restart during ping: loss window %v (%d/%d answered)", gap, st.Received, st.Transmitted)
 		if gap > time.Second {
 			t.Fatalf("restart lost %v of pings (max 1s)", gap)
+		}
+	})
+}
+
+// TestGatewaySNATFailover_Root: a distributed gateway port on two gateway
+// chassis (gw1 priority 20, gw2 10) with SNAT to the external network;
+// vm1 on hv1 pings the external host through the active gateway, which
+// sees the SNAT address; killing gw1 (switch and daemon) moves traffic to
+// gw2 (BFD), and the loss window is measured.
+func TestGatewaySNATFailover_Root(t *testing.T) {
+	tb := testbed.Start(t, testbed.Config{Combo: ours, Chassis: []testbed.ChassisSpec{
+		{Name: "hv1", Site: 1}, {Name: "gw1", Site: 1, Gateway: true}, {Name: "gw2", Site: 1, Gateway: true},
+	}})
+	lsp(t, tb, "ls1", "vm1", "0a:00:00:00:01:11", "10.0.1.11")
+	vm1 := tb.MustAddVM(t, testbed.VMSpec{Name: "vm1", Chassis: "hv1", MAC: "0a:00:00:00:01:11", CIDR: "10.0.1.11/24", Gateway: "10.0.1.1"})
+	routerPort(t, tb, "lr1", "lr1-ls1", "00:00:00:00:ff:01", "10.0.1.1/24", "ls1")
+	nbctl(t, tb, "--may-exist", "ls-add", "ls-ext")
+	nbctl(t, tb, "--may-exist", "lsp-add", "ls-ext", "ext-localnet", "--", "lsp-set-type", "ext-localnet", "localnet",
+		"--", "lsp-set-addresses", "ext-localnet", "unknown",
+		"--", "lsp-set-options", "ext-localnet", "network_name="+testbed.PhysicalNetwork)
+	const snatIP = "172.16.0.1"
+	routerPort(t, tb, "lr1", "lr1-ext", "00:00:00:00:ff:03", snatIP+"/24", "ls-ext")
+	nbctl(t, tb, "lsp-set-options", "ls-ext-lr1", "router-port=lr1-ext", "nat-addresses=router")
+	nbctl(t, tb, "lrp-set-gateway-chassis", "lr1-ext", "gw1", "20")
+	nbctl(t, tb, "lrp-set-gateway-chassis", "lr1-ext", "gw2", "10")
+	nbctl(t, tb, "--may-exist", "lr-nat-add", "lr1", "snat", snatIP, "10.0.0.0/16")
+
+	t.Run("snat", func(t *testing.T) {
+		d := ping(t, vm1, testbed.ExternalHostIP, 60*time.Second)
+		t.Logf("MEASURED SNAT first reply after %v", d)
+		src, err := tb.TCP(vm1, tb.ExternalHost(), testbed.ExternalHostIP, 5301, 10*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if src != snatIP {
+			t.Fatalf("external host saw vm1 as %s, want the SNAT address %s", src, snatIP)
+		}
+	})
+	t.Run("failover", func(t *testing.T) {
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			out, _ := tb.SBCtl("--bare", "--columns=chassis", "find", "Port_Binding", "logical_port=cr-lr1-ext")
+			ch := ""
+			if u := strings.TrimSpace(out); u != "" {
+				ch, _ = tb.SBCtl("--bare", "--columns=name", "list", "Chassis", u)
+			}
+			if strings.TrimSpace(ch) == "gw1" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("cr-lr1-ext bound to %q, want gw1 (priority 20)", strings.TrimSpace(ch))
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		ping(t, vm1, testbed.ExternalHostIP, 30*time.Second)
+		const interval = 20 * time.Millisecond
+		run := vm1.StartPings(testbed.ExternalHostIP, interval, 10*time.Second)
+		time.Sleep(2 * time.Second)
+		gw1 := tb.Chassis("gw1")
+		if err := gw1.KillSwitch(); err != nil {
+			t.Fatal(err)
+		}
+		if err := gw1.KillDaemon(); err != nil {
+			t.Fatal(err)
+		}
+		st, err := run.Wait()
+		if err != nil {
+			t.Fatal(err)
+		}
+		gap := st.LossWindow(interval)
+		t.Logf("MEASURED gateway failover (BFD 100 ms x3): loss window %v (%d/%d answered)", gap, st.Received, st.Transmitted)
+		if st.Received == 0 || st.Seqs[len(st.Seqs)-1] < st.Transmitted-10 {
+			t.Fatal(tb.Explain(vm1, testbed.ExternalHostIP, "traffic did not come back after killing gw1"))
 		}
 	})
 }

@@ -96,15 +96,19 @@ func (c *Compiler) Compile(in Input) Output {
 		envs[dp] = &dpEnv{key: uint32(replica.Int(r, "tunnel_key")), router: ids["logical-router"] != "",
 			ports: map[string]uint32{}, local: map[string]bool{}}
 	}
+	// Residence is global: is_chassis_resident() in a switch's flow
+	// names a router's chassisredirect port.
+	residentHere := map[string]bool{}
 	for _, p := range in.Physical.Ports {
-		e := envs[p.Datapath]
-		if e == nil {
-			continue
-		}
-		e.ports[p.Name] = p.Key
 		if resident(in.Physical, p) {
-			e.local[p.Name] = true
+			residentHere[p.Name] = true
 		}
+		if e := envs[p.Datapath]; e != nil {
+			e.ports[p.Name] = p.Key
+		}
+	}
+	for _, e := range envs {
+		e.local = residentHere
 	}
 	for _, g := range in.Physical.Groups {
 		if e := envs[g.Datapath]; e != nil {
@@ -188,7 +192,15 @@ func (e *dpEnv) fingerprint() string {
 	sort.Strings(names)
 	h := fnv.New64a()
 	for _, n := range names {
-		fmt.Fprintf(h, "%s=%d,%v;", n, e.ports[n], e.local[n])
+		fmt.Fprintf(h, "%s=%d;", n, e.ports[n])
+	}
+	local := make([]string, 0, len(e.local))
+	for n := range e.local {
+		local = append(local, n)
+	}
+	sort.Strings(local)
+	for _, n := range local {
+		fmt.Fprintf(h, "@%s;", n)
 	}
 	return strconv.FormatUint(h.Sum64(), 16)
 }
@@ -299,6 +311,11 @@ func (c *Compiler) compileOne(r ovsdb.Row, e *dpEnv, addrSets, portGroups map[st
 	}
 	env := &lflow.Env{
 		Port: func(name string) (uint32, bool) {
+			if name == "none" {
+				// OVN's name for "no port" (key 0), e.g. after get_fdb
+				// found nothing.
+				return 0, true
+			}
 			k, ok := e.ports[name]
 			return k, ok
 		},

@@ -180,7 +180,10 @@ func Claims(sb *replica.DB, chassisUUID string, wanted map[string]bool) []ovsdb.
 		if wanted[u] || replica.Ref(r, "chassis") != chassisUUID {
 			continue
 		}
-		ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: "Port_Binding", Where: where(u), Row: ovsdb.Row{
+		// Only if still ours: another chassis may have claimed it since
+		// (a gateway taking over), and must not be undone.
+		w := append(where(u), ovsdb.Condition{Column: "chassis", Function: ovsdb.ConditionEqual, Value: set(ovsdb.UUID{GoUUID: chassisUUID})})
+		ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: "Port_Binding", Where: w, Row: ovsdb.Row{
 			"chassis": set(), "up": set(false),
 		}})
 	}
