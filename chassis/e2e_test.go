@@ -73,6 +73,69 @@ func TestPingAcrossChassis_Root(t *testing.T) {
 		t.Logf("MEASURED L3 first reply after %v", d)
 		ping(t, vm3, vm1.IP(), 15*time.Second)
 	})
+	t.Run("tenants-same-subnet", func(t *testing.T) {
+		// Tenant B reuses 10.0.1.0/24 on its own switch; its vmb1 (hv2)
+		// must reach its vmb2 (hv1) and never tenant A's vm1 (same IP).
+		lsp(t, tb, "lsb", "vmb1", "0a:00:00:00:0b:11", "10.0.1.11")
+		lsp(t, tb, "lsb", "vmb2", "0a:00:00:00:0b:12", "10.0.1.12")
+		vmb1 := tb.MustAddVM(t, testbed.VMSpec{Name: "vmb1", Chassis: "hv2", MAC: "0a:00:00:00:0b:11", CIDR: "10.0.1.11/24"})
+		tb.MustAddVM(t, testbed.VMSpec{Name: "vmb2", Chassis: "hv1", MAC: "0a:00:00:00:0b:12", CIDR: "10.0.1.12/24"})
+		before, err := vm2.EchoRequestsReceived()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ping(t, vmb1, "10.0.1.12", 30*time.Second)
+		if mac, err := vmb1.Neighbor("10.0.1.12"); err != nil || mac != "0a:00:00:00:0b:12" {
+			t.Fatalf("tenant B resolved 10.0.1.12 to %q (%v), want vmb2's MAC", mac, err)
+		}
+		if after, _ := vm2.EchoRequestsReceived(); after != before {
+			t.Fatalf("tenant A's vm2 got %d echo requests meant for tenant B", after-before)
+		}
+	})
+	t.Run("acl-drops-icmp-allows-tcp", func(t *testing.T) {
+		ping(t, vm1, vm2.IP(), 15*time.Second)
+		nbctl(t, tb, "acl-add", "ls1", "to-lport", "1001", `outport == "vm2" && icmp4`, "drop")
+		nbctl(t, tb, "acl-add", "ls1", "to-lport", "1000", `outport == "vm2" && tcp`, "allow-related")
+		t.Cleanup(func() { _, _ = tb.NBCtl("acl-del", "ls1") })
+		deadline := time.Now().Add(30 * time.Second)
+		for vm1.PingOnce(vm2.IP(), 300*time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("ICMP still passes 30s after the drop ACL")
+			}
+		}
+		if err := vm1.ExpectNoReply(vm2.IP(), 3); err != nil {
+			t.Fatal(err)
+		}
+		src, err := tb.TCP(vm1, vm2, vm2.IP(), 5201, 10*time.Second)
+		if err != nil {
+			t.Fatalf("TCP vm1 -> vm2 blocked by an ACL that only drops ICMP: %v", err)
+		}
+		if src != vm1.IP() {
+			t.Fatalf("vm2 saw the connection from %s, want %s", src, vm1.IP())
+		}
+		nbctl(t, tb, "acl-del", "ls1")
+		ping(t, vm1, vm2.IP(), 30*time.Second)
+	})
+	t.Run("dhcp-lease", func(t *testing.T) {
+		nbctl(t, tb, "dhcp-options-create", "10.0.1.0/24")
+		uuid := strings.TrimSpace(tb.MustNBCtl(t, "--bare", "--columns=_uuid", "find", "DHCP_Options", `cidr="10.0.1.0/24"`))
+		nbctl(t, tb, "dhcp-options-set-options", uuid, "lease_time=3600", "router=10.0.1.1",
+			"server_id=10.0.1.1", "server_mac=00:00:00:00:ff:01", "mtu=1400")
+		lsp(t, tb, "ls1", "vmd", "0a:00:00:00:01:21", "10.0.1.21")
+		nbctl(t, tb, "lsp-set-dhcpv4-options", "vmd", uuid)
+		vmd := tb.MustAddVM(t, testbed.VMSpec{Name: "vmd", Chassis: "hv2", MAC: "0a:00:00:00:01:21"})
+		lease, err := vmd.DHCP(30 * time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if lease.IP != "10.0.1.21" || lease.Router != "10.0.1.1" || lease.Prefix != 24 || lease.MTU != "1400" {
+			t.Fatalf("lease %+v, want 10.0.1.21/24 router 10.0.1.1 mtu 1400", lease)
+		}
+		if err := vmd.ApplyLease(lease); err != nil {
+			t.Fatal(err)
+		}
+		ping(t, vmd, vm1.IP(), 30*time.Second)
+	})
 	t.Run("restart-during-ping", func(t *testing.T) {
 		ping(t, vm1, vm2.IP(), 15*time.Second)
 		const interval = 20 * time.Millisecond
