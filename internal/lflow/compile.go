@@ -415,7 +415,7 @@ func (c *compiler) action(a *Action) (openflow.Actions, error) {
 		c.requirePred("ip")
 		// nat(src) without a range, as ovn-controller writes it: the
 		// commit keeps any NAT the connection already has.
-		ct := openflow.CT{Commit: true, Table: -1, Zone: ptr(c.zone("snat")), NAT: &openflow.NAT{Flags: openflow.NATSrc}}
+		ct := openflow.CT{Commit: true, Table: -1, Zone: ptr(c.zone("dnat")), NAT: &openflow.NAT{Flags: openflow.NATSrc}}
 		if a.HasArgs && len(a.Args) > 0 {
 			return nil, c.unsupported(a)
 		}
@@ -519,6 +519,18 @@ func (c *compiler) action(a *Action) (openflow.Actions, error) {
 		return openflow.Actions{openflow.CheckPktLarger{Len: uint16(v), Dst: d}}, nil
 	case "select":
 		return c.selectAction(a)
+	case "push", "pop":
+		if len(a.Args) != 1 {
+			return nil, &Error{Pos: a.Pos, Token: a.Name, Msg: a.Name + " takes one field"}
+		}
+		_, f, err := c.argField(a, 0)
+		if err != nil {
+			return nil, err
+		}
+		if a.Name == "push" {
+			return openflow.Actions{openflow.Push{Src: f}}, nil
+		}
+		return openflow.Actions{openflow.Pop{Dst: f}}, nil
 	case "chk_lb_hairpin":
 		return c.flagLookup(a, nil, TableChkLBHairpin, FlagLookupLBHairpin)
 	case "chk_lb_hairpin_reply":
@@ -533,6 +545,8 @@ func (c *compiler) action(a *Action) (openflow.Actions, error) {
 		return c.flagLookup(a, nil, TableChkLBAffinity, FlagUseLBAffSession)
 	case "commit_lb_aff":
 		return c.commitLBAff(a)
+	case "commit_ecmp_nh":
+		return c.commitECMPNH(a)
 	case "chk_ecmp_nh":
 		return c.flagLookup(a, nil, TableECMPNH, FlagLookupCommitECMPNH)
 	}
@@ -613,9 +627,8 @@ func (c *compiler) flagLookup(a *Action, pre openflow.Actions, table uint8, flag
 		return nil, &Error{Pos: a.Pos, Token: a.Dst.String(), Msg: a.Name + " result must be a 1-bit field"}
 	}
 	fl := regSub(RegFlags, flag, 1)
-	out := openflow.Actions{setSub(fl, openflow.U128{})}
-	out = append(out, pre...)
-	out = append(out, openflow.Resubmit{Table: table}, openflow.Move{Src: fl, Dst: d})
+	out := append(openflow.Actions{}, pre...)
+	out = append(out, setSub(fl, openflow.U128{}), openflow.Resubmit{Table: table}, openflow.Move{Src: fl, Dst: d})
 	return out, nil
 }
 
@@ -866,4 +879,60 @@ func parseHostPort(s string) (backend, error) {
 	}
 	toks := p.toks[:len(p.toks)-1]
 	return parseBackend(Arg{toks: toks})
+}
+
+// commitECMPNH compiles commit_ecmp_nh(ipv6 = B, proto = P): learn, in
+// table 76, this connection's 5-tuple with the previous hop's MAC, and, in
+// table 77, the reverse 5-tuple, both setting the ECMP lookup flag.
+func (c *compiler) commitECMPNH(a *Action) (openflow.Actions, error) {
+	ipv6, proto := false, ""
+	for _, x := range a.Args {
+		v := argText(x)
+		switch x.Key {
+		case "ipv6":
+			if v != "true" && v != "false" {
+				return nil, &Error{Pos: x.Pos, Token: v, Msg: "ipv6 must be true or false"}
+			}
+			ipv6 = v == "true"
+		case "proto":
+			if v != "tcp" && v != "udp" && v != "sctp" {
+				return nil, &Error{Pos: x.Pos, Token: v, Msg: "proto must be tcp, udp or sctp"}
+			}
+			proto = v
+		default:
+			return nil, &Error{Pos: x.Pos, Token: x.Key, Msg: "unknown commit_ecmp_nh argument " + x.Key}
+		}
+	}
+	if proto == "" {
+		return nil, &Error{Pos: a.Pos, Token: a.Name, Msg: "commit_ecmp_nh needs proto"}
+	}
+	sf := regSub
+	ethType, src, dst := uint64(0x800), sf("ip_src", 0, 32), sf("ip_dst", 0, 32)
+	if ipv6 {
+		ethType, src, dst = 0x86dd, sf("ipv6_src", 0, 128), sf("ipv6_dst", 0, 128)
+		c.requirePred("ip6")
+	} else {
+		c.requirePred("ip4")
+	}
+	c.requirePred(proto)
+	protoNum := map[string]uint64{"tcp": 6, "udp": 17, "sctp": 132}[proto]
+	tpSrc, tpDst := sf(proto+"_src", 0, 16), sf(proto+"_dst", 0, 16)
+	md := sf("metadata", 0, 64)
+	match := func(s, d openflow.Subfield) openflow.LearnSpec {
+		return openflow.LearnSpec{Kind: openflow.LearnMatch, Src: s, Dst: d}
+	}
+	imm := func(v uint64, d openflow.Subfield) openflow.LearnSpec {
+		return openflow.LearnSpec{Kind: openflow.LearnMatch, Imm: openflow.U64(v), Dst: d}
+	}
+	flag := openflow.LearnSpec{Kind: openflow.LearnLoad, Imm: openflow.U64(1), Dst: sf(RegFlags, FlagLookupCommitECMPNH, 1)}
+	// Timeouts as ovn-controller uses them: idle 20 s, hard 30 s.
+	fwd := openflow.Learn{Table: TableECMPNHMAC, IdleTimeout: 20, HardTimeout: 30, Flags: openflow.LearnDeleteLearned, Specs: []openflow.LearnSpec{
+		match(md, md), match(sf("eth_src", 0, 48), sf("eth_src", 0, 48)), imm(ethType, sf("eth_type", 0, 16)),
+		match(src, src), match(dst, dst), imm(protoNum, sf("nw_proto", 0, 8)), match(tpSrc, tpSrc), match(tpDst, tpDst), flag,
+	}}
+	rev := openflow.Learn{Table: TableECMPNH, IdleTimeout: 20, HardTimeout: 30, Flags: openflow.LearnDeleteLearned, Specs: []openflow.LearnSpec{
+		match(md, md), imm(ethType, sf("eth_type", 0, 16)), match(dst, src), match(src, dst),
+		imm(protoNum, sf("nw_proto", 0, 8)), match(tpDst, tpSrc), match(tpSrc, tpDst), flag,
+	}}
+	return openflow.Actions{fwd, rev}, nil
 }

@@ -86,9 +86,17 @@ func (c *compiler) argField(a *Action, i int) (*symbol, openflow.Subfield, error
 	return c.fieldOf(&r, false)
 }
 
-// loadArgs moves each argument field into its fixed register, saving the
-// register on the stack first. It returns the setup and restore actions.
-func (c *compiler) loadArgs(a *Action, targets []openflow.Subfield) (setup, restore openflow.Actions, err error) {
+// loadArgs puts each argument into its fixed register, saving the
+// registers on the stack first, the way ovn-controller does: a port
+// argument (first target inport/outport) is moved only when it is not
+// already there; the others go through the stack (push the targets, push
+// the arguments last to first, pop into the targets). It returns the
+// setup and restore actions.
+//
+// With always false, arguments already in their register are left alone
+// (ovn-controller does so for get_nd and the FDB actions).
+func (c *compiler) loadArgs(a *Action, targets []openflow.Subfield, always bool) (setup, restore openflow.Actions, err error) {
+	srcs := make([]openflow.Subfield, len(targets))
 	for i, tgt := range targets {
 		_, s, err := c.argField(a, i)
 		if err != nil {
@@ -97,12 +105,37 @@ func (c *compiler) loadArgs(a *Action, targets []openflow.Subfield) (setup, rest
 		if s.Bits != tgt.Bits {
 			return nil, nil, &Error{Pos: a.Args[i].Pos, Token: a.Args[i].String(), Msg: fmt.Sprintf("%s argument %d must be %d bits wide", a.Name, i+1, tgt.Bits)}
 		}
-		if s == tgt {
-			continue
-		}
-		setup = append(setup, openflow.Push{Src: tgt}, openflow.Move{Src: s, Dst: tgt})
-		restore = append(openflow.Actions{openflow.Pop{Dst: tgt}}, restore...)
+		srcs[i] = s
 	}
+	first := 0
+	if len(targets) > 0 && (targets[0] == subInport || targets[0] == subOutport) {
+		first = 1
+		if srcs[0] != targets[0] {
+			setup = append(setup, openflow.Push{Src: targets[0]}, openflow.Move{Src: srcs[0], Dst: targets[0]})
+			restore = append(restore, openflow.Pop{Dst: targets[0]})
+		}
+	}
+	var rest, restSrc []openflow.Subfield
+	for i := first; i < len(targets); i++ {
+		if always || srcs[i] != targets[i] {
+			rest = append(rest, targets[i])
+			restSrc = append(restSrc, srcs[i])
+		}
+	}
+	for _, tgt := range rest {
+		setup = append(setup, openflow.Push{Src: tgt})
+	}
+	for i := len(rest) - 1; i >= 0; i-- {
+		setup = append(setup, openflow.Push{Src: restSrc[i]})
+	}
+	for _, tgt := range rest {
+		setup = append(setup, openflow.Pop{Dst: tgt})
+	}
+	var r openflow.Actions
+	for i := len(rest) - 1; i >= 0; i-- {
+		r = append(r, openflow.Pop{Dst: rest[i]})
+	}
+	restore = append(r, restore...)
 	return setup, restore, nil
 }
 
@@ -130,8 +163,9 @@ func (c *compiler) controllerAction(a *Action) (openflow.Actions, bool, error) {
 		payload := openflow.AppendActions(nil, nested)
 		return openflow.Actions{c.controller(n.op, payload, false, 0)}, true, nil
 	}
+	always := a.Name != "get_nd" && a.Name != "put_fdb" && a.Name != "handle_svc_check"
 	wrap := func(targets []openflow.Subfield, mid ...openflow.Action) (openflow.Actions, bool, error) {
-		setup, restore, err := c.loadArgs(a, targets)
+		setup, restore, err := c.loadArgs(a, targets, always)
 		if err != nil {
 			return nil, true, err
 		}
@@ -173,7 +207,7 @@ func (c *compiler) controllerAction(a *Action) (openflow.Actions, bool, error) {
 			targets = []openflow.Subfield{subInport, subEthSrc}
 			table, flag = TableLookupFDB, FlagLookupFDB
 		}
-		setup, restore, err := c.loadArgs(a, targets)
+		setup, restore, err := c.loadArgs(a, targets, a.Name != "lookup_fdb")
 		if err != nil {
 			return nil, true, err
 		}
@@ -189,7 +223,7 @@ func (c *compiler) controllerAction(a *Action) (openflow.Actions, bool, error) {
 		if _, _, err := c.fieldOf(a.Dst, true); err != nil {
 			return nil, true, err
 		}
-		setup, restore, err := c.loadArgs(a, []openflow.Subfield{subEthDst})
+		setup, restore, err := c.loadArgs(a, []openflow.Subfield{subEthDst}, false)
 		if err != nil {
 			return nil, true, err
 		}
@@ -233,7 +267,7 @@ func (c *compiler) controllerAction(a *Action) (openflow.Actions, bool, error) {
 		}
 		a2 := *a
 		a2.Args = a.Args[1:]
-		setup, restore, err := c.loadArgs(&a2, []openflow.Subfield{subInport})
+		setup, restore, err := c.loadArgs(&a2, []openflow.Subfield{subInport}, false)
 		if err != nil {
 			return nil, true, err
 		}

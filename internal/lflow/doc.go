@@ -58,11 +58,10 @@
 //
 // TestRootDifferentialOVNController runs the real ovn-controller on the
 // reference topology and compares, per logical flow, the OpenFlow matches
-// it installs with ours as the switch normalises them: all equal for the
-// corpus. Actions agree too except where we spell the same operation
-// differently (lookup_arp/lookup_nd/get_arp argument shuffling with move
-// instead of push/pop). The controller userdata (Opcode) is our own
-// format, not ovn-controller's.
+// and actions it installs with ours as the switch normalises them: all
+// equal for the corpus, except for what is ours by design: conjunction,
+// group and meter ids, and the controller userdata (Opcode), which is our
+// own format, not ovn-controller's.
 //
 // # Supported actions
 //
@@ -73,6 +72,7 @@
 //	F = const, F = G (fields, subfields)      yes (set_field / move)
 //	outport = "name", inport = outport       yes (Env.Port)
 //	F <-> G                                   yes (push/push/pop/pop)
+//	push(F), pop(F)                           yes
 //	ip.ttl--                                  yes (dec_ttl)
 //	ct_next, ct_commit, ct_commit { ct_mark/ct_label = ...; }   yes
 //	ct_commit_nat, ct_dnat, ct_snat (with or without IP[, ports]) yes
@@ -96,7 +96,7 @@
 //	R = select(v1[=w1], ...)                 yes (select group via Env.Group)
 //	commit_lb_aff(vip=, backend=, proto=, timeout=)  yes (learn into table 78)
 //	R = chk_lb_aff()                          yes (flag lookup in table 78)
-//	commit_ecmp_nh                            parsed, not compiled (UnsupportedError)
+//	commit_ecmp_nh(ipv6=, proto=)            yes (learn into tables 76 and 77)
 //
 // The userdata of controller actions is documented at Opcode: a 32-bit
 // opcode, 4 bytes of padding and an opcode-specific payload; nested
