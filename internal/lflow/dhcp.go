@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net"
-	"strings"
 )
 
 // dhcpOpt is a built-in DHCP option: its code and value type.
@@ -155,5 +154,3 @@ func prefixLen(t token) (int, bool) {
 	ones, bits := net.IPMask(t.mask.Bytes(16)).Size()
 	return ones, bits != 0
 }
-
-var _ = strings.TrimSpace

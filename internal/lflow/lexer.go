@@ -244,8 +244,6 @@ func (l *lexer) next() (token, *Error) {
 		for l.pos < len(l.src) && isIDChar(l.src[l.pos]) {
 			l.pos++
 		}
-		// An identifier never ends with "..", which starts a range in
-		// a subfield; it cannot appear here anyway, but keep dots sane.
 		text := l.src[start:l.pos]
 		return token{kind: tID, pos: start, text: text, s: text}, nil
 	}

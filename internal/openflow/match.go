@@ -102,12 +102,10 @@ func (m Match) String() string {
 			break
 		}
 	}
-	headerDone := false
 	for _, fm := range m {
 		if fm.Field.Name == "eth_type" && skipEth || fm.Field.Name == "nw_proto" && skipProto {
 			continue
 		}
-		_ = headerDone
 		parts = append(parts, fmt.Sprintf("%s=%s", fm.Field.Name, fm.Field.FormatValue(fm.Value, fm.Mask)))
 	}
 	return strings.Join(parts, ",")
