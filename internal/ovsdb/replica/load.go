@@ -9,11 +9,16 @@ import (
 
 // persistColumns lists the columns a stored row holds (all but _uuid and
 // _version, which insert does not accept).
-func persistColumns(t *ovsdb.TableSchema) []string {
+func (d *DB) persistColumns(table string) []string {
+	if cols, ok := d.colCache[table]; ok {
+		return cols
+	}
+	t := d.schema.Tables[table]
 	cols := make([]string, 0, len(t.Columns))
 	for _, c := range t.ColumnList() {
 		cols = append(cols, c.Name)
 	}
+	d.colCache[table] = cols
 	return cols
 }
 

@@ -17,9 +17,21 @@ import (
 // HistoryLen bounds the commits kept for monitor_cond_since.
 const HistoryLen = 1000
 
+// A log entry carries a batch of transactions (group commit). Positions
+// order them: the entry's log index shifted left by subBits, plus the
+// transaction's place in the batch. A fully applied entry's position has all
+// sub bits set.
+const (
+	subBits  = 12
+	maxBatch = 1<<subBits - 1
+)
+
+func position(index uint64, sub int) uint64 { return index<<subBits | uint64(sub) }
+func endOf(index uint64) uint64             { return index<<subBits | maxBatch }
+
 // Commit is one applied transaction that changed rows.
 type Commit struct {
-	Index   uint64 // log index (local DBs: a counter)
+	Index   uint64 // position: log index << 12 | place in the entry's batch
 	TxnID   string // the id monitor_cond_since reports; equal on every replica
 	Changes *ovsdb.ChangeSet
 }
@@ -27,13 +39,14 @@ type Commit struct {
 // ZeroTxnID is reported before the first commit.
 const ZeroTxnID = "00000000-0000-0000-0000-000000000000"
 
-// TxnIDFor derives the transaction id of the entry at index in shard.
-func TxnIDFor(shard, index uint64) string {
+// TxnIDFor derives the transaction id of the transaction at position pos
+// in shard; every replica derives the same.
+func TxnIDFor(shard, pos uint64) string {
 	var u [16]byte
 	binary.BigEndian.PutUint32(u[0:4], uint32(shard))
-	u[6] = 0x40
-	u[8] = 0x80
-	binary.BigEndian.PutUint64(u[8:16], index&0x0000ffffffffffff|0x8000000000000000)
+	binary.BigEndian.PutUint16(u[4:6], uint16(pos>>60))
+	binary.BigEndian.PutUint16(u[6:8], 0x4000|uint16(pos>>48)&0x0fff)
+	binary.BigEndian.PutUint64(u[8:16], pos&0x0000ffffffffffff|0x8000000000000000)
 	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
 }
 
@@ -48,7 +61,7 @@ type DB struct {
 
 	mu       sync.RWMutex // guards everything below
 	db       *ovsdb.Database
-	applied  uint64 // last index committed in memory
+	applied  uint64 // position of the last transaction committed in memory
 	txnID    string
 	pending  []*Commit // committed in memory, not yet published
 	history  []*Commit
@@ -57,6 +70,10 @@ type DB struct {
 	loadRows []loadRow
 	dedup    map[[16]byte][]byte
 	dedupQ   [][16]byte
+	colCache map[string][]string
+
+	queue chan *pending // transactions waiting for the batcher
+	stop  chan struct{}
 }
 
 type watcher struct {
@@ -83,12 +100,25 @@ func newDB(s *ovsdb.Schema, shardID uint64, log *slog.Logger) *DB {
 		name: s.Name, schema: s, shardID: shardID, log: log.With("db", s.Name),
 		db: ovsdb.NewDatabase(s), txnID: ZeroTxnID,
 		watchers: map[*watcher]struct{}{}, changed: make(chan struct{}),
-		dedup: map[[16]byte][]byte{},
+		dedup: map[[16]byte][]byte{}, colCache: map[string][]string{},
+		queue: make(chan *pending, 4096), stop: make(chan struct{}),
 	}
 }
 
 // Attach connects the started shard; writes go through it from now on.
-func (d *DB) Attach(s *storage.Shard) { d.shard = s }
+func (d *DB) Attach(s *storage.Shard) {
+	d.shard = s
+	go d.batcher()
+}
+
+// Close stops proposing; transactions still queued fail.
+func (d *DB) Close() {
+	select {
+	case <-d.stop:
+	default:
+		close(d.stop)
+	}
+}
 
 // Name is the database name.
 func (d *DB) Name() string { return d.name }
@@ -105,11 +135,11 @@ func (d *DB) Shard() *storage.Shard { return d.shard }
 // ShardID returns the shard id (0 for local DBs).
 func (d *DB) ShardID() uint64 { return d.shardID }
 
-// Index returns the last applied index.
+// Index returns the last applied log index.
 func (d *DB) Index() uint64 {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
-	return d.applied
+	return d.applied >> subBits
 }
 
 // Read runs fn with the database under the read lock.
@@ -217,27 +247,20 @@ func (d *DB) Transact(ctx context.Context, r Request) (Response, error) {
 			return Response{Reply: res.Reply}, nil
 		}
 	}
-	out, err := d.shard.Propose(ctx, e.encode())
-	if err != nil {
-		return Response{}, fmt.Errorf("transact on %s: %w", d.name, err)
-	}
-	blocked, reply, err := decodeResult(out)
-	if err != nil {
-		return Response{}, err
-	}
-	return Response{Reply: reply, Blocked: blocked}, nil
+	return d.propose(ctx, &e)
 }
 
 func (d *DB) transactLocal(e *entry) Response {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	res := d.applyLocked(d.applied+1, e)
+	d.applied = endOf(d.applied>>subBits + 1)
+	res := d.applyLocked(d.applied, e)
 	d.publishLocked()
 	return Response{Reply: res.Reply, Blocked: res.Blocked}
 }
 
-// applyLocked executes and commits one entry in memory.
-func (d *DB) applyLocked(index uint64, e *entry) ovsdb.Result {
+// applyLocked executes and commits one transaction in memory at pos.
+func (d *DB) applyLocked(pos uint64, e *entry) ovsdb.Result {
 	locks := map[string]bool{}
 	for _, l := range e.Locks {
 		locks[l] = true
@@ -245,7 +268,7 @@ func (d *DB) applyLocked(index uint64, e *entry) ovsdb.Result {
 	res := d.db.Execute(ovsdb.Txn{Ops: e.Ops, Seed: e.Seed, WaitExpired: e.WaitExpired, Locks: locks})
 	if !res.Blocked && res.Changes != nil && !res.Changes.Empty() {
 		d.db.Commit(res.Changes)
-		c := &Commit{Index: index, TxnID: TxnIDFor(d.shardID, index), Changes: res.Changes}
+		c := &Commit{Index: pos, TxnID: TxnIDFor(d.shardID, pos), Changes: res.Changes}
 		d.txnID = c.TxnID
 		d.pending = append(d.pending, c)
 		d.history = append(d.history, c)
@@ -253,7 +276,7 @@ func (d *DB) applyLocked(index uint64, e *entry) ovsdb.Result {
 			d.history = append(d.history[:0:0], d.history[len(d.history)-HistoryLen:]...)
 		}
 	}
-	d.applied = index
+	d.applied = pos
 	return res
 }
 
@@ -330,49 +353,57 @@ func (d *DB) Loaded(index uint64) error {
 	if err := loadDatabase(d.db, d.schema, rows); err != nil {
 		return fmt.Errorf("load %s: %w", d.name, err)
 	}
-	d.applied = index
+	d.applied = endOf(index)
 	d.log.Info("database loaded", "rows", len(rows), "index", index)
 	return nil
 }
 
 // Apply implements storage.Applier.
 func (d *DB) Apply(index uint64, cmd []byte) (storage.Applied, error) {
-	e, err := decodeEntry(cmd)
+	batch, err := decodeBatch(cmd)
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	if err != nil {
 		// A malformed entry is a bug in the proposer; skip it deterministically.
 		d.log.Error("skipping malformed entry", "index", index, "err", err)
-		d.mu.Lock()
-		d.applied = index
-		d.mu.Unlock()
-		return storage.Applied{Result: encodeResult(false, []byte(`[{"error":"internal error","details":"malformed log entry"}]`))}, nil
+		d.applied = endOf(index)
+		return storage.Applied{}, nil
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if r, ok := d.dedup[e.ID]; ok {
-		d.applied = index
-		return storage.Applied{Result: r}, nil
+	var out storage.Applied
+	results := make([][]byte, len(batch))
+	var lastChange uint64
+	for i, e := range batch {
+		if r, ok := d.dedup[e.ID]; ok {
+			results[i] = r
+			continue
+		}
+		pos := position(index, i)
+		res := d.applyLocked(pos, e)
+		results[i] = encodeResult(res.Blocked, res.Reply)
+		if n := len(d.pending); n > 0 && d.pending[n-1].Index == pos {
+			lastChange = pos
+			res.Changes.Each(func(table string, u ovsdb.UUID, old, new ovsdb.Row) {
+				kv := storage.KV{Key: rowKey(table, u)}
+				if new != nil {
+					kv.Value = ovsdb.RowJSON(d.schema.Tables[table], u, new, d.persistColumns(table))
+				}
+				out.Writes = append(out.Writes, kv)
+			})
+		}
+		d.dedup[e.ID] = results[i]
+		d.dedupQ = append(d.dedupQ, e.ID)
+		if len(d.dedupQ) > 4096 {
+			delete(d.dedup, d.dedupQ[0])
+			d.dedupQ = d.dedupQ[1:]
+		}
 	}
-	res := d.applyLocked(index, e)
-	out := storage.Applied{Result: encodeResult(res.Blocked, res.Reply)}
-	if n := len(d.pending); n > 0 && d.pending[n-1].Index == index {
-		res.Changes.Each(func(table string, u ovsdb.UUID, old, new ovsdb.Row) {
-			kv := storage.KV{Key: rowKey(table, u)}
-			if new != nil {
-				ts := d.schema.Tables[table]
-				kv.Value = ovsdb.RowJSON(ts, u, new, persistColumns(ts))
-			}
-			out.Writes = append(out.Writes, kv)
-		})
+	if lastChange != 0 {
 		var ib [8]byte
-		binary.BigEndian.PutUint64(ib[:], index)
+		binary.BigEndian.PutUint64(ib[:], lastChange)
 		out.Writes = append(out.Writes, storage.KV{Key: metaTxn, Value: ib[:]})
 	}
-	d.dedup[e.ID] = out.Result
-	d.dedupQ = append(d.dedupQ, e.ID)
-	if len(d.dedupQ) > 4096 {
-		delete(d.dedup, d.dedupQ[0])
-		d.dedupQ = d.dedupQ[1:]
-	}
+	d.applied = endOf(index)
+	out.Result = encodeResults(results)
 	return out, nil
 }
 

@@ -87,6 +87,7 @@ func startOurs(t testing.TB, dir string, cfg server.Config, schemas ...[]byte) *
 			t.Fatal(err)
 		}
 		d.Attach(shard)
+		t.Cleanup(d.Close)
 		o.DBs = append(o.DBs, d)
 	}
 	cfg.Listen = []string{"punix:" + o.Socket}

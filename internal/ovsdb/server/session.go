@@ -475,7 +475,9 @@ func (s *session) transact(ctx context.Context, m *jsonrpc.Message) {
 		defer t.Stop()
 		deadline = t.C
 	}
-	req := replica.Request{Ops: ops, Locks: s.heldLocks(), Shortcut: true}
+	// A read-only transaction is answered from the local state; one that
+	// writes goes straight to the log (its executing twice would only cost).
+	req := replica.Request{Ops: ops, Locks: s.heldLocks(), Shortcut: !writes || waitMS >= 0}
 	for {
 		changed := d.Changed()
 		resp, err := d.Transact(tctx, req)

@@ -133,5 +133,6 @@ func (s *Service) DB() *replica.DB { return s.db }
 // Close disconnects clients and stops the database.
 func (s *Service) Close() {
 	s.srv.Close()
+	s.db.Close()
 	s.node.Close()
 }

@@ -1,0 +1,387 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"hcnet/internal/jsonrpc"
+	"hcnet/nbdb"
+)
+
+// Workload sizes. Kept small enough for a loaded two-core machine.
+const (
+	latencyTxns    = 400
+	batchClients   = 8
+	batchTxns      = 15 // per client
+	batchRows      = 100
+	fanoutClients  = 100
+	fanoutCommits  = 60
+	requestTimeout = 60 * time.Second
+)
+
+type target struct {
+	name   string
+	remote string // unix socket path
+}
+
+func freeAddr(tb testing.TB) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func tempDir(tb testing.TB) string {
+	d, err := os.MkdirTemp("", "hcbench")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { os.RemoveAll(d) })
+	return d
+}
+
+func schemaPath(tb testing.TB) string {
+	dir, _ := os.Getwd()
+	for {
+		p := filepath.Join(dir, "schema", "ovn-nb.ovsschema")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			tb.Fatal("schema/ovn-nb.ovsschema not found")
+		}
+		dir = parent
+	}
+}
+
+func startOurs(tb testing.TB) target {
+	dir := tempDir(tb)
+	sock := filepath.Join(dir, "nb.sock")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	srv, err := nbdb.Start(ctx, nbdb.Config{DataDir: filepath.Join(dir, "data"), Listen: []string{"punix:" + sock},
+		RaftAddress: freeAddr(tb), InactivityProbe: -1, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(srv.Close)
+	return target{name: "nbdb", remote: sock}
+}
+
+// startOVSDB starts ovsdb-server on a fresh NB database, clustered (one
+// member) or standalone. It returns false when Open vSwitch is missing.
+func startOVSDB(tb testing.TB, clustered bool) (target, bool) {
+	if os.Getenv("HCNET_SKIP_OVS") != "" {
+		return target{}, false
+	}
+	for _, p := range []string{"ovsdb-server", "ovsdb-tool"} {
+		if _, err := exec.LookPath(p); err != nil {
+			return target{}, false
+		}
+	}
+	dir := tempDir(tb)
+	db := filepath.Join(dir, "nb.db")
+	args := []string{"create", db, schemaPath(tb)}
+	name := "ovsdb-standalone"
+	if clustered {
+		args = []string{"create-cluster", db, schemaPath(tb), "tcp:" + freeAddr(tb)}
+		name = "ovsdb-clustered"
+	}
+	if out, err := exec.Command("ovsdb-tool", args...).CombinedOutput(); err != nil {
+		tb.Fatalf("ovsdb-tool %v: %v: %s", args, err, out)
+	}
+	sock := filepath.Join(dir, "db.sock")
+	cmd := exec.Command("ovsdb-server", "--remote=punix:"+sock, "--unixctl="+filepath.Join(dir, "ctl"),
+		"--log-file="+filepath.Join(dir, "log"), "-vconsole:off", db)
+	cmd.Dir = dir
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { cmd.Process.Signal(syscall.SIGKILL); cmd.Wait() })
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			tb.Fatal("ovsdb-server did not start")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t := target{name: name, remote: sock}
+	// A clustered database answers once it has elected itself.
+	c := dial(tb, t)
+	defer c.close()
+	for {
+		if _, err := c.call("transact", "OVN_Northbound", map[string]any{"op": "comment", "comment": "ready"}); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			tb.Fatal("ovsdb-server not ready")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return t, true
+}
+
+// client is a minimal OVSDB client: one outstanding request at a time,
+// notifications go to a channel.
+type client struct {
+	c       *jsonrpc.Conn
+	mu      sync.Mutex
+	id      int
+	replies chan *jsonrpc.Message
+	notes   chan *jsonrpc.Message
+}
+
+func dial(tb testing.TB, t target) *client {
+	nc, err := net.Dial("unix", t.remote)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c := &client{c: jsonrpc.NewConn(nc, jsonrpc.ConnOptions{}), replies: make(chan *jsonrpc.Message, 1), notes: make(chan *jsonrpc.Message, 10000)}
+	go func() {
+		for {
+			m, err := c.c.Read()
+			if err != nil {
+				close(c.replies)
+				return
+			}
+			switch {
+			case m.IsResponse():
+				c.replies <- m
+			case m.Method == "echo":
+				c.c.Write(&jsonrpc.Message{ID: m.ID, Result: m.Params})
+			default:
+				select {
+				case c.notes <- m:
+				default:
+				}
+			}
+		}
+	}()
+	return c
+}
+
+func (c *client) close() { c.c.Close() }
+
+func (c *client) call(method string, params ...any) (json.RawMessage, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.id++
+	m, err := jsonrpc.NewRequest(c.id, method, params...)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.c.Write(m); err != nil {
+		return nil, err
+	}
+	select {
+	case r, ok := <-c.replies:
+		if !ok {
+			return nil, fmt.Errorf("connection closed")
+		}
+		if len(r.Error) > 0 && string(r.Error) != "null" {
+			return nil, fmt.Errorf("%s: %s", method, r.Error)
+		}
+		if strings.Contains(string(r.Result), `"error"`) {
+			return nil, fmt.Errorf("%s: %.300s", method, r.Result)
+		}
+		return r.Result, nil
+	case <-time.After(requestTimeout):
+		return nil, fmt.Errorf("%s: no reply", method)
+	}
+}
+
+func percentile(d []time.Duration, p float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	i := int(p * float64(len(s)-1))
+	return s[i]
+}
+
+type result struct {
+	p50, p99       time.Duration // single-row transaction latency
+	rowsPerSec     float64       // batched insert throughput
+	fanP50, fanP99 time.Duration // commit to last notification
+}
+
+// singleRow: one client, one-row inserts, one after another.
+func singleRow(tb testing.TB, t target) (p50, p99 time.Duration) {
+	c := dial(tb, t)
+	defer c.close()
+	var lat []time.Duration
+	for i := 0; i < latencyTxns; i++ {
+		start := time.Now()
+		if _, err := c.call("transact", "OVN_Northbound", map[string]any{"op": "insert", "table": "Logical_Switch",
+			"row": map[string]any{"name": fmt.Sprintf("lat-%d", i)}}); err != nil {
+			tb.Fatal(err)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	return percentile(lat, 0.5), percentile(lat, 0.99)
+}
+
+// batched: clients each own a switch and add 100 ports to it per transaction.
+func batched(tb testing.TB, t target) float64 {
+	var wg sync.WaitGroup
+	errs := make(chan error, batchClients)
+	clients := make([]*client, batchClients)
+	for i := range clients {
+		clients[i] = dial(tb, t)
+		defer clients[i].close()
+		if _, err := clients[i].call("transact", "OVN_Northbound", map[string]any{"op": "insert", "table": "Logical_Switch",
+			"row": map[string]any{"name": fmt.Sprintf("batch-%d", i)}}); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	start := time.Now()
+	for i, c := range clients {
+		wg.Add(1)
+		go func(i int, c *client) {
+			defer wg.Done()
+			for n := 0; n < batchTxns; n++ {
+				ops := []any{}
+				var refs []any
+				for r := 0; r < batchRows; r++ {
+					name := fmt.Sprintf("lsp%d_%d_%d", i, n, r)
+					ops = append(ops, map[string]any{"op": "insert", "table": "Logical_Switch_Port", "uuid-name": name,
+						"row": map[string]any{"name": name, "addresses": []any{"set", []any{"00:00:00:00:00:01 10.0.0.1"}}}})
+					refs = append(refs, []any{"named-uuid", name})
+				}
+				ops = append(ops, map[string]any{"op": "mutate", "table": "Logical_Switch",
+					"where":     []any{[]any{"name", "==", fmt.Sprintf("batch-%d", i)}},
+					"mutations": []any{[]any{"ports", "insert", []any{"set", refs}}}})
+				params := append([]any{"OVN_Northbound"}, ops...)
+				if _, err := c.call("transact", params...); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}(i, c)
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	select {
+	case err := <-errs:
+		tb.Fatal(err)
+	default:
+	}
+	return float64(batchClients*batchTxns*batchRows) / elapsed.Seconds()
+}
+
+// fanout: 100 clients monitor Logical_Switch; a writer updates one switch
+// and we time until every client has its notification.
+func fanout(tb testing.TB, t target) (p50, p99 time.Duration) {
+	w := dial(tb, t)
+	defer w.close()
+	if _, err := w.call("transact", "OVN_Northbound", map[string]any{"op": "insert", "table": "Logical_Switch",
+		"row": map[string]any{"name": "fan"}}); err != nil {
+		tb.Fatal(err)
+	}
+	var mons []*client
+	for i := 0; i < fanoutClients; i++ {
+		c := dial(tb, t)
+		defer c.close()
+		if _, err := c.call("monitor_cond", "OVN_Northbound", "m", map[string]any{
+			"Logical_Switch": []any{map[string]any{"columns": []string{"name", "other_config"},
+				"where": []any{[]any{"name", "==", "fan"}}}}}); err != nil {
+			tb.Fatal(err)
+		}
+		mons = append(mons, c)
+	}
+	var lat []time.Duration
+	for n := 0; n < fanoutCommits; n++ {
+		start := time.Now()
+		var wg sync.WaitGroup
+		for _, c := range mons {
+			wg.Add(1)
+			go func(c *client) {
+				defer wg.Done()
+				select {
+				case <-c.notes:
+				case <-time.After(requestTimeout):
+				}
+			}(c)
+		}
+		if _, err := w.call("transact", "OVN_Northbound", map[string]any{"op": "update", "table": "Logical_Switch",
+			"where": []any{[]any{"name", "==", "fan"}},
+			"row":   map[string]any{"other_config": []any{"map", []any{[]any{"n", fmt.Sprint(n)}}}}}); err != nil {
+			tb.Fatal(err)
+		}
+		wg.Wait()
+		lat = append(lat, time.Since(start))
+	}
+	return percentile(lat, 0.5), percentile(lat, 0.99)
+}
+
+func BenchmarkSideBySide(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		type col struct {
+			name string
+			r    result
+		}
+		var cols []col
+		starters := []func(testing.TB) (target, bool){
+			func(tb testing.TB) (target, bool) { return startOurs(tb), true },
+			func(tb testing.TB) (target, bool) { return startOVSDB(tb, true) },
+			func(tb testing.TB) (target, bool) { return startOVSDB(tb, false) },
+		}
+		if os.Getenv("HCNET_BENCH_ONLY_OURS") != "" {
+			starters = starters[:1]
+		}
+		for _, s := range starters {
+			tgt, ok := s(b)
+			if !ok {
+				continue
+			}
+			var r result
+			r.p50, r.p99 = singleRow(b, tgt)
+			r.rowsPerSec = batched(b, tgt)
+			r.fanP50, r.fanP99 = fanout(b, tgt)
+			cols = append(cols, col{tgt.name, r})
+		}
+		ours := cols[0].r
+		b.ReportMetric(float64(ours.p50.Microseconds()), "p50-µs")
+		b.ReportMetric(float64(ours.p99.Microseconds()), "p99-µs")
+		b.ReportMetric(ours.rowsPerSec, "rows/s")
+		b.ReportMetric(float64(ours.fanP99.Microseconds()), "fanout-p99-µs")
+		var sb strings.Builder
+		fmt.Fprintf(&sb, "\n%-18s %12s %12s %12s %14s %14s\n", "server", "txn p50", "txn p99", "rows/s", "fanout p50", "fanout p99")
+		for _, c := range cols {
+			fmt.Fprintf(&sb, "%-18s %12v %12v %12.0f %14v %14v\n", c.name, c.r.p50.Round(time.Microsecond), c.r.p99.Round(time.Microsecond),
+				c.r.rowsPerSec, c.r.fanP50.Round(time.Microsecond), c.r.fanP99.Round(time.Microsecond))
+		}
+		for _, c := range cols[1:] {
+			fmt.Fprintf(&sb, "nbdb vs %-16s latency p50 %.2fx  p99 %.2fx (lower is better)  throughput %.2fx (higher is better)  fan-out p99 %.2fx (lower is better)\n",
+				c.name, ratio(ours.p50, c.r.p50), ratio(ours.p99, c.r.p99), ours.rowsPerSec/c.r.rowsPerSec, ratio(ours.fanP99, c.r.fanP99))
+		}
+		fmt.Print(sb.String())
+	}
+}
+
+func ratio(a, b time.Duration) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}

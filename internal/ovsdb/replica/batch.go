@@ -1,0 +1,200 @@
+package replica
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Group commit: transactions from all sessions queue here; the batcher
+// proposes whatever has queued as one log entry, keeping at most
+// maxInFlight entries in flight. Under light load a transaction is proposed
+// at once; under load one fsync covers many transactions.
+const (
+	maxInFlight     = 2
+	maxBatchBytes   = 8 << 20
+	proposalTimeout = 30 * time.Second
+)
+
+type pending struct {
+	e    *entry
+	done chan proposed
+}
+
+type proposed struct {
+	result []byte
+	err    error
+}
+
+// ErrStopped is returned for transactions queued when the DB is closed.
+var ErrStopped = errors.New("replica: stopped")
+
+func (d *DB) propose(ctx context.Context, e *entry) (Response, error) {
+	p := &pending{e: e, done: make(chan proposed, 1)}
+	select {
+	case d.queue <- p:
+	case <-ctx.Done():
+		return Response{}, ctx.Err()
+	case <-d.stop:
+		return Response{}, ErrStopped
+	}
+	select {
+	case r := <-p.done:
+		if r.err != nil {
+			return Response{}, fmt.Errorf("transact on %s: %w", d.name, r.err)
+		}
+		blocked, reply, err := decodeResult(r.result)
+		if err != nil {
+			return Response{}, err
+		}
+		return Response{Reply: reply, Blocked: blocked}, nil
+	case <-ctx.Done():
+		return Response{}, ctx.Err()
+	}
+}
+
+func (d *DB) batcher() {
+	slots := make(chan struct{}, maxInFlight)
+	for {
+		var first *pending
+		select {
+		case first = <-d.queue:
+		case <-d.stop:
+			d.failQueued()
+			return
+		}
+		select {
+		case slots <- struct{}{}:
+		case <-d.stop:
+			first.done <- proposed{err: ErrStopped}
+			d.failQueued()
+			return
+		}
+		// Take everything that queued meanwhile.
+		batch := []*pending{first}
+		size := len(first.e.Ops)
+	drain:
+		for len(batch) < maxBatch && size < maxBatchBytes {
+			select {
+			case p := <-d.queue:
+				batch = append(batch, p)
+				size += len(p.e.Ops)
+			default:
+				break drain
+			}
+		}
+		go func(batch []*pending) {
+			defer func() { <-slots }()
+			entries := make([]*entry, len(batch))
+			for i, p := range batch {
+				entries[i] = p.e
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), proposalTimeout)
+			out, err := d.shard.Propose(ctx, encodeBatch(entries))
+			cancel()
+			var results [][]byte
+			if err == nil {
+				results, err = decodeResults(out, len(batch))
+			}
+			for i, p := range batch {
+				if err != nil {
+					p.done <- proposed{err: err}
+				} else {
+					p.done <- proposed{result: results[i]}
+				}
+			}
+		}(batch)
+	}
+}
+
+func (d *DB) failQueued() {
+	for {
+		select {
+		case p := <-d.queue:
+			p.done <- proposed{err: ErrStopped}
+		default:
+			return
+		}
+	}
+}
+
+// Batch entry: version byte 2, uvarint count, then each transaction as a
+// uvarint length and its single-transaction encoding.
+const batchVersion = 2
+
+func encodeBatch(es []*entry) []byte {
+	b := []byte{batchVersion}
+	b = binary.AppendUvarint(b, uint64(len(es)))
+	for _, e := range es {
+		enc := e.encode()
+		b = binary.AppendUvarint(b, uint64(len(enc)))
+		b = append(b, enc...)
+	}
+	return b
+}
+
+func decodeBatch(b []byte) ([]*entry, error) {
+	if len(b) == 0 {
+		return nil, errors.New("replica: empty entry")
+	}
+	if b[0] == entryVersion {
+		e, err := decodeEntry(b)
+		if err != nil {
+			return nil, err
+		}
+		return []*entry{e}, nil
+	}
+	if b[0] != batchVersion {
+		return nil, fmt.Errorf("replica: entry version %d", b[0])
+	}
+	b = b[1:]
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > maxBatch {
+		return nil, errors.New("replica: bad batch count")
+	}
+	b = b[k:]
+	out := make([]*entry, 0, n)
+	for i := uint64(0); i < n; i++ {
+		l, k := binary.Uvarint(b)
+		if k <= 0 || l > uint64(len(b)-k) {
+			return nil, errors.New("replica: bad batch element")
+		}
+		e, err := decodeEntry(b[k : k+int(l)])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+		b = b[k+int(l):]
+	}
+	return out, nil
+}
+
+func encodeResults(rs [][]byte) []byte {
+	var b []byte
+	b = binary.AppendUvarint(b, uint64(len(rs)))
+	for _, r := range rs {
+		b = binary.AppendUvarint(b, uint64(len(r)))
+		b = append(b, r...)
+	}
+	return b
+}
+
+func decodeResults(b []byte, want int) ([][]byte, error) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || int(n) != want {
+		return nil, fmt.Errorf("replica: %d results for %d transactions", n, want)
+	}
+	b = b[k:]
+	out := make([][]byte, 0, n)
+	for i := uint64(0); i < n; i++ {
+		l, k := binary.Uvarint(b)
+		if k <= 0 || l > uint64(len(b)-k) {
+			return nil, errors.New("replica: bad result")
+		}
+		out = append(out, b[k:k+int(l)])
+		b = b[k+int(l):]
+	}
+	return out, nil
+}
