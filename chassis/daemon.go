@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"sort"
 	"strconv"
@@ -17,6 +18,7 @@ import (
 
 	"hcnet/chassis/config"
 	"hcnet/chassis/flowtable"
+	"hcnet/chassis/hostnet"
 	"hcnet/chassis/lflows"
 	"hcnet/chassis/ofctl"
 	"hcnet/chassis/physical"
@@ -125,6 +127,8 @@ type daemon struct {
 	cookie         uint64
 	tlvDone        bool
 	pinctrlStarted bool
+	derivedIP      string // encap IP from the default route, when not configured
+	mtuChecked     string // encap IP whose MTU was checked
 	zones          map[string]uint16
 	zonesRead      bool
 	cond           string
@@ -491,7 +495,31 @@ func (d *daemon) decideLocked(ctx context.Context) (work, error) {
 		return w, nil
 	}
 	if cfg.EncapIP == "" {
-		return w, errors.New("ovn-encap-ip is not set and could not be derived")
+		if d.derivedIP == "" {
+			a, err := hostnet.DefaultAddr()
+			if err != nil {
+				return w, fmt.Errorf("ovn-encap-ip is not set and could not be derived: %w", err)
+			}
+			d.derivedIP = a.String()
+			d.log.Info("tunnel address from the default route", "encap_ip", d.derivedIP)
+		}
+		cfg.EncapIP = d.derivedIP
+		d.cfg = cfg
+	}
+	if d.mtuChecked != cfg.EncapIP {
+		d.mtuChecked = cfg.EncapIP
+		if a, err := netip.ParseAddr(cfg.EncapIP); err == nil {
+			if dev, mtu, err := hostnet.MTUOf(a); err == nil {
+				inner := hostnet.TunnelPayloadMTU(mtu, cfg.EncapTypes[0])
+				d.log.Info("tunnel MTU", "device", dev, "mtu", mtu, "inner_max", inner)
+				if inner < 1500 {
+					d.log.Warn("VM interfaces need an MTU at most inner_max (or a larger underlay MTU); larger packets are dropped",
+						"device", dev, "inner_max", inner)
+				}
+			} else {
+				d.log.Debug("tunnel MTU", "err", err)
+			}
+		}
 	}
 	me := cfg.SystemID
 	w.sbOps = plan.Register(d.sb, plan.DesiredChassis(cfg, d.opts.Hostname))
