@@ -217,41 +217,82 @@ func dnf(n *node) ([]openflow.Match, error) {
 }
 
 // simplify removes duplicate matches and matches subsumed by others.
+//
+// A match can only be subsumed by one that tests a subset of its bits, so
+// matches are grouped by the bits they test (field and mask): within a
+// group only duplicates can go, and a group is checked only against the
+// groups whose bits it covers. Subsumption checks are bounded; past the
+// bound redundant matches are kept, which is correct, just larger.
 func simplify(ms []openflow.Match) []openflow.Match {
 	if len(ms) < 2 {
 		return ms
 	}
-	// More general matches test fewer bits: putting them first means a
-	// match only needs checking against those already kept.
-	bitsOf := func(m openflow.Match) int {
-		n := 0
-		for _, fm := range m {
-			n += fm.Mask.OnesCount()
-		}
-		return n
+	type group struct {
+		sig  openflow.Match // fields and masks, zero values
+		bits int
+		ms   []openflow.Match
 	}
-	sort.SliceStable(ms, func(i, j int) bool { return bitsOf(ms[i]) < bitsOf(ms[j]) })
-	out := ms[:0:0]
-	seen := map[string]bool{}
+	var groups []*group
+	bySig := map[string]*group{}
+	seen := make(map[string]bool, len(ms))
 	for _, m := range ms {
 		k := matchKey(m)
 		if seen[k] {
 			continue
 		}
-		if len(ms) <= 4096 {
+		seen[k] = true
+		sig := make(openflow.Match, len(m))
+		bits := 0
+		for i, fm := range m {
+			sig[i] = openflow.FieldMatch{Field: fm.Field, Mask: fm.Mask}
+			bits += fm.Mask.OnesCount()
+		}
+		sk := matchKey(sig)
+		g := bySig[sk]
+		if g == nil {
+			g = &group{sig: sig, bits: bits}
+			bySig[sk] = g
+			groups = append(groups, g)
+		}
+		g.ms = append(g.ms, m)
+	}
+	sort.SliceStable(groups, func(i, j int) bool { return groups[i].bits < groups[j].bits })
+	budget := 1 << 21
+	out := make([]openflow.Match, 0, len(ms))
+	var kept []*group
+	for _, g := range groups {
+		var covering []*group
+		for _, o := range kept {
+			if subsumes(o.sig, g.sig) {
+				covering = append(covering, o)
+			}
+		}
+		var keep []openflow.Match
+		for _, m := range g.ms {
 			covered := false
-			for _, o := range out {
-				if subsumes(o, m) {
-					covered = true
+			for _, o := range covering {
+				if budget <= 0 {
+					break
+				}
+				for _, om := range o.ms {
+					budget--
+					if subsumes(om, m) {
+						covered = true
+						break
+					}
+				}
+				if covered {
 					break
 				}
 			}
-			if covered {
-				continue
+			if !covered {
+				keep = append(keep, m)
 			}
 		}
-		seen[k] = true
-		out = append(out, m)
+		if len(keep) > 0 {
+			kept = append(kept, &group{sig: g.sig, bits: g.bits, ms: keep})
+			out = append(out, keep...)
+		}
 	}
 	return out
 }
