@@ -303,14 +303,14 @@ func TestUpdate2Modify(t *testing.T) {
 	var old, new Row
 	r.Changes.Each(func(_ string, _ UUID, o, n Row) {
 		old, new = o, n
-		m, ok := Update2Modify(ts, o, n, nil)
+		m, ok := Update2Modify(ts, o, n, userColumns(ts))
 		if !ok {
 			t.Fatalf("Update2Modify reported no change")
 		}
 		got = string(m)
-		changed = ColumnsChanged(ts, o, n, nil)
+		changed = ColumnsChanged(ts, o, n, userColumns(ts))
 	})
-	want := `{"color":"red","num":2,"nums":["set",[1,3]],"tags":["map",[["k","w"],["x","y"],["z","1"]]]}`
+	want := `{"color":["set",[]],"num":2,"nums":["set",[1,3]],"tags":["map",[["k","w"],["x","y"],["z","1"]]]}`
 	if got != want {
 		t.Errorf("Update2Modify = %s\nwant %s", got, want)
 	}
@@ -320,9 +320,12 @@ func TestUpdate2Modify(t *testing.T) {
 	if _, ok := Update2Modify(ts, old, new, []string{"name", "flag"}); ok {
 		t.Errorf("Update2Modify reported a change in unchanged columns")
 	}
+	if m, _ := Update2Modify(ts, old, new, nil); !strings.Contains(string(m), `"_version"`) {
+		t.Errorf("Update2Modify with all columns lacks _version: %s", m)
+	}
 	// Applying each column's diff to the old value gives the new value.
 	for _, c := range ts.ColumnList() {
-		if c.Type.IsScalar() {
+		if c.Type.Value == nil && c.Type.Max == 1 {
 			continue
 		}
 		d := datumDiff(old.Get(c), new.Get(c))
@@ -330,7 +333,7 @@ func TestUpdate2Modify(t *testing.T) {
 			t.Errorf("column %s: applying the diff does not give the new value", c.Name)
 		}
 	}
-	ins := string(InsertRowJSON(ts, new, nil, true))
+	ins := string(InsertRowJSON(ts, new, userColumns(ts), true))
 	if ins != `{"name":"a","num":2,"nums":["set",[2,3]],"tags":["map",[["k","w"],["z","1"]]]}` {
 		t.Errorf("InsertRowJSON = %s", ins)
 	}

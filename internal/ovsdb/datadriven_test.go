@@ -98,11 +98,11 @@ func TestDataDriven(t *testing.T) {
 					ts := db.Schema().Tables[table]
 					switch {
 					case old == nil:
-						fmt.Fprintf(&out, "insert %s %s\n", table, InsertRowJSON(ts, new, nil, true))
+						fmt.Fprintf(&out, "insert %s %s\n", table, InsertRowJSON(ts, new, userColumns(ts), true))
 					case new == nil:
 						fmt.Fprintf(&out, "delete %s %s\n", table, uuid)
 					default:
-						m, _ := Update2Modify(ts, old, new, nil)
+						m, _ := Update2Modify(ts, old, new, userColumns(ts))
 						fmt.Fprintf(&out, "modify %s %s %s\n", table, uuid, m)
 					}
 				})
@@ -119,7 +119,7 @@ func TestDataDriven(t *testing.T) {
 						}
 					}
 					db.Rows(ts.Name, func(u UUID, r Row) bool {
-						fmt.Fprintf(&out, "%s %s %s\n", ts.Name, u, InsertRowJSON(ts, r, nil, true))
+						fmt.Fprintf(&out, "%s %s %s\n", ts.Name, u, InsertRowJSON(ts, r, userColumns(ts), true))
 						return true
 					})
 				}
@@ -152,4 +152,13 @@ func mustRead(t testing.TB, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// userColumns names a table's schema columns, without _uuid and _version.
+func userColumns(ts *TableSchema) []string {
+	var l []string
+	for _, c := range ts.ColumnList() {
+		l = append(l, c.Name)
+	}
+	return l
 }

@@ -22,10 +22,11 @@ import (
 // refServer is a real ovsdb-server that a test started, for differential
 // testing.
 type refServer struct {
-	conn net.Conn
-	dec  *json.Decoder
-	id   int
-	db   string
+	conn    net.Conn
+	dec     *json.Decoder
+	id      int
+	db      string
+	updates []json.RawMessage // update2 <table-updates2> received
 }
 
 // startRefServer starts ovsdb-server on a fresh database of the given
@@ -85,9 +86,19 @@ func (s *refServer) transact(t testing.TB, ops json.RawMessage) json.RawMessage 
 		t.Fatalf("transaction %s: %v", ops, err)
 	}
 	dbJSON, _ := json.Marshal(s.db)
-	params := append([]json.RawMessage{dbJSON}, list...)
+	res, rpcErr := s.call(t, "transact", append([]json.RawMessage{dbJSON}, list...))
+	if rpcErr != nil {
+		return json.RawMessage(`[{"rpc-error":` + string(rpcErr) + `}]`)
+	}
+	return res
+}
+
+// call sends a request and returns its result (or error), collecting any
+// update2 notifications that arrive meanwhile in s.updates.
+func (s *refServer) call(t testing.TB, method string, params any) (json.RawMessage, json.RawMessage) {
+	t.Helper()
 	s.id++
-	req, _ := json.Marshal(map[string]any{"method": "transact", "params": params, "id": s.id})
+	req, _ := json.Marshal(map[string]any{"method": method, "params": params, "id": s.id})
 	_ = s.conn.SetDeadline(time.Now().Add(30 * time.Second))
 	if _, err := s.conn.Write(req); err != nil {
 		t.Fatalf("send to ovsdb-server: %v", err)
@@ -103,18 +114,33 @@ func (s *refServer) transact(t testing.TB, ops json.RawMessage) json.RawMessage 
 		if err := s.dec.Decode(&msg); err != nil {
 			t.Fatalf("read from ovsdb-server: %v", err)
 		}
-		if msg.Method == "echo" {
+		switch msg.Method {
+		case "echo":
 			resp, _ := json.Marshal(map[string]any{"result": msg.Params, "error": nil, "id": msg.ID})
 			_, _ = s.conn.Write(resp)
+			continue
+		case "update2":
+			var p []json.RawMessage
+			if err := json.Unmarshal(msg.Params, &p); err != nil || len(p) != 2 {
+				t.Fatalf("bad update2 %s", msg.Params)
+			}
+			s.updates = append(s.updates, p[1])
 			continue
 		}
 		if string(msg.ID) != fmt.Sprint(s.id) {
 			continue
 		}
 		if len(msg.Error) > 0 && string(msg.Error) != "null" {
-			return json.RawMessage(`[{"rpc-error":` + string(msg.Error) + `}]`)
+			return nil, msg.Error
 		}
-		return msg.Result
+		return msg.Result, nil
+	}
+}
+
+// sync waits until every notification the server queued has arrived.
+func (s *refServer) sync(t testing.TB) {
+	if _, err := s.call(t, "echo", []any{}); err != nil {
+		t.Fatalf("echo: %s", err)
 	}
 }
 

@@ -25,8 +25,8 @@ func (x *txState) strongRefs(t *table, u UUID, newRefs map[rowKey][]rowKey) int 
 	n := 0
 	seen := make(map[rowKey]bool)
 	count := func(src rowKey) {
-		if seen[src] {
-			return
+		if seen[src] || src.uuid == u {
+			return // a strong reference to the row's own UUID does not count
 		}
 		seen[src] = true
 		r := x.get(x.db.tables[src.t.Name], src.uuid)

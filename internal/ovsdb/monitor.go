@@ -2,11 +2,12 @@ package ovsdb
 
 import "encoding/json"
 
-// monitorColumns resolves a monitor's column list (nil: every schema
-// column, without _uuid and _version).
+// monitorColumns resolves a monitor's column list. nil means what
+// ovsdb-server monitors when a request names no columns: every schema
+// column and _version (not _uuid, which is the row's key).
 func monitorColumns(t *TableSchema, columns []string) []*ColumnSchema {
 	if columns == nil {
-		return t.ordered[1:]
+		return t.ordered
 	}
 	out := make([]*ColumnSchema, 0, len(columns))
 	for _, n := range columns {
@@ -18,7 +19,7 @@ func monitorColumns(t *TableSchema, columns []string) []*ColumnSchema {
 }
 
 // ColumnsChanged returns the names of the columns (of columns; nil means
-// all schema columns) whose values differ between old and new.
+// all schema columns and _version) whose values differ between old and new.
 func ColumnsChanged(t *TableSchema, old, new Row, columns []string) []string {
 	var out []string
 	for _, c := range monitorColumns(t, columns) {
@@ -31,7 +32,8 @@ func ColumnsChanged(t *TableSchema, old, new Row, columns []string) []string {
 
 // Update2Modify returns the "modify" <row> of an update2 notification
 // (ovsdb-server(7) §4.1.14): only the changed columns among columns (nil =
-// all), a scalar column as its new value, a set as the symmetric
+// all schema columns and _version), a column of at most one value as its
+// new value, a set as the symmetric
 // difference, a map as the pairs added, removed or changed (with the new
 // value). It returns false when none of those columns changed.
 func Update2Modify(t *TableSchema, old, new Row, columns []string) (json.RawMessage, bool) {
@@ -50,7 +52,9 @@ func Update2Modify(t *TableSchema, old, new Row, columns []string) (json.RawMess
 		n++
 		b = appendJSONString(b, c.Name)
 		b = append(b, ':')
-		if c.Type.IsScalar() {
+		if c.Type.Value == nil && c.Type.Max == 1 {
+			// At most one value (scalar or optional): the new value, as
+			// ovsdb-server sends it.
 			b = appendDatumJSON(b, &c.Type, nw)
 			continue
 		}
@@ -109,7 +113,7 @@ func datumDiff(a, b Datum) Datum {
 // does; it is the inverse of the "modify" encoding and is exported for
 // tests of monitor implementations.
 func ApplyUpdate2Diff(c *ColumnSchema, d, diff Datum) Datum {
-	if c.Type.IsScalar() {
+	if c.Type.Value == nil && c.Type.Max == 1 {
 		return diff
 	}
 	out := Datum{}
@@ -155,7 +159,7 @@ func ApplyUpdate2Diff(c *ColumnSchema, d, diff Datum) Datum {
 
 // InsertRowJSON encodes the <row> of an update2 "initial" or "insert"
 // (and of an update "new" row when omitDefaults is false): the selected
-// columns (nil = all schema columns), without _uuid, and, when
+// columns (nil = all schema columns and _version), without _uuid, and, when
 // omitDefaults, without columns at their default value.
 func InsertRowJSON(t *TableSchema, r Row, columns []string, omitDefaults bool) json.RawMessage {
 	b := []byte{'{'}

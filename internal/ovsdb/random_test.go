@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"math/rand"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -206,6 +207,14 @@ func TestRandomDifferential(t *testing.T) {
 	if ref == nil {
 		t.Skip("ovsdb-server not installed (or HCNET_SKIP_OVS=1)")
 	}
+	// Monitor every table on the server, to compare its update2
+	// notifications with what Update2Modify and InsertRowJSON make of our
+	// change sets.
+	dbJSON, _ := json.Marshal(s.Name)
+	if _, rpcErr := ref.call(t, "monitor_cond", []json.RawMessage{dbJSON, json.RawMessage(`"m"`),
+		json.RawMessage(`{"Parent":[{}],"Child":[{}],"Limited":[{}]}`)}); rpcErr != nil {
+		t.Fatalf("monitor_cond: %s", rpcErr)
+	}
 	db := NewDatabase(s)
 	g := &txnGen{r: rand.New(rand.NewSource(seed))}
 	var ours, theirs normalizer
@@ -224,6 +233,16 @@ func TestRandomDifferential(t *testing.T) {
 		wantDump := theirs.reply(ref.transact(t, json.RawMessage(dumpOps)), true)
 		if gotDump != wantDump {
 			t.Fatalf("after transaction %d the contents differ\nops: %s\nonly in hcnet:\n%s\nonly in ovsdb-server:\n%s", i, ops, onlyIn(gotDump, wantDump), onlyIn(wantDump, gotDump))
+		}
+		ref.sync(t)
+		gotUpd := ours.tableUpdates(update2(s, res.Changes))
+		var wantUpd string
+		for _, u := range ref.updates {
+			wantUpd += theirs.tableUpdates(u)
+		}
+		ref.updates = nil
+		if gotUpd != wantUpd {
+			t.Fatalf("transaction %d: update2 differs from ovsdb-server's\nops: %s\nhcnet:\n%sovsdb-server:\n%s", i, ops, gotUpd, wantUpd)
 		}
 	}
 }
@@ -245,4 +264,57 @@ func onlyIn(a, b string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// update2 renders a change set as the <table-updates2> a monitor of every
+// column of every table receives.
+func update2(s *Schema, cs *ChangeSet) json.RawMessage {
+	if cs.Empty() {
+		return nil
+	}
+	tables := map[string]map[string]json.RawMessage{}
+	cs.Each(func(table string, u UUID, old, new Row) {
+		ts := s.Tables[table]
+		var ru string
+		switch {
+		case old == nil:
+			ru = `{"insert":` + string(InsertRowJSON(ts, new, nil, true)) + `}`
+		case new == nil:
+			ru = `{"delete":null}`
+		default:
+			m, ok := Update2Modify(ts, old, new, nil)
+			if !ok {
+				return
+			}
+			ru = `{"modify":` + string(m) + `}`
+		}
+		if tables[table] == nil {
+			tables[table] = map[string]json.RawMessage{}
+		}
+		tables[table][u.String()] = json.RawMessage(ru)
+	})
+	if len(tables) == 0 {
+		return nil
+	}
+	b, _ := json.Marshal(tables)
+	return b
+}
+
+// tableUpdates normalises a <table-updates2> into sorted lines.
+func (n *normalizer) tableUpdates(raw json.RawMessage) string {
+	if raw == nil {
+		return ""
+	}
+	var tu map[string]map[string]any
+	if err := json.Unmarshal(raw, &tu); err != nil {
+		return "unparsable update: " + string(raw) + "\n"
+	}
+	var lines []string
+	for table, rows := range tu {
+		for u, ru := range rows {
+			lines = append(lines, table+" "+n.name(u)+" "+marshalPlain(n.walk(ru)))
+		}
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n") + "\n"
 }
