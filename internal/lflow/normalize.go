@@ -227,6 +227,9 @@ func simplify(ms []openflow.Match) []openflow.Match {
 	if len(ms) < 2 {
 		return ms
 	}
+	if len(ms) <= 16 {
+		return simplifySmall(ms)
+	}
 	type group struct {
 		sig  openflow.Match // fields and masks, zero values
 		bits int
@@ -292,6 +295,28 @@ func simplify(ms []openflow.Match) []openflow.Match {
 		if len(keep) > 0 {
 			kept = append(kept, &group{sig: g.sig, bits: g.bits, ms: keep})
 			out = append(out, keep...)
+		}
+	}
+	return out
+}
+
+// simplifySmall is simplify for a handful of matches: pairwise checks.
+func simplifySmall(ms []openflow.Match) []openflow.Match {
+	out := make([]openflow.Match, 0, len(ms))
+	for i, m := range ms {
+		covered := false
+		for j, o := range ms {
+			if i == j || !subsumes(o, m) {
+				continue
+			}
+			// o covers m; when they are equal keep the first only.
+			if !subsumes(m, o) || j < i {
+				covered = true
+				break
+			}
+		}
+		if !covered {
+			out = append(out, m)
 		}
 	}
 	return out
