@@ -227,3 +227,60 @@ func BenchmarkOVSDBServerAddPortToBigSwitch(b *testing.B) {
 		refExec(b, s, fmt.Sprintf(addPortOps, i))
 	}
 }
+
+// flowOps inserts n Logical_Flows in one transaction, all in one datapath
+// group of two datapaths, as ovn-northd does for shared flows.
+func flowOps(iter, n int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `[{"op":"insert","table":"Logical_DP_Group","row":{"datapaths":["set",[["uuid","00000000-0000-0000-0000-0000000000d1"],["uuid","00000000-0000-0000-0000-0000000000d2"]]]},"uuid-name":"g"}`)
+	for j := 0; j < n; j++ {
+		fmt.Fprintf(&b, `,{"op":"insert","table":"Logical_Flow","row":{"logical_dp_group":["named-uuid","g"],"pipeline":"ingress","table_id":%d,"priority":%d,"match":"inport == \"lp%d\" && ip4.dst == 10.%d.%d.0/24","actions":"next;","external_ids":["map",[["source","northd.c:%d"],["stage-name","ls_in_acl"]]]}}`,
+			j%30, j%65535, j, iter%256, j%256, j)
+	}
+	b.WriteByte(']')
+	return b.String()
+}
+
+// BenchmarkSBFlows1000 inserts 1000 logical flows sharing a datapath
+// group, then deletes them all, which garbage-collects the group.
+func BenchmarkSBFlows1000(b *testing.B) {
+	s, err := ParseSchema(schema.Southbound)
+	if err != nil {
+		b.Fatal(err)
+	}
+	db := NewDatabase(s)
+	mustExec(b, db, 1, `[{"op":"insert","table":"Datapath_Binding","row":{"tunnel_key":1},"uuid":"00000000-0000-0000-0000-0000000000d1"},{"op":"insert","table":"Datapath_Binding","row":{"tunnel_key":2},"uuid":"00000000-0000-0000-0000-0000000000d2"}]`)
+	ops := make([]string, b.N)
+	for i := range ops {
+		ops[i] = flowOps(i, 1000)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r := mustExec(b, db, uint64(i)+2, ops[i])
+		if r.Changes.Len() != 1001 {
+			b.Fatalf("insert: %d changes", r.Changes.Len())
+		}
+		r = mustExec(b, db, uint64(i)+3, `[{"op":"delete","table":"Logical_Flow","where":[]}]`)
+		if r.Changes.Len() != 1001 {
+			b.Fatalf("delete: %d changes", r.Changes.Len())
+		}
+	}
+}
+
+func BenchmarkOVSDBServerSBFlows1000(b *testing.B) {
+	s := startRefServer(b, schema.Southbound, schema.SouthboundName)
+	if s == nil {
+		b.Skip("ovsdb-server not installed")
+	}
+	refExec(b, s, `[{"op":"insert","table":"Datapath_Binding","row":{"tunnel_key":1},"uuid":"00000000-0000-0000-0000-0000000000d1"},{"op":"insert","table":"Datapath_Binding","row":{"tunnel_key":2},"uuid":"00000000-0000-0000-0000-0000000000d2"}]`)
+	ops := make([]string, b.N)
+	for i := range ops {
+		ops[i] = flowOps(i, 1000)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		refExec(b, s, ops[i])
+		refExec(b, s, `[{"op":"delete","table":"Logical_Flow","where":[]}]`)
+	}
+}

@@ -20,8 +20,8 @@ func rowsEqual(a, b Row) bool {
 }
 
 // strongRefs counts the strong references that the final state holds to
-// row u of table t.
-func (x *txState) strongRefs(t *table, u UUID, newRefs map[rowKey][]rowKey) int {
+// row u of table t, stopping once it reaches limit (0: no limit).
+func (x *txState) strongRefs(t *table, u UUID, newRefs map[rowKey][]rowKey, limit int) int {
 	n := 0
 	seen := make(map[rowKey]bool)
 	count := func(src rowKey) {
@@ -50,9 +50,15 @@ func (x *txState) strongRefs(t *table, u UUID, newRefs map[rowKey][]rowKey) int 
 		}
 	}
 	for src := range t.inRefs[u] {
+		if limit > 0 && n >= limit {
+			return n
+		}
 		count(src)
 	}
 	for _, src := range newRefs[rowKey{t.schema, u}] {
+		if limit > 0 && n >= limit {
+			return n
+		}
 		count(src)
 	}
 	return n
@@ -107,7 +113,7 @@ func (x *txState) finalize() (*ChangeSet, *Error) {
 	// Deleted rows must not be strongly referenced any more.
 	for _, tr := range rows {
 		if tr.old != nil && tr.new == nil {
-			if n := x.strongRefs(tr.t, tr.uuid, newRefs); n > 0 {
+			if n := x.strongRefs(tr.t, tr.uuid, newRefs, 0); n > 0 {
 				return nil, newErr(ErrReferentialIntegrity, "cannot delete %s row %s because of %d remaining reference(s)", tr.t.schema.Name, tr.uuid, n)
 			}
 		}
@@ -121,19 +127,33 @@ func (x *txState) finalize() (*ChangeSet, *Error) {
 			work = append(work, rowKey{tr.t.schema, tr.uuid})
 		}
 	}
+	// queued keeps each candidate in the work list once, so that deleting
+	// many rows that share a referenced row checks it once, not once per
+	// deleted row.
+	queued := make(map[rowKey]bool, len(work))
+	uniq := work[:0]
+	for _, k := range work {
+		if !queued[k] {
+			queued[k] = true
+			uniq = append(uniq, k)
+		}
+	}
+	work = uniq
 	for len(work) > 0 {
 		k := work[len(work)-1]
 		work = work[:len(work)-1]
+		delete(queued, k)
 		t := x.db.tables[k.t.Name]
 		r := x.get(t, k.uuid)
-		if r == nil || x.strongRefs(t, k.uuid, newRefs) > 0 {
+		if r == nil || x.strongRefs(t, k.uuid, newRefs, 1) > 0 {
 			continue
 		}
 		tr := x.touch(t, k.uuid)
 		tr.new, tr.owned = nil, false
 		x.db.forEachRef(t.schema, k.uuid, r, func(target *table, u UUID, kind RefType) {
-			if kind == RefStrong && !target.schema.IsRoot {
-				work = append(work, rowKey{target.schema, u})
+			if tk := (rowKey{target.schema, u}); kind == RefStrong && !target.schema.IsRoot && !queued[tk] {
+				queued[tk] = true
+				work = append(work, tk)
 			}
 		})
 	}
