@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -26,7 +27,14 @@ type cli struct {
 	LogLevel        string        `name:"log-level" default:"info" enum:"debug,info,warn,error" help:"Log level."`
 }
 
+// defaultGCPercent trades memory for fewer collections: the database's rows
+// are long-lived, so a collection every 100% of growth mostly rescans them.
+const defaultGCPercent = 400
+
 func main() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(defaultGCPercent)
+	}
 	var c cli
 	kong.Parse(&c, kong.Name("sbdb"), kong.Description("Serve the OVN_Southbound OVSDB database."))
 	var level slog.Level

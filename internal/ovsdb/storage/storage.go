@@ -124,7 +124,7 @@ func OpenNode(cfg NodeConfig) (*Node, error) {
 		Expert: config.ExpertConfig{
 			LogDB: logdb,
 			Engine: config.EngineConfig{
-				ExecShards: 2, CommitShards: 2, ApplyShards: 2, SnapshotShards: 2, CloseShards: 2,
+				ExecShards: 1, CommitShards: 1, ApplyShards: 1, SnapshotShards: 1, CloseShards: 1,
 			},
 		},
 	}
