@@ -97,6 +97,15 @@ func sortUUIDs(l []UUID) {
 // state. It panics if the change set does not fit the state, since that
 // means replicas diverged.
 func (d *Database) Commit(cs *ChangeSet) {
+	d.apply(cs)
+	if invariants {
+		d.checkInvariants()
+	}
+}
+
+// apply is Commit without the invariant checks (Load adds rows one at a
+// time, so the database is only consistent once all are loaded).
+func (d *Database) apply(cs *ChangeSet) {
 	if cs == nil {
 		return
 	}
@@ -201,7 +210,7 @@ func (d *Database) Load(table string, uuid UUID, r Row) error {
 	if _, exists := t.rows[uuid]; exists {
 		return fmt.Errorf("load %s row %s: row already exists", table, uuid)
 	}
-	d.Commit(&ChangeSet{changes: []change{{table: t.schema, uuid: uuid, new: r}}})
+	d.apply(&ChangeSet{changes: []change{{table: t.schema, uuid: uuid, new: r}}})
 	return nil
 }
 
