@@ -212,17 +212,22 @@ func (reg *Registry) Run(ctx context.Context, db DB, invs []Invocation, ro RunOp
 	for {
 		t := NewTxn(schema, ro.NewUUID)
 		t.ClientUUIDs = ro.ClientUUIDs
-		if err := t.Load(ctx, db); err != nil {
-			return timeoutErr(ctx, err)
-		}
+		t.Attach(ctx, db)
 		if reg.Prepare != nil {
 			reg.Prepare(t)
+		}
+		if err := t.Err(); err != nil {
+			return timeoutErr(ctx, err)
 		}
 		ctxs := make([]*Ctx, len(invs))
 		retry, force := false, false
 		for i, inv := range invs {
 			c := &Ctx{Txn: t, Reg: reg, Args: inv.Args, Opts: inv.Opts, Out: &strings.Builder{}, Output: ro.Output}
-			if err := inv.Cmd.Run(c); err != nil {
+			err := inv.Cmd.Run(c)
+			if rerr := t.Err(); rerr != nil {
+				return timeoutErr(ctx, rerr)
+			}
+			if err != nil {
 				return err
 			}
 			ctxs[i] = c
@@ -243,6 +248,9 @@ func (reg *Registry) Run(ctx context.Context, db DB, invs []Invocation, ro RunOp
 		var after func(context.Context, []ovsdb.OperationResult) error
 		if ro.BeforeCommit != nil {
 			after = ro.BeforeCommit(t, force)
+			if err := t.Err(); err != nil {
+				return timeoutErr(ctx, err)
+			}
 		}
 		real, extra, err := t.Commit(ctx, db)
 		if err != nil {
@@ -364,6 +372,12 @@ func (c *Ctx) lookupAll(table, id string) ([]*Row, error) {
 		}
 	}
 	for _, rule := range c.Reg.IDRules[table] {
+		if rule.Key == "" {
+			if found := c.FindByString(table, rule.Column, id); len(found) > 0 {
+				return found, nil
+			}
+			continue
+		}
 		var found []*Row
 		for _, r := range c.Rows(table) {
 			d := c.Get(r, rule.Column)

@@ -41,6 +41,15 @@ func (c *Ctx) listColumns(table string, sel string) ([]string, error) {
 
 // WriteRows prints rows in the selected output format.
 func (c *Ctx) WriteRows(table string, rows []*Row, cols []string) {
+	var fetch []string
+	for _, col := range cols {
+		if col != "_uuid" {
+			fetch = append(fetch, col)
+		}
+	}
+	if len(fetch) > 0 {
+		c.Prefetch(table, fetch...)
+	}
 	colSchema := func(col string) any { return nil }
 	_ = colSchema
 	str := func(r *Row, col string) string {

@@ -73,6 +73,7 @@ func cmdFind(c *Ctx) error {
 	if err != nil {
 		return err
 	}
+	c.Prefetch(table)
 	var rows []*Row
 	for _, r := range c.Rows(table) {
 		ok := true

@@ -27,10 +27,20 @@ func (r *Row) IsNew() bool { return r.orig == nil }
 // Txn is an in-memory copy of a database plus the edits of the commands run
 // so far; Ops turns the edits into one OVSDB transaction.
 type Txn struct {
-	Schema  *ovsdb.DatabaseSchema
-	DBName  string
-	Syms    *Symbols
-	tables  map[string]map[UUID]*Row
+	Schema *ovsdb.DatabaseSchema
+	DBName string
+	Syms   *Symbols
+	tables map[string]map[UUID]*Row
+	sorted map[string][]*Row // cache of Rows, dropped on insert and delete
+	// Reading on demand (Attach): the source, and what was read so far.
+	src         DB
+	ctx         context.Context
+	err         error
+	tableLoaded map[string]bool
+	colLoaded   map[string]map[string]bool
+	// Indexes on string columns, built on first use and kept current by
+	// Set and Insert (deleted rows are filtered out on lookup).
+	idx     map[indexKey]map[string]map[*Row]struct{}
 	inserts []*Row
 	extra   []ovsdb.Operation
 	newUUID func() UUID
@@ -56,7 +66,9 @@ func NewTxn(schema *ovsdb.DatabaseSchema, newUUID func() UUID) *Txn {
 	if newUUID == nil {
 		newUUID = RandomUUID
 	}
-	t := &Txn{Schema: schema, DBName: schema.Name, tables: map[string]map[UUID]*Row{}, newUUID: newUUID}
+	t := &Txn{Schema: schema, DBName: schema.Name, tables: map[string]map[UUID]*Row{}, sorted: map[string][]*Row{}, newUUID: newUUID,
+		tableLoaded: map[string]bool{}, colLoaded: map[string]map[string]bool{},
+		idx: map[indexKey]map[string]map[*Row]struct{}{}}
 	t.Syms = NewSymbols(newUUID)
 	for name := range schema.Tables {
 		t.tables[name] = map[UUID]*Row{}
@@ -64,18 +76,80 @@ func NewTxn(schema *ovsdb.DatabaseSchema, newUUID func() UUID) *Txn {
 	return t
 }
 
-// Load reads every row of the given tables (all tables if none) in one
-// transaction of selects.
+// Attach makes the copy read rows and columns from db on first use:
+// a command that looks up a switch by name reads the switches' names, not
+// the whole database. Reads happen in ctx; a failed read is reported by Err.
+func (t *Txn) Attach(ctx context.Context, db DB) {
+	t.src, t.ctx = db, ctx
+}
+
+// Err returns the first error of a read made on demand.
+func (t *Txn) Err() error { return t.err }
+
+// Load reads every row and column of the given tables (all tables if none)
+// in one transaction.
 func (t *Txn) Load(ctx context.Context, db DB, tables ...string) error {
 	if len(tables) == 0 {
-		for name := range t.Schema.Tables {
-			tables = append(tables, name)
-		}
-		sort.Strings(tables)
+		tables = sortedKeys(t.Schema.Tables)
 	}
+	req := map[string][]string{}
+	for _, name := range tables {
+		req[name] = nil
+	}
+	return t.read(ctx, db, req)
+}
+
+// Prefetch reads the given columns (all if none) of table now, in one
+// round trip, unless they were read already.
+func (t *Txn) Prefetch(table string, cols ...string) {
+	t.PrefetchTables(map[string][]string{table: cols})
+}
+
+// PrefetchTables is Prefetch for several tables in one round trip.
+func (t *Txn) PrefetchTables(req map[string][]string) {
+	if t.src == nil || t.err != nil {
+		return
+	}
+	need := map[string][]string{}
+	for table, cols := range req {
+		if _, ok := t.Schema.Tables[table]; !ok {
+			continue
+		}
+		if len(cols) == 0 {
+			cols = sortedKeys(t.Schema.Tables[table].Columns)
+		}
+		var missing []string
+		for _, c := range cols {
+			if !t.colLoaded[table][c] {
+				missing = append(missing, c)
+			}
+		}
+		if len(missing) > 0 || !t.tableLoaded[table] {
+			need[table] = missing
+			if len(missing) == 0 {
+				need[table] = []string{}
+			}
+		}
+	}
+	if len(need) == 0 {
+		return
+	}
+	if err := t.read(t.ctx, t.src, need); err != nil {
+		t.err = err
+	}
+}
+
+// read selects the given columns (nil: all) of tables and merges them into
+// the copy. Values the commands already changed are kept.
+func (t *Txn) read(ctx context.Context, db DB, req map[string][]string) error {
+	tables := sortedKeys(req)
 	ops := make([]ovsdb.Operation, 0, len(tables))
 	for _, name := range tables {
-		ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationSelect, Table: name, Where: []ovsdb.Condition{}})
+		op := ovsdb.Operation{Op: ovsdb.OperationSelect, Table: name, Where: []ovsdb.Condition{}}
+		if cols := req[name]; cols != nil {
+			op.Columns = append([]string{"_uuid"}, cols...)
+		}
+		ops = append(ops, op)
 	}
 	res, err := db.Transact(ctx, t.DBName, ops...)
 	if err != nil && len(res) == 0 {
@@ -86,30 +160,56 @@ func (t *Txn) Load(ctx context.Context, db DB, tables ...string) error {
 	}
 	for i, name := range tables {
 		ts := t.Schema.Tables[name]
+		cols := req[name]
+		if cols == nil {
+			cols = sortedKeys(ts.Columns)
+		}
 		for _, wr := range res[i].Rows {
-			r := &Row{Table: name, cols: map[string]Datum{}, orig: map[string]Datum{}}
+			u, _ := wr["_uuid"].(ovsdb.UUID)
+			r := t.tables[name][UUID(u.GoUUID)]
+			if r == nil {
+				r = &Row{UUID: UUID(u.GoUUID), Table: name, cols: map[string]Datum{}, orig: map[string]Datum{}}
+				t.tables[name][r.UUID] = r
+				delete(t.sorted, name)
+			}
 			for col, v := range wr {
-				if col == "_uuid" {
-					if u, ok := v.(ovsdb.UUID); ok {
-						r.UUID = UUID(u.GoUUID)
-					}
-					continue
-				}
 				cs := ts.Column(col)
-				if cs == nil || col == "_version" {
+				if cs == nil || col == "_uuid" || col == "_version" {
 					continue
 				}
 				d, err := DatumFromWire(cs, v)
 				if err != nil {
 					return fmt.Errorf("read %s row column %s: %w", name, col, err)
 				}
-				r.cols[col] = d
-				r.orig[col] = d
+				if _, changed := r.cols[col]; !changed || r.orig == nil {
+					r.cols[col] = d
+				}
+				if r.orig != nil {
+					r.orig[col] = d
+				}
 			}
-			t.tables[name][r.UUID] = r
+		}
+		t.tableLoaded[name] = true
+		if t.colLoaded[name] == nil {
+			t.colLoaded[name] = map[string]bool{}
+		}
+		for _, c := range cols {
+			t.colLoaded[name][c] = true
 		}
 	}
 	return nil
+}
+
+func (t *Txn) ensureTable(table string) {
+	if !t.tableLoaded[table] {
+		t.PrefetchTables(map[string][]string{table: {}})
+	}
+}
+
+func (t *Txn) ensureColumn(table, col string) {
+	if !t.colLoaded[table][col] {
+		t.Prefetch(table, col)
+	}
 }
 
 // resultError returns the first error in a transaction reply.
@@ -148,21 +248,39 @@ func (t *Txn) Column(table, col string) *ovsdb.ColumnSchema {
 	return c
 }
 
-// Rows returns the live rows of table ordered by UUID.
+// Rows returns the live rows of table ordered by UUID. The slice is the
+// caller's to reorder.
 func (t *Txn) Rows(table string) []*Row {
-	m := t.tables[table]
-	out := make([]*Row, 0, len(m))
-	for _, r := range m {
-		if !r.deleted {
-			out = append(out, r)
+	t.ensureTable(table)
+	rows, ok := t.sorted[table]
+	if !ok {
+		m := t.tables[table]
+		rows = make([]*Row, 0, len(m))
+		for _, r := range m {
+			if !r.deleted {
+				rows = append(rows, r)
+			}
+		}
+		sort.Slice(rows, func(i, j int) bool { return rows[i].UUID < rows[j].UUID })
+		t.sorted[table] = rows
+	}
+	return append([]*Row(nil), rows...)
+}
+
+// Each calls f for every live row of table, in no particular order, until
+// f returns false.
+func (t *Txn) Each(table string, f func(*Row) bool) {
+	t.ensureTable(table)
+	for _, r := range t.tables[table] {
+		if !r.deleted && !f(r) {
+			return
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].UUID < out[j].UUID })
-	return out
 }
 
 // Row returns the live row of table with the given UUID, or nil.
 func (t *Txn) Row(table string, u UUID) *Row {
+	t.ensureTable(table)
 	r := t.tables[table][u]
 	if r == nil || r.deleted {
 		return nil
@@ -178,6 +296,12 @@ func (t *Txn) Get(r *Row, col string) Datum {
 	if d, ok := r.cols[col]; ok {
 		return d
 	}
+	if r.orig != nil && !t.colLoaded[r.Table][col] {
+		t.ensureColumn(r.Table, col)
+		if d, ok := r.cols[col]; ok {
+			return d
+		}
+	}
 	return DefaultDatum(t.Column(r.Table, col))
 }
 
@@ -187,6 +311,13 @@ func (t *Txn) Str(r *Row, col string) string { return t.Get(r, col).Str() }
 // Set replaces a column's value.
 func (t *Txn) Set(r *Row, col string, d Datum) {
 	t.Column(r.Table, col)
+	if r.orig != nil && !t.colLoaded[r.Table][col] {
+		t.ensureColumn(r.Table, col) // to know whether the value changes
+	}
+	if ix := t.idx[indexKey{r.Table, col}]; ix != nil {
+		delete(ix[t.Get(r, col).Str()], r)
+		indexAdd(ix, d.normalize().Str(), r)
+	}
 	r.cols[col] = d.normalize()
 }
 
@@ -215,12 +346,21 @@ func (t *Txn) Insert(table string, u UUID) *Row {
 	}
 	r := &Row{UUID: u, Table: table, cols: map[string]Datum{}}
 	t.tables[table][u] = r
+	delete(t.sorted, table)
+	for k, ix := range t.idx {
+		if k.table == table {
+			indexAdd(ix, "", r)
+		}
+	}
 	t.inserts = append(t.inserts, r)
 	return r
 }
 
 // Delete removes a row.
-func (t *Txn) Delete(r *Row) { r.deleted = true }
+func (t *Txn) Delete(r *Row) {
+	r.deleted = true
+	delete(t.sorted, r.Table)
+}
 
 // AddOp appends an operation that runs after the generated ones.
 func (t *Txn) AddOp(op ovsdb.Operation) int {
@@ -274,10 +414,10 @@ func (t *Txn) Ops() ([]ovsdb.Operation, map[UUID]string, int) {
 			for _, col := range sortedKeys(r.cols) {
 				d := r.cols[col]
 				o, ok := r.orig[col]
-				if !ok {
-					o = DefaultDatum(t.Column(table, col))
+				if !ok && t.colLoaded[table][col] {
+					o, ok = DefaultDatum(t.Column(table, col)), true
 				}
-				if !d.Equal(o) {
+				if !ok || !d.Equal(o) {
 					row[col] = DatumToWire(t.Column(table, col), d, named)
 				}
 			}
@@ -339,5 +479,40 @@ func sortedKeys[V any](m map[string]V) []string {
 		out = append(out, k)
 	}
 	sort.Strings(out)
+	return out
+}
+
+type indexKey struct{ table, col string }
+
+func indexAdd(ix map[string]map[*Row]struct{}, v string, r *Row) {
+	m := ix[v]
+	if m == nil {
+		m = map[*Row]struct{}{}
+		ix[v] = m
+	}
+	m[r] = struct{}{}
+}
+
+// FindByString returns the live rows of table whose string column col
+// equals v, ordered by UUID, through an index built on first use.
+func (t *Txn) FindByString(table, col, v string) []*Row {
+	k := indexKey{table, col}
+	ix := t.idx[k]
+	if ix == nil {
+		t.Column(table, col)
+		t.Prefetch(table, col)
+		ix = map[string]map[*Row]struct{}{}
+		for _, r := range t.tables[table] {
+			indexAdd(ix, t.Get(r, col).Str(), r)
+		}
+		t.idx[k] = ix
+	}
+	var out []*Row
+	for r := range ix[v] {
+		if !r.deleted {
+			out = append(out, r)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].UUID < out[j].UUID })
 	return out
 }

@@ -18,12 +18,7 @@ func byNameOrUUID(c *ctl.Ctx, table, id, what string) (*ctl.Row, error) {
 			return r, nil
 		}
 	}
-	var found []*ctl.Row
-	for _, r := range c.Rows(table) {
-		if c.Str(r, "name") == id {
-			found = append(found, r)
-		}
-	}
+	found := named(c, table, id)
 	switch len(found) {
 	case 0:
 		return nil, fmt.Errorf("%s: %s name not found", id, what)
@@ -42,24 +37,22 @@ func find(c *ctl.Ctx, table, id, what string) (*ctl.Row, error) {
 	return r, err
 }
 
+// named returns the rows of table whose name is name, ordered by UUID.
 func named(c *ctl.Ctx, table, name string) []*ctl.Row {
-	var out []*ctl.Row
-	for _, r := range c.Rows(table) {
-		if c.Str(r, "name") == name {
-			out = append(out, r)
-		}
-	}
-	return out
+	return c.FindByString(table, "name", name)
 }
 
 // parent returns the row of parentTable whose column col references r.
 func parent(c *ctl.Ctx, parentTable, col string, r *ctl.Row) *ctl.Row {
-	for _, p := range c.Rows(parentTable) {
+	var found *ctl.Row
+	c.Each(parentTable, func(p *ctl.Row) bool {
 		if c.Get(p, col).Find(r.UUID) >= 0 {
-			return p
+			found = p
+			return false
 		}
-	}
-	return nil
+		return true
+	})
+	return found
 }
 
 func ref(u ctl.UUID) ctl.Datum { return ctl.Set(u) }

@@ -269,6 +269,8 @@ func quotedList(ss []string) string {
 }
 
 func show(c *ctl.Ctx) error {
+	c.PrefetchTables(map[string][]string{"Logical_Switch": nil, "Logical_Switch_Port": nil, "Logical_Router": nil,
+		"Logical_Router_Port": nil, "NAT": nil, "Gateway_Chassis": nil})
 	switches := sortByName(c, c.Rows("Logical_Switch"))
 	routers := sortByName(c, c.Rows("Logical_Router"))
 	if len(c.Args) == 1 {

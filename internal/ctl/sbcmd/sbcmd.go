@@ -80,6 +80,8 @@ func site(c *ctl.Ctx, ch *ctl.Row) string {
 }
 
 func show(c *ctl.Ctx) error {
+	c.PrefetchTables(map[string][]string{"Chassis": nil, "Encap": nil, "Port_Binding": {"logical_port", "chassis"},
+		"Gateway_Chassis": nil, "HA_Chassis": nil, "HA_Chassis_Group": nil})
 	chassis := c.Rows("Chassis")
 	sort.SliceStable(chassis, func(i, j int) bool { return c.Str(chassis[i], "name") < c.Str(chassis[j], "name") })
 	for _, ch := range chassis {
@@ -145,6 +147,7 @@ func show(c *ctl.Ctx) error {
 // or detaches it when it stops). LAST_SEEN is Chassis_Private's
 // nb_cfg_timestamp, the time of the chassis's last acknowledgement.
 func chassisList(c *ctl.Ctx, now time.Time) error {
+	c.PrefetchTables(map[string][]string{"Chassis": nil, "Chassis_Private": nil, "SB_Global": nil})
 	var target int64
 	for _, g := range c.Rows("SB_Global") {
 		target, _ = c.Get(g, "nb_cfg").Int()
@@ -327,6 +330,7 @@ type flowLine struct {
 }
 
 func lflowList(c *ctl.Ctx) error {
+	c.PrefetchTables(map[string][]string{"Logical_Flow": nil, "Datapath_Binding": nil, "Logical_DP_Group": nil})
 	var only *ctl.Row
 	args := c.Args
 	if len(args) > 0 {

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"hcnet/internal/ovstest"
+)
+
+// buildNbctl builds this command into a temporary directory.
+func buildNbctl(b *testing.B) string {
+	b.Helper()
+	dir := b.TempDir()
+	out, err := exec.Command("go", "build", "-o", dir, ".").CombinedOutput()
+	if err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	return filepath.Join(dir, "nbctl")
+}
+
+// tools returns the two CLIs to compare: ovn-nbctl and ours.
+func tools(b *testing.B) []struct{ name, path string } {
+	ovstest.Need(b, "ovn-nbctl")
+	return []struct{ name, path string }{{"ovn-nbctl", "ovn-nbctl"}, {"nbctl", buildNbctl(b)}}
+}
+
+// BenchmarkLsAddProcess measures one "ls-add" from process start to exit,
+// for ovn-nbctl and for nbctl, on the same ovsdb-server.
+func BenchmarkLsAddProcess(b *testing.B) {
+	remote := ovstest.StartOVSDBServer(b, ovstest.SchemaPath(b, "ovn-nb.ovsschema")).Remote()
+	for _, tool := range tools(b) {
+		seq := 0 // the benchmark function runs several times: names must not repeat
+		b.Run(tool.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				seq++
+				name := fmt.Sprintf("%s-%d", tool.name, seq)
+				if out, err := exec.Command(tool.path, "--db="+remote, "ls-add", name).CombinedOutput(); err != nil {
+					b.Fatalf("%s ls-add: %v: %s", tool.name, err, out)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkBatch1000 measures one process running 1,000 commands joined by
+// "--" into one transaction (500 switches with one port each), for
+// ovn-nbctl and for nbctl, on the same ovsdb-server.
+func BenchmarkBatch1000(b *testing.B) {
+	remote := ovstest.StartOVSDBServer(b, ovstest.SchemaPath(b, "ovn-nb.ovsschema")).Remote()
+	for _, tool := range tools(b) {
+		seq := 0
+		b.Run(tool.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				seq++
+				args := []string{"--db=" + remote}
+				for j := 0; j < 500; j++ {
+					sw := fmt.Sprintf("%s-%d-%d", tool.name, seq, j)
+					if j > 0 {
+						args = append(args, "--")
+					}
+					args = append(args, "ls-add", sw, "--", "lsp-add", sw, sw+"-p")
+				}
+				if out, err := exec.Command(tool.path, args...).CombinedOutput(); err != nil {
+					b.Fatalf("%s batch: %v: %s", tool.name, err, out)
+				}
+			}
+		})
+	}
+}
