@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -51,6 +52,21 @@ type ours struct {
 	Socket string
 	DBs    []*replica.DB
 	Srv    *server.Server
+	node   *storage.Node
+	once   sync.Once
+}
+
+// stop closes the server, the databases and the node (once).
+func (o *ours) stop() {
+	o.once.Do(func() {
+		if o.Srv != nil {
+			o.Srv.Close()
+		}
+		for _, d := range o.DBs {
+			d.Close()
+		}
+		o.node.Close()
+	})
 }
 
 // startOurs serves the schemas (JSON) from a fresh data directory; it is
@@ -72,8 +88,8 @@ func startOurs(t testing.TB, dir string, cfg server.Config, schemas ...[]byte) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(node.Close)
-	o := &ours{Socket: filepath.Join(dir, "db.sock")}
+	o := &ours{Socket: filepath.Join(dir, "db.sock"), node: node}
+	t.Cleanup(o.stop)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for i, sj := range schemas {
@@ -87,7 +103,6 @@ func startOurs(t testing.TB, dir string, cfg server.Config, schemas ...[]byte) *
 			t.Fatal(err)
 		}
 		d.Attach(shard)
-		t.Cleanup(d.Close)
 		o.DBs = append(o.DBs, d)
 	}
 	cfg.Listen = []string{"punix:" + o.Socket}
@@ -99,7 +114,6 @@ func startOurs(t testing.TB, dir string, cfg server.Config, schemas ...[]byte) *
 	if err := srv.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(srv.Close)
 	o.Srv = srv
 	return o
 }
