@@ -113,7 +113,7 @@ var actionSpecs = map[string]actionSpec{
 	"chk_lb_hairpin_reply": {1, 0, 1}, "check_in_port_sec": {1, 0, 1}, "check_out_port_sec": {1, 0, 1},
 	"get_fdb": {1, 0, 1}, "put_fdb": {1, 0, 0}, "lookup_fdb": {1, 0, 1}, "select": {1, 0, 1},
 	"chk_ecmp_nh_mac": {1, 0, 1}, "chk_ecmp_nh": {1, 0, 1}, "commit_ecmp_nh": {1, 0, 0},
-	"commit_lb_aff": {1, 0, 0}, "chk_lb_aff": {1, 0, 1}, "ovn_field": {0, 0, 0},
+	"commit_lb_aff": {1, 0, 0}, "chk_lb_aff": {1, 0, 1},
 	"push": {1, 0, 0}, "pop": {1, 0, 0},
 }
 

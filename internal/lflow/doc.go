@@ -31,7 +31,7 @@
 // Logical ingress table N is OpenFlow table 8+N, egress table N is
 // 42+N; "output" resubmits to 37 (ingress) or 64 (egress); MAC binding
 // lookups use 66/67, FDB 71/72, port security 73/75, LB hairpin 68/69,
-// ct_snat_to_vip 70. metadata = datapath tunnel key, reg14 = inport,
+// ct_snat_to_vip 70, ECMP symmetric reply 76/77, LB affinity 78. metadata = datapath tunnel key, reg14 = inport,
 // reg15 = outport, reg10 = flags (loopback = bit 0 ...), reg11/reg12 =
 // router DNAT/SNAT zones, reg13 = port CT zone. Matches on xreg/xxreg are
 // split into the 32-bit registers they overlay (xxreg0 = reg0..reg3, reg0
@@ -97,6 +97,9 @@
 //	commit_lb_aff(vip=, backend=, proto=, timeout=)  yes (learn into table 78)
 //	R = chk_lb_aff()                          yes (flag lookup in table 78)
 //	commit_ecmp_nh(ipv6=, proto=)            yes (learn into tables 76 and 77)
+//	sample(...), ct_commit(...) (old argument form), and actions of later
+//	OVN releases (ct_commit_to_zone, mac_cache_use, ...)   not yet: parse error
+//	or UnsupportedError naming the action
 //
 // The userdata of controller actions is documented at Opcode: a 32-bit
 // opcode, 4 bytes of padding and an opcode-specific payload; nested
