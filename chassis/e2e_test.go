@@ -1,6 +1,7 @@
 package chassis_test
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,20 @@ import (
 // otherwise.
 
 var ours = testbed.Combo{DB: testbed.OVN, Translator: testbed.OVN, Chassis: testbed.Ours}
+
+// combo is ours unless HCNET_CHASSIS_COMBO names another (testbed.ParseCombos
+// syntax, e.g. "hcnet" for our databases and northd too).
+func combo(t *testing.T) testbed.Combo {
+	t.Helper()
+	if s := os.Getenv("HCNET_CHASSIS_COMBO"); s != "" {
+		cs, err := testbed.ParseCombos(s)
+		if err != nil || len(cs) != 1 {
+			t.Fatalf("HCNET_CHASSIS_COMBO=%q: want one combo (%v)", s, err)
+		}
+		return cs[0]
+	}
+	return ours
+}
 
 func nbctl(t *testing.T, tb *testbed.Testbed, args ...string) {
 	t.Helper()
@@ -50,7 +65,7 @@ func ping(t *testing.T, from *testbed.VM, dst string, timeout time.Duration) tim
 // VMs on two chassis running our daemon, then a daemon restart during a
 // ping that must lose at most one second of it.
 func TestPingAcrossChassis_Root(t *testing.T) {
-	tb := testbed.Start(t, testbed.Config{Combo: ours, Chassis: []testbed.ChassisSpec{
+	tb := testbed.Start(t, testbed.Config{Combo: combo(t), Chassis: []testbed.ChassisSpec{
 		{Name: "hv1", Site: 1}, {Name: "hv2", Site: 1},
 	}})
 	lsp(t, tb, "ls1", "vm1", "0a:00:00:00:01:11", "10.0.1.11")
@@ -166,7 +181,7 @@ func TestPingAcrossChassis_Root(t *testing.T) {
 // sees the SNAT address; killing gw1 (switch and daemon) moves traffic to
 // gw2 (BFD), and the loss window is measured.
 func TestGatewaySNATFailover_Root(t *testing.T) {
-	tb := testbed.Start(t, testbed.Config{Combo: ours, Chassis: []testbed.ChassisSpec{
+	tb := testbed.Start(t, testbed.Config{Combo: combo(t), Chassis: []testbed.ChassisSpec{
 		{Name: "hv1", Site: 1}, {Name: "gw1", Site: 1, Gateway: true}, {Name: "gw2", Site: 1, Gateway: true},
 	}})
 	lsp(t, tb, "ls1", "vm1", "0a:00:00:00:01:11", "10.0.1.11")
