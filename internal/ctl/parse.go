@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/ovn-org/libovsdb/ovsdb"
 )
@@ -71,6 +72,9 @@ func typeName(b *ovsdb.BaseType) string {
 
 // ParseAtom parses s (all of it) as an atom of type b.
 func ParseAtom(b *ovsdb.BaseType, s string, syms *Symbols) (Atom, error) {
+	if !utf8.ValidString(s) {
+		return nil, fmt.Errorf("%q is not valid UTF-8", s)
+	}
 	if b.Type == ovsdb.TypeString {
 		if strings.HasPrefix(s, `"`) {
 			var out string
@@ -159,6 +163,9 @@ func parseToken(b *ovsdb.BaseType, s string, i int, syms *Symbols) (Atom, int, e
 	tok, quoted, j, err := nextToken(s, i)
 	if err != nil {
 		return nil, 0, err
+	}
+	if !utf8.ValidString(tok) {
+		return nil, 0, fmt.Errorf("%q is not valid UTF-8", tok)
 	}
 	if tok == "" && !quoted {
 		if j < len(s) {
