@@ -90,7 +90,9 @@ func (x *txState) parseMutation(t *table, v any) (mutation, *Error) {
 		}
 		m.arg = Datum{Keys: []Atom{atom}}
 	case mutInsert:
-		typ.Min, typ.Max = 0, Unlimited
+		// The argument may be empty but, as in ovsdb-server, no larger
+		// than the column allows.
+		typ.Min = 0
 		d, err := parseDatumJSON(a[2], &typ, x)
 		if err != nil {
 			return mutation{}, err
