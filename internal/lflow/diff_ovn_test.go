@@ -94,7 +94,17 @@ func TestRootDifferentialOVNController(t *testing.T) {
 		}
 	})
 	// Wait for the chassis to register, then for its flow table to settle.
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		out, err := exec.Command("ovn-sbctl", "--db="+ref.sb, "--bare", "--columns=name", "list", "Chassis_Private").Output()
+		if err == nil && strings.TrimSpace(string(out)) == "ch1" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("chassis ch1 did not register: %v %s", err, out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	prev := -1
 	var theirs []dumped
 	for time.Now().Before(deadline) {
