@@ -4,7 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash/fnv"
-	"sort"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -61,6 +61,9 @@ type Compiler struct {
 	meters    map[string]uint32
 	meterSpec map[uint32]string
 	nextMeter uint32
+	// Compiled counts compilations (cache misses), for tests and
+	// benchmarks.
+	Compiled int
 }
 
 // New returns a Compiler.
@@ -75,16 +78,43 @@ type dpEnv struct {
 	router bool
 	ports  map[string]uint32
 	local  map[string]bool
-	gen    string
+}
+
+// refs are the names a logical flow's text mentions: quoted strings (port
+// and multicast group names), $address_sets and @port_groups. A cached
+// compilation stays valid while what these names resolve to is unchanged.
+type refs struct {
+	names, sets, groups []string
+}
+
+var (
+	reQuoted = regexp.MustCompile(`"((?:[^"\\]|\\.)*)"`)
+	reSet    = regexp.MustCompile(`\$([A-Za-z_][A-Za-z0-9_.]*)`)
+	reGroup  = regexp.MustCompile(`@([A-Za-z_0-9][A-Za-z0-9_.:-]*)`)
+)
+
+func extractRefs(text string) refs {
+	var r refs
+	for _, m := range reQuoted.FindAllStringSubmatch(text, -1) {
+		r.names = append(r.names, m[1])
+	}
+	for _, m := range reSet.FindAllStringSubmatch(text, -1) {
+		r.sets = append(r.sets, m[1])
+	}
+	for _, m := range reGroup.FindAllStringSubmatch(text, -1) {
+		r.groups = append(r.groups, m[1])
+	}
+	return r
 }
 
 // Compile returns the flows of every Logical_Flow of the local datapaths.
 func (c *Compiler) Compile(in Input) Output {
 	out := Output{Flows: map[string][]flowtable.Flow{}, Groups: map[uint32]string{}, Meters: map[uint32]string{}}
 	sb := in.SB
-	shared := sharedGen(sb)
+	meterGen := ""
 	for name, spec := range meterSpecs(sb) {
 		c.meterSpec[c.meterID(name)] = spec
+		meterGen += name + "=" + spec + ";"
 	}
 	envs := map[string]*dpEnv{}
 	for dp := range in.LocalDPs {
@@ -94,7 +124,7 @@ func (c *Compiler) Compile(in Input) Output {
 		}
 		ids := replica.Map(r, "external_ids")
 		envs[dp] = &dpEnv{key: uint32(replica.Int(r, "tunnel_key")), router: ids["logical-router"] != "",
-			ports: map[string]uint32{}, local: map[string]bool{}}
+			ports: map[string]uint32{}}
 	}
 	// Residence is global: is_chassis_resident() in a switch's flow
 	// names a router's chassisredirect port.
@@ -115,9 +145,6 @@ func (c *Compiler) Compile(in Input) Output {
 			e.ports[g.Name] = g.Key
 		}
 	}
-	for _, e := range envs {
-		e.gen = e.fingerprint() + "|" + shared
-	}
 	addrSets := map[string][]string{}
 	for _, r := range sb.Table("Address_Set") {
 		addrSets[replica.Str(r, "name")] = replica.Strs(r, "addresses")
@@ -137,18 +164,25 @@ func (c *Compiler) Compile(in Input) Output {
 		if g := sb.Row("Logical_DP_Group", replica.Ref(r, "logical_dp_group")); g != nil {
 			dps = append(dps, replica.Refs(g, "datapaths")...)
 		}
+		var rf *refs
 		for _, dp := range dps {
 			e := envs[dp]
 			if e == nil {
 				continue
 			}
+			if rf == nil {
+				x := extractRefs(replica.Str(r, "match") + " " + replica.Str(r, "actions"))
+				rf = &x
+			}
 			k := cacheKey{u, dp}
 			seen[k] = true
+			gen := fingerprint(r, e, *rf, addrSets, portGroups, meterGen)
 			ce, ok := c.cache[k]
-			if !ok || ce.gen != e.gen {
+			if !ok || ce.gen != gen {
 				ce = c.compileOne(r, e, addrSets, portGroups, usedGroups)
-				ce.gen = e.gen
+				ce.gen = gen
 				c.cache[k] = ce
+				c.Compiled++
 			}
 			if ce.err != nil {
 				out.Errors = append(out.Errors, ce.err)
@@ -172,6 +206,39 @@ func (c *Compiler) Compile(in Input) Output {
 	return out
 }
 
+// fingerprint identifies everything one compilation of row r in
+// datapath e read: the row's text, the datapath, and what each name it
+// mentions resolved to.
+func fingerprint(r ovsdb.Row, e *dpEnv, rf refs, addrSets, portGroups map[string][]string, meterGen string) string {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%s|%d|%d|%s|%s|%d|%v;", replica.Str(r, "pipeline"), replica.Int(r, "table_id"), replica.Int(r, "priority"),
+		replica.Str(r, "match"), replica.Str(r, "actions"), e.key, e.router)
+	name := func(n string) {
+		k, ok := e.ports[n]
+		fmt.Fprintf(h, "%s=%d,%v,%v;", n, k, ok, e.local[n])
+	}
+	for _, n := range rf.names {
+		name(n)
+	}
+	for _, s := range rf.sets {
+		fmt.Fprintf(h, "$%s=%v;", s, addrSets[s])
+	}
+	for _, g := range rf.groups {
+		members := portGroups[fmt.Sprintf("%d_%s", e.key, g)]
+		if members == nil {
+			members = portGroups[g]
+		}
+		fmt.Fprintf(h, "@%s=%v;", g, members)
+		for _, m := range members {
+			name(m)
+		}
+	}
+	if strings.Contains(replica.Str(r, "actions"), "meter") || strings.Contains(replica.Str(r, "actions"), "log(") {
+		h.Write([]byte(meterGen))
+	}
+	return strconv.FormatUint(h.Sum64(), 16)
+}
+
 func resident(in physical.Input, p physical.Port) bool {
 	switch p.Type {
 	case physical.TypeVIF, physical.TypeVirtual:
@@ -182,41 +249,6 @@ func resident(in physical.Input, p physical.Port) bool {
 		return true
 	}
 	return p.Chassis == in.Chassis
-}
-
-func (e *dpEnv) fingerprint() string {
-	names := make([]string, 0, len(e.ports))
-	for n := range e.ports {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	h := fnv.New64a()
-	for _, n := range names {
-		fmt.Fprintf(h, "%s=%d;", n, e.ports[n])
-	}
-	local := make([]string, 0, len(e.local))
-	for n := range e.local {
-		local = append(local, n)
-	}
-	sort.Strings(local)
-	for _, n := range local {
-		fmt.Fprintf(h, "@%s;", n)
-	}
-	return strconv.FormatUint(h.Sum64(), 16)
-}
-
-// sharedGen fingerprints the tables every datapath's flows may read.
-func sharedGen(sb *replica.DB) string {
-	h := fnv.New64a()
-	for _, t := range []string{"Address_Set", "Port_Group", "Meter", "DHCP_Options"} {
-		for _, r := range sb.Sorted(t) {
-			fmt.Fprintf(h, "%s:%v;", t, r["_version"])
-			if _, ok := r["_version"]; !ok {
-				fmt.Fprintf(h, "%v;", r)
-			}
-		}
-	}
-	return strconv.FormatUint(h.Sum64(), 16)
 }
 
 func (c *Compiler) meterID(name string) uint32 {

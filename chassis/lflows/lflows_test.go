@@ -107,8 +107,28 @@ func TestCompileLocalDatapathsGroupsMeters(t *testing.T) {
 	}
 	// A second compilation of the same input comes from the cache and is
 	// equal.
+	n := c.Compiled
 	out2 := c.Compile(in)
 	if fmt.Sprint(out2.Flows) != fmt.Sprint(out.Flows) {
 		t.Error("second compilation differs")
+	}
+	if c.Compiled != n {
+		t.Errorf("unchanged input recompiled %d flows", c.Compiled-n)
+	}
+	// A new port in the datapath recompiles only the flows that name it.
+	in.Physical.Ports["pb9"] = physical.Port{UUID: "pb9", Name: "vm9", Datapath: uuid("sw0"), Key: 9}
+	c.Compile(in)
+	if c.Compiled != n {
+		t.Errorf("an unreferenced new port recompiled %d flows", c.Compiled-n)
+	}
+	p := in.Physical.Ports["pb1"]
+	p.Key = 5
+	in.Physical.Ports["pb1"] = p
+	out3 := c.Compile(in)
+	if c.Compiled-n != 3 { // l2 (outport), meter and bad (inport): bad fails again
+		t.Errorf("re-keying vm1 recompiled %d flows, want 3", c.Compiled-n)
+	}
+	if !strings.Contains(fmt.Sprint(out3.Flows), "set_field:0x5->reg15") {
+		t.Errorf("new key not used: %v", out3.Flows)
 	}
 }
