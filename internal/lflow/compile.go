@@ -519,6 +519,8 @@ func (c *compiler) action(a *Action) (openflow.Actions, error) {
 		return openflow.Actions{openflow.CheckPktLarger{Len: uint16(v), Dst: d}}, nil
 	case "select":
 		return c.selectAction(a)
+	case "sample":
+		return c.sample(a)
 	case "push", "pop":
 		if len(a.Args) != 1 {
 			return nil, &Error{Pos: a.Pos, Token: a.Name, Msg: a.Name + " takes one field"}
@@ -935,4 +937,41 @@ func (c *compiler) commitECMPNH(a *Action) (openflow.Actions, error) {
 		imm(protoNum, sf("nw_proto", 0, 8)), match(tpDst, tpSrc), match(tpSrc, tpDst), flag,
 	}}
 	return openflow.Actions{fwd, rev}, nil
+}
+
+// sample compiles sample(probability=N, collector_set=N, obs_domain=N,
+// obs_point=N|@cookie). The observation domain id carries obs_domain in
+// its top 8 bits and the datapath key in the low 24.
+func (c *compiler) sample(a *Action) (openflow.Actions, error) {
+	sa := openflow.Sample{}
+	var domain uint64
+	for _, x := range a.Args {
+		if x.Key == "obs_point" && len(x.toks) == 1 && x.toks[0].kind == tPortGrp && x.toks[0].s == "cookie" {
+			sa.ObsPointID = uint32(c.lf.Cookie)
+			continue
+		}
+		max := map[string]uint64{"probability": 65535, "collector_set": 1<<32 - 1, "obs_domain": 255, "obs_point": 1<<32 - 1}[x.Key]
+		if max == 0 {
+			return nil, &Error{Pos: x.Pos, Token: x.Key, Msg: "unknown sample argument " + x.Key}
+		}
+		if len(x.toks) != 1 || x.toks[0].kind != tConst || x.toks[0].masked || x.toks[0].val.Hi != 0 || x.toks[0].val.Lo > max {
+			return nil, &Error{Pos: x.Pos, Token: x.String(), Msg: fmt.Sprintf("%s must be an integer up to %d", x.Key, max)}
+		}
+		v := x.toks[0].val.Lo
+		switch x.Key {
+		case "probability":
+			sa.Probability = uint16(v)
+		case "collector_set":
+			sa.CollectorSetID = uint32(v)
+		case "obs_domain":
+			domain = v
+		case "obs_point":
+			sa.ObsPointID = uint32(v)
+		}
+	}
+	if sa.Probability == 0 {
+		return nil, &Error{Pos: a.Pos, Token: a.Name, Msg: "sample needs probability of at least 1"}
+	}
+	sa.ObsDomainID = uint32(domain)<<24 | c.lf.Datapath&0xffffff
+	return openflow.Actions{sa}, nil
 }

@@ -97,7 +97,8 @@
 //	commit_lb_aff(vip=, backend=, proto=, timeout=)  yes (learn into table 78)
 //	R = chk_lb_aff()                          yes (flag lookup in table 78)
 //	commit_ecmp_nh(ipv6=, proto=)            yes (learn into tables 76 and 77)
-//	sample(...), ct_commit(...) (old argument form), and actions of later
+//	sample(probability=, collector_set=, obs_domain=, obs_point=)  yes
+//	ct_commit(...) (old argument form), and actions of later
 //	OVN releases (ct_commit_to_zone, mac_cache_use, ...)   not yet: parse error
 //	or UnsupportedError naming the action
 //

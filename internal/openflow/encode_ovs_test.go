@@ -73,6 +73,8 @@ func sampleFlows() []openflow.Flow {
 				{Kind: openflow.LearnLoad, Imm: openflow.U64(0x0a00000b), Dst: sub("reg4", 0, 32)},
 				{Kind: openflow.LearnLoad, Src: sub("reg0", 0, 16), Dst: sub("reg8", 0, 16)},
 			}}}},
+		{Table: 22, Priority: 10, Match: m(exact("reg15", 9)),
+			Actions: openflow.Actions{openflow.Sample{Probability: 100, CollectorSetID: 2, ObsDomainID: 0x01000005, ObsPointID: 0xabcd}, openflow.Resubmit{Table: 23}}},
 		{Table: 20, Priority: 8, Match: m(masked("vlan_tci", 0x1000, 0x1000), exact("in_port", 3)),
 			Actions: openflow.Actions{openflow.Meter{ID: 1}, openflow.Resubmit{Table: 21}}},
 	}

@@ -117,3 +117,27 @@ func (a Learn) appendTo(b []byte) []byte {
 	}
 	return actEnd(b, s)
 }
+
+// Sample samples packets to an IPFIX collector set (NXAST_SAMPLE).
+type Sample struct {
+	Probability    uint16
+	CollectorSetID uint32
+	ObsDomainID    uint32
+	ObsPointID     uint32
+}
+
+func (a Sample) String() string {
+	return fmt.Sprintf("sample(probability=%d,collector_set_id=%d,obs_domain_id=%d,obs_point_id=%d)",
+		a.Probability, a.CollectorSetID, a.ObsDomainID, a.ObsPointID)
+}
+
+const nxastSample = 29
+
+func (a Sample) appendTo(b []byte) []byte {
+	b, s := nxStart(b, nxastSample)
+	b = be16(b, a.Probability)
+	b = be32(b, a.CollectorSetID)
+	b = be32(b, a.ObsDomainID)
+	b = be32(b, a.ObsPointID)
+	return actEnd(b, s)
+}
