@@ -247,3 +247,21 @@ func TestGatewaySNATFailover_Root(t *testing.T) {
 		}
 	})
 }
+
+// TestVXLANPing_Root: L2 ping across two chassis over VXLAN tunnels (the
+// VNI carries the datapath and egress port keys).
+func TestVXLANPing_Root(t *testing.T) {
+	tb := testbed.Start(t, testbed.Config{Combo: combo(t), EncapType: "vxlan", Chassis: []testbed.ChassisSpec{
+		{Name: "hv1", Site: 1}, {Name: "hv2", Site: 1},
+	}})
+	lsp(t, tb, "ls1", "vm1", "0a:00:00:00:01:11", "10.0.1.11")
+	lsp(t, tb, "ls1", "vm2", "0a:00:00:00:01:12", "10.0.1.12")
+	vm1 := tb.MustAddVM(t, testbed.VMSpec{Name: "vm1", Chassis: "hv1", MAC: "0a:00:00:00:01:11", CIDR: "10.0.1.11/24"})
+	vm2 := tb.MustAddVM(t, testbed.VMSpec{Name: "vm2", Chassis: "hv2", MAC: "0a:00:00:00:01:12", CIDR: "10.0.1.12/24"})
+	ping(t, vm1, vm2.IP(), 45*time.Second)
+	ping(t, vm2, vm1.IP(), 15*time.Second)
+	out, err := tb.Chassis("hv1").Vsctl("--bare", "--columns=type", "list", "Interface", "ovn-hv2-0")
+	if err != nil || strings.TrimSpace(out) != "vxlan" {
+		t.Fatalf("tunnel to hv2 has type %q (%v), want vxlan", strings.TrimSpace(out), err)
+	}
+}
