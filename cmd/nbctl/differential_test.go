@@ -189,47 +189,55 @@ func layout(s string) string {
 }
 
 // TestDifferential runs the same script of nbctl commands with ovn-nbctl
-// and with our nbctl against two fresh ovsdb-servers and compares the
-// resulting databases and the show/list/*-list output layouts.
+// (on ovsdb-server) and with our nbctl (on ovsdb-server, and on our nbdb)
+// against fresh databases and compares the resulting contents and the
+// show/list/*-list output layouts.
 func TestDifferential(t *testing.T) {
 	ovstest.Need(t, "ovn-nbctl", "ovsdb-client")
 	lines := scriptLines(t, "testdata/differential.script")
 	if len(lines) < 100 {
 		t.Fatalf("differential script has %d commands, want at least 100", len(lines))
 	}
-	schema := ovstest.SchemaPath(t, "ovn-nb.ovsschema")
-	ref := ovstest.StartOVSDBServer(t, schema).Remote()
-	ours := ovstest.StartOVSDBServer(t, schema).Remote()
-	for _, l := range lines {
-		rout, rok := runOVN(t, ref, l)
-		oout, ook := runOurs(t, ours, l)
-		if rok != ook {
-			t.Fatalf("%q: ovn-nbctl ok=%v (%s), nbctl ok=%v (%s)", l, rok, strings.TrimSpace(rout), ook, strings.TrimSpace(oout))
-		}
+	for _, kind := range ctltest.Kinds {
+		t.Run("nbctl-on-"+kind, func(t *testing.T) {
+			ref := ctltest.Start(t, ctltest.OVSDBServer, "nb")
+			ours := ctltest.Start(t, kind, "nb")
+			for _, l := range lines {
+				rout, rok := runOVN(t, ref, l)
+				oout, ook := runOurs(t, ours, l)
+				if rok != ook {
+					t.Fatalf("%q: ovn-nbctl ok=%v (%s), nbctl ok=%v (%s)", l, rok, strings.TrimSpace(rout), ook, strings.TrimSpace(oout))
+				}
+			}
+			if r, o := dumpCanonical(t, ref), dumpCanonical(t, ours); r != o {
+				t.Errorf("database contents differ\n%s", lineDiff(r, o))
+			}
+			for _, l := range listings {
+				rout, rok := runOVN(t, ref, l)
+				oout, ook := runOurs(t, ours, l)
+				if rok != ook || layout(rout) != layout(oout) {
+					t.Errorf("%q output differs\novn-nbctl:\n%s\nnbctl:\n%s", l, rout, oout)
+				}
+			}
+		})
 	}
-	if r, o := dumpCanonical(t, ref), dumpCanonical(t, ours); r != o {
-		t.Errorf("database contents differ\n%s", lineDiff(r, o))
-	}
-	for _, l := range []string{
-		"show", "show sw0", "show r0", "ls-list", "lr-list", "lsp-list sw0", "lrp-list r0",
-		"list Logical_Switch_Port", "--columns=name,addresses,port_security list Logical_Switch_Port",
-		"--format=table --columns=name,type,options list Logical_Switch_Port",
-		"--format=csv --columns=name,networks list Logical_Router_Port",
-		"--format=json --columns=name,ports list Logical_Switch",
-		"--bare --columns=name find Logical_Router_Port enabled=false",
-		"get Logical_Switch sw0 external_ids other_config:subnet",
-		"lsp-get-addresses sw0-p2", "lsp-get-port-security sw0-p1", "lsp-get-type sw1-p2",
-		"lsp-get-options sw1-p2", "lsp-get-enabled sw0-p3", "lsp-get-up sw0-p1",
-		"acl-list sw0", "acl-list pg-web", "acl-list sw1", "lr-route-list r0", "lr-nat-list r0",
-		"lr-policy-list r0", "lb-list", "ls-lb-list sw0", "lr-lb-list r0", "meter-list", "qos-list sw0",
-		"lrp-get-gateway-chassis r0-ext", "ha-chassis-group-list",
-	} {
-		rout, rok := runOVN(t, ref, l)
-		oout, ook := runOurs(t, ours, l)
-		if rok != ook || layout(rout) != layout(oout) {
-			t.Errorf("%q output differs\novn-nbctl:\n%s\nnbctl:\n%s", l, rout, oout)
-		}
-	}
+}
+
+// listings are the read-only commands whose output TestDifferential
+// compares after the script.
+var listings = []string{
+	"show", "show sw0", "show r0", "ls-list", "lr-list", "lsp-list sw0", "lrp-list r0",
+	"list Logical_Switch_Port", "--columns=name,addresses,port_security list Logical_Switch_Port",
+	"--format=table --columns=name,type,options list Logical_Switch_Port",
+	"--format=csv --columns=name,networks list Logical_Router_Port",
+	"--format=json --columns=name,ports list Logical_Switch",
+	"--bare --columns=name find Logical_Router_Port enabled=false",
+	"get Logical_Switch sw0 external_ids other_config:subnet",
+	"lsp-get-addresses sw0-p2", "lsp-get-port-security sw0-p1", "lsp-get-type sw1-p2",
+	"lsp-get-options sw1-p2", "lsp-get-enabled sw0-p3", "lsp-get-up sw0-p1",
+	"acl-list sw0", "acl-list pg-web", "acl-list sw1", "lr-route-list r0", "lr-nat-list r0",
+	"lr-policy-list r0", "lb-list", "ls-lb-list sw0", "lr-lb-list r0", "meter-list", "qos-list sw0",
+	"lrp-get-gateway-chassis r0-ext", "ha-chassis-group-list",
 }
 
 // lineDiff shows the lines only one side has.

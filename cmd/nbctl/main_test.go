@@ -71,3 +71,29 @@ func TestGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestDBFromEnvironment checks where nbctl connects without --db: to
+// $OVN_NB_DB when set.
+func TestDBFromEnvironment(t *testing.T) {
+	remote := ctltest.Start(t, ctltest.OVSDBServer, "nb")
+	var stdout, stderr bytes.Buffer
+	getenv := func(k string) string {
+		if k == "OVN_NB_DB" {
+			return remote
+		}
+		return ""
+	}
+	if code := run(context.Background(), []string{"--timeout=30", "ls-add", "env0"}, env{getenv: getenv}, &stdout, &stderr); code != 0 {
+		t.Fatalf("ls-add with OVN_NB_DB=%s: exit %d: %s", remote, code, stderr.String())
+	}
+	stdout.Reset()
+	if code := run(context.Background(), []string{"--db=" + remote, "ls-list"}, env{getenv: func(string) string { return "" }}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "(env0)") {
+		t.Fatalf("ls-list: exit %d, %q, %s", code, stdout.String(), stderr.String())
+	}
+	// An unreachable database gives up at --timeout with a clear message.
+	stderr.Reset()
+	code := run(context.Background(), []string{"--timeout=1", "--db=unix:" + t.TempDir() + "/none.sock", "ls-list"}, env{getenv: getenv}, &stdout, &stderr)
+	if code == 0 || !strings.Contains(stderr.String(), "none.sock") {
+		t.Fatalf("unreachable db: exit %d, %q", code, stderr.String())
+	}
+}

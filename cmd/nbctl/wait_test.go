@@ -14,7 +14,9 @@ import (
 	"github.com/ovn-org/libovsdb/ovsdb"
 
 	"hcnet/internal/client"
+	"hcnet/internal/ctl/ctltest"
 	"hcnet/internal/ovstest"
+	"hcnet/northd"
 )
 
 // nbGlobal reads NB_Global's cfg columns.
@@ -124,11 +126,29 @@ func TestWaitStub(t *testing.T) {
 	}
 }
 
-// TestWaitOVNNorthd checks --wait=sb and --wait=hv with the real
-// ovn-northd: when nbctl returns, the Southbound database already has the
-// switch's datapath.
+// checkWaitTranslator runs --wait=sb and --wait=hv with a translator
+// running between nb and sb: when nbctl returns, the Southbound database
+// already has the new switch's datapath.
+func checkWaitTranslator(t *testing.T, nb, sb string) {
+	t.Helper()
+	for _, mode := range []string{"sb", "hv"} {
+		name := "sw-" + mode
+		r := <-runAsync(nb, "--timeout=60", "--wait="+mode, "ls-add", name)
+		if r.code != 0 {
+			t.Fatalf("--wait=%s ls-add: exit %d: %s", mode, r.code, r.output)
+		}
+		out, err := exec.Command("ovsdb-client", "transact", sb,
+			`["OVN_Southbound",{"op":"select","table":"Datapath_Binding","where":[["external_ids","includes",["map",[["name","`+name+`"]]]]],"columns":["tunnel_key"]}]`).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "tunnel_key") {
+			t.Fatalf("after --wait=%s, SB has no datapath for %s: %v %s", mode, name, err, out)
+		}
+	}
+}
+
+// TestWaitOVNNorthd checks --wait with the real ovn-northd between two
+// ovsdb-servers.
 func TestWaitOVNNorthd(t *testing.T) {
-	ovstest.Need(t, "ovn-northd", "ovn-sbctl")
+	ovstest.Need(t, "ovn-northd", "ovsdb-client")
 	nb := ovstest.StartOVSDBServer(t, ovstest.SchemaPath(t, "ovn-nb.ovsschema"))
 	sb := ovstest.StartOVSDBServer(t, ovstest.SchemaPath(t, "ovn-sb.ovsschema"))
 	dir := t.TempDir()
@@ -140,15 +160,18 @@ func TestWaitOVNNorthd(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGKILL); _ = cmd.Wait() })
-	for _, mode := range []string{"sb", "hv"} {
-		name := "sw-" + mode
-		r := <-runAsync(nb.Remote(), "--timeout=60", "--wait="+mode, "ls-add", name)
-		if r.code != 0 {
-			t.Fatalf("--wait=%s ls-add: exit %d: %s", mode, r.code, r.output)
-		}
-		out, err := exec.Command("ovn-sbctl", "--db="+sb.Remote(), "--bare", "--columns=external_ids", "find", "Datapath_Binding", "external_ids:name="+name).CombinedOutput()
-		if err != nil || !strings.Contains(string(out), name) {
-			t.Fatalf("after --wait=%s, SB has no datapath for %s: %v %s", mode, name, err, out)
-		}
-	}
+	checkWaitTranslator(t, nb.Remote(), sb.Remote())
+}
+
+// TestWaitOurNorthd checks --wait with our northd between our nbdb and
+// sbdb, all in process.
+func TestWaitOurNorthd(t *testing.T) {
+	ovstest.Need(t, "ovsdb-client")
+	nb := ctltest.Start(t, ctltest.Ours, "nb")
+	sb := ctltest.Start(t, ctltest.Ours, "sb")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- northd.Run(ctx, northd.Config{NBRemotes: nb, SBRemotes: sb}) }()
+	t.Cleanup(func() { cancel(); <-done })
+	checkWaitTranslator(t, nb, sb)
 }
