@@ -126,7 +126,7 @@ func newSymtab() symtab {
 	flagNames := map[string]int{
 		"loopback": FlagAllowLoopback, "force_snat_for_dnat": FlagForceSNATForDNAT,
 		"force_snat_for_lb": FlagForceSNATForLB, "skip_snat_for_lb": FlagSkipSNATForLB,
-		"use_snat_zone": FlagUseSNATZone, "localnet": FlagLocalOnly, "localport": FlagLocalport,
+		"use_snat_zone": FlagUseSNATZone, "localport": FlagLocalport,
 	}
 	for n, b := range flagNames {
 		st.subfield("flags."+n, RegFlags, b, 1, "", true)
