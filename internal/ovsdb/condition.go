@@ -78,7 +78,7 @@ func parseClause(t *TableSchema, v any, syms symbolResolver) (clause, *Error) {
 	}
 	fn, ok := condFuncNames[fname]
 	if !ok {
-		return clause{}, syntaxErr("unknown function", a[1], "No function named %s.", fname)
+		return clause{}, syntaxErr(ErrUnknownFunction, a[1], "No function named %s.", fname)
 	}
 	typ := col.Type
 	switch fn {
@@ -113,16 +113,6 @@ func relaxed(b BaseType) BaseType {
 	r := defaultBase(b.Type)
 	r.RefTable, r.RefType, r.refTable = b.RefTable, b.RefType, b.refTable
 	return r
-}
-
-func typeString(t *ColumnType) string {
-	if t.Value != nil {
-		return fmt.Sprintf("map of %s-%s pairs", t.Key.Type, t.Value.Type)
-	}
-	if t.Min == 1 && t.Max == 1 {
-		return t.Key.Type.String()
-	}
-	return fmt.Sprintf("set of %s", t.Key.Type)
 }
 
 // eval evaluates one clause against a row.

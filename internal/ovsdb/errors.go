@@ -20,8 +20,10 @@ const (
 	ErrUnknownDatabase      = "unknown database"
 	ErrSyntax               = "syntax error"
 	ErrUnknownColumn        = "unknown column"
-	ErrUnknownTable         = "unknown table"
-	ErrUnknownOperation     = "unknown operation"
+	ErrUnknownMutator       = "unknown mutator"
+	ErrUnknownFunction      = "unknown function"
+	// ErrOVSDB is ovsdb-server's kind for a set or map with duplicates.
+	ErrOVSDB = "ovsdb error"
 )
 
 // Error is an OVSDB error object (RFC 7047 §3.1 <error>): the kind, a

@@ -67,7 +67,7 @@ func (x *txState) parseMutation(t *table, v any) (mutation, *Error) {
 	}
 	op, ok := mutatorNames[mn]
 	if !ok {
-		return mutation{}, syntaxErr("unknown mutator", a[1], "No mutator named %s.", mn)
+		return mutation{}, syntaxErr(ErrUnknownMutator, a[1], "No mutator named %s.", mn)
 	}
 	if c == uuidColumn || c.Index == 0 || !c.Mutable {
 		return mutation{}, syntaxErr(ErrConstraint, v, "Cannot mutate immutable column %s in table %s.", cn, t.schema.Name)

@@ -201,11 +201,10 @@ func (x *txState) scan(t *table, where []clause, fn func(u UUID, r Row) *Error) 
 // --- operations ---
 
 type opArgs struct {
-	obj     map[string]any
-	i, n    int
-	name    string
-	raw     any
-	allowed []string
+	obj  map[string]any
+	i, n int
+	name string
+	raw  any
 }
 
 func (a *opArgs) perr(format string, args ...any) *Error {

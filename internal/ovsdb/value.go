@@ -302,7 +302,7 @@ func parseDatumJSON(v any, t *ColumnType, syms symbolResolver) (Datum, *Error) {
 			return d, sizeErr("map", v, t, len(d.Keys))
 		}
 		if dup := sortAtoms(d.Keys, d.Values); dup {
-			return d, newErr("ovsdb error", "map contains duplicate key")
+			return d, newErr(ErrOVSDB, "map contains duplicate key")
 		}
 	} else {
 		if a, ok := v.([]any); ok && len(a) == 2 && a[0] == "set" {
@@ -322,7 +322,7 @@ func parseDatumJSON(v any, t *ColumnType, syms symbolResolver) (Datum, *Error) {
 				return d, sizeErr("set", v, t, len(d.Keys))
 			}
 			if dup := sortAtoms(d.Keys, d.Values); dup {
-				return d, newErr("ovsdb error", "set contains duplicate")
+				return d, newErr(ErrOVSDB, "set contains duplicate")
 			}
 		} else {
 			k, err := parseAtomJSON(v, &t.Key, syms)
