@@ -60,7 +60,11 @@ func translators(b *testing.B) []translator {
 				"--unixctl="+filepath.Join(dir, "ovn-northd.ctl"), "--log-file="+filepath.Join(dir, "ovn-northd.log"), "-vconsole:off")
 		}},
 		{"hcnet", func(b *testing.B, nb, sb, dir string) *exec.Cmd {
-			return exec.Command(bin, "--ovnnb-db", nb, "--ovnsb-db", sb, "--log-level", "warn")
+			args := []string{"--ovnnb-db", nb, "--ovnsb-db", sb, "--log-level", "warn"}
+			if p := os.Getenv("NORTHD_BENCH_CPUPROFILE"); p != "" {
+				args = append(args, "--cpu-profile", p)
+			}
+			return exec.Command(bin, args...)
 		}},
 	}
 }
@@ -134,7 +138,7 @@ type sbWatch struct {
 }
 
 func watchSB(b *testing.B, sb string) (*sbWatch, *client.Client) {
-	c, err := client.Dial(context.Background(), sb, client.Options{MaxMessageSize: 1 << 30})
+	c, err := client.Dial(context.Background(), sb, client.Options{MaxMessageSize: 1 << 30, Probe: -1})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -211,8 +215,16 @@ func runTranslator(b *testing.B, tr translator, nb, sb string) *exec.Cmd {
 		b.Fatalf("start %s: %v", tr.name, err)
 	}
 	b.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGKILL)
-		_ = cmd.Wait()
+		// SIGTERM first so a profiling northd writes its profile.
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = cmd.Process.Signal(syscall.SIGKILL)
+			<-done
+		}
 	})
 	return cmd
 }
@@ -223,7 +235,7 @@ func benchCommit(b *testing.B, s scale) {
 		b.Run(tr.name, func(b *testing.B) {
 			nbs := ovstest.StartOVSDBServer(b, ovstest.SchemaPath(b, "ovn-nb.ovsschema"))
 			sbs := ovstest.StartOVSDBServer(b, ovstest.SchemaPath(b, "ovn-sb.ovsschema"))
-			nbc, err := client.Dial(context.Background(), nbs.Remote(), client.Options{})
+			nbc, err := client.Dial(context.Background(), nbs.Remote(), client.Options{Probe: -1})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -271,7 +283,7 @@ func BenchmarkConvergeBig(b *testing.B) {
 				b.StopTimer()
 				nbs := ovstest.StartOVSDBServer(b, ovstest.SchemaPath(b, "ovn-nb.ovsschema"))
 				sbs := ovstest.StartOVSDBServer(b, ovstest.SchemaPath(b, "ovn-sb.ovsschema"))
-				nbc, err := client.Dial(context.Background(), nbs.Remote(), client.Options{})
+				nbc, err := client.Dial(context.Background(), nbs.Remote(), client.Options{Probe: -1})
 				if err != nil {
 					b.Fatal(err)
 				}

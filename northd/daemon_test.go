@@ -131,6 +131,13 @@ func TestDaemonTranslatesAndAcks(t *testing.T) {
 	if flows := sbctl(t, sb, "lflow-list", "sw0"); !strings.Contains(flows, "eth.dst == 00:00:00:00:00:09") || strings.Contains(flows, "eth.dst == 00:00:00:00:00:01") {
 		t.Errorf("address change not reflected:\n%s", flows)
 	}
+	// A MAC_Binding ovn-controller learned must not pin a deleted router.
+	lrDP := sbctl(t, sb, "--bare", "--columns=_uuid", "find", "Datapath_Binding", "external_ids:name=lr0")
+	sbctl(t, sb, "create", "MAC_Binding", "datapath="+lrDP, "logical_port=lr0-sw0", "ip=10.0.0.99", `mac="00:00:00:00:00:99"`)
+	nbctl(t, nb, "--wait=sb", "lr-del", "lr0")
+	if got := sbctl(t, sb, "--bare", "--columns=_uuid", "find", "Datapath_Binding", "external_ids:name=lr0"); got != "" {
+		t.Errorf("Datapath_Binding lr0 survived lr-del: %q", got)
+	}
 	nbctl(t, nb, "--wait=sb", "ls-del", "sw0")
 	if got := sbctl(t, sb, "--bare", "--columns=logical_port", "find", "Port_Binding", "logical_port=vm1"); got != "" {
 		t.Errorf("Port_Binding vm1 survived ls-del: %q", got)

@@ -10,8 +10,8 @@ import (
 // TestInteropWithOVNController_Root runs our northd with OVN's ovsdb-server
 // and ovn-controller on two hypervisors and a gateway (TESTBED.md): VMs on
 // one switch across chassis, across a distributed router, to the external
-// host through the gateway with SNAT; an ACL drops what it should and no
-// more; ovn-nbctl --wait=hv sync returns. Needs root and OVS/OVN; skips
+// host through the gateway with SNAT; a switch load balancer; an ACL drops
+// what it should and no more; ovn-nbctl --wait=hv sync returns. Needs root and OVS/OVN; skips
 // otherwise.
 func TestInteropWithOVNController_Root(t *testing.T) {
 	tb := testbed.Start(t, testbed.Config{
@@ -74,6 +74,15 @@ func TestInteropWithOVNController_Root(t *testing.T) {
 	}
 	if src != "172.16.0.1" {
 		t.Fatalf("external host saw vm3 as %s, want the SNAT address 172.16.0.1", src)
+	}
+
+	// A load balancer on ls1: a VIP behind the router, backed by vm2.
+	nb("lb-add", "lb0", "10.0.9.100:5403", "10.0.1.12:5403", "tcp")
+	nb("--wait=hv", "ls-lb-add", "ls1", "lb0")
+	if src, err := tb.TCP(vm1, vm2, "10.0.9.100", 5403, 10*time.Second); err != nil {
+		t.Fatalf("TCP to the VIP: %v", err)
+	} else if src != vm1.IP() {
+		t.Fatalf("backend saw the VIP client as %s, want %s", src, vm1.IP())
 	}
 
 	// An ACL drops ICMP to vm2 and nothing else.

@@ -31,8 +31,15 @@ type Config struct {
 	// Logger receives events. Default: discard.
 	Logger *slog.Logger
 	// SyncTimeout bounds the wait for SB's monitor to show our own
-	// transaction. Default 10 s.
+	// transaction. Default 30 s.
 	SyncTimeout time.Duration
+	// Probe is the connections' inactivity probe (client.Options.Probe).
+	// Default 30 s: a large database's first monitor reply can keep the
+	// server busy for many seconds.
+	Probe time.Duration
+	// MaxMessageSize bounds one message from a server, in bytes. Default
+	// 1 GiB (the first SB monitor reply of a big deployment is large).
+	MaxMessageSize int
 }
 
 // FillDefaults sets unset fields to their defaults.
@@ -44,7 +51,13 @@ func (c *Config) FillDefaults() {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	if c.SyncTimeout <= 0 {
-		c.SyncTimeout = 10 * time.Second
+		c.SyncTimeout = 30 * time.Second
+	}
+	if c.Probe == 0 {
+		c.Probe = 30 * time.Second
+	}
+	if c.MaxMessageSize <= 0 {
+		c.MaxMessageSize = 1 << 30
 	}
 }
 
@@ -137,7 +150,7 @@ func (d *Daemon) Stats() Stats {
 var nbTables = []string{nb.NBGlobalTable, nb.LogicalSwitchTable, nb.LogicalSwitchPortTable, nb.LogicalRouterTable,
 	nb.LogicalRouterPortTable, nb.ACLTable, nb.AddressSetTable, nb.PortGroupTable, nb.DHCPOptionsTable, nb.NATTable,
 	nb.LogicalRouterStaticRouteTable, nb.LogicalRouterPolicyTable, nb.GatewayChassisTable, nb.HAChassisGroupTable,
-	nb.HAChassisTable, nb.QoSTable}
+	nb.HAChassisTable, nb.QoSTable, nb.LoadBalancerTable}
 
 // newModel returns an empty model for an NB table.
 func newModel(table string) any {
@@ -174,6 +187,8 @@ func newModel(table string) any {
 		return &nb.HAChassis{}
 	case nb.QoSTable:
 		return &nb.QoS{}
+	case nb.LoadBalancerTable:
+		return &nb.LoadBalancer{}
 	}
 	return nil
 }
@@ -197,11 +212,13 @@ func Start(ctx context.Context, cfg Config) (*Daemon, error) {
 	}
 	d := &Daemon{cfg: cfg, log: cfg.Logger, nbQ: newQueue(), sbQ: newQueue(), upDirty: map[string]bool{}, upAll: true}
 	var err error
-	d.sbc, err = client.Dial(ctx, cfg.SBRemotes, client.Options{Logger: cfg.Logger.With("db", schema.SouthboundName), Database: schema.SouthboundName, LeaderOnly: true})
+	d.sbc, err = client.Dial(ctx, cfg.SBRemotes, client.Options{Logger: cfg.Logger.With("db", schema.SouthboundName), Database: schema.SouthboundName,
+		LeaderOnly: true, Probe: cfg.Probe, MaxMessageSize: cfg.MaxMessageSize})
 	if err != nil {
 		return nil, fmt.Errorf("connect to SB %s: %w", cfg.SBRemotes, err)
 	}
-	d.nbc, err = client.Dial(ctx, cfg.NBRemotes, client.Options{Logger: cfg.Logger.With("db", schema.NorthboundName), Database: schema.NorthboundName, LeaderOnly: true})
+	d.nbc, err = client.Dial(ctx, cfg.NBRemotes, client.Options{Logger: cfg.Logger.With("db", schema.NorthboundName), Database: schema.NorthboundName,
+		LeaderOnly: true, Probe: cfg.Probe, MaxMessageSize: cfg.MaxMessageSize})
 	if err != nil {
 		d.sbc.Close()
 		return nil, fmt.Errorf("connect to NB %s: %w", cfg.NBRemotes, err)
@@ -516,6 +533,9 @@ func (d *Daemon) waitSB(ctx context.Context, inserted, deleted []string) error {
 
 // has reports whether any monitored table holds the row.
 func (s *sbState) has(u string) bool {
+	if _, ok := s.flowKey[u]; ok || s.strayFlows[u] {
+		return true
+	}
 	for _, t := range s.rows.tables {
 		if _, ok := t[u]; ok {
 			return true

@@ -14,6 +14,10 @@ import (
 type rowCache struct {
 	schema *ovsdb.DatabaseSchema
 	tables map[string]map[string]ovsdb.Row
+	// compact tables are not stored here: their owner keeps a smaller
+	// form and rebuilds a row on demand (for update2 diffs) with rebuild.
+	compact map[string]bool
+	rebuild func(table, uuid string) ovsdb.Row
 }
 
 func newRowCache(s *ovsdb.DatabaseSchema) *rowCache {
@@ -43,6 +47,10 @@ func (c *rowCache) apply(u client.TableUpdates) ([]change, error) {
 		for uuid, ru := range rows {
 			switch ru.Kind {
 			case client.Delete:
+				if c.compact[table] {
+					out = append(out, change{Table: table, UUID: uuid})
+					continue
+				}
 				if _, had := t[uuid]; had {
 					delete(t, uuid)
 					out = append(out, change{Table: table, UUID: uuid})
@@ -52,10 +60,15 @@ func (c *rowCache) apply(u client.TableUpdates) ([]change, error) {
 				for k, v := range ru.Row {
 					r[k] = v
 				}
-				t[uuid] = r
+				if !c.compact[table] {
+					t[uuid] = r
+				}
 				out = append(out, change{Table: table, UUID: uuid, Row: r})
 			case client.Modify:
 				old := t[uuid]
+				if c.compact[table] && c.rebuild != nil {
+					old = c.rebuild(table, uuid)
+				}
 				r := ovsdb.Row{}
 				for k, v := range old {
 					r[k] = v
@@ -67,7 +80,9 @@ func (c *rowCache) apply(u client.TableUpdates) ([]change, error) {
 					}
 					r[col] = applyDiff(cs, r[col], diff)
 				}
-				t[uuid] = r
+				if !c.compact[table] {
+					t[uuid] = r
+				}
 				out = append(out, change{Table: table, UUID: uuid, Row: r})
 			}
 		}

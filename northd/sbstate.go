@@ -51,11 +51,13 @@ type sbState struct {
 	// byName indexes Port_Group and HA_Chassis_Group rows by name.
 	byName map[string]map[string]string // table → name → row
 	nameOf map[string]string
+	// flowDP is each known flow's logical_datapath UUID.
+	flowDP map[string]string
 }
 
-func newSBState(s *ovsdb.DatabaseSchema) *sbState {
-	return &sbState{
-		rows:       newRowCache(s),
+func newSBState(sch *ovsdb.DatabaseSchema) *sbState {
+	s := &sbState{
+		rows:       newRowCache(sch),
 		dpOf:       map[string]string{},
 		dpByKey:    map[string]string{},
 		flows:      map[string]map[translate.Flow]string{},
@@ -67,6 +69,25 @@ func newSBState(s *ovsdb.DatabaseSchema) *sbState {
 		rowDP:      map[string]string{},
 		byName:     map[string]map[string]string{tPortGroup: {}, tHAGroup: {}},
 		nameOf:     map[string]string{},
+		flowDP:     map[string]string{},
+	}
+	// Logical flows are most of SB: keep them as keys, not rows.
+	s.rows.compact = map[string]bool{tLogicalFlow: true}
+	s.rows.rebuild = s.flowRow
+	return s
+}
+
+// flowRow rebuilds a Logical_Flow row from its compact form.
+func (s *sbState) flowRow(_, uuid string) ovsdb.Row {
+	f, ok := s.flowKey[uuid]
+	if !ok {
+		return ovsdb.Row{}
+	}
+	return ovsdb.Row{
+		"logical_datapath": ovsdb.OvsSet{GoSet: []any{ovsdb.UUID{GoUUID: s.flowDP[uuid]}}},
+		"pipeline":         f.Pipeline, "table_id": float64(f.Table), "priority": float64(f.Priority),
+		"match": f.Match, "actions": f.Actions,
+		"external_ids": ovsdb.OvsMap{GoMap: map[any]any{"stage-name": f.Stage}},
 	}
 }
 
@@ -130,6 +151,7 @@ func (s *sbState) update(chs []change) {
 					delete(m, f)
 				}
 				delete(s.flowKey, c.UUID)
+				delete(s.flowDP, c.UUID)
 			}
 			delete(s.strayFlows, c.UUID)
 			if c.Row == nil {
@@ -156,6 +178,7 @@ func (s *sbState) update(chs []change) {
 			}
 			m[f] = c.UUID
 			s.flowKey[c.UUID] = f
+			s.flowDP[c.UUID] = ref(c.Row, "logical_datapath")
 		case tPortBinding:
 			if name, ok := s.portNameOf[c.UUID]; ok {
 				if s.portByName[name] == c.UUID {

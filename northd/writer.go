@@ -161,6 +161,11 @@ func (w *writer) datapath(key string, d *translate.DatapathOut) {
 				w.t.delete(tPortBinding, u)
 			}
 		}
+		// Rows other writers made that refer to the datapath strongly.
+		for _, t := range []string{"MAC_Binding", "Static_MAC_Binding"} {
+			w.t.ops = append(w.t.ops, ovsdb.Operation{Op: ovsdb.OperationDelete, Table: t,
+				Where: []ovsdb.Condition{{Column: "datapath", Function: ovsdb.ConditionEqual, Value: uuidRef(dpUUID)}}})
+		}
 		w.t.delete(tDatapath, dpUUID)
 		return
 	}
@@ -460,8 +465,25 @@ func (w *writer) globals(desired *translate.SB, full bool) {
 		}
 	}
 	w.global(desired.Global)
+	wantHA := map[string]bool{}
+	for _, d := range desired.Datapaths {
+		for _, g := range d.HAGroups {
+			wantHA[g.Name] = true
+		}
+	}
+	for name, u := range w.sb.byName[tHAGroup] {
+		if !wantHA[name] {
+			w.t.delete(tHAGroup, u)
+		}
+	}
 	if !full {
 		return
+	}
+	// northd writes no load balancers or DNS rows; rows another
+	// translator left would pin datapaths we may delete.
+	for _, t := range []string{"Load_Balancer", "DNS"} {
+		w.t.ops = append(w.t.ops, ovsdb.Operation{Op: ovsdb.OperationDelete, Table: t,
+			Where: []ovsdb.Condition{{Column: "_uuid", Function: ovsdb.ConditionNotEqual, Value: uuidRef("00000000-0000-0000-0000-000000000000")}}})
 	}
 	have := map[string]bool{}
 	for _, r := range w.sb.table(tDHCPOptions) {
@@ -470,17 +492,6 @@ func (w *writer) globals(desired *translate.SB, full bool) {
 	for _, o := range desired.DHCPOptions {
 		if !have[o.Name] {
 			w.t.insert(tDHCPOptions, ovsdb.Row{"name": o.Name, "code": o.Code, "type": o.Type}, "")
-		}
-	}
-	wantHA := map[string]bool{}
-	for _, d := range desired.Datapaths {
-		for _, g := range d.HAGroups {
-			wantHA[g.Name] = true
-		}
-	}
-	for u, r := range w.sb.table(tHAGroup) {
-		if !wantHA[str(r, "name")] {
-			w.t.delete(tHAGroup, u)
 		}
 	}
 	for u := range w.sb.strayFlows {

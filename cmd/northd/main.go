@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/alecthomas/kong"
@@ -17,10 +18,11 @@ import (
 )
 
 type cli struct {
-	OVNNBDB   string `name:"ovnnb-db" default:"unix:/var/run/ovn/ovnnb_db.sock" help:"NB remotes, comma-separated unix:PATH or tcp:IP:PORT."`
-	OVNSBDB   string `name:"ovnsb-db" default:"unix:/var/run/ovn/ovnsb_db.sock" help:"SB remotes, comma-separated unix:PATH or tcp:IP:PORT."`
-	LogFormat string `name:"log-format" default:"text" enum:"text,json" help:"Log format on stderr: text or json."`
-	LogLevel  string `name:"log-level" default:"info" enum:"debug,info,warn,error" help:"Minimum log level."`
+	OVNNBDB    string `name:"ovnnb-db" default:"unix:/var/run/ovn/ovnnb_db.sock" help:"NB remotes, comma-separated unix:PATH or tcp:IP:PORT."`
+	OVNSBDB    string `name:"ovnsb-db" default:"unix:/var/run/ovn/ovnsb_db.sock" help:"SB remotes, comma-separated unix:PATH or tcp:IP:PORT."`
+	LogFormat  string `name:"log-format" default:"text" enum:"text,json" help:"Log format on stderr: text or json."`
+	LogLevel   string `name:"log-level" default:"info" enum:"debug,info,warn,error" help:"Minimum log level."`
+	CPUProfile string `name:"cpu-profile" help:"Write a CPU profile to this file until exit (for benchmarks)."`
 }
 
 func main() {
@@ -34,10 +36,23 @@ func main() {
 		h = slog.NewJSONHandler(os.Stderr, opts)
 	}
 	log := slog.New(h)
+	if c.CPUProfile != "" {
+		f, err := os.Create(c.CPUProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "northd:", err)
+			os.Exit(1)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "northd:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	err := northd.Run(ctx, northd.Config{NBRemotes: c.OVNNBDB, SBRemotes: c.OVNSBDB, Logger: log})
 	if err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "northd:", err)
 		os.Exit(1)
 	}

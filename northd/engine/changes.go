@@ -35,6 +35,7 @@ func Changes(old, new *translate.NB) []Change {
 	out = diffMap(out, nb.HAChassisGroupTable, old.HAChassisGroups, new.HAChassisGroups)
 	out = diffMap(out, nb.HAChassisTable, old.HAChassis, new.HAChassis)
 	out = diffMap(out, nb.QoSTable, old.QoS, new.QoS)
+	out = diffMap(out, nb.LoadBalancerTable, old.LoadBalancers, new.LoadBalancers)
 	return out
 }
 

@@ -107,6 +107,10 @@ func (d Delta) Empty() bool { return len(d.Datapaths) == 0 && !d.AddressSets && 
 
 // Apply applies a batch of NB changes and returns what changed in SB.
 func (e *Engine) Apply(changes []Change) (Delta, error) {
+	if len(changes) == 0 {
+		e.stats = Stats{}
+		return Delta{Datapaths: map[string]DatapathDelta{}}, nil
+	}
 	old := e.idx
 	affected := map[string]bool{}
 	prevs := make([]any, len(changes))
@@ -240,6 +244,8 @@ func (e *Engine) set(c Change) (any, error) {
 		return setRow(n.HAChassis, c)
 	case nb.QoSTable:
 		return setRow(n.QoS, c)
+	case nb.LoadBalancerTable:
+		return setRow(n.LoadBalancers, c)
 	}
 	return nil, nil // a table translate does not read
 }

@@ -74,10 +74,13 @@ func randomCommand(r *rand.Rand) string {
 	case 14:
 		return fmt.Sprintf("link %s r1-%s", sw, []string{"s0", "s1", "s2", "pub"}[r.IntN(4)])
 	case 15:
+		if r.IntN(2) == 0 {
+			return fmt.Sprintf("lb lb%d %s %s:80 %s:8080", r.IntN(2), sw, ip, ip)
+		}
 		return fmt.Sprintf("nbcfg %d", r.IntN(100))
 	default:
-		return []string{"del ls s2", "del lr r1", "del lrp r1-s0", "del pg pg0", "del as as1",
-			"dhcp d0 10.0.0.0/24 lease_time=3600 router=10.0.0.1 server_id=10.0.0.1 server_mac=c0:ff:ee:00:00:01"}[r.IntN(6)]
+		return []string{"del ls s2", "del lr r1", "del lrp r1-s0", "del pg pg0", "del as as1", "del lb lb0",
+			"dhcp d0 10.0.0.0/24 lease_time=3600 router=10.0.0.1 server_id=10.0.0.1 server_mac=c0:ff:ee:00:00:01"}[r.IntN(7)]
 	}
 }
 

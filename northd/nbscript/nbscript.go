@@ -364,6 +364,31 @@ func apply(n *translate.NB, w []string) error {
 		c := *sw
 		c.QOSRules = appendOnce(slices.Clone(c.QOSRules), u)
 		n.Switches[sw.UUID] = &c
+	case "lb":
+		if err := need(w, 4, "lb NAME SWITCH VIP BACKENDS [proto=tcp|udp]"); err != nil {
+			return err
+		}
+		sw := n.Switches[UUID("ls", w[2])]
+		if sw == nil {
+			return fmt.Errorf("no switch %q", w[2])
+		}
+		m, _, _ := kv(w[5:])
+		u := UUID("lb", w[1])
+		lb := &nb.LoadBalancer{UUID: u, Name: w[1], Vips: map[string]string{}}
+		if old := n.LoadBalancers[u]; old != nil {
+			for k, v := range old.Vips {
+				lb.Vips[k] = v
+			}
+			lb.Protocol = old.Protocol
+		}
+		lb.Vips[w[3]] = w[4]
+		if p := m["proto"]; p != "" {
+			lb.Protocol = ptr(p)
+		}
+		n.LoadBalancers[u] = lb
+		c := *sw
+		c.LoadBalancer = appendOnce(slices.Clone(c.LoadBalancer), u)
+		n.Switches[sw.UUID] = &c
 	case "del":
 		if err := need(w, 3, "del KIND NAME"); err != nil {
 			return err
@@ -428,6 +453,16 @@ func del(n *translate.NB, kind, name string) error {
 		delete(n.PortGroups, UUID("pg", name))
 	case "as":
 		delete(n.AddressSets, UUID("as", name))
+	case "lb":
+		u := UUID("lb", name)
+		delete(n.LoadBalancers, u)
+		for k, sw := range n.Switches {
+			if slices.Contains(sw.LoadBalancer, u) {
+				c := *sw
+				c.LoadBalancer = slices.DeleteFunc(slices.Clone(c.LoadBalancer), func(s string) bool { return s == u })
+				n.Switches[k] = &c
+			}
+		}
 	default:
 		return fmt.Errorf("cannot delete %q", kind)
 	}

@@ -27,6 +27,9 @@ func (x *Index) buildReaders() {
 		for _, q := range sw.QOSRules {
 			r.add(q, swU)
 		}
+		for _, lb := range sw.LoadBalancer {
+			r.add(lb, swU)
+		}
 		for _, pu := range sw.Ports {
 			if p := x.NB.SwitchPorts[pu]; p != nil && p.Dhcpv4Options != nil {
 				r.add(*p.Dhcpv4Options, swU)

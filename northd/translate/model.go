@@ -25,6 +25,7 @@ type NB struct {
 	HAChassisGroups map[string]*nb.HAChassisGroup
 	HAChassis       map[string]*nb.HAChassis
 	QoS             map[string]*nb.QoS
+	LoadBalancers   map[string]*nb.LoadBalancer
 }
 
 // NewNB returns an NB with every map allocated.
@@ -45,6 +46,7 @@ func NewNB() *NB {
 		HAChassisGroups: map[string]*nb.HAChassisGroup{},
 		HAChassis:       map[string]*nb.HAChassis{},
 		QoS:             map[string]*nb.QoS{},
+		LoadBalancers:   map[string]*nb.LoadBalancer{},
 	}
 }
 
@@ -162,5 +164,6 @@ func CloneNB(n *NB) *NB {
 		HAChassisGroups: maps.Clone(n.HAChassisGroups),
 		HAChassis:       maps.Clone(n.HAChassis),
 		QoS:             maps.Clone(n.QoS),
+		LoadBalancers:   maps.Clone(n.LoadBalancers),
 	}
 }

@@ -177,7 +177,7 @@ func (x *Index) switchFlows(f *flowSet, sw *nb.LogicalSwitch, ports []*switchPor
 		f.add(lsInPreACL, 100, "ip", "reg0[0] = 1; next;")
 		f.add(lsOutPreACL, 100, "ip", "reg0[0] = 1; next;")
 	}
-	f.defaults(lsInPreACL, lsOutPreACL, lsInPreLB, lsOutPreLB)
+	f.defaults(lsInPreACL, lsOutPreACL)
 	for _, s := range []Stage{lsInPreStateful, lsOutPreStateful} {
 		f.add(s, 110, "reg0[2] == 1", "ct_lb_mark;")
 		f.add(s, 100, "reg0[0] == 1", "ct_next;")
@@ -216,7 +216,8 @@ func (x *Index) switchFlows(f *flowSet, sw *nb.LogicalSwitch, ports []*switchPor
 	// QoS.
 	x.qosFlows(f, sw)
 
-	// Load balancing stages: not translated yet, pass through.
+	// Load balancing: the switch's load balancers' VIPs.
+	x.lbFlows(f, sw, ports)
 	f.defaults(switchIngress[11], lsInLB, switchIngress[13], switchIngress[14], switchIngress[15],
 		switchIngress[16], switchIngress[17])
 
@@ -466,4 +467,105 @@ func (x *Index) qosFlows(f *flowSet, sw *nb.LogicalSwitch) {
 		}
 	}
 	f.defaults(lsInQoSMark, lsInQoSMeter, lsOutQoSMark, lsOutQoSMeter)
+}
+
+// vip is one load balancer VIP with its backends.
+type vip struct {
+	IP       netip.Addr
+	Port     int // 0: any
+	Proto    string
+	Backends string // "IP[:PORT],..." as ct_lb_mark takes them
+}
+
+// switchVIPs returns the IPv4 VIPs of a switch's load balancers, sorted.
+func (x *Index) switchVIPs(sw *nb.LogicalSwitch) []vip {
+	var out []vip
+	for _, u := range sw.LoadBalancer {
+		lb := x.NB.LoadBalancers[u]
+		if lb == nil {
+			continue
+		}
+		proto := "tcp"
+		if lb.Protocol != nil && *lb.Protocol != "" {
+			proto = *lb.Protocol
+		}
+		for k, backends := range lb.Vips {
+			v, ok := parseVIP(k, backends, proto)
+			if ok {
+				out = append(out, v)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b vip) int {
+		if c := a.IP.Compare(b.IP); c != 0 {
+			return c
+		}
+		if a.Port != b.Port {
+			return a.Port - b.Port
+		}
+		return strings.Compare(a.Proto, b.Proto)
+	})
+	return out
+}
+
+// parseVIP parses a Load_Balancer vips entry ("IP[:PORT]" → "IP[:PORT],...").
+func parseVIP(key, backends, proto string) (vip, bool) {
+	v := vip{Proto: proto}
+	if ap, err := netip.ParseAddrPort(key); err == nil {
+		v.IP, v.Port = ap.Addr(), int(ap.Port())
+	} else if a, err := netip.ParseAddr(key); err == nil {
+		v.IP = a
+	} else {
+		return vip{}, false
+	}
+	if !v.IP.Is4() {
+		return vip{}, false
+	}
+	var bs []string
+	for _, b := range strings.Split(backends, ",") {
+		b = strings.TrimSpace(b)
+		if b == "" {
+			continue
+		}
+		if ap, err := netip.ParseAddrPort(b); err == nil && ap.Addr().Is4() && v.Port != 0 {
+			bs = append(bs, ap.String())
+		} else if a, err := netip.ParseAddr(b); err == nil && a.Is4() && v.Port == 0 {
+			bs = append(bs, a.String())
+		}
+	}
+	if len(bs) == 0 {
+		return vip{}, false
+	}
+	v.Backends = strings.Join(bs, ",")
+	return v, true
+}
+
+// lbFlows sends IP traffic through conntrack when the switch load-balances
+// (so replies are un-NATed), and picks a backend for new connections to a
+// VIP.
+func (x *Index) lbFlows(f *flowSet, sw *nb.LogicalSwitch, ports []*switchPort) {
+	vips := x.switchVIPs(sw)
+	if len(vips) > 0 {
+		for _, s := range []Stage{lsInPreLB, lsOutPreLB} {
+			f.add(s, 110, "eth.mcast", "next;")
+			f.add(s, 110, "nd || nd_rs || nd_ra || mldv1 || mldv2", "next;")
+		}
+		for _, p := range ports {
+			if p.IsRouter || p.Row.Type == "localnet" {
+				f.add(lsInPreLB, 110, "ip && inport == "+quote(p.Row.Name), "next;")
+				f.add(lsOutPreLB, 110, "ip && outport == "+quote(p.Row.Name), "next;")
+			}
+		}
+		f.add(lsInPreLB, 100, "ip", "reg0[2] = 1; next;")
+		f.add(lsOutPreLB, 100, "ip", "reg0[2] = 1; next;")
+	}
+	f.defaults(lsInPreLB, lsOutPreLB)
+	for _, v := range vips {
+		if v.Port == 0 {
+			f.addf(lsInLB, 110, fmt.Sprintf("ct.new && ip4.dst == %s", v.IP), "reg0[1] = 0; ct_lb_mark(backends=%s);", v.Backends)
+			continue
+		}
+		f.addf(lsInLB, 120, fmt.Sprintf("ct.new && ip4.dst == %s && %s.dst == %d", v.IP, v.Proto, v.Port),
+			"reg0[1] = 0; ct_lb_mark(backends=%s);", v.Backends)
+	}
 }
