@@ -25,8 +25,11 @@ func byNameOrUUID(c *ctl.Ctx, table, id, what string) (*ctl.Row, error) {
 	case 1:
 		return found[0], nil
 	}
-	return nil, fmt.Errorf("multiple %ss named '%s'.  Use a UUID", what, id)
+	return nil, fmt.Errorf("multiple %s named '%s'.  Use a UUID", plural[what], id)
 }
+
+var plural = map[string]string{"switch": "logical switches", "port": "ports", "router": "logical routers",
+	"port group": "port groups", "ha chassis group": "ha chassis groups", "load balancer": "load balancers"}
 
 // find is byNameOrUUID honouring --if-exists: (nil, nil) when missing and allowed.
 func find(c *ctl.Ctx, table, id, what string) (*ctl.Row, error) {
@@ -117,25 +120,28 @@ func normalizePrefix(s string) (string, bool) {
 	return p.String(), true
 }
 
-// validAddresses checks one lsp-set-addresses argument.
-func validAddresses(s string) bool {
+// checkAddresses checks one lsp-set-addresses or lsp-set-port-security
+// argument: "MAC [IP[/PLEN]]..." (and, for addresses, the keywords).
+func checkAddresses(s string, keywords bool) error {
 	switch s {
 	case "router", "unknown", "dynamic":
-		return true
+		if keywords {
+			return nil
+		}
 	}
 	f := strings.Fields(s)
 	if len(f) == 0 || !validMAC(f[0]) {
-		return false
+		return fmt.Errorf("%s: Invalid address format. See ovn-nb(5). Hint: An Ethernet address must be listed before an IP address, together as a single argument.", s)
 	}
 	for _, x := range f[1:] {
-		if x == "dynamic" {
+		if x == "dynamic" && keywords {
 			continue
 		}
 		if !validIP(x) && !validNetwork(x) {
-			return false
+			return fmt.Errorf("%s: invalid IP address or network %q", s, x)
 		}
 	}
-	return true
+	return nil
 }
 
 func keyValues(args []string) (map[string]string, error) {

@@ -189,8 +189,8 @@ func lspSetAddresses(c *ctl.Ctx) error {
 		return err
 	}
 	for _, a := range c.Args[1:] {
-		if !validAddresses(a) {
-			return fmt.Errorf("%s: Invalid address format. See ovn-nb(5). Hint: An Ethernet address must be listed before an IP address, together as a single argument.", a)
+		if err := checkAddresses(a, true); err != nil {
+			return err
 		}
 	}
 	c.Set(lsp, "addresses", ctl.StrSet(c.Args[1:]...))
@@ -203,8 +203,8 @@ func lspSetPortSecurity(c *ctl.Ctx) error {
 		return err
 	}
 	for _, a := range c.Args[1:] {
-		if !validAddresses(a) || a == "router" || a == "unknown" || a == "dynamic" {
-			return fmt.Errorf("%s: invalid port security address (expected MAC [IP[/PLEN]]...)", a)
+		if err := checkAddresses(a, false); err != nil {
+			return err
 		}
 	}
 	c.Set(lsp, "port_security", ctl.StrSet(c.Args[1:]...))
