@@ -350,3 +350,13 @@ func PacketOutRaw(inPort uint32, actions []byte, packet []byte, xid uint32) []by
 	b = append(b, packet...)
 	return finish(b, 0)
 }
+
+// SetConfig encodes an OFPT_SET_CONFIG. A connection to a bridge's
+// management socket (a service connection in OVS) receives packet-ins only
+// after setting a nonzero missSendLen (0xffff: whole packets).
+func SetConfig(flags, missSendLen uint16, xid uint32) []byte {
+	b := header(nil, 9, xid)
+	b = be16(b, flags)
+	b = be16(b, missSendLen)
+	return finish(b, 0)
+}

@@ -300,3 +300,25 @@ func (c *Conn) Send(msgs [][]byte, onReply func([]byte)) error {
 		}
 	}
 }
+
+// Recv returns the next message other than hello or echo, answering echo
+// requests, waiting at most timeout.
+func (c *Conn) Recv(timeout time.Duration) ([]byte, error) {
+	c.c.SetDeadline(time.Now().Add(timeout))
+	defer c.c.SetDeadline(time.Time{})
+	for {
+		msg, err := c.read()
+		if err != nil {
+			return nil, err
+		}
+		switch msg[1] {
+		case 0:
+		case 2:
+			r := append([]byte(nil), msg...)
+			r[1] = 3
+			c.c.Write(r)
+		default:
+			return msg, nil
+		}
+	}
+}
