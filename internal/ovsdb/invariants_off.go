@@ -2,7 +2,6 @@
 
 package ovsdb
 
-// invariants enables costly self-checks (build tag "invariants").
+// invariants makes Commit verify the database after every change set
+// (build tag "invariants"; see checkInvariants).
 const invariants = false
-
-func (d *Database) checkInvariants() {}
