@@ -8,10 +8,11 @@ import (
 	"time"
 )
 
-// Group commit: transactions from all sessions queue here; the batcher
-// proposes whatever has queued as one log entry, keeping at most
-// maxInFlight entries in flight. Under light load a transaction is proposed
-// at once; under load one fsync covers many transactions.
+// Group commit: a transaction that finds fewer than maxInFlight proposals
+// in flight proposes at once, from its own goroutine; otherwise it queues,
+// and the proposal that completes next takes everything queued as its next
+// log entry. Under light load nothing waits; under load one fsync covers
+// many transactions.
 const (
 	maxInFlight     = 2
 	maxBatchBytes   = 8 << 20
@@ -33,12 +34,19 @@ var ErrStopped = errors.New("replica: stopped")
 
 func (d *DB) propose(ctx context.Context, e *entry) (Response, error) {
 	p := &pending{e: e, done: make(chan proposed, 1)}
-	select {
-	case d.queue <- p:
-	case <-ctx.Done():
-		return Response{}, ctx.Err()
-	case <-d.stop:
+	d.bmu.Lock()
+	if d.stopped {
+		d.bmu.Unlock()
 		return Response{}, ErrStopped
+	}
+	d.waiting = append(d.waiting, p)
+	if d.inflight < maxInFlight {
+		d.inflight++
+		batch := d.takeLocked()
+		d.bmu.Unlock()
+		d.proposeBatch(batch)
+	} else {
+		d.bmu.Unlock()
 	}
 	select {
 	case r := <-p.done:
@@ -55,69 +63,48 @@ func (d *DB) propose(ctx context.Context, e *entry) (Response, error) {
 	}
 }
 
-func (d *DB) batcher() {
-	slots := make(chan struct{}, maxInFlight)
-	for {
-		var first *pending
-		select {
-		case first = <-d.queue:
-		case <-d.stop:
-			d.failQueued()
-			return
-		}
-		select {
-		case slots <- struct{}{}:
-		case <-d.stop:
-			first.done <- proposed{err: ErrStopped}
-			d.failQueued()
-			return
-		}
-		// Take everything that queued meanwhile.
-		batch := []*pending{first}
-		size := len(first.e.Ops)
-	drain:
-		for len(batch) < maxBatch && size < maxBatchBytes {
-			select {
-			case p := <-d.queue:
-				batch = append(batch, p)
-				size += len(p.e.Ops)
-			default:
-				break drain
-			}
-		}
-		go func(batch []*pending) {
-			defer func() { <-slots }()
-			entries := make([]*entry, len(batch))
-			for i, p := range batch {
-				entries[i] = p.e
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), proposalTimeout)
-			out, err := d.shard.Propose(ctx, encodeBatch(entries))
-			cancel()
-			var results [][]byte
-			if err == nil {
-				results, err = decodeResults(out, len(batch))
-			}
-			for i, p := range batch {
-				if err != nil {
-					p.done <- proposed{err: err}
-				} else {
-					p.done <- proposed{result: results[i]}
-				}
-			}
-		}(batch)
+// takeLocked removes the next batch from the queue.
+func (d *DB) takeLocked() []*pending {
+	n, size := 0, 0
+	for n < len(d.waiting) && n < maxBatch && (n == 0 || size < maxBatchBytes) {
+		size += len(d.waiting[n].e.Ops)
+		n++
 	}
+	batch := d.waiting[:n:n]
+	d.waiting = append([]*pending(nil), d.waiting[n:]...)
+	return batch
 }
 
-func (d *DB) failQueued() {
-	for {
-		select {
-		case p := <-d.queue:
-			p.done <- proposed{err: ErrStopped}
-		default:
-			return
+// proposeBatch proposes one batch and delivers its results; if more queued
+// meanwhile, a new goroutine proposes them (so the caller can reply).
+func (d *DB) proposeBatch(batch []*pending) {
+	entries := make([]*entry, len(batch))
+	for i, p := range batch {
+		entries[i] = p.e
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), proposalTimeout)
+	out, err := d.shard.Propose(ctx, encodeBatch(entries))
+	cancel()
+	var results [][]byte
+	if err == nil {
+		results, err = decodeResults(out, len(batch))
+	}
+	for i, p := range batch {
+		if err != nil {
+			p.done <- proposed{err: err}
+		} else {
+			p.done <- proposed{result: results[i]}
 		}
 	}
+	d.bmu.Lock()
+	if len(d.waiting) == 0 || d.stopped {
+		d.inflight--
+		d.bmu.Unlock()
+		return
+	}
+	next := d.takeLocked()
+	d.bmu.Unlock()
+	go d.proposeBatch(next)
 }
 
 // Batch entry: version byte 2, uvarint count, then each transaction as a

@@ -72,8 +72,10 @@ type DB struct {
 	dedupQ   [][16]byte
 	colCache map[string][]string
 
-	queue chan *pending // transactions waiting for the batcher
-	stop  chan struct{}
+	bmu      sync.Mutex // guards waiting, inflight, stopped
+	waiting  []*pending // transactions queued for the next proposal
+	inflight int
+	stopped  bool
 }
 
 type watcher struct {
@@ -101,23 +103,21 @@ func newDB(s *ovsdb.Schema, shardID uint64, log *slog.Logger) *DB {
 		db: ovsdb.NewDatabase(s), txnID: ZeroTxnID,
 		watchers: map[*watcher]struct{}{}, changed: make(chan struct{}),
 		dedup: map[[16]byte][]byte{}, colCache: map[string][]string{},
-		queue: make(chan *pending, 4096), stop: make(chan struct{}),
 	}
 }
 
 // Attach connects the started shard; writes go through it from now on.
-func (d *DB) Attach(s *storage.Shard) {
-	d.shard = s
-	go d.batcher()
-}
+func (d *DB) Attach(s *storage.Shard) { d.shard = s }
 
 // Close stops proposing; transactions still queued fail.
 func (d *DB) Close() {
-	select {
-	case <-d.stop:
-	default:
-		close(d.stop)
+	d.bmu.Lock()
+	defer d.bmu.Unlock()
+	d.stopped = true
+	for _, p := range d.waiting {
+		p.done <- proposed{err: ErrStopped}
 	}
+	d.waiting = nil
 }
 
 // Name is the database name.
