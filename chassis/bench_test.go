@@ -3,6 +3,7 @@ package chassis_test
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -27,7 +28,11 @@ func BenchmarkChassis200Ports_Root(b *testing.B) {
 		rssKB             int
 	}
 	results := map[string]result{}
-	for _, impl := range []testbed.Impl{testbed.OVN, testbed.Ours} {
+	impls := []testbed.Impl{testbed.OVN, testbed.Ours}
+	if os.Getenv("HCNET_BENCH_OURS_ONLY") != "" {
+		impls = impls[1:]
+	}
+	for _, impl := range impls {
 		name := map[testbed.Impl]string{testbed.OVN: "ovn-controller", testbed.Ours: "hcnet-chassis"}[impl]
 		b.Run(name, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
@@ -43,9 +48,13 @@ func BenchmarkChassis200Ports_Root(b *testing.B) {
 	}
 	o, h := results["ovn-controller"], results["hcnet-chassis"]
 	if o.flows > 0 && h.flows > 0 {
-		b.Logf("hcnet/ovn-controller ratios: bind-to-ping %.2f, all-up %.2f, flows %.2f, cpu %.2f, rss %.2f",
-			ratio(h.bindToPing, o.bindToPing), ratio(h.allUp, o.allUp), float64(h.flows)/float64(o.flows),
-			ratio(h.cpu, o.cpu), float64(h.rssKB)/float64(o.rssKB))
+		b.Run("ratio-hcnet-over-ovn", func(b *testing.B) {
+			b.ReportMetric(ratio(h.bindToPing, o.bindToPing), "bind-to-ping-x")
+			b.ReportMetric(ratio(h.allUp, o.allUp), "200-up-x")
+			b.ReportMetric(float64(h.flows)/float64(o.flows), "flows-x")
+			b.ReportMetric(ratio(h.cpu, o.cpu), "cpu-x")
+			b.ReportMetric(float64(h.rssKB)/float64(o.rssKB), "rss-x")
+		})
 	}
 }
 
@@ -136,6 +145,16 @@ func runScale(b *testing.B, combo testbed.Combo) (r struct {
 	r.bindToPing = time.Since(ping0)
 	r.cpu = cpuTime(b, hv1.Daemon.PID()) - cpu0
 	r.rssKB = rssKB(b, hv1.Daemon.PID())
+	if dir := os.Getenv("HCNET_BENCH_LOGDIR"); dir != "" {
+		// Keep the daemons' logs for a closer look.
+		for _, c := range tb.AllChassis() {
+			for _, f := range []string{"chassis.log", "ovn-controller.log"} {
+				if data, err := os.ReadFile(filepath.Join(c.Dir, f)); err == nil {
+					_ = os.WriteFile(filepath.Join(dir, c.Name+"-"+f), data, 0o644)
+				}
+			}
+		}
+	}
 	return r
 }
 

@@ -293,10 +293,15 @@ type work struct {
 
 func (d *daemon) round(ctx context.Context) {
 	d.Stats.Rounds++
+	t0 := time.Now()
 	d.mu.Lock()
 	w, err := d.decideLocked(ctx)
 	sbC := d.sbC
 	d.mu.Unlock()
+	decided := time.Since(t0)
+	defer func() {
+		d.log.Debug("round", "decide", decided, "total", time.Since(t0), "flows", len(w.desired), "sb_ops", len(w.sbOps), "ovs_ops", len(w.ovsOps))
+	}()
 	if err != nil {
 		d.logOnce("decide", "cannot run yet", "err", err)
 		return

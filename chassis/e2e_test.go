@@ -151,6 +151,33 @@ func TestPingAcrossChassis_Root(t *testing.T) {
 		}
 		ping(t, vmd, vm1.IP(), 30*time.Second)
 	})
+	t.Run("qos-meter", func(t *testing.T) {
+		// A QoS rate limit on vm1's traffic becomes an OpenFlow meter on
+		// hv1 and caps vm1 -> vm2 TCP goodput.
+		nbctl(t, tb, "qos-add", "ls1", "from-lport", "100", `inport == "vm1"`, "rate=2000", "burst=200")
+		t.Cleanup(func() { _, _ = tb.NBCtl("qos-del", "ls1") })
+		hv1 := tb.Chassis("hv1")
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			out, _ := hv1.Ofctl("dump-meters")
+			if strings.Contains(out, "rate=2000") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no 2000 kbps meter on hv1 20s after qos-add:\n%s", out)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		bps, err := tb.Throughput(vm1, vm2, vm2.IP(), 5211, 1<<20, 30*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("MEASURED goodput under a 2000 kbps QoS meter: %.2f Mbit/s", bps/1e6)
+		if bps > 4e6 {
+			t.Fatalf("goodput %.1f Mbit/s above the 2 Mbit/s limit", bps/1e6)
+		}
+		nbctl(t, tb, "qos-del", "ls1")
+	})
 	t.Run("restart-during-ping", func(t *testing.T) {
 		ping(t, vm1, vm2.IP(), 15*time.Second)
 		const interval = 20 * time.Millisecond

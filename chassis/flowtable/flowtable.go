@@ -20,7 +20,7 @@ type Flow struct {
 
 // Key identifies a flow in a switch: OpenFlow's (table, priority, match).
 func (f Flow) Key() string {
-	return fmt.Sprintf("table=%d,priority=%d,%s", f.Table, f.Priority, f.Match)
+	return "table=" + strconv.Itoa(int(f.Table)) + ",priority=" + strconv.Itoa(int(f.Priority)) + "," + f.Match
 }
 
 // String renders the flow like `ovs-ofctl dump-flows --no-stats`.

@@ -61,6 +61,8 @@ type Compiler struct {
 	meters    map[string]uint32
 	meterSpec map[uint32]string
 	nextMeter uint32
+	// refs caches the names each flow text mentions.
+	refs map[string]refs
 	// Compiled counts compilations (cache misses), for tests and
 	// benchmarks.
 	Compiled int
@@ -69,7 +71,7 @@ type Compiler struct {
 // New returns a Compiler.
 func New() *Compiler {
 	return &Compiler{cache: map[cacheKey]cacheEntry{}, groups: map[string]uint32{}, nextGrp: 1,
-		meters: map[string]uint32{}, meterSpec: map[uint32]string{}, nextMeter: 1}
+		meters: map[string]uint32{}, meterSpec: map[uint32]string{}, nextMeter: 1, refs: map[string]refs{}}
 }
 
 // dpEnv is the lookup environment of one datapath.
@@ -155,6 +157,7 @@ func (c *Compiler) Compile(in Input) Output {
 	}
 	usedGroups := map[uint32]string{}
 	seen := map[cacheKey]bool{}
+	texts := map[string]bool{}
 	for _, r := range sb.Sorted("Logical_Flow") {
 		u := replica.UUID(r)
 		var dps []string
@@ -171,8 +174,14 @@ func (c *Compiler) Compile(in Input) Output {
 				continue
 			}
 			if rf == nil {
-				x := extractRefs(replica.Str(r, "match") + " " + replica.Str(r, "actions"))
+				text := replica.Str(r, "match") + " " + replica.Str(r, "actions")
+				x, ok := c.refs[text]
+				if !ok {
+					x = extractRefs(text)
+					c.refs[text] = x
+				}
 				rf = &x
+				texts[text] = true
 			}
 			k := cacheKey{u, dp}
 			seen[k] = true
@@ -196,6 +205,11 @@ func (c *Compiler) Compile(in Input) Output {
 			delete(c.cache, k)
 		}
 	}
+	for t := range c.refs {
+		if !texts[t] {
+			delete(c.refs, t)
+		}
+	}
 	// Groups and meters referenced by cached flows stay known.
 	for desc, id := range c.groups {
 		out.Groups[id] = desc
@@ -211,31 +225,41 @@ func (c *Compiler) Compile(in Input) Output {
 // mentions resolved to.
 func fingerprint(r ovsdb.Row, e *dpEnv, rf refs, addrSets, portGroups map[string][]string, meterGen string) string {
 	h := fnv.New64a()
-	fmt.Fprintf(h, "%s|%d|%d|%s|%s|%d|%v;", replica.Str(r, "pipeline"), replica.Int(r, "table_id"), replica.Int(r, "priority"),
-		replica.Str(r, "match"), replica.Str(r, "actions"), e.key, e.router)
+	var buf []byte
+	w := func(parts ...string) {
+		for _, p := range parts {
+			buf = append(buf, p...)
+			buf = append(buf, '|')
+		}
+	}
+	w(replica.Str(r, "pipeline"), strconv.FormatInt(replica.Int(r, "table_id"), 10), strconv.FormatInt(replica.Int(r, "priority"), 10),
+		replica.Str(r, "match"), replica.Str(r, "actions"), strconv.FormatUint(uint64(e.key), 10), strconv.FormatBool(e.router))
 	name := func(n string) {
 		k, ok := e.ports[n]
-		fmt.Fprintf(h, "%s=%d,%v,%v;", n, k, ok, e.local[n])
+		w(n, strconv.FormatUint(uint64(k), 10), strconv.FormatBool(ok), strconv.FormatBool(e.local[n]))
 	}
 	for _, n := range rf.names {
 		name(n)
 	}
 	for _, s := range rf.sets {
-		fmt.Fprintf(h, "$%s=%v;", s, addrSets[s])
+		w("$" + s)
+		w(addrSets[s]...)
 	}
 	for _, g := range rf.groups {
-		members := portGroups[fmt.Sprintf("%d_%s", e.key, g)]
+		members := portGroups[strconv.FormatUint(uint64(e.key), 10)+"_"+g]
 		if members == nil {
 			members = portGroups[g]
 		}
-		fmt.Fprintf(h, "@%s=%v;", g, members)
+		w("@" + g)
+		w(members...)
 		for _, m := range members {
 			name(m)
 		}
 	}
 	if strings.Contains(replica.Str(r, "actions"), "meter") || strings.Contains(replica.Str(r, "actions"), "log(") {
-		h.Write([]byte(meterGen))
+		w(meterGen)
 	}
+	h.Write(buf)
 	return strconv.FormatUint(h.Sum64(), 16)
 }
 

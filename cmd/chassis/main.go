@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -37,6 +39,7 @@ type cli struct {
 	BFDMinTx           int           `name:"bfd-min-tx" default:"100" help:"BFD min_tx on gateway tunnels, ms."`
 	Resync             time.Duration `name:"resync" default:"30s" help:"Interval of full flow resynchronisation."`
 	LogFormat          string        `name:"log-format" default:"text" enum:"text,json" help:"Log format: text or json."`
+	CPUProfile         string        `name:"cpu-profile" env:"HCNET_CHASSIS_CPUPROFILE" help:"Write a CPU profile to this file until exit (%d: the process id)."`
 	LogLevel           string        `name:"log-level" default:"info" enum:"debug,info,warn,error" env:"HCNET_CHASSIS_LOG_LEVEL" help:"Log level."`
 }
 
@@ -52,6 +55,22 @@ func main() {
 	}
 	log := slog.New(h)
 
+	if c.CPUProfile != "" {
+		path := c.CPUProfile
+		if strings.Contains(path, "%d") { // one file per daemon
+			path = fmt.Sprintf(path, os.Getpid())
+		}
+		f, err := os.Create(path)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "chassis:", err)
+			os.Exit(1)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "chassis:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	rundir := os.Getenv("OVS_RUNDIR")
 	if rundir == "" {
 		rundir = "/var/run/openvswitch"
@@ -89,6 +108,7 @@ func main() {
 		BFDMinRx:   c.BFDMinRx, BFDMinTx: c.BFDMinTx, Resync: c.Resync, Logger: log,
 	})
 	if err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "chassis:", err)
 		os.Exit(1)
 	}
