@@ -284,3 +284,29 @@ func BenchmarkOVSDBServerSBFlows1000(b *testing.B) {
 		refExec(b, s, `[{"op":"delete","table":"Logical_Flow","where":[]}]`)
 	}
 }
+
+// BenchmarkMonitorHelpers measures what a monitor does per changed row:
+// a condition match, the update2 modify diff and an insert row.
+func BenchmarkMonitorHelpers(b *testing.B) {
+	db, uuids := bigNB(b)
+	ts := db.Schema().Tables["Logical_Switch_Port"]
+	r := mustExec(b, db, 5, fmt.Sprintf(`[{"op":"update","table":"Logical_Switch_Port","where":[["_uuid","==",["uuid","%s"]]],"row":{"options":["map",[["requested-chassis","hv2"]]],"up":true}}]`, uuids[7]))
+	var old, new Row
+	var u UUID
+	r.Changes.Each(func(_ string, id UUID, o, n Row) { u, old, new = id, o, n })
+	cond, err := ParseConditions(ts, json.RawMessage(`[["options","includes",["map",[["requested-chassis","hv2"]]]],["name","==","x"]]`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if !cond.Match(u, new) {
+			b.Fatal("no match")
+		}
+		if _, ok := Update2Modify(ts, old, new, nil); !ok {
+			b.Fatal("no diff")
+		}
+		_ = InsertRowJSON(ts, new, nil, true)
+	}
+}
