@@ -151,6 +151,7 @@ func TestRootDifferentialOVNController(t *testing.T) {
 	for id := range meters {
 		set.meters = append(set.meters, id)
 	}
+	set.flows = mergeConjunctions(set.flows)
 	ours := sw.AddBridge("brours")
 	set.text(t, sw, ours)
 	mine := parseDump(t, sw.DumpFlowsVersion(ours, "OpenFlow15"))
@@ -206,8 +207,98 @@ func TestRootDifferentialOVNController(t *testing.T) {
 			}
 		}
 	}
+	// Conjunction clause flows (cookie 0) must cover the same packets:
+	// group them by their match without transport ports and by the
+	// number of clauses (ids and clause order are ours to choose), and
+	// compare the union of the port values each group covers (ranges may
+	// be split into prefixes differently).
+	conjSet := func(ds []dumped) map[string]string {
+		ports := map[string]map[string][]bool{}
+		for _, d := range ds {
+			if d.cookie != 0 || !isLogicalTable(d.table) || !strings.HasPrefix(d.actions, "conjunction(") {
+				continue
+			}
+			var rest, tp []string
+			for _, f := range strings.Split(d.key, ",") {
+				if strings.HasPrefix(f, "tp_src=") || strings.HasPrefix(f, "tp_dst=") {
+					tp = append(tp, f)
+				} else {
+					rest = append(rest, f)
+				}
+			}
+			var ns []string
+			for _, m := range conjNRE.FindAllStringSubmatch(d.actions, -1) {
+				ns = append(ns, m[1])
+			}
+			sort.Strings(ns)
+			k := strings.Join(rest, ",") + " conj/" + strings.Join(ns, ",")
+			if ports[k] == nil {
+				ports[k] = map[string][]bool{}
+			}
+			if len(tp) == 0 {
+				tp = []string{"tp_any=0/0"}
+			}
+			for _, f := range tp {
+				name, v, _ := strings.Cut(f, "=")
+				val, mask := v, "0xffff"
+				if i := strings.IndexByte(v, '/'); i >= 0 {
+					val, mask = v[:i], v[i+1:]
+				}
+				vv, _ := strconv.ParseUint(val, 0, 16)
+				mm, _ := strconv.ParseUint(mask, 0, 16)
+				if ports[k][name] == nil {
+					ports[k][name] = make([]bool, 65536)
+				}
+				for p := 0; p < 65536; p++ {
+					if uint64(p)&mm == vv&mm {
+						ports[k][name][p] = true
+					}
+				}
+			}
+		}
+		out := map[string]string{}
+		for k, byName := range ports {
+			var sig []string
+			for name, set := range byName {
+				n := 0
+				h := 0
+				for p, in := range set {
+					if in {
+						n++
+						h = h*31 + p
+					}
+				}
+				sig = append(sig, fmt.Sprintf("%s:%d:%x", name, n, h))
+			}
+			sort.Strings(sig)
+			out[k] = strings.Join(sig, ";")
+		}
+		return out
+	}
+	tc, mc := conjSet(theirs), conjSet(mine)
+	conjDiff := 0
+	for k, v := range tc {
+		if mc[k] != v {
+			conjDiff++
+			if len(examples) < 60 {
+				examples = append(examples, fmt.Sprintf("conjunction clauses differ: %s: ovn-controller %q, ours %q", k, v, mc[k]))
+			}
+		}
+	}
+	for k := range mc {
+		if _, ok := tc[k]; !ok {
+			conjDiff++
+			if len(examples) < 60 {
+				examples = append(examples, "conjunction clauses only from us: "+k)
+			}
+		}
+	}
+	t.Logf("conjunction clause flows: ovn-controller %d, ours %d, differing %d", len(tc), len(mc), conjDiff)
 	for _, e := range examples {
 		t.Log(e)
+	}
+	if conjDiff > 0 {
+		t.Errorf("%d conjunction clause flows differ from ovn-controller's", conjDiff)
 	}
 	if differ > 0 || onlyTheirs > 0 || actDiffer > 0 {
 		t.Errorf("compared with ovn-controller: %d logical flows with different matches, %d not compiled, %d with different actions", differ, onlyTheirs, actDiffer)
@@ -217,6 +308,7 @@ func TestRootDifferentialOVNController(t *testing.T) {
 }
 
 var (
+	conjNRE    = regexp.MustCompile(`conjunction\(\d+,\d+/(\d+)\)`)
 	conjIDRE   = regexp.MustCompile(`conj_id=\d+`)
 	setWideRE  = regexp.MustCompile(`set_field:(0x[0-9a-f]+|0)/(0x[0-9a-f]+)->(xx?reg)(\d)`)
 	moveWideRE = regexp.MustCompile(`NXM_NX_XXREG(\d)\[(\d+)(?:\.\.(\d+))?\]|OXM_OF_PKT_REG(\d)\[(\d+)(?:\.\.(\d+))?\]`)
@@ -302,3 +394,30 @@ func regPieces(idx, n, lo, hi int) string {
 }
 
 var zeroHexRE = regexp.MustCompile(`set_field:0x0([/-])`)
+
+// mergeConjunctions merges flows with equal table, priority and match whose
+// actions are all conjunctions, as a chassis must before installing them.
+func mergeConjunctions(flows []openflow.Flow) []openflow.Flow {
+	index := map[string]int{}
+	var out []openflow.Flow
+	for _, f := range flows {
+		conj := len(f.Actions) > 0
+		for _, a := range f.Actions {
+			if _, ok := a.(openflow.Conjunction); !ok {
+				conj = false
+			}
+		}
+		if !conj {
+			out = append(out, f)
+			continue
+		}
+		k := fmt.Sprintf("%d/%d/%s", f.Table, f.Priority, f.Match)
+		if i, ok := index[k]; ok {
+			out[i].Actions = append(append(openflow.Actions{}, out[i].Actions...), f.Actions...)
+			continue
+		}
+		index[k] = len(out)
+		out = append(out, f)
+	}
+	return out
+}
