@@ -457,6 +457,11 @@ func columnList(a *opArgs, t *table, v any) ([]string, *Error) {
 		if _, ok := t.schema.Column(s); !ok {
 			return nil, syntaxErr(ErrSyntax, v, "%s is not a valid column name", s)
 		}
+		for _, o := range out {
+			if o == s {
+				return nil, syntaxErr(ErrSyntax, v, "array of distinct column names expected")
+			}
+		}
 		out = append(out, s)
 	}
 	return out, nil
