@@ -91,6 +91,27 @@ func TestGenerateGolden(t *testing.T) {
 	}{
 		{"two-switches-router.golden", twoSwitchesOneRouter},
 		{"gateway.golden", gatewayInput},
+		{"host-ha.golden", func() Input {
+			// hv1 sends to the distributed gateway port through an
+			// active-backup bundle over the gateways' tunnels (gw1 first).
+			in := gatewayInput()
+			in.Chassis = "hv1"
+			in.Tunnels = map[string]Tunnel{
+				"gw1": {Chassis: "gw1", OFPort: 4, Type: EncapGeneve},
+				"gw2": {Chassis: "gw2", OFPort: 5, Type: EncapGeneve},
+			}
+			p := in.Ports["pb-cr"]
+			p.HAChassis = []string{"gw1", "gw2"}
+			in.Ports["pb-cr"] = p
+			vm := in.Ports["pb-vm1"]
+			vm.OFPort = 3
+			in.Ports["pb-vm1"] = vm
+			ln := in.Ports["pb-ln"]
+			ln.OFPort = 0 // hosts do not map the provider network
+			in.Ports["pb-ln"] = ln
+			in.MACBindings = nil
+			return in
+		}},
 		{"vxlan.golden", func() Input {
 			in := twoSwitchesOneRouter()
 			in.Tunnels["hv2"] = Tunnel{Chassis: "hv2", OFPort: 1, Type: EncapVXLAN}
