@@ -62,6 +62,12 @@ func (d *daemon) controllerSession(ctx context.Context, mgmt string) error {
 	delete(d.lastLog, "pinctrl")
 	d.logMu.Unlock()
 	d.log.Info("controller connection up", "target", mgmt)
+	// A new connection may mean a restarted ovs-vswitchd or a re-created
+	// bridge: its flows, groups, meters and TLV map may be gone.
+	d.mu.Lock()
+	d.switchReset = true
+	d.mu.Unlock()
+	d.wake()
 	r := bufio.NewReader(conn)
 	xid := uint32(100)
 	for {

@@ -105,15 +105,17 @@ type daemon struct {
 
 	// mu guards the replicas and the SB connection state; handlers write,
 	// the loop reads.
-	mu       sync.Mutex
-	ovs      *replica.DB
-	sb       *replica.DB
-	sbC      *client.Client
-	sbMon    *client.Monitor
-	sbReady  bool
-	learned  []pinctrl.MACBinding
-	dialing  bool
-	applyErr error
+	mu      sync.Mutex
+	ovs     *replica.DB
+	sb      *replica.DB
+	sbC     *client.Client
+	sbMon   *client.Monitor
+	sbReady bool
+	learned []pinctrl.MACBinding
+	// switchReset is set when the controller connection (re)connects.
+	switchReset bool
+	dialing     bool
+	applyErr    error
 
 	// Loop-owned state.
 	cfg            config.Config
@@ -297,6 +299,10 @@ func (d *daemon) round(ctx context.Context) {
 	d.mu.Lock()
 	w, err := d.decideLocked(ctx)
 	sbC := d.sbC
+	if d.switchReset {
+		d.switchReset = false
+		d.needFull, d.tlvDone = true, false
+	}
 	d.mu.Unlock()
 	decided := time.Since(t0)
 	defer func() {
