@@ -80,20 +80,19 @@ func parseClause(t *TableSchema, v any, syms symbolResolver) (clause, *Error) {
 	if !ok {
 		return clause{}, syntaxErr(ErrUnknownFunction, a[1], "No function named %s.", fname)
 	}
+	// The argument has the column's type, constraints included, as in
+	// ovsdb-server; only includes and excludes on a multi-valued column
+	// may name fewer elements than the column's minimum.
 	typ := col.Type
 	switch fn {
 	case fnLT, fnLE, fnGE, fnGT:
 		if !(typ.Value == nil && typ.Max == 1 && (typ.Key.Type == TypeInteger || typ.Key.Type == TypeReal)) {
 			return clause{}, syntaxErr(ErrSyntax, v, "Type mismatch: \"%s\" operator may not be applied to column %s of type %s.", fname, name, typeEnglish(&typ))
 		}
-	case fnIncludes, fnExcludes, fnEQ, fnNE:
-		typ.Min = 0
-		typ.Max = Unlimited
-	}
-	typ.Key = relaxed(typ.Key)
-	if typ.Value != nil {
-		vb := relaxed(*typ.Value)
-		typ.Value = &vb
+	case fnIncludes, fnExcludes:
+		if typ.Max > 1 {
+			typ.Min = 0
+		}
 	}
 	d, err := parseDatumJSON(a[2], &typ, syms)
 	if err != nil {

@@ -270,13 +270,16 @@ func (x *txState) where(a *opArgs, t *table) ([]clause, *Error) {
 	if err != nil {
 		return nil, err
 	}
+	if _, ok := v.([]any); !ok {
+		return nil, a.perr("Type mismatch for member 'where'.")
+	}
 	return parseClauses(t.schema, v, x, false)
 }
 
 func (x *txState) execOp(b []byte, v any, i, n int) ([]byte, *Error) {
 	obj, ok := v.(map[string]any)
 	if !ok {
-		return b, syntaxErr(ErrSyntax, v, "Parsing ovsdb operation %d of %d failed: Operation must be a JSON object.", i+1, n)
+		return b, syntaxErr(ErrSyntax, v, "Parsing ovsdb operation %d of %d failed: Object expected.", i+1, n)
 	}
 	a := &opArgs{obj: obj, i: i, n: n, raw: v}
 	name, _, err := a.str("op", true)
@@ -394,7 +397,11 @@ func (x *txState) opInsert(b []byte, a *opArgs) ([]byte, *Error) {
 	}
 	row := newDefaultRow(t.schema)
 	set := make([]bool, len(row))
-	if rv, ok := a.obj["row"]; ok {
+	rv, err := a.required("row")
+	if err != nil {
+		return b, err
+	}
+	{
 		obj, ok := rv.(map[string]any)
 		if !ok {
 			return b, a.perr("Type mismatch for member 'row'.")
@@ -627,10 +634,11 @@ func (x *txState) opWait(b []byte, a *opArgs) ([]byte, *Error) {
 		switch n := tv.(type) {
 		case int64:
 			timeout = n
-		case float64:
-			timeout = int64(n)
 		default:
 			return b, a.perr("Type mismatch for member 'timeout'.")
+		}
+		if timeout < 0 {
+			return b, syntaxErr(ErrSyntax, a.obj["timeout"], "timeout must be nonnegative")
 		}
 	}
 	where, err := x.where(a, t)

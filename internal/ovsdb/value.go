@@ -274,11 +274,11 @@ func parseDatumJSON(v any, t *ColumnType, syms symbolResolver) (Datum, *Error) {
 	if t.Value != nil {
 		a, ok := v.([]any)
 		if !ok || len(a) != 2 || a[0] != "map" {
-			return d, syntaxErr(ErrSyntax, v, "expected map")
+			return d, syntaxErr(ErrSyntax, v, "expected [\"map\", <array>]")
 		}
 		pairs, ok := a[1].([]any)
 		if !ok {
-			return d, syntaxErr(ErrSyntax, v, "expected map")
+			return d, syntaxErr(ErrSyntax, v, "expected [\"map\", <array>]")
 		}
 		d.Keys = make([]Atom, 0, len(pairs))
 		d.Values = make([]Atom, 0, len(pairs))
@@ -342,6 +342,9 @@ func parseDatumJSON(v any, t *ColumnType, syms symbolResolver) (Datum, *Error) {
 }
 
 func sizeErr(what string, v any, t *ColumnType, n int) *Error {
+	if t.Min == t.Max {
+		return syntaxErr(ErrSyntax, v, "%s must have exactly one member but %d are present", what, n)
+	}
 	if t.Max == Unlimited {
 		return syntaxErr(ErrSyntax, v, "%s must have %d to %d members but %d are present", what, t.Min, uint32(math.MaxUint32), n)
 	}
