@@ -427,7 +427,7 @@ func (d *daemon) install(ctx context.Context, w work) error {
 	}
 	d.installed = w.desired
 	d.Stats.Installs++
-	d.log.Info("flows updated", "mods", len(ops), "flows", len(w.desired))
+	d.log.Debug("flows updated", "mods", len(ops), "flows", len(w.desired))
 	return nil
 }
 

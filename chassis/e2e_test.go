@@ -262,6 +262,30 @@ func TestGatewaySNATFailover_Root(t *testing.T) {
 			t.Fatalf("external host saw vm1 as %s, want the SNAT address %s", src, snatIP)
 		}
 	})
+	t.Run("gateway-router", func(t *testing.T) {
+		// A gateway router pinned to gw2 (l3gateway ports) behind a join
+		// switch, SNATing ls2's subnet: vm2 on hv1 reaches the external
+		// host through it.
+		lsp(t, tb, "ls2", "vm2", "0a:00:00:00:02:12", "10.0.2.12")
+		vm2 := tb.MustAddVM(t, testbed.VMSpec{Name: "vm2", Chassis: "hv1", MAC: "0a:00:00:00:02:12", CIDR: "10.0.2.12/24", Gateway: "10.0.2.1"})
+		routerPort(t, tb, "lr2", "lr2-ls2", "00:00:00:00:fe:01", "10.0.2.1/24", "ls2")
+		routerPort(t, tb, "lr2", "lr2-join", "00:00:00:00:fe:02", "100.64.0.2/24", "ls-join")
+		routerPort(t, tb, "lrgw", "lrgw-join", "00:00:00:00:fd:01", "100.64.0.1/24", "ls-join")
+		routerPort(t, tb, "lrgw", "lrgw-ext", "00:00:00:00:fd:02", "172.16.0.2/24", "ls-ext")
+		nbctl(t, tb, "set", "Logical_Router", "lrgw", "options:chassis=gw2")
+		nbctl(t, tb, "--may-exist", "lr-route-add", "lr2", "0.0.0.0/0", "100.64.0.1")
+		nbctl(t, tb, "--may-exist", "lr-route-add", "lrgw", "10.0.2.0/24", "100.64.0.2")
+		nbctl(t, tb, "--may-exist", "lr-nat-add", "lrgw", "snat", "172.16.0.2", "10.0.2.0/24")
+		d := ping(t, vm2, testbed.ExternalHostIP, 60*time.Second)
+		t.Logf("MEASURED gateway router first reply after %v", d)
+		src, err := tb.TCP(vm2, tb.ExternalHost(), testbed.ExternalHostIP, 5302, 10*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if src != "172.16.0.2" {
+			t.Fatalf("external host saw vm2 as %s, want the gateway router's SNAT address 172.16.0.2", src)
+		}
+	})
 	t.Run("failover", func(t *testing.T) {
 		deadline := time.Now().Add(30 * time.Second)
 		for {
