@@ -131,11 +131,14 @@ func runCombo(t *testing.T, combo testbed.Combo, root, binDir string, results *t
 			t.Run(sc.name, func(t *testing.T) { t.Skipf("blocked: %s failed", blocked) })
 			continue
 		}
-		ok := t.Run(sc.name, func(t *testing.T) { sc.run(t, s) })
+		ran := false
+		ok := t.Run(sc.name, func(t *testing.T) { ran = true; sc.run(t, s) })
 		if !ok && sc.name == scenarios()[0].name {
 			blocked = sc.name
 		}
 		switch {
+		case !ran: // filtered out by -run
+			results.Record(combo.String(), sc.name, "not run")
 		case !ok:
 			results.Record(combo.String(), sc.name, testbed.Fail)
 		case results.Get(combo.String(), sc.name) == testbed.NotYet:
