@@ -3,12 +3,14 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"hcnet/internal/jsonrpc"
 	"hcnet/internal/ovsdb"
@@ -111,5 +113,45 @@ func FuzzMonitorRequests(f *testing.F) {
 		}
 		_, _ = parseMonitorRequests(nb, data, true)
 		_, _ = parseMonitorRequests(nb, data, false)
+	})
+}
+
+// FuzzScan checks the transaction scanner against encoding/json.
+func FuzzScan(f *testing.F) {
+	for _, s := range []string{`[]`, `[1, "a\"]", {"op":"insert","x":[1,{"y":"}"}]}]`, ` [ null , true,false ,-1.5e3 ] `, `{"op" : "wait", "a\\u0070":1}`, `[{"\u006fp":"x"}]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if !json.Valid(data) {
+			return
+		}
+		trimmed := strings.TrimSpace(string(data))
+		var want []json.RawMessage
+		if strings.HasPrefix(trimmed, "[") && json.Unmarshal(data, &want) == nil {
+			got, err := arrayElements(data)
+			if err != nil || len(got) != len(want) {
+				t.Fatalf("arrayElements(%q) = %q, %v; want %q", data, got, err, want)
+			}
+			for i := range got {
+				if string(got[i]) != strings.TrimSpace(string(want[i])) {
+					t.Fatalf("element %d: %q, want %q", i, got[i], want[i])
+				}
+			}
+		}
+		var obj map[string]json.RawMessage
+		if strings.HasPrefix(trimmed, "{") && utf8.Valid(data) && json.Unmarshal(data, &obj) == nil {
+			for k, v := range obj {
+				got, ok := member(data, k)
+				if !ok {
+					t.Fatalf("member(%q, %q) missing", data, k)
+				}
+				var a, b any
+				json.Unmarshal(got, &a)
+				json.Unmarshal(v, &b)
+				if fmt.Sprint(a) != fmt.Sprint(b) && !strings.Contains(string(data), `\`) {
+					t.Fatalf("member(%q, %q) = %q, want %q", data, k, got, v)
+				}
+			}
+		}
 	})
 }

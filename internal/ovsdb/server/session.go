@@ -361,35 +361,49 @@ func (s *session) txnWorker(ctx context.Context) {
 // finds the shortest wait timeout (ms; -1 when no wait has one) and whether
 // the operations write.
 func txnOps(m *jsonrpc.Message, lookup func(json.RawMessage) (*replica.DB, error)) (db *replica.DB, ops json.RawMessage, waitMS int64, writes bool, err error) {
-	p, err := params(m, 1, -1)
-	if err != nil {
-		return nil, nil, 0, false, err
+	p, err := arrayElements(m.Params)
+	if err != nil || len(p) < 1 {
+		return nil, nil, 0, false, fmt.Errorf("transact: params must be an array starting with the database name")
 	}
 	if db, err = lookup(p[0]); err != nil {
 		return nil, nil, 0, false, err
 	}
 	waitMS = -1
+	rebuilt := false
 	for i, op := range p[1:] {
-		var o struct {
-			Op      string          `json:"op"`
-			Table   string          `json:"table"`
-			Timeout *float64        `json:"timeout"`
-			Columns json.RawMessage `json:"columns"`
-		}
-		if json.Unmarshal(op, &o) != nil {
-			continue // the executor reports it
-		}
-		switch o.Op {
-		case "wait":
+		name, _ := member(op, "op")
+		switch string(name) {
+		case `"select"`, `"comment"`, `"assert"`, `"commit"`, `"abort"`:
+		case `"wait"`:
+			var o struct {
+				Table   string          `json:"table"`
+				Timeout *float64        `json:"timeout"`
+				Columns json.RawMessage `json:"columns"`
+			}
+			if json.Unmarshal(op, &o) != nil {
+				continue // the executor reports it
+			}
 			if o.Timeout != nil && *o.Timeout > 0 && (waitMS < 0 || int64(*o.Timeout) < waitMS) {
 				waitMS = int64(*o.Timeout)
 			}
 			if o.Columns == nil {
 				p[i+1] = waitAllColumns(db, o.Table, op)
+				rebuilt = true
 			}
-		case "insert", "update", "mutate", "delete":
-			writes = true
+		default:
+			writes = true // insert, update, mutate, delete (or bad: the executor says)
 		}
+	}
+	if len(p) == 1 {
+		return db, json.RawMessage("[]"), waitMS, writes, nil
+	}
+	if !rebuilt {
+		// The operations as sent: from the second element to the array's end.
+		start := cap(m.Params) - cap(p[1])
+		b := make([]byte, 0, len(m.Params)-start+1)
+		b = append(b, '[')
+		b = append(b, m.Params[start:]...)
+		return db, b, waitMS, writes, nil
 	}
 	var b bytes.Buffer
 	b.WriteByte('[')
