@@ -40,10 +40,16 @@ type Txn struct {
 	colLoaded   map[string]map[string]bool
 	// Indexes on string columns, built on first use and kept current by
 	// Set and Insert (deleted rows are filtered out on lookup).
-	idx     map[indexKey]map[string]map[*Row]struct{}
-	inserts []*Row
-	extra   []ovsdb.Operation
-	newUUID func() UUID
+	idx map[indexKey]map[string]map[*Row]struct{}
+	// Before a column is read in full, FindByString asks the server for
+	// the rows with one value (points: the UUIDs it answered) and adds the
+	// rows whose value this transaction set (touched) or inserted.
+	points     map[pointKey][]UUID
+	pointCount map[indexKey]int
+	touched    map[indexKey]map[*Row]struct{}
+	inserts    []*Row
+	extra      []ovsdb.Operation
+	newUUID    func() UUID
 	// ClientUUIDs sends each inserted row's placeholder as its UUID (the
 	// "uuid" member of insert, an ovsdb-server extension), so that tests
 	// see predictable UUIDs.
@@ -68,7 +74,8 @@ func NewTxn(schema *ovsdb.DatabaseSchema, newUUID func() UUID) *Txn {
 	}
 	t := &Txn{Schema: schema, DBName: schema.Name, tables: map[string]map[UUID]*Row{}, sorted: map[string][]*Row{}, newUUID: newUUID,
 		tableLoaded: map[string]bool{}, colLoaded: map[string]map[string]bool{},
-		idx: map[indexKey]map[string]map[*Row]struct{}{}}
+		idx: map[indexKey]map[string]map[*Row]struct{}{}, points: map[pointKey][]UUID{}, pointCount: map[indexKey]int{},
+		touched: map[indexKey]map[*Row]struct{}{}}
 	t.Syms = NewSymbols(newUUID)
 	for name := range schema.Tables {
 		t.tables[name] = map[UUID]*Row{}
@@ -311,13 +318,18 @@ func (t *Txn) Str(r *Row, col string) string { return t.Get(r, col).Str() }
 // Set replaces a column's value.
 func (t *Txn) Set(r *Row, col string, d Datum) {
 	t.Column(r.Table, col)
-	if r.orig != nil && !t.colLoaded[r.Table][col] {
+	if _, known := r.orig[col]; r.orig != nil && !known && !t.colLoaded[r.Table][col] {
 		t.ensureColumn(r.Table, col) // to know whether the value changes
 	}
-	if ix := t.idx[indexKey{r.Table, col}]; ix != nil {
+	k := indexKey{r.Table, col}
+	if ix := t.idx[k]; ix != nil {
 		delete(ix[t.Get(r, col).Str()], r)
 		indexAdd(ix, d.normalize().Str(), r)
 	}
+	if t.touched[k] == nil {
+		t.touched[k] = map[*Row]struct{}{}
+	}
+	t.touched[k][r] = struct{}{}
 	r.cols[col] = d.normalize()
 }
 
@@ -498,6 +510,9 @@ func indexAdd(ix map[string]map[*Row]struct{}, v string, r *Row) {
 func (t *Txn) FindByString(table, col, v string) []*Row {
 	k := indexKey{table, col}
 	ix := t.idx[k]
+	if ix == nil && t.src != nil && !t.colLoaded[table][col] && t.pointCount[k] < maxPointLookups {
+		return t.pointLookup(table, col, v)
+	}
 	if ix == nil {
 		t.Column(table, col)
 		t.Prefetch(table, col)
@@ -511,6 +526,81 @@ func (t *Txn) FindByString(table, col, v string) []*Row {
 	for r := range ix[v] {
 		if !r.deleted {
 			out = append(out, r)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].UUID < out[j].UUID })
+	return out
+}
+
+type pointKey struct{ table, col, v string }
+
+// maxPointLookups is how many values of one column FindByString asks the
+// server for one by one before it reads the whole column instead: a few
+// commands stay cheap on a big database, a long batch reads names once.
+const maxPointLookups = 16
+
+// pointLookup answers FindByString without reading the whole column: the
+// server's rows with value v, plus rows this transaction inserted or gave
+// a value, filtered by their current value.
+func (t *Txn) pointLookup(table, col, v string) []*Row {
+	pk := pointKey{table, col, v}
+	if _, ok := t.points[pk]; !ok && t.err == nil {
+		op := ovsdb.Operation{Op: ovsdb.OperationSelect, Table: table, Columns: []string{"_uuid", col},
+			Where: []ovsdb.Condition{{Column: col, Function: ovsdb.ConditionEqual, Value: v}}}
+		res, err := t.src.Transact(t.ctx, t.DBName, op)
+		if err == nil || len(res) > 0 {
+			err = resultError(res, []ovsdb.Operation{op})
+		}
+		if err != nil {
+			t.err = fmt.Errorf("read %s: %w", t.DBName, err)
+			return nil
+		}
+		cs := t.Column(table, col)
+		us := []UUID{}
+		for _, wr := range res[0].Rows {
+			u, _ := wr["_uuid"].(ovsdb.UUID)
+			d, err := DatumFromWire(cs, wr[col])
+			if err != nil {
+				t.err = fmt.Errorf("read %s row column %s: %w", table, col, err)
+				return nil
+			}
+			r := t.tables[table][UUID(u.GoUUID)]
+			if r == nil {
+				r = &Row{UUID: UUID(u.GoUUID), Table: table, cols: map[string]Datum{}, orig: map[string]Datum{}}
+				t.tables[table][r.UUID] = r
+				delete(t.sorted, table)
+			}
+			if _, known := r.orig[col]; !known && r.orig != nil {
+				r.orig[col] = d
+				if _, set := r.cols[col]; !set {
+					r.cols[col] = d
+				}
+			}
+			us = append(us, r.UUID)
+		}
+		t.points[pk] = us
+		t.pointCount[indexKey{table, col}]++
+	}
+	seen := map[*Row]bool{}
+	var out []*Row
+	consider := func(r *Row) {
+		if r == nil || seen[r] || r.deleted {
+			return
+		}
+		seen[r] = true
+		if t.Get(r, col).Str() == v {
+			out = append(out, r)
+		}
+	}
+	for _, u := range t.points[pk] {
+		consider(t.tables[table][u])
+	}
+	for r := range t.touched[indexKey{table, col}] {
+		consider(r)
+	}
+	for _, r := range t.inserts {
+		if r.Table == table {
+			consider(r)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].UUID < out[j].UUID })
