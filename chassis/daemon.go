@@ -48,6 +48,9 @@ type Options struct {
 	// BFDMinRx and BFDMinTx are the BFD intervals on gateway tunnels, in
 	// milliseconds. Default 100 each.
 	BFDMinRx, BFDMinTx int
+	// FullMesh builds tunnels to every chassis, as ovn-controller does,
+	// instead of only to those sharing a local datapath. Default false.
+	FullMesh bool
 	// Resync is the interval of full flow resynchronisation with the
 	// switch. Default 30 s.
 	Resync time.Duration
@@ -573,7 +576,11 @@ func (d *daemon) decideLocked(ctx context.Context) (work, error) {
 			bfdPeers[replica.Str(r, "name")] = true
 		}
 	}
-	specs := plan.Tunnels(d.sb, cfg, bfdPeers, d.opts.BFDMinRx, d.opts.BFDMinTx)
+	var needed map[string]bool
+	if !d.opts.FullMesh {
+		needed = plan.NeededChassis(d.sb, me, localDPs, gws)
+	}
+	specs := plan.Tunnels(d.sb, cfg, needed, bfdPeers, d.opts.BFDMinRx, d.opts.BFDMinTx)
 	specs = append(specs, plan.LocalnetPatches(d.sb, cfg, localDPs)...)
 	w.ovsOps = plan.SyncPorts(d.ovs, specs, plan.KeyChassisID, plan.KeyLocalnetPort)
 

@@ -54,9 +54,11 @@ func TestDaemonAgainstOVSDBServers(t *testing.T) {
 		"ovn-bridge-datapath-type", "netdev", "site", "paris")}})
 	must(sb, "OVN_Southbound",
 		ovsdb.Operation{Op: "insert", Table: "Encap", UUIDName: "e", Row: ovsdb.Row{"type": "geneve", "ip": "192.0.2.2", "chassis_name": "hv2"}},
-		ovsdb.Operation{Op: "insert", Table: "Chassis", Row: ovsdb.Row{"name": "hv2", "encaps": ovsdb.UUID{GoUUID: "e"}}},
+		ovsdb.Operation{Op: "insert", Table: "Chassis", UUIDName: "hv2", Row: ovsdb.Row{"name": "hv2", "encaps": ovsdb.UUID{GoUUID: "e"}}},
 		ovsdb.Operation{Op: "insert", Table: "Datapath_Binding", UUIDName: "dp", Row: ovsdb.Row{"tunnel_key": 1, "external_ids": omap("name", "ls1")}},
 		ovsdb.Operation{Op: "insert", Table: "Port_Binding", Row: ovsdb.Row{"logical_port": "vm1", "tunnel_key": 1, "datapath": ovsdb.UUID{GoUUID: "dp"}}},
+		ovsdb.Operation{Op: "insert", Table: "Port_Binding", Row: ovsdb.Row{"logical_port": "vm2", "tunnel_key": 2, "datapath": ovsdb.UUID{GoUUID: "dp"},
+			"chassis": ovsdb.UUID{GoUUID: "hv2"}}},
 	)
 
 	dctx, dcancel := context.WithCancel(ctx)
@@ -112,14 +114,10 @@ func TestDaemonAgainstOVSDBServers(t *testing.T) {
 		priv := sel(sb, "OVN_Southbound", "Chassis_Private", eq("name", "hv1"))
 		return len(enc) == 1 && enc[0]["ip"] == "192.0.2.1" && enc[0]["type"] == "geneve" && len(priv) == 1
 	})
-	waitFor("geneve tunnel to hv2", func() bool {
-		rows := sel(ovs, "Open_vSwitch", "Interface", eq("name", "ovn-hv2-0"))
-		if len(rows) != 1 || rows[0]["type"] != "geneve" {
-			return false
-		}
-		opts := rows[0]["options"].(ovsdb.OvsMap).GoMap
-		return opts["remote_ip"] == "192.0.2.2" && opts["key"] == "flow"
-	})
+	// No tunnel yet: hv1 shares no datapath with hv2 until vm1 is here.
+	if rows := sel(ovs, "Open_vSwitch", "Interface", eq("name", "ovn-hv2-0")); len(rows) != 0 {
+		t.Fatalf("tunnel to hv2 before any shared datapath: %v", rows)
+	}
 
 	// Plug vm1 (ofport set by hand: there is no ovs-vswitchd to do it).
 	res := must(ovs, "Open_vSwitch",
@@ -141,9 +139,20 @@ func TestDaemonAgainstOVSDBServers(t *testing.T) {
 		}
 	}
 	waitFor("vm1 bound to hv1 and up", bound(true))
+	waitFor("geneve tunnel to hv2, which hosts vm2 on vm1's switch", func() bool {
+		rows := sel(ovs, "Open_vSwitch", "Interface", eq("name", "ovn-hv2-0"))
+		if len(rows) != 1 || rows[0]["type"] != "geneve" {
+			return false
+		}
+		opts := rows[0]["options"].(ovsdb.OvsMap).GoMap
+		return opts["remote_ip"] == "192.0.2.2" && opts["key"] == "flow"
+	})
 	must(ovs, "Open_vSwitch", ovsdb.Operation{Op: "mutate", Table: "Bridge", Where: []ovsdb.Condition{eq("_uuid", ovsdb.UUID{GoUUID: brUUID})},
 		Mutations: []ovsdb.Mutation{{Column: "ports", Mutator: ovsdb.MutateOperationDelete, Value: ovsdb.OvsSet{GoSet: []any{ovsdb.UUID{GoUUID: portUUID}}}}}})
 	waitFor("vm1 released", bound(false))
+	waitFor("tunnel to hv2 removed", func() bool {
+		return len(sel(ovs, "Open_vSwitch", "Interface", eq("name", "ovn-hv2-0"))) == 0
+	})
 
 	// A clean exit removes the registration.
 	dcancel()

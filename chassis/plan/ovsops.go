@@ -60,14 +60,14 @@ type PortSpec struct {
 }
 
 // Tunnels returns the tunnel ports this chassis wants: one per other
-// chassis, of the first of our encapsulation types it offers, with BFD
-// towards bfdPeers.
-func Tunnels(sb *replica.DB, cfg config.Config, bfdPeers map[string]bool, bfdMinRx, bfdMinTx int) []PortSpec {
+// chassis in needed (all when needed is nil), of the first of our
+// encapsulation types it offers, with BFD towards bfdPeers.
+func Tunnels(sb *replica.DB, cfg config.Config, needed, bfdPeers map[string]bool, bfdMinRx, bfdMinTx int) []PortSpec {
 	var out []PortSpec
 	used := map[string]bool{}
 	for _, ch := range sb.Sorted("Chassis") {
 		name := replica.Str(ch, "name")
-		if name == cfg.SystemID || name == "" {
+		if name == cfg.SystemID || name == "" || needed != nil && !needed[name] {
 			continue
 		}
 		offers := map[string]string{}
@@ -298,5 +298,34 @@ func LocalnetOFPorts(ovs *replica.DB, bridge string) map[string]int {
 			}
 		}
 	}
+	return out
+}
+
+// NeededChassis returns the chassis this one needs tunnels to: those with
+// ports bound in its local datapaths (VIFs, l3gateway ports), the gateway
+// chassis of their chassisredirect ports, and its BFD peers. A chassis
+// with ports in a datapath local here also has that datapath local, so
+// the relation is symmetric and both ends build the tunnel.
+func NeededChassis(sb *replica.DB, me string, localDPs map[string]bool, gws Gateways) map[string]bool {
+	names := chassisNames(sb)
+	out := map[string]bool{}
+	for u, r := range sb.Table("Port_Binding") {
+		if !localDPs[replica.Ref(r, "datapath")] {
+			continue
+		}
+		if c := names[replica.Ref(r, "chassis")]; c != "" {
+			out[c] = true
+		}
+		if c := replica.Map(r, "options")["l3gateway-chassis"]; c != "" {
+			out[c] = true
+		}
+		for _, m := range gws.Members[u] {
+			out[m] = true
+		}
+	}
+	for p := range gws.Peers {
+		out[p] = true
+	}
+	delete(out, me)
 	return out
 }

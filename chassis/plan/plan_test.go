@@ -204,7 +204,7 @@ func TestRegisterIdempotent(t *testing.T) {
 func TestTunnelsAndBFD(t *testing.T) {
 	sb := topology(t)
 	cfg := config.Config{SystemID: "hv1", EncapTypes: []string{"geneve", "vxlan"}}.WithDefaults()
-	specs := Tunnels(sb, cfg, map[string]bool{"gw1": true}, 100, 100)
+	specs := Tunnels(sb, cfg, nil, map[string]bool{"gw1": true}, 100, 100)
 	var got []string
 	for _, s := range specs {
 		got = append(got, fmt.Sprintf("%s %s %s bfd=%v %v", s.Name, s.Type, s.Options["remote_ip"], s.BFD["enable"], s.ExternalIDs[KeyChassisID]))
@@ -254,4 +254,22 @@ func mustJSON(v any) []byte {
 		panic(err)
 	}
 	return b
+}
+
+func TestNeededChassis(t *testing.T) {
+	sb := topology(t)
+	gws := DecideGateways(sb, "hv1", func(string) bool { return true })
+	// hv1 with sw0 local only: hv2 (vm2) and the gateways (BFD peers).
+	got := NeededChassis(sb, "hv1", map[string]bool{uuid("sw0"): true}, gws)
+	if !reflect.DeepEqual(got, map[string]bool{"hv2": true, "gw1": true, "gw2": true}) {
+		t.Fatalf("needed %v", got)
+	}
+	// Nothing local and no gateways: no tunnels.
+	if got := NeededChassis(sb, "hv1", nil, Gateways{}); len(got) != 0 {
+		t.Fatalf("needed %v", got)
+	}
+	cfg := config.Config{SystemID: "hv1"}.WithDefaults()
+	if specs := Tunnels(sb, cfg, map[string]bool{"hv2": true}, nil, 100, 100); len(specs) != 1 || specs[0].Name != "ovn-hv2-0" {
+		t.Fatalf("tunnels %v", specs)
+	}
 }
