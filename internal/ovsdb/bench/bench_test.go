@@ -8,8 +8,10 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -35,6 +37,27 @@ const (
 type target struct {
 	name   string
 	remote string // unix socket path
+	pid    int    // the server process, for its CPU time
+}
+
+// cpuTime returns the user+system CPU time the process has used so far.
+func cpuTime(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the parenthesised command: state is field 3; utime and
+	// stime are fields 14 and 15, in clock ticks (100 per second on Linux).
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	var u, st int64
+	fmt.Sscan(f[11], &u)
+	fmt.Sscan(f[12], &st)
+	return time.Duration(u+st) * 10 * time.Millisecond
 }
 
 func freeAddr(tb testing.TB) string {
@@ -70,18 +93,61 @@ func schemaPath(tb testing.TB) string {
 	}
 }
 
+// startOurs runs nbdb in a child process (this test binary, re-executed),
+// so that it is measured like ovsdb-server: its own process and CPU time.
 func startOurs(tb testing.TB) target {
 	dir := tempDir(tb)
 	sock := filepath.Join(dir, "nb.sock")
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	srv, err := nbdb.Start(ctx, nbdb.Config{DataDir: filepath.Join(dir, "data"), Listen: []string{"punix:" + sock},
-		RaftAddress: freeAddr(tb), InactivityProbe: -1, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
+	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^$")
+	cmd.Env = append(os.Environ(), "HCNET_BENCH_NBDB_DIR="+dir, "HCNET_BENCH_RAFT="+freeAddr(tb))
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(srv.Close)
-	return target{name: "nbdb", remote: sock}
+	tb.Cleanup(func() {
+		// SIGTERM first so a profile, if asked for, is written.
+		cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Signal(syscall.SIGKILL)
+			<-done
+		}
+	})
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			tb.Fatal("nbdb did not start")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return target{name: "nbdb", remote: sock, pid: cmd.Process.Pid}
+}
+
+// runNBDB is the child process of startOurs.
+func runNBDB(dir string) {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	srv, err := nbdb.Start(ctx, nbdb.Config{DataDir: filepath.Join(dir, "data"), Listen: []string{"punix:" + filepath.Join(dir, "nb.sock")},
+		RaftAddress: os.Getenv("HCNET_BENCH_RAFT"), InactivityProbe: -1, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "nbdb:", err)
+		os.Exit(1)
+	}
+	if path := os.Getenv("HCNET_BENCH_SERVER_CPUPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
+	}
+	<-ctx.Done()
+	srv.Close()
 }
 
 // startOVSDB starts ovsdb-server on a fresh NB database, clustered (one
@@ -125,7 +191,7 @@ func startOVSDB(tb testing.TB, clustered bool) (target, bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t := target{name: name, remote: sock}
+	t := target{name: name, remote: sock, pid: cmd.Process.Pid}
 	// A clustered database answers once it has elected itself.
 	c := dial(tb, t)
 	defer c.close()
@@ -224,6 +290,8 @@ type result struct {
 	p50, p99       time.Duration // single-row transaction latency
 	rowsPerSec     float64       // batched insert throughput
 	fanP50, fanP99 time.Duration // commit to last notification
+	cpuPerTxn      time.Duration // server CPU per single-row transaction
+	cpuPer1kRows   time.Duration // server CPU per 1000 batched rows
 }
 
 // singleRow: one client, one-row inserts, one after another.
@@ -234,7 +302,7 @@ func singleRow(tb testing.TB, t target) (p50, p99 time.Duration) {
 	for i := 0; i < latencyTxns; i++ {
 		start := time.Now()
 		if _, err := c.call("transact", "OVN_Northbound", map[string]any{"op": "insert", "table": "Logical_Switch",
-			"row": map[string]any{"name": fmt.Sprintf("lat-%d", i)}}); err != nil {
+			"row": map[string]any{"name": fmt.Sprintf("lat-%d-%d", time.Now().UnixNano(), i)}}); err != nil {
 			tb.Fatal(err)
 		}
 		lat = append(lat, time.Since(start))
@@ -243,7 +311,7 @@ func singleRow(tb testing.TB, t target) (p50, p99 time.Duration) {
 }
 
 // batched: clients each own a switch and add 100 ports to it per transaction.
-func batched(tb testing.TB, t target) float64 {
+func batched(tb testing.TB, t target, round int) float64 {
 	var wg sync.WaitGroup
 	errs := make(chan error, batchClients)
 	clients := make([]*client, batchClients)
@@ -251,7 +319,7 @@ func batched(tb testing.TB, t target) float64 {
 		clients[i] = dial(tb, t)
 		defer clients[i].close()
 		if _, err := clients[i].call("transact", "OVN_Northbound", map[string]any{"op": "insert", "table": "Logical_Switch",
-			"row": map[string]any{"name": fmt.Sprintf("batch-%d", i)}}); err != nil {
+			"row": map[string]any{"name": fmt.Sprintf("batch-%d-%d", round, i)}}); err != nil {
 			tb.Fatal(err)
 		}
 	}
@@ -264,13 +332,13 @@ func batched(tb testing.TB, t target) float64 {
 				ops := []any{}
 				var refs []any
 				for r := 0; r < batchRows; r++ {
-					name := fmt.Sprintf("lsp%d_%d_%d", i, n, r)
+					name := fmt.Sprintf("lsp%d_%d_%d_%d", round, i, n, r)
 					ops = append(ops, map[string]any{"op": "insert", "table": "Logical_Switch_Port", "uuid-name": name,
 						"row": map[string]any{"name": name, "addresses": []any{"set", []any{"00:00:00:00:00:01 10.0.0.1"}}}})
 					refs = append(refs, []any{"named-uuid", name})
 				}
 				ops = append(ops, map[string]any{"op": "mutate", "table": "Logical_Switch",
-					"where":     []any{[]any{"name", "==", fmt.Sprintf("batch-%d", i)}},
+					"where":     []any{[]any{"name", "==", fmt.Sprintf("batch-%d-%d", round, i)}},
 					"mutations": []any{[]any{"ports", "insert", []any{"set", refs}}}})
 				params := append([]any{"OVN_Northbound"}, ops...)
 				if _, err := c.call("transact", params...); err != nil {
@@ -292,11 +360,12 @@ func batched(tb testing.TB, t target) float64 {
 
 // fanout: 100 clients monitor Logical_Switch; a writer updates one switch
 // and we time until every client has its notification.
-func fanout(tb testing.TB, t target) (p50, p99 time.Duration) {
+func fanout(tb testing.TB, t target, round int) (p50, p99 time.Duration) {
+	fan := fmt.Sprint("fan-", round)
 	w := dial(tb, t)
 	defer w.close()
 	if _, err := w.call("transact", "OVN_Northbound", map[string]any{"op": "insert", "table": "Logical_Switch",
-		"row": map[string]any{"name": "fan"}}); err != nil {
+		"row": map[string]any{"name": fan}}); err != nil {
 		tb.Fatal(err)
 	}
 	var mons []*client
@@ -305,7 +374,7 @@ func fanout(tb testing.TB, t target) (p50, p99 time.Duration) {
 		defer c.close()
 		if _, err := c.call("monitor_cond", "OVN_Northbound", "m", map[string]any{
 			"Logical_Switch": []any{map[string]any{"columns": []string{"name", "other_config"},
-				"where": []any{[]any{"name", "==", "fan"}}}}}); err != nil {
+				"where": []any{[]any{"name", "==", fan}}}}}); err != nil {
 			tb.Fatal(err)
 		}
 		mons = append(mons, c)
@@ -325,7 +394,7 @@ func fanout(tb testing.TB, t target) (p50, p99 time.Duration) {
 			}(c)
 		}
 		if _, err := w.call("transact", "OVN_Northbound", map[string]any{"op": "update", "table": "Logical_Switch",
-			"where": []any{[]any{"name", "==", "fan"}},
+			"where": []any{[]any{"name", "==", fan}},
 			"row":   map[string]any{"other_config": []any{"map", []any{[]any{"n", fmt.Sprint(n)}}}}}); err != nil {
 			tb.Fatal(err)
 		}
@@ -335,13 +404,32 @@ func fanout(tb testing.TB, t target) (p50, p99 time.Duration) {
 	return percentile(lat, 0.5), percentile(lat, 0.99)
 }
 
+// rounds: each workload runs this many times per server, interleaved
+// across servers, and the median is reported (the machine is shared).
+const rounds = 3
+
+func median(rs []result) result {
+	pick := func(get func(result) float64) float64 {
+		v := make([]float64, len(rs))
+		for i, r := range rs {
+			v[i] = get(r)
+		}
+		sort.Float64s(v)
+		return v[len(v)/2]
+	}
+	return result{
+		p50:          time.Duration(pick(func(r result) float64 { return float64(r.p50) })),
+		p99:          time.Duration(pick(func(r result) float64 { return float64(r.p99) })),
+		rowsPerSec:   pick(func(r result) float64 { return r.rowsPerSec }),
+		fanP50:       time.Duration(pick(func(r result) float64 { return float64(r.fanP50) })),
+		fanP99:       time.Duration(pick(func(r result) float64 { return float64(r.fanP99) })),
+		cpuPerTxn:    time.Duration(pick(func(r result) float64 { return float64(r.cpuPerTxn) })),
+		cpuPer1kRows: time.Duration(pick(func(r result) float64 { return float64(r.cpuPer1kRows) })),
+	}
+}
+
 func BenchmarkSideBySide(b *testing.B) {
 	for i := 0; i < b.N; i++ {
-		type col struct {
-			name string
-			r    result
-		}
-		var cols []col
 		starters := []func(testing.TB) (target, bool){
 			func(tb testing.TB) (target, bool) { return startOurs(tb), true },
 			func(tb testing.TB) (target, bool) { return startOVSDB(tb, true) },
@@ -350,16 +438,34 @@ func BenchmarkSideBySide(b *testing.B) {
 		if os.Getenv("HCNET_BENCH_ONLY_OURS") != "" {
 			starters = starters[:1]
 		}
+		var targets []target
 		for _, s := range starters {
-			tgt, ok := s(b)
-			if !ok {
-				continue
+			if tgt, ok := s(b); ok {
+				targets = append(targets, tgt)
 			}
-			var r result
-			r.p50, r.p99 = singleRow(b, tgt)
-			r.rowsPerSec = batched(b, tgt)
-			r.fanP50, r.fanP99 = fanout(b, tgt)
-			cols = append(cols, col{tgt.name, r})
+		}
+		all := make([][]result, len(targets))
+		for r := 0; r < rounds; r++ {
+			for k, tgt := range targets {
+				var res result
+				c0 := cpuTime(tgt.pid)
+				res.p50, res.p99 = singleRow(b, tgt)
+				c1 := cpuTime(tgt.pid)
+				res.rowsPerSec = batched(b, tgt, r)
+				c2 := cpuTime(tgt.pid)
+				res.cpuPerTxn = (c1 - c0) / latencyTxns
+				res.cpuPer1kRows = (c2 - c1) * 1000 / (batchClients * batchTxns * batchRows)
+				res.fanP50, res.fanP99 = fanout(b, tgt, r)
+				all[k] = append(all[k], res)
+			}
+		}
+		type col struct {
+			name string
+			r    result
+		}
+		var cols []col
+		for k, tgt := range targets {
+			cols = append(cols, col{tgt.name, median(all[k])})
 		}
 		ours := cols[0].r
 		b.ReportMetric(float64(ours.p50.Microseconds()), "p50-µs")
@@ -367,17 +473,28 @@ func BenchmarkSideBySide(b *testing.B) {
 		b.ReportMetric(ours.rowsPerSec, "rows/s")
 		b.ReportMetric(float64(ours.fanP99.Microseconds()), "fanout-p99-µs")
 		var sb strings.Builder
-		fmt.Fprintf(&sb, "\n%-18s %12s %12s %12s %14s %14s\n", "server", "txn p50", "txn p99", "rows/s", "fanout p50", "fanout p99")
+		fmt.Fprintf(&sb, "\nmedians of %d interleaved rounds (load average %s)\n%-18s %10s %10s %10s %12s %12s %14s %14s\n", rounds, loadAvg(),
+			"server", "txn p50", "txn p99", "rows/s", "fanout p50", "fanout p99", "CPU/txn", "CPU/1k rows")
 		for _, c := range cols {
-			fmt.Fprintf(&sb, "%-18s %12v %12v %12.0f %14v %14v\n", c.name, c.r.p50.Round(time.Microsecond), c.r.p99.Round(time.Microsecond),
-				c.r.rowsPerSec, c.r.fanP50.Round(time.Microsecond), c.r.fanP99.Round(time.Microsecond))
+			fmt.Fprintf(&sb, "%-18s %10v %10v %10.0f %12v %12v %14v %14v\n", c.name, c.r.p50.Round(time.Microsecond), c.r.p99.Round(time.Microsecond),
+				c.r.rowsPerSec, c.r.fanP50.Round(time.Microsecond), c.r.fanP99.Round(time.Microsecond), c.r.cpuPerTxn.Round(time.Microsecond), c.r.cpuPer1kRows.Round(time.Microsecond))
 		}
 		for _, c := range cols[1:] {
-			fmt.Fprintf(&sb, "nbdb vs %-16s latency p50 %.2fx  p99 %.2fx (lower is better)  throughput %.2fx (higher is better)  fan-out p99 %.2fx (lower is better)\n",
-				c.name, ratio(ours.p50, c.r.p50), ratio(ours.p99, c.r.p99), ours.rowsPerSec/c.r.rowsPerSec, ratio(ours.fanP99, c.r.fanP99))
+			fmt.Fprintf(&sb, "nbdb vs %-16s latency p50 %.2fx p99 %.2fx, fan-out p99 %.2fx, CPU per txn %.2fx, CPU per row %.2fx (lower is better); throughput %.2fx (higher is better)\n",
+				c.name, ratio(ours.p50, c.r.p50), ratio(ours.p99, c.r.p99), ratio(ours.fanP99, c.r.fanP99),
+				ratio(ours.cpuPerTxn, c.r.cpuPerTxn), ratio(ours.cpuPer1kRows, c.r.cpuPer1kRows), ours.rowsPerSec/c.r.rowsPerSec)
 		}
 		fmt.Print(sb.String())
 	}
+}
+
+func loadAvg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if len(f) < 1 {
+		return "?"
+	}
+	return f[0]
 }
 
 func ratio(a, b time.Duration) float64 {
@@ -387,11 +504,15 @@ func ratio(a, b time.Duration) float64 {
 	return float64(a) / float64(b)
 }
 
-// TestMain gives the in-process nbdb the garbage collector setting that
-// cmd/nbdb uses by default.
+// TestMain gives nbdb the garbage collector setting that cmd/nbdb uses by
+// default, and runs it when this binary is re-executed as the server.
 func TestMain(m *testing.M) {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
+	}
+	if dir := os.Getenv("HCNET_BENCH_NBDB_DIR"); dir != "" {
+		runNBDB(dir)
+		os.Exit(0)
 	}
 	os.Exit(m.Run())
 }
