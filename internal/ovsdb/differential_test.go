@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -26,7 +27,9 @@ type refServer struct {
 	dec     *json.Decoder
 	id      int
 	db      string
-	updates []json.RawMessage // update2 <table-updates2> received
+	dir     string // where its database, socket and log live
+	cmd     *exec.Cmd
+	updates []json.RawMessage // <table-updates2> of update2s for monitor "m"
 }
 
 // startRefServer starts ovsdb-server on a fresh database of the given
@@ -53,9 +56,15 @@ func startRefServer(t testing.TB, schemaJSON []byte, dbName string) *refServer {
 	sock := filepath.Join(dir, "db.sock")
 	cmd := exec.Command(server, "--remote=punix:"+sock, "--unixctl="+filepath.Join(dir, "ctl"),
 		"--log-file="+filepath.Join(dir, "log"), "--pidfile="+filepath.Join(dir, "pid"), dbPath)
+	stderr, err := os.Create(filepath.Join(dir, "stderr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start ovsdb-server: %v", err)
 	}
+	stderr.Close()
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
@@ -75,7 +84,7 @@ func startRefServer(t testing.TB, schemaJSON []byte, dbName string) *refServer {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Cleanup(func() { conn.Close() })
-	return &refServer{conn: conn, dec: json.NewDecoder(bufio.NewReader(conn)), db: dbName}
+	return &refServer{conn: conn, dec: json.NewDecoder(bufio.NewReader(conn)), db: dbName, dir: dir, cmd: cmd}
 }
 
 // transact sends one transaction and returns the result array.
@@ -112,7 +121,10 @@ func (s *refServer) call(t testing.TB, method string, params any) (json.RawMessa
 			ID     json.RawMessage `json:"id"`
 		}
 		if err := s.dec.Decode(&msg); err != nil {
-			t.Fatalf("read from ovsdb-server: %v", err)
+			log, _ := os.ReadFile(filepath.Join(s.dir, "log"))
+			stderr, _ := os.ReadFile(filepath.Join(s.dir, "stderr"))
+			alive := s.cmd.Process.Signal(syscall.Signal(0)) == nil
+			t.Fatalf("read from ovsdb-server (alive: %v): %v; its log:\n%s%s", alive, err, log, stderr)
 		}
 		switch msg.Method {
 		case "echo":
@@ -124,7 +136,9 @@ func (s *refServer) call(t testing.TB, method string, params any) (json.RawMessa
 			if err := json.Unmarshal(msg.Params, &p); err != nil || len(p) != 2 {
 				t.Fatalf("bad update2 %s", msg.Params)
 			}
-			s.updates = append(s.updates, p[1])
+			if string(p[0]) == `"m"` {
+				s.updates = append(s.updates, p[1])
+			}
 			continue
 		}
 		if string(msg.ID) != fmt.Sprint(s.id) {

@@ -244,6 +244,10 @@ func TestRandomDifferential(t *testing.T) {
 		if gotUpd != wantUpd {
 			t.Fatalf("transaction %d: update2 differs from ovsdb-server's\nops: %s\nhcnet:\n%sovsdb-server:\n%s", i, ops, gotUpd, wantUpd)
 		}
+		if i%10 == 9 {
+			checkConditions(t, g, db, ref, &ours, &theirs, i)
+			ref.updates = nil
+		}
 	}
 }
 
@@ -264,6 +268,79 @@ func onlyIn(a, b string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// conds returns a random monitor_cond "where" for Parent.
+func (g *txnGen) conds() string {
+	var cl []string
+	for i := g.r.Intn(4); i > 0; i-- {
+		switch g.r.Intn(9) {
+		case 0:
+			cl = append(cl, fmt.Sprintf(`["name","==",%q]`, g.name()))
+		case 1:
+			cl = append(cl, fmt.Sprintf(`["num",%q,%d]`, g.pick("<", "<=", ">", ">=", "==", "!="), g.r.Intn(100)))
+		case 2:
+			cl = append(cl, fmt.Sprintf(`["nums",%q,%s]`, g.pick("includes", "excludes", "==", "!="), g.intSet(2)))
+		case 3:
+			cl = append(cl, fmt.Sprintf(`["tags",%q,%s]`, g.pick("includes", "excludes", "==", "!="), g.tags()))
+		case 4:
+			cl = append(cl, fmt.Sprintf(`["color",%q,["set",[%s]]]`, g.pick("includes", "excludes", "==", "!="), g.pick(`"red"`, `"blue"`, ``)))
+		case 5:
+			cl = append(cl, fmt.Sprintf(`["_uuid",%q,["uuid",%q]]`, g.pick("==", "!=", "includes", "excludes"), g.uuid()))
+		case 6:
+			cl = append(cl, fmt.Sprintf(`["peers",%q,["set",[%s]]]`, g.pick("includes", "excludes"), g.ref(nil)))
+		case 7:
+			cl = append(cl, g.pick("true", "false"))
+		default:
+			cl = append(cl, fmt.Sprintf(`["real",%q,%d]`, g.pick("<", ">"), g.r.Intn(3)))
+		}
+	}
+	return "[" + strings.Join(cl, ",") + "]"
+}
+
+// checkConditions compares the rows a monitor_cond with random
+// conditions returns initially with what Conditions.Match selects.
+func checkConditions(t *testing.T, g *txnGen, db *Database, ref *refServer, ours, theirs *normalizer, k int) {
+	ts := db.Schema().Tables["Parent"]
+	where := g.conds()
+	dbJSON, _ := json.Marshal(db.Schema().Name)
+	id, _ := json.Marshal(fmt.Sprintf("c%d", k))
+	res, rpcErr := ref.call(t, "monitor_cond", []json.RawMessage{dbJSON, id,
+		json.RawMessage(`{"Parent":[{"columns":["name"],"where":` + where + `}]}`)})
+	if rpcErr == nil {
+		defer func() {
+			if _, err := ref.call(t, "monitor_cancel", []json.RawMessage{id}); err != nil {
+				t.Fatalf("monitor_cancel: %s", err)
+			}
+		}()
+	}
+	c, err := ParseConditions(ts, json.RawMessage(where))
+	if (rpcErr != nil) != (err != nil) {
+		t.Fatalf("conditions %s: ovsdb-server error %s, ours %v", where, rpcErr, err)
+	}
+	if err != nil {
+		return
+	}
+	var want []string
+	var tu map[string]map[string]any
+	if err := json.Unmarshal(res, &tu); err != nil {
+		t.Fatalf("monitor_cond reply %s: %v", res, err)
+	}
+	for u := range tu["Parent"] {
+		want = append(want, theirs.name(u))
+	}
+	var got []string
+	db.Rows("Parent", func(u UUID, r Row) bool {
+		if c.Match(u, r) {
+			got = append(got, ours.name(u.String()))
+		}
+		return true
+	})
+	sort.Strings(want)
+	sort.Strings(got)
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("conditions %s match %v, ovsdb-server %v", where, got, want)
+	}
 }
 
 // update2 renders a change set as the <table-updates2> a monitor of every
