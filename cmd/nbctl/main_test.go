@@ -97,3 +97,41 @@ func TestDBFromEnvironment(t *testing.T) {
 		t.Fatalf("unreachable db: exit %d, %q", code, stderr.String())
 	}
 }
+
+// TestConcurrentAdds runs many lsp-add commands on one switch at once:
+// each changes the switch's ports by mutation, so none is lost.
+func TestConcurrentAdds(t *testing.T) {
+	for _, kind := range ctltest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			remote := ctltest.Start(t, kind, "nb")
+			r := &nbctlRunner{remote: remote}
+			if out := r.run(t, "ls-add sw0 -- set logical_switch sw0 external_ids:a=1"); out != "" {
+				t.Fatal(out)
+			}
+			const n = 12
+			errs := make(chan string, n)
+			for i := 0; i < n; i++ {
+				go func() {
+					errs <- r.run(t, fmt.Sprintf("lsp-add sw0 p%d -- set logical_switch sw0 external_ids:k%d=v", i, i))
+				}()
+			}
+			for i := 0; i < n; i++ {
+				if out := <-errs; out != "" {
+					t.Errorf("concurrent lsp-add: %s", out)
+				}
+			}
+			out := r.run(t, "--bare --columns=name find logical_switch_port")
+			if got := len(strings.Fields(out)); got != n {
+				t.Fatalf("switch has %d ports after %d concurrent lsp-add, want %d:\n%s", got, n, n, out)
+			}
+			ports := r.run(t, "get logical_switch sw0 ports")
+			if got := len(strings.Split(strings.Trim(strings.TrimSpace(ports), "[]"), ", ")); got != n {
+				t.Fatalf("sw0.ports has %d entries, want %d: %s", got, n, ports)
+			}
+			ids := r.run(t, "get logical_switch sw0 external_ids")
+			if got := strings.Count(ids, "=v"); got != n || !strings.Contains(ids, `a="1"`) {
+				t.Fatalf("external_ids lost concurrent keys: %s", ids)
+			}
+		})
+	}
+}

@@ -423,18 +423,29 @@ func (t *Txn) Ops() ([]ovsdb.Operation, map[UUID]string, int) {
 				continue
 			}
 			row := ovsdb.Row{}
+			var muts []ovsdb.Mutation
 			for _, col := range sortedKeys(r.cols) {
 				d := r.cols[col]
+				cs := t.Column(table, col)
 				o, ok := r.orig[col]
 				if !ok && t.colLoaded[table][col] {
-					o, ok = DefaultDatum(t.Column(table, col)), true
+					o, ok = DefaultDatum(cs), true
 				}
-				if !ok || !d.Equal(o) {
-					row[col] = DatumToWire(t.Column(table, col), d, named)
+				switch {
+				case ok && d.Equal(o):
+				case ok && isCollection(cs):
+					// Sets and maps change by difference, so that
+					// concurrent additions by other clients survive.
+					muts = append(muts, diffMutations(col, o, d, named)...)
+				default:
+					row[col] = DatumToWire(cs, d, named)
 				}
 			}
 			if len(row) > 0 {
 				ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: table, Row: row, Where: where})
+			}
+			if len(muts) > 0 {
+				ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationMutate, Table: table, Mutations: muts, Where: where})
 			}
 		}
 	}
@@ -605,4 +616,49 @@ func (t *Txn) pointLookup(table, col, v string) []*Row {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].UUID < out[j].UUID })
 	return out
+}
+
+// isCollection reports whether a column holds a set or map (not a single
+// required atom).
+func isCollection(cs *ovsdb.ColumnSchema) bool {
+	_, val, min, max := colType(cs)
+	return val != nil || min != 1 || max != 1
+}
+
+// diffMutations turns a column's change from o to d into "delete" and
+// "insert" mutations (delete first: a map entry whose value changes is
+// deleted by key, then inserted).
+func diffMutations(col string, o, d Datum, named map[UUID]string) []ovsdb.Mutation {
+	var del, ins []any
+	if d.Vals == nil {
+		for _, k := range o.Subtract(d).Keys {
+			del = append(del, atomToWire(k, named))
+		}
+		for _, k := range d.Subtract(o).Keys {
+			ins = append(ins, atomToWire(k, named))
+		}
+	} else {
+		for i, k := range o.Keys {
+			if v, ok := d.MapGet(k); !ok || compareAtoms(v, o.Vals[i]) != 0 {
+				del = append(del, atomToWire(k, named))
+			}
+		}
+		for i, k := range d.Keys {
+			if v, ok := o.MapGet(k); !ok || compareAtoms(v, d.Vals[i]) != 0 {
+				ins = append(ins, []any{atomToWire(k, named), atomToWire(d.Vals[i], named)})
+			}
+		}
+	}
+	var muts []ovsdb.Mutation
+	if len(del) > 0 {
+		muts = append(muts, ovsdb.Mutation{Column: col, Mutator: ovsdb.MutateOperationDelete, Value: []any{"set", del}})
+	}
+	if len(ins) > 0 {
+		kind := "set"
+		if d.Vals != nil {
+			kind = "map"
+		}
+		muts = append(muts, ovsdb.Mutation{Column: col, Mutator: ovsdb.MutateOperationInsert, Value: []any{kind, ins}})
+	}
+	return muts
 }
