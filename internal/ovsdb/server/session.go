@@ -33,7 +33,7 @@ type session struct {
 
 	done      chan struct{}
 	closeOnce sync.Once
-	txns      chan *jsonrpc.Message
+	txns      chan queuedTxn
 
 	mu       sync.Mutex // guards monitors, locks, blocked
 	monitors map[string]*monitor
@@ -51,7 +51,7 @@ func newSession(srv *Server, nc net.Conn) *session {
 		log:      srv.log.With("remote", remoteName(nc)),
 		qsig:     make(chan struct{}, 1),
 		done:     make(chan struct{}),
-		txns:     make(chan *jsonrpc.Message, srv.cfg.MaxOutstanding),
+		txns:     make(chan queuedTxn, srv.cfg.MaxOutstanding),
 		monitors: map[string]*monitor{},
 		locks:    map[string]bool{},
 		blocked:  map[string]context.CancelFunc{},
@@ -309,9 +309,17 @@ func (s *session) dispatch(ctx context.Context, m *jsonrpc.Message) bool {
 		}
 		s.reply(m.ID, d.Schema().JSON())
 	case "transact":
+		// Register the cancel function now, so a "cancel" that follows at once
+		// finds the transaction even before the worker starts it.
+		tctx, cancel := context.WithCancel(ctx)
+		key := string(m.ID)
+		s.mu.Lock()
+		s.blocked[key] = cancel
+		s.mu.Unlock()
 		select {
-		case s.txns <- m:
+		case s.txns <- queuedTxn{m: m, ctx: tctx, cancel: cancel}:
 		case <-s.done:
+			cancel()
 			return false
 		}
 	case "cancel":
@@ -346,13 +354,20 @@ func (s *session) database(r json.RawMessage) (*replica.DB, error) {
 
 // ---- transactions ----
 
+// queuedTxn is a transaction waiting for the session's worker.
+type queuedTxn struct {
+	m      *jsonrpc.Message
+	ctx    context.Context // cancelled by "cancel" or the session's end
+	cancel context.CancelFunc
+}
+
 func (s *session) txnWorker(ctx context.Context) {
 	for {
 		select {
 		case <-s.done:
 			return
-		case m := <-s.txns:
-			s.transact(ctx, m)
+		case q := <-s.txns:
+			s.transact(ctx, q)
 		}
 	}
 }
@@ -453,7 +468,17 @@ func (s *session) heldLocks() map[string]bool {
 	return out
 }
 
-func (s *session) transact(ctx context.Context, m *jsonrpc.Message) {
+func (s *session) transact(ctx context.Context, q queuedTxn) {
+	m, tctx := q.m, q.ctx
+	key := string(m.ID)
+	defer func() {
+		q.cancel()
+		s.mu.Lock()
+		if s.blocked[key] != nil {
+			delete(s.blocked, key)
+		}
+		s.mu.Unlock()
+	}()
 	var unknown error
 	d, ops, waitMS, writes, err := txnOps(m, func(r json.RawMessage) (*replica.DB, error) {
 		d, err := s.database(r)
@@ -472,17 +497,6 @@ func (s *session) transact(ctx context.Context, m *jsonrpc.Message) {
 		s.replyErr(m.ID, "not allowed", "the _Server database is read-only")
 		return
 	}
-	tctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	key := string(m.ID)
-	s.mu.Lock()
-	s.blocked[key] = cancel
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.blocked, key)
-		s.mu.Unlock()
-	}()
 	var deadline <-chan time.Time
 	if waitMS >= 0 {
 		t := time.NewTimer(time.Duration(waitMS) * time.Millisecond)
@@ -496,13 +510,8 @@ func (s *session) transact(ctx context.Context, m *jsonrpc.Message) {
 		changed := d.Changed()
 		resp, err := d.Transact(tctx, req)
 		if err != nil {
-			if tctx.Err() != nil && ctx.Err() == nil {
-				select {
-				case <-s.done:
-				default:
-					s.replyErr(m.ID, "canceled", "")
-				}
-				return
+			if tctx.Err() != nil {
+				return // cancelled: like ovsdb-server, no reply
 			}
 			s.replyErr(m.ID, "internal error", err.Error())
 			return
@@ -518,12 +527,7 @@ func (s *session) transact(ctx context.Context, m *jsonrpc.Message) {
 		case <-s.done:
 			return
 		case <-tctx.Done():
-			select {
-			case <-s.done:
-			default:
-				s.replyErr(m.ID, "canceled", "")
-			}
-			return
+			return // cancelled: like ovsdb-server, no reply
 		}
 		req.Locks = s.heldLocks()
 	}
