@@ -151,7 +151,7 @@ func (d *daemon) macBindingOpsLocked() []ovsdb.Operation {
 		if port == "" {
 			continue
 		}
-		ip, mac := l.IP.String(), l.MAC.String()
+		ip, mac := l.IP.String(), l.MAC
 		if done[port+"|"+ip] {
 			continue
 		}

@@ -638,8 +638,12 @@ func (d *daemon) updateConditionLocked(ctx context.Context, localDPs map[string]
 	}
 	d.cond = key
 	mon := d.sbMon
+	reqs := map[string]client.MonitorRequest{}
+	for t, w := range conds {
+		reqs[t] = client.MonitorRequest{Where: w}
+	}
 	go func() {
-		if err := mon.Change(ctx, conds.Requests()); err != nil {
+		if err := mon.Change(ctx, reqs); err != nil {
 			d.log.Warn("monitor_cond_change", "db", "OVN_Southbound", "err", err)
 		}
 	}()

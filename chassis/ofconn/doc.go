@@ -1,9 +1,9 @@
-// Package ofconn is the chassis's own OpenFlow 1.3 connection to a bridge
-// (its <bridge>.mgmt socket) for the controller path: hello, echo
-// replies, the switch configuration that makes a service connection
+// Package ofconn holds the OpenFlow 1.3 messages of the chassis's own
+// controller connection to a bridge (its <bridge>.mgmt socket): hello,
+// echo replies, the switch configuration that makes a service connection
 // receive packet-ins, Nicira packet-in2 parsing (packet, metadata,
-// userdata, continuation), packet-out and resume.
+// userdata, continuation), packet-out and resume, and metadata helpers.
 //
-// Conn owns the socket: one goroutine reads, Send is safe from many.
-// Message encoding and parsing are pure functions tested on bytes.
+// It is pure encoding and parsing, tested on bytes; package chassis owns
+// the socket (one goroutine reads, writes are serialised).
 package ofconn

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 
 	"hcnet/chassis/ofconn"
@@ -25,7 +24,7 @@ type MACBinding struct {
 	Datapath uint32 // Datapath_Binding tunnel key
 	Port     uint32 // logical input port key
 	IP       netip.Addr
-	MAC      net.HardwareAddr
+	MAC      string // "0a:00:00:00:00:01"
 }
 
 // Result is what to do with one packet-in.
@@ -98,8 +97,9 @@ func putARP(pi *ofconn.PacketIn) (*MACBinding, error) {
 	}
 	var a [4]byte
 	binary.BigEndian.PutUint32(a[:], uint32(ip))
+	m := pi.Packet[6:12]
 	return &MACBinding{Datapath: uint32(dp), Port: uint32(port), IP: netip.AddrFrom4(a),
-		MAC: append(net.HardwareAddr(nil), pi.Packet[6:12]...)}, nil
+		MAC: fmt.Sprintf("%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5])}, nil
 }
 
 // l2 returns the Ethernet header length (with one 802.1Q tag) and the

@@ -159,7 +159,7 @@ func TestHandle(t *testing.T) {
 		t.Fatal(err)
 	}
 	l := res.Learned
-	if l == nil || l.Datapath != 3 || l.Port != 2 || l.IP != netip.MustParseAddr("172.16.0.100") || l.MAC.String() != "0a:bb:00:00:00:64" {
+	if l == nil || l.Datapath != 3 || l.Port != 2 || l.IP != netip.MustParseAddr("172.16.0.100") || l.MAC != "0a:bb:00:00:00:64" {
 		t.Fatalf("learned %+v", l)
 	}
 

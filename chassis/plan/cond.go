@@ -7,7 +7,6 @@ import (
 	"github.com/ovn-org/libovsdb/ovsdb"
 
 	"hcnet/chassis/replica"
-	"hcnet/internal/client"
 )
 
 // Conds are the southbound monitor conditions of the tables that are
@@ -67,13 +66,4 @@ func Conditions(sb *replica.DB, me string, localDPs map[string]bool, ifaces map[
 func (c Conds) Key() string {
 	b, _ := json.Marshal(map[string][]any(c))
 	return string(b)
-}
-
-// Requests returns the monitor requests carrying the conditions.
-func (c Conds) Requests() map[string]client.MonitorRequest {
-	out := map[string]client.MonitorRequest{}
-	for t, w := range c {
-		out[t] = client.MonitorRequest{Where: w}
-	}
-	return out
 }
