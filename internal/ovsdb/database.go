@@ -257,6 +257,8 @@ func (d *Database) forEachRefChange(ts *TableSchema, self UUID, old, new Row, fn
 					cmp = 1
 				case j == len(n.Keys):
 					cmp = -1
+				case o.Keys[i] == n.Keys[j]:
+					cmp = 0 // the common case: an unchanged element
 				default:
 					ou, nu := o.Keys[i].(UUID), n.Keys[j].(UUID)
 					cmp = bytes.Compare(ou[:], nu[:])
