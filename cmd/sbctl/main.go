@@ -28,7 +28,8 @@ type cli struct {
 	Columns    string        `name:"columns" help:"Comma-separated columns for list and find."`
 	Bare       bool          `name:"bare" help:"Values only, without quotes, column names or headings."`
 	NoHeadings bool          `name:"no-headings" help:"Omit table headings."`
-	NoLeader   bool          `name:"no-leader-only" help:"Accept a clustered server that is not the leader."`
+	LeaderOnly bool          `name:"leader-only" negatable:"" default:"true" help:"Only talk to the leader of a clustered database (--no-leader-only: any member)."`
+	DryRun     bool          `name:"dry-run" help:"Run the commands but do not commit their changes."`
 	Poll       time.Duration `name:"poll" hidden:"" default:"50ms"`
 	Commands   []string      `arg:"" optional:"" passthrough:"" help:"COMMAND [ARG...] [-- [OPTIONS] COMMAND [ARG...]]..."`
 }
@@ -85,7 +86,7 @@ func run(ctx context.Context, args []string, e env, stdout, stderr io.Writer) in
 		ctx, cancel = context.WithTimeout(ctx, time.Duration(c.Timeout)*time.Second)
 		defer cancel()
 	}
-	db, err := client.Dial(ctx, remotes, client.Options{Database: reg.DBName, LeaderOnly: !c.NoLeader, Probe: -1})
+	db, err := client.Dial(ctx, remotes, client.Options{Database: reg.DBName, LeaderOnly: c.LeaderOnly, Probe: -1})
 	if err != nil {
 		if ctx.Err() != nil {
 			return fail(fmt.Errorf("timeout expired connecting to %s", remotes))
@@ -113,6 +114,9 @@ func globalFlags(p *kong.Kong) []ctl.GlobalFlag {
 	var out []ctl.GlobalFlag
 	for _, f := range p.Model.Flags {
 		out = append(out, ctl.GlobalFlag{Name: f.Name, TakesArg: !f.IsBool(), ShortName: f.Short})
+		if f.Tag.Negatable != "" {
+			out = append(out, ctl.GlobalFlag{Name: "no-" + f.Name})
+		}
 	}
 	return out
 }

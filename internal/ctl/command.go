@@ -190,6 +190,8 @@ type RunOptions struct {
 	// Poll is the interval between re-reads while a wait-until condition
 	// does not hold.
 	Poll time.Duration
+	// DryRun runs the commands and prints their output but commits nothing.
+	DryRun bool
 }
 
 // ErrTimeout is returned when --timeout expires.
@@ -244,6 +246,12 @@ func (reg *Registry) Run(ctx context.Context, db DB, invs []Invocation, ro RunOp
 		}
 		if undef := t.Syms.Undefined(); len(undef) > 0 {
 			return fmt.Errorf("row id %q is referenced but never created (e.g. with \"-- --id=%s create ...\")", undef[0], undef[0])
+		}
+		if ro.DryRun {
+			for _, c := range ctxs {
+				io.WriteString(w, c.Out.String())
+			}
+			return nil
 		}
 		var after func(context.Context, []ovsdb.OperationResult) error
 		if ro.BeforeCommit != nil {
