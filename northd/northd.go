@@ -355,8 +355,10 @@ func (d *Daemon) Loop(ctx context.Context) error {
 			case <-ctx.Done():
 				return nil
 			case held := <-lock.Acquired():
-				d.setActive(held)
-				full = held
+				if held != d.active {
+					d.setActive(held)
+					full = held
+				}
 			case <-d.nbQ.signal:
 			case <-d.sbQ.signal:
 			}
@@ -369,9 +371,13 @@ func (d *Daemon) Loop(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		applyStart := time.Now()
 		delta, err := d.eng.Apply(nbChanges)
 		if err != nil {
 			return err
+		}
+		if len(nbChanges) > 0 {
+			d.log.Debug("NB changes applied", "rows", len(nbChanges), "datapaths", len(delta.Datapaths), "took", time.Since(applyStart))
 		}
 		if !d.active {
 			continue
@@ -410,6 +416,7 @@ func (d *Daemon) setActive(a bool) {
 // write brings SB in line: everything when full, else the datapaths in
 // delta; then NB acknowledgements.
 func (d *Daemon) write(ctx context.Context, delta engine.Delta, full bool, sbTouched map[string]bool) error {
+	start := time.Now()
 	desired := d.eng.SB()
 	w := newWriter(d.sb, desired, d.eng.PortDatapath)
 	var keys []string
@@ -466,7 +473,8 @@ func (d *Daemon) write(ctx context.Context, delta engine.Delta, full bool, sbTou
 		d.stats.Transactions++
 		d.stats.RowsWritten += len(w.t.ops)
 		d.statsMu.Unlock()
-		d.log.Debug("SB written", "ops", len(w.t.ops), "datapaths", len(keys))
+		written := time.Now()
+		d.log.Debug("SB written", "ops", len(w.t.ops), "datapaths", len(keys), "took", written.Sub(start))
 		var inserted []string
 		for i, op := range ops {
 			if op.Op == ovsdb.OperationInsert && i < len(res) {
@@ -476,9 +484,13 @@ func (d *Daemon) write(ctx context.Context, delta engine.Delta, full bool, sbTou
 		if err := d.waitSB(ctx, inserted, w.t.deletes); err != nil {
 			return err
 		}
+		d.log.Debug("SB monitor caught up", "took", time.Since(written))
 	}
 	d.lastSBCfg = desired.Global.NbCfg
-	return d.ackNB(ctx)
+	ackStart := time.Now()
+	err := d.ackNB(ctx)
+	d.log.Debug("NB acknowledged", "took", time.Since(ackStart))
+	return err
 }
 
 func checkResults(res []ovsdb.OperationResult, ops []ovsdb.Operation) error {

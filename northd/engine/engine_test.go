@@ -234,3 +234,27 @@ func lineDiff(got, want string) string {
 	}
 	return b.String()
 }
+
+// TestUpColumnRecomputesNothing: northd writes Logical_Switch_Port.up
+// itself; the echo of that write must not recompute datapaths.
+func TestUpColumnRecomputesNothing(t *testing.T) {
+	n := translate.NewNB()
+	if err := nbscript.Run(n, base); err != nil {
+		t.Fatal(err)
+	}
+	e := engine.New(translate.CloneNB(n), translate.Keys{})
+	next := translate.CloneNB(n)
+	for u, p := range next.SwitchPorts {
+		c := *p
+		up := true
+		c.Up = &up
+		next.SwitchPorts[u] = &c
+	}
+	d, err := e.Apply(engine.Changes(n, next))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := e.Stats().Recomputed; len(got) != 0 || !d.Empty() {
+		t.Errorf("up-only changes recomputed %v (delta empty: %v)", got, d.Empty())
+	}
+}

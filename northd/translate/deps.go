@@ -2,6 +2,7 @@ package translate
 
 import (
 	"maps"
+	"reflect"
 	"slices"
 
 	"hcnet/schema/nb"
@@ -110,6 +111,16 @@ func (x *Index) Readers(table, uuid string, old, row any) []string {
 		// Logical_Switch_Port changes of their own.
 		add(uuid)
 	case nb.LogicalSwitchPortTable:
+		// The up column is northd's own output; nothing reads it.
+		if o, ok := old.(*nb.LogicalSwitchPort); ok && o != nil {
+			if n, ok := row.(*nb.LogicalSwitchPort); ok && n != nil {
+				c := *o
+				c.Up = n.Up
+				if reflect.DeepEqual(&c, n) {
+					return nil
+				}
+			}
+		}
 		p, _ := row.(*nb.LogicalSwitchPort)
 		if p == nil {
 			p, _ = old.(*nb.LogicalSwitchPort)
