@@ -310,3 +310,13 @@ func BenchmarkMonitorHelpers(b *testing.B) {
 		_ = InsertRowJSON(ts, new, nil, true)
 	}
 }
+
+// BenchmarkOVSDBServerRoundTrip is the cost of a transaction that does
+// nothing: subtract it from the other BenchmarkOVSDBServer* figures to
+// compare executors without the socket and JSON-RPC round trip.
+func BenchmarkOVSDBServerRoundTrip(b *testing.B) {
+	s := refNB(b)
+	for i := 0; i < b.N; i++ {
+		refExec(b, s, `[{"op":"comment","comment":"x"}]`)
+	}
+}
