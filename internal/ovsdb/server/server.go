@@ -161,6 +161,54 @@ func (s *Server) fillServerDB() error {
 	return nil
 }
 
+// serverDBRefresh is how often _Server's index and leader columns follow
+// the databases.
+const serverDBRefresh = time.Second
+
+// refreshServerDB keeps _Server.Database's index and leader up to date for
+// clustered databases, so that clients checking for stale replicas see the
+// progress (at most serverDBRefresh behind; the index only grows).
+func (s *Server) refreshServerDB(ctx context.Context) {
+	defer s.wg.Done()
+	type state struct {
+		index  uint64
+		leader bool
+	}
+	last := map[string]state{}
+	t := time.NewTicker(serverDBRefresh)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		var ops []any
+		for _, n := range s.names {
+			d := s.dbs[n]
+			if !d.Clustered() {
+				continue
+			}
+			leader, _ := d.Shard().Leader()
+			st := state{d.Index(), leader}
+			if last[n] == st {
+				continue
+			}
+			last[n] = st
+			ops = append(ops, map[string]any{"op": "update", "table": "Database",
+				"where": []any{[]any{"name", "==", n}},
+				"row":   map[string]any{"index": int64(st.index), "leader": st.leader}})
+		}
+		if len(ops) == 0 {
+			continue
+		}
+		b, _ := json.Marshal(ops)
+		if _, err := s.server.Transact(ctx, replica.Request{Ops: b}); err != nil && ctx.Err() == nil {
+			s.log.Warn("update _Server", "err", err)
+		}
+	}
+}
+
 // Start opens the listeners and serves until Close. ctx bounds only the
 // start itself.
 func (s *Server) Start(ctx context.Context) error {
@@ -168,6 +216,8 @@ func (s *Server) Start(ctx context.Context) error {
 		return err
 	}
 	ctx, s.cancel = context.WithCancel(context.Background())
+	s.wg.Add(1)
+	go s.refreshServerDB(ctx)
 	for _, l := range s.cfg.Listen {
 		network, addr, err := ParseListen(l)
 		if err != nil {

@@ -171,6 +171,12 @@ func TestServerDatabase(t *testing.T) {
 	if strings.Contains(s, "OVN_Southbound") {
 		t.Errorf("condition not applied: %.300s", s)
 	}
+	// The index follows the database (refreshed every second).
+	insertLS(t, c, "moves-the-index")
+	n := c.waitNote("update2")
+	if !strings.Contains(string(n.Params), `"index"`) {
+		t.Errorf("_Server update without index: %s", n.Params)
+	}
 	r = c.call("transact", "_Server", map[string]any{"op": "delete", "table": "Database", "where": []any{}})
 	if !strings.Contains(string(r.Error), "not allowed") {
 		t.Errorf("write to _Server: %s %s", r.Result, r.Error)
