@@ -49,7 +49,8 @@ type Options struct {
 	// milliseconds. Default 100 each.
 	BFDMinRx, BFDMinTx int
 	// FullMesh builds tunnels to every chassis, as ovn-controller does,
-	// instead of only to those sharing a local datapath. Default false.
+	// instead of to the chassis of its own site plus those of other sites
+	// sharing a local datapath. Default false.
 	FullMesh bool
 	// Resync is the interval of full flow resynchronisation with the
 	// switch. Default 30 s.
@@ -578,7 +579,7 @@ func (d *daemon) decideLocked(ctx context.Context) (work, error) {
 	}
 	var needed map[string]bool
 	if !d.opts.FullMesh {
-		needed = plan.NeededChassis(d.sb, me, localDPs, gws)
+		needed = plan.NeededChassis(d.sb, me, cfg.Site, localDPs, gws)
 	}
 	specs := plan.Tunnels(d.sb, cfg, needed, bfdPeers, d.opts.BFDMinRx, d.opts.BFDMinTx)
 	specs = append(specs, plan.LocalnetPatches(d.sb, cfg, localDPs)...)

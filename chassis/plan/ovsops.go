@@ -301,14 +301,21 @@ func LocalnetOFPorts(ovs *replica.DB, bridge string) map[string]int {
 	return out
 }
 
-// NeededChassis returns the chassis this one needs tunnels to: those with
-// ports bound in its local datapaths (VIFs, l3gateway ports), the gateway
-// chassis of their chassisredirect ports, and its BFD peers. A chassis
-// with ports in a datapath local here also has that datapath local, so
-// the relation is symmetric and both ends build the tunnel.
-func NeededChassis(sb *replica.DB, me string, localDPs map[string]bool, gws Gateways) map[string]bool {
+// NeededChassis returns the chassis this one needs tunnels to: every
+// chassis of its own site (as ovn-controller's full mesh, so a new port
+// there needs no new tunnel), and across sites those with ports bound in
+// its local datapaths (VIFs, l3gateway ports), the gateway chassis of
+// their chassisredirect ports, and its BFD peers. A chassis with ports in
+// a datapath local here also has that datapath local, so the relation is
+// symmetric and both ends build the tunnel.
+func NeededChassis(sb *replica.DB, me, site string, localDPs map[string]bool, gws Gateways) map[string]bool {
 	names := chassisNames(sb)
 	out := map[string]bool{}
+	for _, ch := range sb.Table("Chassis") {
+		if replica.Map(ch, "external_ids")["site"] == site {
+			out[replica.Str(ch, "name")] = true
+		}
+	}
 	for u, r := range sb.Table("Port_Binding") {
 		if !localDPs[replica.Ref(r, "datapath")] {
 			continue

@@ -260,13 +260,18 @@ func TestNeededChassis(t *testing.T) {
 	sb := topology(t)
 	gws := DecideGateways(sb, "hv1", func(string) bool { return true })
 	// hv1 with sw0 local only: hv2 (vm2) and the gateways (BFD peers).
-	got := NeededChassis(sb, "hv1", map[string]bool{uuid("sw0"): true}, gws)
+	got := NeededChassis(sb, "hv1", "paris", map[string]bool{uuid("sw0"): true}, gws)
 	if !reflect.DeepEqual(got, map[string]bool{"hv2": true, "gw1": true, "gw2": true}) {
 		t.Fatalf("needed %v", got)
 	}
 	// Nothing local and no gateways: no tunnels.
-	if got := NeededChassis(sb, "hv1", nil, Gateways{}); len(got) != 0 {
+	if got := NeededChassis(sb, "hv1", "paris", nil, Gateways{}); len(got) != 0 {
 		t.Fatalf("needed %v", got)
+	}
+	// Within its own site (the topology's chassis have none) a chassis
+	// keeps a full mesh.
+	if got := NeededChassis(sb, "hv1", "", nil, Gateways{}); len(got) != 3 {
+		t.Fatalf("same-site needed %v, want hv2, gw1, gw2", got)
 	}
 	cfg := config.Config{SystemID: "hv1"}.WithDefaults()
 	if specs := Tunnels(sb, cfg, map[string]bool{"hv2": true}, nil, 100, 100); len(specs) != 1 || specs[0].Name != "ovn-hv2-0" {

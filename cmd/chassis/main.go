@@ -37,7 +37,7 @@ type cli struct {
 	KeepRegistration   bool          `name:"keep-registration" aliases:"restart" help:"On SIGINT too, keep the Chassis row and port bindings (SIGTERM always keeps them, for a restart)."`
 	BFDMinRx           int           `name:"bfd-min-rx" default:"100" help:"BFD min_rx on gateway tunnels, ms."`
 	BFDMinTx           int           `name:"bfd-min-tx" default:"100" help:"BFD min_tx on gateway tunnels, ms."`
-	FullMesh           bool          `name:"full-mesh" help:"Tunnels to every chassis, not only to those sharing a local datapath."`
+	FullMesh           bool          `name:"full-mesh" env:"HCNET_CHASSIS_FULL_MESH" help:"Tunnels to every chassis, not only to those of this site and those of other sites sharing a local datapath."`
 	Resync             time.Duration `name:"resync" default:"30s" help:"Interval of full flow resynchronisation."`
 	LogFormat          string        `name:"log-format" default:"text" enum:"text,json" help:"Log format: text or json."`
 	CPUProfile         string        `name:"cpu-profile" env:"HCNET_CHASSIS_CPUPROFILE" help:"Write a CPU profile to this file until exit (%d: the process id)."`
