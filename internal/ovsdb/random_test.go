@@ -122,7 +122,15 @@ func (g *txnGen) where() string {
 }
 
 func (g *txnGen) op(named *[]string) string {
-	switch g.r.Intn(18) {
+	switch g.r.Intn(21) {
+	case 18:
+		return fmt.Sprintf(`{"op":"insert","table":"Link","row":{"byname":["map",[["a",%s],["b",%s]]],"owned":["map",[[%s,1]]],"pick":["map",[[%s,%s]]]},"uuid":%q}`,
+			g.ref(*named), g.ref(*named), g.ref(*named), g.ref(*named), g.ref(*named), g.uuid())
+	case 19:
+		return fmt.Sprintf(`{"op":"mutate","table":"Link","where":[],"mutations":[[%q,%q,%s]]}`, g.pick("byname", "owned", "pick"), g.pick("insert", "delete"),
+			g.pick(fmt.Sprintf(`["map",[["c",%s]]]`, g.ref(*named)), fmt.Sprintf(`["set",[%s]]`, g.ref(*named)), fmt.Sprintf(`["map",[[%s,2]]]`, g.ref(*named)), fmt.Sprintf(`["map",[[%s,%s]]]`, g.ref(*named), g.ref(*named))))
+	case 20:
+		return fmt.Sprintf(`{"op":"update","table":"Link","where":[],"row":{"owned":["map",[[%s,3]]]}}`, g.ref(*named))
 	case 17:
 		return fmt.Sprintf(`{"op":"mutate","table":"Parent","where":%s,"mutations":[[%q,%q,%s]]}`, g.where(), g.pick("created", "_uuid", "_version", "num", "tags"), g.pick("insert", "delete", "+=", "%="), g.pick(`"x"`, `1`, `["set",[]]`, `["uuid","00000000-0000-0000-0000-000000000001"]`, `["map",[["a","1"]]]`))
 	case 12:
@@ -190,7 +198,7 @@ func (g *txnGen) txn() string {
 	return "[" + strings.Join(ops, ",") + "]"
 }
 
-const dumpOps = `[{"op":"select","table":"Parent","where":[]},{"op":"select","table":"Child","where":[]},{"op":"select","table":"Limited","where":[]}]`
+const dumpOps = `[{"op":"select","table":"Parent","where":[]},{"op":"select","table":"Child","where":[]},{"op":"select","table":"Limited","where":[]},{"op":"select","table":"Link","where":[]}]`
 
 // TestRandomDifferential sends random transactions (seed printed; rerun
 // with -random.seed) to this package and to a real ovsdb-server and
@@ -212,7 +220,7 @@ func TestRandomDifferential(t *testing.T) {
 	// change sets.
 	dbJSON, _ := json.Marshal(s.Name)
 	if _, rpcErr := ref.call(t, "monitor_cond", []json.RawMessage{dbJSON, json.RawMessage(`"m"`),
-		json.RawMessage(`{"Parent":[{}],"Child":[{}],"Limited":[{}]}`)}); rpcErr != nil {
+		json.RawMessage(`{"Parent":[{}],"Child":[{}],"Limited":[{}],"Link":[{}]}`)}); rpcErr != nil {
 		t.Fatalf("monitor_cond: %s", rpcErr)
 	}
 	db := NewDatabase(s)
