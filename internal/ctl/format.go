@@ -50,8 +50,6 @@ func (c *Ctx) WriteRows(table string, rows []*Row, cols []string) {
 	if len(fetch) > 0 {
 		c.Prefetch(table, fetch...)
 	}
-	colSchema := func(col string) any { return nil }
-	_ = colSchema
 	str := func(r *Row, col string) string {
 		d := c.Get(r, col)
 		if c.Output.Bare {

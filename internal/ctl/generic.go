@@ -215,10 +215,6 @@ func cmdGet(c *Ctx) error {
 	return nil
 }
 
-// relaxed returns a copy of cs without the min/max limits, for values
-// given to add/remove and conditions.
-func relaxed(cs any) *columnSchema { return relaxColumn(cs) }
-
 // setColumn applies "column[:key]=value" to r.
 func (c *Ctx) setColumn(table string, r *Row, arg string) error {
 	ca, err := ParseColumnArg(arg, []string{"="})

@@ -2,51 +2,39 @@ package ctl
 
 import (
 	"encoding/json"
-	"math"
-	"strconv"
+	"fmt"
 
 	"github.com/ovn-org/libovsdb/ovsdb"
 )
 
 type columnSchema = ovsdb.ColumnSchema
 
-// relaxColumn returns a copy of a column schema with its size limits
-// lifted to [0, unlimited]: values given to add, remove and conditions are
-// partial sets.
-func relaxColumn(cs any) *columnSchema {
-	c := cs.(*columnSchema)
-	key, val, _, _ := colType(c)
-	return makeColumn(key, val, 0, math.MaxInt)
+// relaxed returns a column schema like cs with its size limits lifted to
+// [0, unlimited]: values given to add, remove and conditions are partial
+// sets.
+func relaxed(cs *columnSchema) *columnSchema {
+	key, val, _, _ := colType(cs)
+	return unlimitedColumn(key, val)
 }
 
 // setOf is an unlimited set column of base type b.
-func setOf(b *ovsdb.BaseType) *columnSchema { return makeColumn(b, nil, 0, math.MaxInt) }
+func setOf(b *ovsdb.BaseType) *columnSchema { return unlimitedColumn(b, nil) }
 
-func makeColumn(key, val *ovsdb.BaseType, min, max int) *columnSchema {
-	ct := &ovsdb.ColumnType{Key: key, Value: val}
-	// ColumnType keeps min and max unexported; build it through JSON.
-	j := `{"type":{"key":` + mustJSON(key) + `,"min":` + itoa(min) + `,"max":"unlimited"`
+// unlimitedColumn builds a set (val nil) or map column with min 0 and no
+// maximum. libovsdb keeps ColumnType's limits unexported, so the column is
+// built through its JSON form.
+func unlimitedColumn(key, val *ovsdb.BaseType) *columnSchema {
+	t := map[string]any{"key": key, "min": 0, "max": "unlimited"}
 	if val != nil {
-		j += `,"value":` + mustJSON(val)
+		t["value"] = val
 	}
-	j += `}}`
-	_ = max
+	j, err := json.Marshal(map[string]any{"type": t})
+	if err != nil {
+		panic(fmt.Sprintf("ctl: marshal column type %v: %v", t, err))
+	}
 	var out columnSchema
-	if err := out.UnmarshalJSON([]byte(j)); err != nil {
-		panic("ctl: build column schema: " + err.Error())
+	if err := out.UnmarshalJSON(j); err != nil {
+		panic(fmt.Sprintf("ctl: build column schema %s: %v", j, err))
 	}
-	_ = ct
 	return &out
 }
-
-func mustJSON(v any) string {
-	b, err := jsonMarshal(v)
-	if err != nil {
-		panic("ctl: marshal base type: " + err.Error())
-	}
-	return string(b)
-}
-
-func itoa(i int) string { return strconv.Itoa(i) }
-
-func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
