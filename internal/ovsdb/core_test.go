@@ -444,3 +444,15 @@ func TestConcurrentExecute(t *testing.T) {
 		<-done
 	}
 }
+
+func TestReusedSeed(t *testing.T) {
+	db := testDB(t)
+	ops := json.RawMessage(`[{"op":"insert","table":"Parent","row":{"name":"a"},"uuid-name":"a"},{"op":"insert","table":"Limited","row":{"n":1}}]`)
+	r1 := db.Execute(Txn{Ops: ops})
+	db.Commit(r1.Changes)
+	ops2 := json.RawMessage(strings.ReplaceAll(string(ops), `"a"}`, `"b"}`))
+	r2 := db.Execute(Txn{Ops: ops2})
+	if r2.Changes.Len() != 2 || string(r1.Reply) == string(r2.Reply) {
+		t.Fatalf("same seed twice: %s then %s", r1.Reply, r2.Reply)
+	}
+}

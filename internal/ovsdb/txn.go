@@ -62,6 +62,18 @@ type txState struct {
 	blocked bool
 }
 
+// freshUUID returns the next generated UUID that no row of t has, so that
+// a seed reused by mistake cannot make an insert fail (every replica skips
+// the same values, since they share the state).
+func (x *txState) freshUUID(t *table) UUID {
+	for {
+		u := x.gen.next()
+		if t.rows[u] == nil && x.rows[rowKey{t.schema, u}] == nil {
+			return u
+		}
+	}
+}
+
 func (x *txState) resolve(name string) UUID {
 	if s, ok := x.syms[name]; ok {
 		return s.uuid
@@ -390,10 +402,16 @@ func (x *txState) opInsert(b []byte, a *opArgs) ([]byte, *Error) {
 		if s, ok := x.syms[name]; ok && s.created {
 			return b, syntaxErr(ErrDuplicateUUIDName, name, "This \"uuid-name\" appeared on an earlier \"insert\" operation.")
 		}
-		u = x.resolve(name)
+		if _, ok := x.syms[name]; !ok {
+			if x.syms == nil {
+				x.syms = make(map[string]*symbol)
+			}
+			x.syms[name] = &symbol{uuid: x.freshUUID(t)}
+		}
+		u = x.syms[name].uuid
 		x.syms[name].created = true
 	default:
-		u = x.gen.next()
+		u = x.freshUUID(t)
 	}
 	row := newDefaultRow(t.schema)
 	set := make([]bool, len(row))
