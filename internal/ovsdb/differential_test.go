@@ -161,7 +161,8 @@ func (s *refServer) sync(t testing.TB) {
 // normalizer replaces UUIDs by placeholders in order of first appearance,
 // so that replies from two servers can be compared.
 type normalizer struct {
-	names map[string]string
+	names  map[string]string
+	frozen bool // name no new UUIDs (they become "<?>")
 }
 
 var uuidRE = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
@@ -172,6 +173,9 @@ func (n *normalizer) name(u string) string {
 	}
 	if p, ok := n.names[u]; ok {
 		return p
+	}
+	if n.frozen {
+		return "<?>"
 	}
 	p := fmt.Sprintf("<%d>", len(n.names))
 	n.names[u] = p

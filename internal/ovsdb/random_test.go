@@ -395,6 +395,10 @@ func (n *normalizer) tableUpdates(raw json.RawMessage) string {
 		return "unparsable update: " + string(raw) + "\n"
 	}
 	var lines []string
+	// Only UUIDs already named (by the replies and dumps compared before)
+	// are used, so that map order here cannot change the numbering.
+	n.frozen = true
+	defer func() { n.frozen = false }()
 	for table, rows := range tu {
 		for u, ru := range rows {
 			lines = append(lines, table+" "+n.name(u)+" "+marshalPlain(n.walk(ru)))

@@ -209,6 +209,15 @@ func TestRandomDifferentialOVN(t *testing.T) {
 				dump = append(dump, fmt.Sprintf(`{"op":"select","table":%q,"where":[]}`, ts.Name))
 			}
 			dumpOps := json.RawMessage("[" + strings.Join(dump, ",") + "]")
+			var mon []string
+			for _, ts := range s.TableList() {
+				mon = append(mon, fmt.Sprintf(`%q:[{}]`, ts.Name))
+			}
+			dbJSON, _ := json.Marshal(s.Name)
+			if _, rpcErr := ref.call(t, "monitor_cond", []json.RawMessage{dbJSON, json.RawMessage(`"m"`),
+				json.RawMessage("{" + strings.Join(mon, ",") + "}")}); rpcErr != nil {
+				t.Fatalf("monitor_cond: %s", rpcErr)
+			}
 			db := NewDatabase(s)
 			g := newSchemaGen(s, seed)
 			var ours, theirs normalizer
@@ -227,12 +236,22 @@ func TestRandomDifferentialOVN(t *testing.T) {
 				if got != want {
 					t.Fatalf("transaction %d differs from ovsdb-server\nops: %s\nhcnet:\n%sovsdb-server:\n%s", i, ops, got, want)
 				}
-				if i%5 == 4 || i == n-1 {
+				ref.sync(t)
+				gotUpd := ours.tableUpdates(update2(s, res.Changes))
+				var wantUpd string
+				for _, u := range ref.updates {
+					wantUpd += theirs.tableUpdates(u)
+				}
+				ref.updates = nil
+				{
 					gotDump := ours.reply(db.Execute(Txn{Ops: dumpOps}).Reply, true)
 					wantDump := theirs.reply(ref.transact(t, dumpOps), true)
 					if gotDump != wantDump {
 						t.Fatalf("after transaction %d the contents differ\nops: %s\nonly in hcnet:\n%s\nonly in ovsdb-server:\n%s", i, ops, onlyIn(gotDump, wantDump), onlyIn(wantDump, gotDump))
 					}
+				}
+				if gotUpd != wantUpd {
+					t.Fatalf("transaction %d: update2 differs from ovsdb-server's\nops: %s\nhcnet:\n%sovsdb-server:\n%s", i, ops, gotUpd, wantUpd)
 				}
 			}
 		})
