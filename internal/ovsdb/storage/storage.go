@@ -328,7 +328,11 @@ func (m *stateMachine) Open(stop <-chan struct{}) (uint64, error) {
 	if err := os.MkdirAll(m.dir, 0o750); err != nil {
 		return 0, fmt.Errorf("storage: create %s: %w", m.dir, err)
 	}
-	db, err := pebble.Open(m.dir, &pebble.Options{})
+	// No Pebble WAL: the Raft log is the write-ahead log. After a crash
+	// Pebble holds a prefix of the applied batches (the applied index is in
+	// each), and Dragonboat replays the entries after it. Sync flushes, so
+	// nothing Dragonboat compacts away is missing from the store.
+	db, err := pebble.Open(m.dir, &pebble.Options{DisableWAL: true})
 	if err != nil {
 		return 0, fmt.Errorf("storage: open pebble %s: %w", m.dir, err)
 	}
@@ -402,7 +406,7 @@ func (m *stateMachine) Update(entries []sm.Entry) ([]sm.Entry, error) {
 		return nil, fmt.Errorf("storage: batch index: %w", err)
 	}
 	// The Raft log is fsynced before entries are applied; a crash replays
-	// from the index recorded here, so this write need not be synced itself.
+	// from the index Pebble last persisted, so this write need not be durable.
 	if err := b.Commit(pebble.NoSync); err != nil {
 		return nil, fmt.Errorf("storage: commit batch up to %d: %w", last, err)
 	}
@@ -412,8 +416,10 @@ func (m *stateMachine) Update(entries []sm.Entry) ([]sm.Entry, error) {
 
 func (m *stateMachine) Lookup(q interface{}) (interface{}, error) { return nil, nil }
 
+// Sync makes everything applied so far durable (Dragonboat calls it before
+// it records a snapshot index and compacts the log).
 func (m *stateMachine) Sync() error {
-	return m.db.LogData(nil, pebble.Sync)
+	return m.db.Flush()
 }
 
 func (m *stateMachine) PrepareSnapshot() (interface{}, error) {
@@ -470,8 +476,11 @@ func (m *stateMachine) RecoverFromSnapshot(r io.Reader, done <-chan struct{}) er
 			return err
 		}
 	}
-	if err := b.Commit(pebble.Sync); err != nil {
+	if err := b.Commit(pebble.NoSync); err != nil {
 		return fmt.Errorf("storage: write snapshot: %w", err)
+	}
+	if err := m.db.Flush(); err != nil {
+		return fmt.Errorf("storage: flush snapshot: %w", err)
 	}
 	idx, err := m.loadAll()
 	if err != nil {
@@ -503,5 +512,10 @@ func (m *stateMachine) Close() error {
 	if m.db == nil {
 		return nil
 	}
-	return m.db.Close()
+	// Flushing keeps the next start from replaying the log.
+	ferr := m.db.Flush()
+	if err := m.db.Close(); err != nil {
+		return err
+	}
+	return ferr
 }
