@@ -3,6 +3,7 @@ package ovsdb
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -449,10 +450,15 @@ func appendJSONValue(b []byte, v any) []byte {
 }
 
 func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
+	return appendSortedKeys(make([]string, 0, len(m)), m)
+}
+
+// appendSortedKeys appends m's keys to buf in order; with a large enough
+// buf on the caller's stack it does not allocate.
+func appendSortedKeys(buf []string, m map[string]any) []string {
 	for k := range m {
-		keys = append(keys, k)
+		buf = append(buf, k)
 	}
-	sortStrings(keys)
-	return keys
+	slices.Sort(buf)
+	return buf
 }

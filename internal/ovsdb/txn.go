@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 )
 
 // Txn is a transaction with everything Execute needs to be deterministic
@@ -424,7 +426,8 @@ func (x *txState) opInsert(b []byte, a *opArgs) ([]byte, *Error) {
 		if !ok {
 			return b, a.perr("Type mismatch for member 'row'.")
 		}
-		for _, cn := range sortedKeys(obj) {
+		var buf [24]string
+		for _, cn := range appendSortedKeys(buf[:0], obj) {
 			cv := obj[cn]
 			c, ok := t.schema.Column(cn)
 			if !ok {
@@ -779,12 +782,11 @@ func (x *txState) sortedTxRows() []*txRow {
 	for _, tr := range x.rows {
 		l = append(l, tr)
 	}
-	sort.Slice(l, func(i, j int) bool {
-		a, b := l[i], l[j]
-		if a.t.schema.Name != b.t.schema.Name {
-			return a.t.schema.Name < b.t.schema.Name
+	slices.SortFunc(l, func(a, b *txRow) int {
+		if a.t != b.t {
+			return strings.Compare(a.t.schema.Name, b.t.schema.Name)
 		}
-		return bytes.Compare(a.uuid[:], b.uuid[:]) < 0
+		return bytes.Compare(a.uuid[:], b.uuid[:])
 	})
 	return l
 }
