@@ -183,10 +183,19 @@ func layout(s string) string {
 			return strings.Join(j.Headings, ",") + "\n" + strings.Join(rows, "\n")
 		}
 	}
+	s = gatewayList.ReplaceAllStringFunc(s, func(m string) string {
+		names := strings.Fields(gatewayList.FindStringSubmatch(m)[1])
+		sort.Strings(names)
+		return "gateway chassis: [" + strings.Join(names, " ") + "]"
+	})
 	lines := strings.Split(anyUUID.ReplaceAllString(s, "<uuid>"), "\n")
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")
 }
+
+// gatewayList matches show's gateway chassis line, whose order follows
+// the Gateway_Chassis rows' UUIDs.
+var gatewayList = regexp.MustCompile(`gateway chassis: \[([^]]*)\]`)
 
 // TestDifferential runs the same script of nbctl commands with ovn-nbctl
 // (on ovsdb-server) and with our nbctl (on ovsdb-server, and on our nbdb)

@@ -112,7 +112,7 @@ func (c *Ctx) condition(table string, r *Row, arg string) (bool, error) {
 		if val == nil {
 			return false, fmt.Errorf("cannot specify key to check for non-map column %s", col)
 		}
-		k, err := ParseAtom(key, ca.Key, c.Syms)
+		k, err := ParseKey(key, ca.Key, c.Syms)
 		if err != nil {
 			return false, err
 		}
@@ -192,7 +192,7 @@ func cmdGet(c *Ctx) error {
 			if val == nil {
 				return fmt.Errorf("cannot specify key to get for non-map column %s", col)
 			}
-			k, err := ParseAtom(key, ca.Key, c.Syms)
+			k, err := ParseKey(key, ca.Key, c.Syms)
 			if err != nil {
 				return err
 			}
@@ -236,7 +236,7 @@ func (c *Ctx) setColumn(table string, r *Row, arg string) error {
 		if val == nil {
 			return fmt.Errorf("cannot specify key to set for non-map column %s", col)
 		}
-		k, err := ParseAtom(key, ca.Key, c.Syms)
+		k, err := ParseKey(key, ca.Key, c.Syms)
 		if err != nil {
 			return err
 		}

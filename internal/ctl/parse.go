@@ -145,11 +145,16 @@ func nextToken(s string, i int) (string, bool, int, error) {
 		}
 		return out, true, j + 1, nil
 	}
+	var b strings.Builder
 	j := i
 	for j < len(s) && !strings.ContainsRune(tokenDelims, rune(s[j])) {
+		if s[j] == '\\' && j+1 < len(s) {
+			j++ // a backslash takes the next character literally
+		}
+		b.WriteByte(s[j])
 		j++
 	}
-	return s[i:j], false, j, nil
+	return b.String(), false, j, nil
 }
 
 func skipSpaces(s string, i int) int {
@@ -273,6 +278,28 @@ type ColumnArg struct {
 }
 
 var relOps = []string{"{!=}", "{<=}", "{>=}", "{=}", "{<}", "{>}", "!=", "<=", ">=", "=", "<", ">"}
+
+// ParseKey parses a ColumnArg key (a token, possibly quoted or with
+// backslash escapes) as an atom of type b.
+func ParseKey(b *ovsdb.BaseType, raw string, syms *Symbols) (Atom, error) {
+	tok, quoted, j, err := nextToken(raw, 0)
+	if err != nil {
+		return nil, err
+	}
+	if j != len(raw) {
+		return nil, fmt.Errorf("%s: trailing garbage %q in key", raw, raw[j:])
+	}
+	if !utf8.ValidString(tok) {
+		return nil, fmt.Errorf("%q is not valid UTF-8", tok)
+	}
+	if b.Type == ovsdb.TypeString {
+		return tok, nil
+	}
+	if quoted {
+		return nil, fmt.Errorf("%s: quoted string where %s expected", raw, typeName(b))
+	}
+	return parseNonString(b, tok, syms)
+}
 
 // ParseColumnArg splits arg. allowed lists the operators the command accepts
 // (nil: none, value-less form only).

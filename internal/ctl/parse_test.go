@@ -119,6 +119,7 @@ func TestParseColumnArg(t *testing.T) {
 		{in: "external_ids:owner", want: ColumnArg{Column: "external_ids", Key: "owner", HasKey: true}},
 		{in: "options:x=1.2.3.4:5", allowed: []string{"="}, want: ColumnArg{Column: "options", Key: "x", HasKey: true, Op: "=", Value: "1.2.3.4:5"}},
 		{in: `external_ids:"a b"=c`, allowed: []string{"="}, want: ColumnArg{Column: "external_ids", Key: `"a b"`, HasKey: true, Op: "=", Value: "c"}},
+		{in: `external_ids:neutron\:network_name=net0`, allowed: []string{"="}, want: ColumnArg{Column: "external_ids", Key: `neutron\:network_name`, HasKey: true, Op: "=", Value: "net0"}},
 		{in: "tag{>=}5", allowed: findOps, want: ColumnArg{Column: "tag", Op: "{>=}", Value: "5"}},
 		{in: "tag!=5", allowed: findOps, want: ColumnArg{Column: "tag", Op: "!=", Value: "5"}},
 		{in: "tag<5", allowed: []string{"="}, err: "tag<5: argument does not end in one of = followed by a value"},
@@ -134,6 +135,19 @@ func TestParseColumnArg(t *testing.T) {
 		if err != nil || got != tc.want {
 			t.Errorf("ParseColumnArg(%q) = %+v, %v; want %+v", tc.in, got, err, tc.want)
 		}
+	}
+}
+
+func TestParseKey(t *testing.T) {
+	str := &ovsdb.BaseType{Type: ovsdb.TypeString}
+	for raw, want := range map[string]string{`neutron\:network_name`: "neutron:network_name", `"a b"`: "a b", "plain": "plain", `"x\"y"`: `x"y`} {
+		got, err := ParseKey(str, raw, nil)
+		if err != nil || got != want {
+			t.Errorf("ParseKey(%q) = %v, %v; want %q", raw, got, err, want)
+		}
+	}
+	if _, err := ParseKey(str, `a=b`, nil); err == nil {
+		t.Errorf("ParseKey(a=b) accepted trailing garbage")
 	}
 }
 

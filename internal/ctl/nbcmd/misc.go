@@ -283,10 +283,16 @@ func show(c *ctl.Ctx) error {
 			return fmt.Errorf("%s: no switch or router with this name or UUID", c.Args[0])
 		}
 	}
+	aka := func(r *ctl.Row, key string) string {
+		if n := c.Get(r, "external_ids").StrMap()[key]; n != "" {
+			return " (aka " + n + ")"
+		}
+		return ""
+	}
 	for _, ls := range switches {
-		c.Printf("switch %s (%s)\n", ls.UUID, c.Str(ls, "name"))
+		c.Printf("switch %s (%s)%s\n", ls.UUID, c.Str(ls, "name"), aka(ls, "neutron:network_name"))
 		for _, p := range refRows(c, ls, "ports", "Logical_Switch_Port") {
-			c.Printf("    port %s\n", c.Str(p, "name"))
+			c.Printf("    port %s%s\n", c.Str(p, "name"), aka(p, "neutron:port_name"))
 			if s := c.Str(p, "parent_name"); s != "" {
 				c.Printf("        parent: %s\n", s)
 			}
@@ -297,30 +303,28 @@ func show(c *ctl.Ctx) error {
 			if typ != "" {
 				c.Printf("        type: %s\n", typ)
 			}
+			// A port whose only address is "router" shows its peer
+			// instead (router-port below).
+			if a := c.Get(p, "addresses").Strings(); len(a) > 0 && !(len(a) == 1 && a[0] == "router") {
+				c.Printf("        addresses: %s\n", quotedList(a))
+			}
 			if typ == "router" {
 				if rp, ok := c.Get(p, "options").MapGet("router-port"); ok {
 					c.Printf("        router-port: %s\n", rp)
 				}
-			} else if a := c.Get(p, "addresses").Strings(); len(a) > 0 {
-				c.Printf("        addresses: %s\n", quotedList(a))
 			}
 		}
 	}
 	for _, lr := range routers {
-		c.Printf("router %s (%s)\n", lr.UUID, c.Str(lr, "name"))
+		c.Printf("router %s (%s)%s\n", lr.UUID, c.Str(lr, "name"), aka(lr, "neutron:router_name"))
 		for _, p := range refRows(c, lr, "ports", "Logical_Router_Port") {
 			c.Printf("    port %s\n", c.Str(p, "name"))
 			c.Printf("        mac: %s\n", strconv.Quote(c.Str(p, "mac")))
 			if n := c.Get(p, "networks").Strings(); len(n) > 0 {
 				c.Printf("        networks: %s\n", quotedList(n))
 			}
-			gcs := refRows(c, p, "gateway_chassis", "Gateway_Chassis")
-			if len(gcs) > 0 {
-				sort.SliceStable(gcs, func(i, j int) bool {
-					a, _ := c.Get(gcs[i], "priority").Int()
-					b, _ := c.Get(gcs[j], "priority").Int()
-					return a > b
-				})
+			// In the column's order, as ovn-nbctl prints them.
+			if gcs := refRows(c, p, "gateway_chassis", "Gateway_Chassis"); len(gcs) > 0 {
 				var names []string
 				for _, g := range gcs {
 					names = append(names, c.Str(g, "chassis_name"))
