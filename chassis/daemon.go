@@ -118,8 +118,14 @@ type daemon struct {
 	learned []pinctrl.MACBinding
 	// switchReset is set when the controller connection (re)connects.
 	switchReset bool
-	dialing     bool
-	applyErr    error
+	// condDPs are the local datapaths of the last monitor condition;
+	// condPendingSince is set while a change adding datapaths is
+	// unanswered; condGen numbers the changes.
+	condDPs          map[string]bool
+	condPendingSince time.Time
+	condGen          int
+	dialing          bool
+	applyErr         error
 
 	// Loop-owned state.
 	cfg            config.Config
@@ -294,6 +300,7 @@ type work struct {
 	groups  map[uint32]string
 	meters  map[uint32]string
 	ready   bool
+	hold    bool // a condition change adding datapaths is in flight
 	bridge  string
 }
 
@@ -328,6 +335,10 @@ func (d *daemon) round(ctx context.Context) {
 		}
 	}
 	if !w.ready {
+		return
+	}
+	if w.hold {
+		d.log.Debug("flow installation held for a monitor condition change")
 		return
 	}
 	if !d.pinctrlStarted {
@@ -622,6 +633,9 @@ func (d *daemon) decideLocked(ctx context.Context) (work, error) {
 	w.desired = desired
 	w.nbCfg = plan.NbCfg(d.sb)
 	w.ready = true
+	if !d.condPendingSince.IsZero() && time.Since(d.condPendingSince) < time.Second {
+		w.hold = true
+	}
 	return w, nil
 }
 
@@ -638,15 +652,37 @@ func (d *daemon) updateConditionLocked(ctx context.Context, localDPs map[string]
 		return
 	}
 	d.cond = key
+	// A datapath that just became local has no logical flows here yet:
+	// hold flow installation until the server answered the condition
+	// change (its rows come first), so the switch never runs half a
+	// pipeline and the flows go out in one bundle.
+	grew := false
+	for dp := range localDPs {
+		if !d.condDPs[dp] {
+			grew = true
+		}
+	}
+	d.condDPs = localDPs
 	mon := d.sbMon
 	reqs := map[string]client.MonitorRequest{}
 	for t, w := range conds {
 		reqs[t] = client.MonitorRequest{Where: w}
 	}
+	d.condGen++
+	gen := d.condGen
+	if grew {
+		d.condPendingSince = time.Now()
+	}
 	go func() {
 		if err := mon.Change(ctx, reqs); err != nil {
 			d.log.Warn("monitor_cond_change", "db", "OVN_Southbound", "err", err)
 		}
+		d.mu.Lock()
+		if d.condGen == gen {
+			d.condPendingSince = time.Time{}
+		}
+		d.mu.Unlock()
+		d.wake()
 	}()
 }
 
