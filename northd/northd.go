@@ -413,6 +413,53 @@ func (d *Daemon) setActive(a bool) {
 	d.statsMu.Unlock()
 }
 
+// maxDatapathsPerTxn bounds the datapaths one SB transaction reconciles.
+const maxDatapathsPerTxn = 100
+
+// commitSB sends w's operations, if any, in one transaction asserting the
+// lock, and waits until the SB monitor shows them.
+func (d *Daemon) commitSB(ctx context.Context, w *writer, datapaths int, start time.Time) error {
+	if len(w.t.ops) == 0 {
+		return nil
+	}
+	// The assertion makes the transaction fail if we lost the lock.
+	lock := d.cfg.LockName
+	ops := append([]ovsdb.Operation{{Op: ovsdb.OperationAssert, Lock: &lock}}, w.t.ops...)
+	res, err := d.sbc.Transact(ctx, schema.SouthboundName, ops...)
+	if err != nil {
+		var oe *client.OpError
+		if errors.As(err, &oe) && oe.Index < len(ops) {
+			d.log.Debug("failed operation", "op", fmt.Sprintf("%+v", ops[oe.Index]))
+		}
+		return fmt.Errorf("SB transaction of %d operations: %w", len(ops), err)
+	}
+	if err := checkResults(res, ops); err != nil {
+		for i, r := range res {
+			if r.Error != "" && i < len(ops) {
+				d.log.Debug("failed operation", "op", fmt.Sprintf("%+v", ops[i]))
+			}
+		}
+		return err
+	}
+	d.statsMu.Lock()
+	d.stats.Transactions++
+	d.stats.RowsWritten += len(w.t.ops)
+	d.statsMu.Unlock()
+	written := time.Now()
+	d.log.Debug("SB written", "ops", len(w.t.ops), "datapaths", datapaths, "took", written.Sub(start))
+	var inserted []string
+	for i, op := range ops {
+		if op.Op == ovsdb.OperationInsert && i < len(res) {
+			inserted = append(inserted, res[i].UUID.GoUUID)
+		}
+	}
+	if err := d.waitSB(ctx, inserted, w.t.deletes); err != nil {
+		return err
+	}
+	d.log.Debug("SB monitor caught up", "took", time.Since(written))
+	return nil
+}
+
 // write brings SB in line: everything when full, else the datapaths in
 // delta; then NB acknowledgements.
 func (d *Daemon) write(ctx context.Context, delta engine.Delta, full bool, sbTouched map[string]bool) error {
@@ -445,46 +492,26 @@ func (d *Daemon) write(ctx context.Context, delta engine.Delta, full bool, sbTou
 	}
 	slices.Sort(keys)
 	keys = slices.Compact(keys)
+	// Many datapaths (a first translation, a takeover) go in several
+	// transactions, so neither we nor the server hold one huge
+	// transaction in memory; SB_Global.nb_cfg goes with the last.
+	for len(keys) > maxDatapathsPerTxn {
+		chunk := keys[:maxDatapathsPerTxn]
+		keys = keys[maxDatapathsPerTxn:]
+		for _, k := range chunk {
+			w.datapath(k, desired.Datapaths[k])
+		}
+		if err := d.commitSB(ctx, w, len(chunk), start); err != nil {
+			return err
+		}
+		w = newWriter(d.sb, desired, d.eng.PortDatapath)
+	}
 	for _, k := range keys {
 		w.datapath(k, desired.Datapaths[k])
 	}
 	w.globals(desired, full)
-	if len(w.t.ops) > 0 {
-		// The assertion makes the transaction fail if we lost the lock.
-		lock := d.cfg.LockName
-		ops := append([]ovsdb.Operation{{Op: ovsdb.OperationAssert, Lock: &lock}}, w.t.ops...)
-		res, err := d.sbc.Transact(ctx, schema.SouthboundName, ops...)
-		if err != nil {
-			var oe *client.OpError
-			if errors.As(err, &oe) && oe.Index < len(ops) {
-				d.log.Debug("failed operation", "op", fmt.Sprintf("%+v", ops[oe.Index]))
-			}
-			return fmt.Errorf("SB transaction of %d operations: %w", len(ops), err)
-		}
-		if err := checkResults(res, ops); err != nil {
-			for i, r := range res {
-				if r.Error != "" && i < len(ops) {
-					d.log.Debug("failed operation", "op", fmt.Sprintf("%+v", ops[i]))
-				}
-			}
-			return err
-		}
-		d.statsMu.Lock()
-		d.stats.Transactions++
-		d.stats.RowsWritten += len(w.t.ops)
-		d.statsMu.Unlock()
-		written := time.Now()
-		d.log.Debug("SB written", "ops", len(w.t.ops), "datapaths", len(keys), "took", written.Sub(start))
-		var inserted []string
-		for i, op := range ops {
-			if op.Op == ovsdb.OperationInsert && i < len(res) {
-				inserted = append(inserted, res[i].UUID.GoUUID)
-			}
-		}
-		if err := d.waitSB(ctx, inserted, w.t.deletes); err != nil {
-			return err
-		}
-		d.log.Debug("SB monitor caught up", "took", time.Since(written))
+	if err := d.commitSB(ctx, w, len(keys), start); err != nil {
+		return err
 	}
 	d.lastSBCfg = desired.Global.NbCfg
 	ackStart := time.Now()
