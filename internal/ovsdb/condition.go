@@ -36,7 +36,7 @@ type clause struct {
 // parseClauses decodes a JSON array of <condition>s (and, if literals is
 // set, the booleans true and false).
 func parseClauses(t *TableSchema, v any, syms symbolResolver, literals bool) ([]clause, *Error) {
-	list, ok := v.([]any)
+	list, ok := asArray(v)
 	if !ok {
 		return nil, syntaxErr(ErrSyntax, v, "Parse error in condition.")
 	}
@@ -60,7 +60,7 @@ func parseClauses(t *TableSchema, v any, syms symbolResolver, literals bool) ([]
 }
 
 func parseClause(t *TableSchema, v any, syms symbolResolver) (clause, *Error) {
-	a, ok := v.([]any)
+	a, ok := asArray(v)
 	if !ok || len(a) != 3 {
 		return clause{}, syntaxErr(ErrSyntax, v, "Parse error in condition.")
 	}

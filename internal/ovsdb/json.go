@@ -10,9 +10,26 @@ import (
 )
 
 // This file holds a small JSON reader and writer tuned for OVSDB traffic.
-// Decoding goes to a plain tree (map[string]any, []any, string, int64,
+// Decoding goes to a plain tree (map[string]any, *jsonArray, string, int64,
 // float64, bool, nil) without reflection; integers without a fraction or
 // exponent decode as int64 so that OVSDB's integer type keeps full range.
+
+// jsonArray is a decoded JSON array. Its first elements live inline, so
+// that the short arrays OVSDB is made of (["uuid", ...], ["set", [...]],
+// key-value pairs) cost one allocation, and a pointer in an interface
+// costs none.
+type jsonArray struct {
+	elems  []any
+	inline [4]any
+}
+
+// asArray returns the elements of a decoded JSON array.
+func asArray(v any) ([]any, bool) {
+	if a, ok := v.(*jsonArray); ok {
+		return a.elems, true
+	}
+	return nil, false
+}
 
 // maxJSONDepth bounds nesting so hostile input cannot exhaust the stack.
 const maxJSONDepth = 128
@@ -111,11 +128,12 @@ func (r *jsonReader) value(depth int) (any, error) {
 		}
 	case c == '[':
 		r.pos++
-		a := make([]any, 0, 4)
+		arr := &jsonArray{}
+		arr.elems = arr.inline[:0]
 		r.skipSpace()
 		if r.pos < len(r.data) && r.data[r.pos] == ']' {
 			r.pos++
-			return a, nil
+			return arr, nil
 		}
 		for {
 			r.skipSpace()
@@ -123,7 +141,7 @@ func (r *jsonReader) value(depth int) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			a = append(a, v)
+			arr.elems = append(arr.elems, v)
 			r.skipSpace()
 			if r.pos >= len(r.data) {
 				return nil, r.errf("unexpected end of array")
@@ -134,7 +152,7 @@ func (r *jsonReader) value(depth int) (any, error) {
 			}
 			if r.data[r.pos] == ']' {
 				r.pos++
-				return a, nil
+				return arr, nil
 			}
 			return nil, r.errf("expected ',' or ']'")
 		}
@@ -423,9 +441,9 @@ func appendJSONValue(b []byte, v any) []byte {
 		return appendJSONReal(b, v)
 	case string:
 		return appendJSONString(b, v)
-	case []any:
+	case *jsonArray:
 		b = append(b, '[')
-		for i, e := range v {
+		for i, e := range v.elems {
 			if i > 0 {
 				b = append(b, ',')
 			}

@@ -36,7 +36,7 @@ func (x *txState) parseMutations(a *opArgs, t *table) ([]mutation, *Error) {
 	if err != nil {
 		return nil, err
 	}
-	list, ok := mv.([]any)
+	list, ok := asArray(mv)
 	if !ok {
 		return nil, a.perr("Type mismatch for member 'mutations'.")
 	}
@@ -52,7 +52,7 @@ func (x *txState) parseMutations(a *opArgs, t *table) ([]mutation, *Error) {
 }
 
 func (x *txState) parseMutation(t *table, v any) (mutation, *Error) {
-	a, ok := v.([]any)
+	a, ok := asArray(v)
 	if !ok || len(a) != 3 {
 		return mutation{}, syntaxErr(ErrSyntax, v, "Parse error in mutation.")
 	}
@@ -101,7 +101,7 @@ func (x *txState) parseMutation(t *table, v any) (mutation, *Error) {
 	case mutDelete:
 		typ.Min, typ.Max = 0, Unlimited
 		if typ.Value != nil {
-			if arr, ok := a[2].([]any); !ok || len(arr) != 2 || arr[0] != "map" {
+			if arr, ok := asArray(a[2]); !ok || len(arr) != 2 || arr[0] != "map" {
 				typ.Value = nil // a set of keys to delete
 			}
 		}

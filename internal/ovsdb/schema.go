@@ -351,12 +351,12 @@ func parseTable(name string, v any) (*TableSchema, error) {
 		t.Columns[cn] = c
 	}
 	if iv, ok := obj["indexes"]; ok {
-		list, ok := iv.([]any)
+		list, ok := asArray(iv)
 		if !ok {
 			return nil, fmt.Errorf("table %s: indexes must be an array", name)
 		}
 		for _, ix := range list {
-			cl, ok := ix.([]any)
+			cl, ok := asArray(ix)
 			if !ok || len(cl) == 0 {
 				return nil, fmt.Errorf("table %s: index %s must be a non-empty array of column names", name, appendJSONValue(nil, ix))
 			}

@@ -95,7 +95,7 @@ func (d *Database) Execute(t Txn) Result {
 	if err != nil {
 		return Result{Reply: errorReply(newErr(ErrSyntax, "%v", err))}
 	}
-	ops, ok := v.([]any)
+	ops, ok := asArray(v)
 	if !ok {
 		return Result{Reply: errorReply(syntaxErr(ErrSyntax, v, "transaction operations must be a JSON array"))}
 	}
@@ -284,7 +284,7 @@ func (x *txState) where(a *opArgs, t *table) ([]clause, *Error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := v.([]any); !ok {
+	if _, ok := asArray(v); !ok {
 		return nil, a.perr("Type mismatch for member 'where'.")
 	}
 	return parseClauses(t.schema, v, x, false)
@@ -472,7 +472,7 @@ func (x *txState) opInsert(b []byte, a *opArgs) ([]byte, *Error) {
 
 // columnList parses a "columns" member.
 func columnList(a *opArgs, t *table, v any) ([]string, *Error) {
-	l, ok := v.([]any)
+	l, ok := asArray(v)
 	if !ok {
 		return nil, a.perr("Type mismatch for member 'columns'.")
 	}
@@ -685,7 +685,7 @@ func (x *txState) opWait(b []byte, a *opArgs) ([]byte, *Error) {
 	if err != nil {
 		return b, err
 	}
-	rl, ok := rv.([]any)
+	rl, ok := asArray(rv)
 	if !ok {
 		return b, a.perr("Type mismatch for member 'rows'.")
 	}

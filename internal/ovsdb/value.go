@@ -233,7 +233,7 @@ func parseAtomJSON(v any, b *BaseType, syms symbolResolver) (Atom, *Error) {
 		}
 		return nil, syntaxErr(ErrSyntax, v, "expected string")
 	case TypeUUID:
-		if a, ok := v.([]any); ok && len(a) == 2 {
+		if a, ok := asArray(v); ok && len(a) == 2 {
 			s, ok := a[1].(string)
 			if ok {
 				switch a[0] {
@@ -261,18 +261,18 @@ func parseAtomJSON(v any, b *BaseType, syms symbolResolver) (Atom, *Error) {
 func parseDatumJSON(v any, t *ColumnType, syms symbolResolver) (Datum, *Error) {
 	var d Datum
 	if t.Value != nil {
-		a, ok := v.([]any)
+		a, ok := asArray(v)
 		if !ok || len(a) != 2 || a[0] != "map" {
 			return d, syntaxErr(ErrSyntax, v, "expected [\"map\", <array>]")
 		}
-		pairs, ok := a[1].([]any)
+		pairs, ok := asArray(a[1])
 		if !ok {
 			return d, syntaxErr(ErrSyntax, v, "expected [\"map\", <array>]")
 		}
 		d.Keys = make([]Atom, 0, len(pairs))
 		d.Values = make([]Atom, 0, len(pairs))
 		for _, p := range pairs {
-			pa, ok := p.([]any)
+			pa, ok := asArray(p)
 			if !ok || len(pa) != 2 {
 				return d, syntaxErr(ErrSyntax, p, "expected 2-element array")
 			}
@@ -294,8 +294,8 @@ func parseDatumJSON(v any, t *ColumnType, syms symbolResolver) (Datum, *Error) {
 			return d, newErr(ErrOVSDB, "map contains duplicate key")
 		}
 	} else {
-		if a, ok := v.([]any); ok && len(a) == 2 && a[0] == "set" {
-			elems, ok := a[1].([]any)
+		if a, ok := asArray(v); ok && len(a) == 2 && a[0] == "set" {
+			elems, ok := asArray(a[1])
 			if !ok {
 				return d, syntaxErr(ErrSyntax, v, "expected set")
 			}
