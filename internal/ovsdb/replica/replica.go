@@ -14,8 +14,12 @@ import (
 	"hcnet/internal/ovsdb/storage"
 )
 
-// HistoryLen bounds the commits kept for monitor_cond_since.
-const HistoryLen = 1000
+// The history monitor_cond_since resumes from keeps at most HistoryLen
+// commits and HistoryRows changed rows (old rows are kept alive by it).
+const (
+	HistoryLen  = 1000
+	HistoryRows = 20000
+)
 
 // A log entry carries a batch of transactions (group commit). Positions
 // order them: the entry's log index shifted left by subBits, plus the
@@ -59,18 +63,19 @@ type DB struct {
 
 	shard *storage.Shard // nil for local DBs
 
-	mu       sync.RWMutex // guards everything below
-	db       *ovsdb.Database
-	applied  uint64 // position of the last transaction committed in memory
-	txnID    string
-	pending  []*Commit // committed in memory, not yet published
-	history  []*Commit
-	watchers map[*watcher]struct{}
-	changed  chan struct{} // closed and replaced on every publication
-	loadRows []loadRow
-	dedup    map[[16]byte][]byte
-	dedupQ   [][16]byte
-	colCache map[string][]string
+	mu          sync.RWMutex // guards everything below
+	db          *ovsdb.Database
+	applied     uint64 // position of the last transaction committed in memory
+	txnID       string
+	pending     []*Commit // committed in memory, not yet published
+	history     []*Commit
+	historyRows int // changed rows in history
+	watchers    map[*watcher]struct{}
+	changed     chan struct{} // closed and replaced on every publication
+	loadRows    []loadRow
+	dedup       map[[16]byte][]byte
+	dedupQ      [][16]byte
+	colCache    map[string][]string
 
 	bmu      sync.Mutex // guards waiting, inflight, stopped
 	waiting  []*pending // transactions queued for the next proposal
@@ -272,8 +277,14 @@ func (d *DB) applyLocked(pos uint64, e *entry) ovsdb.Result {
 		d.txnID = c.TxnID
 		d.pending = append(d.pending, c)
 		d.history = append(d.history, c)
-		if len(d.history) > HistoryLen {
-			d.history = append(d.history[:0:0], d.history[len(d.history)-HistoryLen:]...)
+		d.historyRows += res.Changes.Len()
+		drop := 0
+		for len(d.history)-drop > 1 && (len(d.history)-drop > HistoryLen || d.historyRows > HistoryRows) {
+			d.historyRows -= d.history[drop].Changes.Len()
+			drop++
+		}
+		if drop > 0 {
+			d.history = append(d.history[:0:0], d.history[drop:]...)
 		}
 	}
 	d.applied = pos
@@ -320,6 +331,7 @@ func (d *DB) Reset() {
 	d.db = ovsdb.NewDatabase(d.schema)
 	d.loadRows = nil
 	d.history = nil
+	d.historyRows = 0
 	d.txnID = ZeroTxnID
 }
 
