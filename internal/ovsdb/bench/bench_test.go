@@ -451,6 +451,10 @@ func BenchmarkSideBySide(b *testing.B) {
 				c0 := cpuTime(tgt.pid)
 				res.p50, res.p99 = singleRow(b, tgt)
 				c1 := cpuTime(tgt.pid)
+				if os.Getenv("HCNET_BENCH_ONLY_LATENCY") != "" {
+					all[k] = append(all[k], res)
+					continue
+				}
 				res.rowsPerSec = batched(b, tgt, r)
 				c2 := cpuTime(tgt.pid)
 				res.cpuPerTxn = (c1 - c0) / latencyTxns

@@ -12,6 +12,10 @@
 //
 //	go test -run '^$' -bench . -benchtime 1x ./internal/ovsdb/bench/
 //
-// It prints a table with ratios (ours divided by each ovsdb-server). It
-// skips ovsdb-server columns when Open vSwitch is not installed.
+// It prints medians of interleaved rounds, the servers' CPU time per
+// transaction and per row (from /proc, robust to a busy machine), and ratios
+// (ours divided by each ovsdb-server). It skips the ovsdb-server columns when
+// Open vSwitch is not installed. HCNET_BENCH_ONLY_OURS=1 runs nbdb alone,
+// HCNET_BENCH_ONLY_LATENCY=1 only the single-row workload, and
+// HCNET_BENCH_SERVER_CPUPROFILE=FILE profiles the nbdb process.
 package bench
