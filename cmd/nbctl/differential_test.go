@@ -247,6 +247,7 @@ var listings = []string{
 	"acl-list sw0", "acl-list pg-web", "acl-list sw1", "lr-route-list r0", "lr-nat-list r0",
 	"lr-policy-list r0", "lb-list", "ls-lb-list sw0", "lr-lb-list r0", "meter-list", "qos-list sw0",
 	"lrp-get-gateway-chassis r0-ext", "ha-chassis-group-list",
+	"acl-list sw1", "lr-route-list r1", "lr-policy-list r1", "lr-nat-list r1", "show r1",
 }
 
 // lineDiff shows the lines only one side has.

@@ -33,7 +33,7 @@ type IDRule struct {
 
 // Registry is the command set and record naming rules of one CLI.
 type Registry struct {
-	Prog     string // program name used in messages
+	Prog     string // program name, for messages of the caller
 	DBName   string
 	Commands map[string]*Command
 	IDRules  map[string][]IDRule // table -> rules
@@ -182,11 +182,14 @@ func (c *Ctx) AfterCommit(f func(real map[UUID]UUID)) { c.post = append(c.post, 
 type RunOptions struct {
 	Output  Output
 	Timeout time.Duration // 0: wait forever
-	// AfterCommit runs after a successful commit (e.g. --wait handling);
-	// changed says whether the transaction wrote anything.
+	// BeforeCommit, if set, may add operations to the transaction once the
+	// commands ran (force: a command such as sync asked to wait even
+	// without changes). The function it returns runs after a successful
+	// commit with the results of the added operations (--wait handling).
 	BeforeCommit func(t *Txn, force bool) (after func(ctx context.Context, res []ovsdb.OperationResult) error)
-	NewUUID      func() UUID
-	ClientUUIDs  bool // see Txn.ClientUUIDs
+	// NewUUID makes the placeholders of inserted rows. Default RandomUUID.
+	NewUUID     func() UUID
+	ClientUUIDs bool // see Txn.ClientUUIDs
 	// Poll is the interval between re-reads while a wait-until condition
 	// does not hold.
 	Poll time.Duration

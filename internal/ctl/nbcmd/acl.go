@@ -11,7 +11,7 @@ import (
 func aclCommands() []*ctl.Command {
 	return []*ctl.Command{
 		{Name: "acl-add", Usage: "{SWITCH | PORTGROUP} DIRECTION PRIORITY MATCH VERDICT", MinArgs: 5, MaxArgs: 5,
-			Options: []string{"--type=", "--log", "--meter=", "--severity=", "--name=", "--label=", "--may-exist", "--apply-after-lb", "--tier="}, Run: aclAdd},
+			Options: []string{"--type=", "--log", "--meter=", "--severity=", "--name=", "--label=", "--may-exist", "--apply-after-lb"}, Run: aclAdd},
 		{Name: "acl-del", Usage: "{SWITCH | PORTGROUP} [DIRECTION [PRIORITY MATCH]]", MinArgs: 1, MaxArgs: 4, Options: []string{"--type="}, Run: aclDel},
 		{Name: "acl-list", Usage: "{SWITCH | PORTGROUP}", MinArgs: 1, MaxArgs: 1, Options: []string{"--type="}, Run: aclList},
 		{Name: "pg-add", Usage: "GROUP [PORT]...", MinArgs: 1, MaxArgs: -1, Run: pgAdd},
@@ -124,13 +124,6 @@ func aclAdd(c *ctl.Ctx) error {
 	if c.Has("--apply-after-lb") {
 		c.SetMapKey(acl, "options", "apply-after-lb", "true")
 	}
-	if t := c.Opt("--tier"); t != "" {
-		v, err := strconv.ParseInt(t, 10, 64)
-		if err != nil || v < 0 || v > 3 {
-			return fmt.Errorf("%s: tier must be in range 0...3", t)
-		}
-		c.Set(acl, "tier", ctl.Set(v))
-	}
 	c.AddTo(p, "acls", ref(acl.UUID))
 	return nil
 }
@@ -172,10 +165,14 @@ func aclList(c *ctl.Ctx) error {
 		return err
 	}
 	acls := refRows(c, p, "acls", "ACL")
+	afterLB := func(r *ctl.Row) bool { return c.Get(r, "options").StrMap()["apply-after-lb"] == "true" }
 	sort.SliceStable(acls, func(i, j int) bool {
 		a, b := acls[i], acls[j]
 		if x, y := c.Str(a, "direction"), c.Str(b, "direction"); x != y {
 			return x < y
+		}
+		if x, y := afterLB(a), afterLB(b); x != y {
+			return !x
 		}
 		x, _ := c.Get(a, "priority").Int()
 		y, _ := c.Get(b, "priority").Int()
@@ -202,6 +199,9 @@ func aclList(c *ctl.Ctx) error {
 				s += sep + "meter=\"" + m + "\""
 			}
 			s += ")"
+		}
+		if c.Get(a, "options").StrMap()["apply-after-lb"] == "true" {
+			s += " [after-lb]"
 		}
 		if l, _ := c.Get(a, "label").Int(); l != 0 {
 			s += fmt.Sprintf(" label=%d", l)

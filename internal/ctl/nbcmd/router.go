@@ -419,6 +419,9 @@ func lrRouteList(c *ctl.Ctx) error {
 				header = true
 			}
 			if l.table != table {
+				if table != "\x00" {
+					c.Printf("\n")
+				}
 				table = l.table
 				name := table
 				if name == "" {
@@ -716,8 +719,19 @@ func lrPolicyList(c *ctl.Ctx) error {
 	for _, p := range pols {
 		prio, _ := c.Get(p, "priority").Int()
 		s := fmt.Sprintf("%10d %50s %15s", prio, c.Str(p, "match"), c.Str(p, "action"))
-		if nh := c.Get(p, "nexthops").Strings(); len(nh) > 0 {
-			s += fmt.Sprintf(" %25s", strings.Join(nh, ","))
+		for i, nh := range c.Get(p, "nexthops").Strings() {
+			if i == 0 {
+				s += fmt.Sprintf(" %25s", nh)
+			} else {
+				s += ", " + nh
+			}
+		}
+		if opts := c.Get(p, "options"); opts.Len() > 0 {
+			var kv []string
+			for i, k := range opts.Keys {
+				kv = append(kv, fmt.Sprintf("%s=%s", k, opts.Vals[i]))
+			}
+			s += fmt.Sprintf("%15s%s", "", strings.Join(kv, ","))
 		}
 		c.Printf("%s\n", s)
 	}
