@@ -244,7 +244,7 @@ func TestSlowMonitorClientIsDisconnected(t *testing.T) {
 }
 
 func TestInactivityProbe(t *testing.T) {
-	o := startOurs(t, "", server.Config{InactivityProbe: 100 * time.Millisecond}, bothSchemas...)
+	o := startOurs(t, "", server.Config{InactivityProbe: 500 * time.Millisecond}, bothSchemas...)
 	silent := connect(t, o.Socket, false)
 	alive := connect(t, o.Socket, true)
 	deadline := time.After(20 * time.Second)
