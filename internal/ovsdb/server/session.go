@@ -139,8 +139,23 @@ func (s *session) send(m *jsonrpc.Message) {
 	s.enqueue(b)
 }
 
+// reply sends a successful response. The result is our own valid JSON, so
+// it is framed by hand rather than re-validated by encoding/json (monitor
+// replies can be megabytes).
 func (s *session) reply(id json.RawMessage, result json.RawMessage) {
-	s.send(&jsonrpc.Message{ID: id, Result: result})
+	if len(id) == 0 {
+		id = json.RawMessage("null")
+	}
+	if len(result) == 0 {
+		result = json.RawMessage("null")
+	}
+	b := make([]byte, 0, len(id)+len(result)+32)
+	b = append(b, `{"id":`...)
+	b = append(b, id...)
+	b = append(b, `,"result":`...)
+	b = append(b, result...)
+	b = append(b, `,"error":null}`...)
+	s.enqueue(b)
 }
 
 func (s *session) replyErr(id json.RawMessage, kind, details string) {
