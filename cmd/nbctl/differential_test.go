@@ -247,6 +247,8 @@ var listings = []string{
 	"acl-list sw0", "acl-list pg-web", "acl-list sw1", "lr-route-list r0", "lr-nat-list r0",
 	"lr-policy-list r0", "lb-list", "ls-lb-list sw0", "lr-lb-list r0", "meter-list", "qos-list sw0",
 	"lrp-get-gateway-chassis r0-ext", "ha-chassis-group-list",
+	"--bare --columns=name,addresses list Logical_Switch_Port", "--data=bare --format=table --columns=name,options list Logical_Switch_Port",
+	"--no-headings --format=csv --columns=name,type list Logical_Switch_Port", "--bare get Logical_Switch_Port sw0-p1 addresses external_ids",
 	"acl-list sw1", "lr-route-list r1", "lr-policy-list r1", "lr-nat-list r1", "show r1",
 }
 

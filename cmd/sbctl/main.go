@@ -26,7 +26,8 @@ type cli struct {
 	Timeout    int           `name:"timeout" short:"t" help:"Give up after this many seconds (0: never)." default:"0"`
 	Format     string        `name:"format" short:"f" help:"Listing format: list, table, csv or json." enum:"list,table,csv,json" default:"list"`
 	Columns    string        `name:"columns" help:"Comma-separated columns for list and find."`
-	Bare       bool          `name:"bare" help:"Values only, without quotes, column names or headings."`
+	Data       string        `name:"data" help:"Value format in listings: string or bare." enum:"string,bare" default:"string"`
+	Bare       bool          `name:"bare" help:"Same as --format=list --data=bare --no-headings."`
 	NoHeadings bool          `name:"no-headings" help:"Omit table headings."`
 	LeaderOnly bool          `name:"leader-only" negatable:"" default:"true" help:"Only talk to the leader of a clustered database (--no-leader-only: any member)."`
 	DryRun     bool          `name:"dry-run" help:"Run the commands but do not commit their changes."`
@@ -95,7 +96,7 @@ func run(ctx context.Context, args []string, e env, stdout, stderr io.Writer) in
 	}
 	defer db.Close()
 	ro := ctl.RunOptions{
-		Output:      ctl.Output{Format: c.Format, Columns: c.Columns, Bare: c.Bare, NoHeadings: c.NoHeadings},
+		Output:      output(c, global),
 		Poll:        c.Poll,
 		NewUUID:     e.newUUID,
 		ClientUUIDs: e.newUUID != nil,
@@ -119,4 +120,23 @@ func globalFlags(p *kong.Kong) []ctl.GlobalFlag {
 		}
 	}
 	return out
+}
+
+// output turns the listing options into ctl.Output. --bare implies
+// --format=list unless a format was given.
+func output(c cli, global []string) ctl.Output {
+	formatGiven := false
+	for _, g := range global {
+		if g == "-f" || strings.HasPrefix(g, "--format") || strings.HasPrefix(g, "-f=") {
+			formatGiven = true
+		}
+	}
+	o := ctl.Output{Format: c.Format, Columns: c.Columns, Bare: c.Data == "bare", NoHeadings: c.NoHeadings}
+	if c.Bare {
+		o.Bare, o.NoHeadings = true, true
+		if !formatGiven {
+			o.Format = "list"
+		}
+	}
+	return o
 }

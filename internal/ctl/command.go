@@ -141,12 +141,13 @@ func (reg *Registry) Parse(groups [][]string) ([]Invocation, error) {
 	return out, nil
 }
 
-// Output settings for listings.
+// Output settings for listings, as ovs-vsctl's --format, --data,
+// --no-headings and --columns.
 type Output struct {
-	Format     string // list (default), table, csv, json, bare
+	Format     string // list (default), table, csv, json
 	Columns    string // comma-separated column names, empty for all
-	Bare       bool   // values without quotes, no headings
-	NoHeadings bool
+	Bare       bool   // --data=bare: no quotes, brackets or braces; items space-separated
+	NoHeadings bool   // no heading row (table, csv) or column names (list)
 }
 
 // Ctx is what a command sees while it runs.

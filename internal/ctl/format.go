@@ -79,7 +79,7 @@ func (c *Ctx) WriteRows(table string, rows []*Row, cols []string) {
 		c.Out.WriteByte('\n')
 	case "csv":
 		w := csv.NewWriter(c.Out)
-		if !c.Output.NoHeadings && !c.Output.Bare {
+		if !c.Output.NoHeadings {
 			w.Write(cols)
 		}
 		for _, r := range rows {
@@ -92,7 +92,7 @@ func (c *Ctx) WriteRows(table string, rows []*Row, cols []string) {
 		w.Flush()
 	case "table":
 		cells := [][]string{}
-		heads := !c.Output.NoHeadings && !c.Output.Bare
+		heads := !c.Output.NoHeadings
 		if heads {
 			cells = append(cells, cols)
 		}
@@ -139,7 +139,7 @@ func (c *Ctx) WriteRows(table string, rows []*Row, cols []string) {
 				c.Out.WriteByte('\n')
 			}
 			for _, col := range cols {
-				if c.Output.Bare {
+				if c.Output.NoHeadings {
 					fmt.Fprintf(c.Out, "%s\n", str(r, col))
 				} else {
 					fmt.Fprintf(c.Out, "%-20s: %s\n", col, str(r, col))

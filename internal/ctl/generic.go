@@ -203,14 +203,12 @@ func cmdGet(c *Ctx) error {
 				}
 				return fmt.Errorf("no key %q in %s record %q column %s", ca.Key, table, c.Args[1], col)
 			}
-			c.Printf("%s\n", AtomString(v, c.Output.Bare))
+			c.Printf("%s\n", AtomString(v, false))
 			continue
 		}
-		if c.Output.Bare {
-			c.Printf("%s\n", DatumBare(d))
-		} else {
-			c.Printf("%s\n", DatumString(cs, d))
-		}
+		// get prints values in the string format whatever --data says, as
+		// ovs-vsctl does.
+		c.Printf("%s\n", DatumString(cs, d))
 	}
 	return nil
 }
