@@ -5,11 +5,15 @@
 // joining of several commands separated by "--" into one atomic OVSDB
 // transaction.
 //
-// Commands run against an in-memory copy of the database (a Txn) read at the
-// start; their edits become one transaction of insert, update and delete
-// operations at commit. The package talks to a server only through the small
-// DB interface, so the connection (our internal/client, or the minimal
-// JSON-RPC transport in this package) is the caller's choice.
+// Commands run against a Txn, an in-memory copy of the database that reads
+// rows and columns from the server on first use (a lookup by name asks the
+// server for that name; a long batch reads the column once and indexes it).
+// At commit their edits become one transaction: inserts, updates of single
+// values, insert/delete mutations of sets and maps (so concurrent clients
+// adding to the same set do not lose each other's elements) and deletes.
+// A Txn belongs to one goroutine.
 //
-// ctl must not import northd, chassis or any server package.
+// The package talks to a server only through the DB interface, which
+// hcnet/internal/client satisfies. It must not import northd, chassis or any
+// server package.
 package ctl
