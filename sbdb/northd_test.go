@@ -119,6 +119,11 @@ func TestOVNNorthdAgainstOurDatabases(t *testing.T) {
 		// stage-hint holds the start of an NB row's UUID: drop it.
 		content[which] = sortLines(stageHint.ReplaceAllString(run("ovn-sbctl", "--timeout=15", "--db="+sb, "--format=csv", "--no-headings",
 			"--columns=pipeline,table_id,priority,match,actions,external_ids", "list", "Logical_Flow"), "stage-hint"))
+		// ovn-nbctl --wait=sb blocks until northd has caught up (nb_cfg ->
+		// SB_Global.nb_cfg -> NB_Global.sb_cfg).
+		if out := run("ovn-nbctl", "--timeout=30", "--wait=sb", "--db="+nb, "ls-add", "sw-wait"); strings.Contains(out, "exit") {
+			t.Fatalf("%s: ovn-nbctl --wait=sb: %s", which, out)
+		}
 		// nb_cfg goes round: northd copies it to SB_Global.
 		run("ovn-nbctl", "--timeout=15", "--db="+nb, "set", "NB_Global", ".", "nb_cfg=7")
 		deadline := time.Now().Add(30 * time.Second)
