@@ -99,6 +99,28 @@ func TestPingAcrossChassis_Root(t *testing.T) {
 			t.Fatalf("ovn-nbctl --wait=hv sync: %v", err)
 		}
 	})
+	t.Run("ipv6-nd", func(t *testing.T) {
+		// IPv6 needs the controller path for neighbour discovery: the
+		// switch answers solicitations with nd_na, the router with
+		// nd_na_router.
+		nbctl(t, tb, "lsp-set-addresses", "vm1", "0a:00:00:00:01:11 10.0.1.11 fd00::11")
+		nbctl(t, tb, "lsp-set-addresses", "vm2", "0a:00:00:00:01:12 10.0.1.12 fd00::12")
+		nbctl(t, tb, "set", "Logical_Router_Port", "lr1-ls1", `networks="10.0.1.1/24","fd00::1/64"`)
+		for _, v := range []struct {
+			vm   *testbed.VM
+			addr string
+		}{{vm1, "fd00::11/64"}, {vm2, "fd00::12/64"}} {
+			if out, err := v.vm.Exec(10*time.Second, "ip", "-6", "addr", "add", v.addr, "dev", "eth0", "nodad"); err != nil {
+				t.Fatalf("add %s: %v: %s", v.addr, err, out)
+			}
+		}
+		d := ping(t, vm1, "fd00::12", 30*time.Second)
+		t.Logf("MEASURED IPv6 L2 first reply after %v", d)
+		ping(t, vm1, "fd00::1", 30*time.Second)
+		if out, err := vm1.Exec(5*time.Second, "ip", "-6", "neigh", "show", "fd00::1"); err != nil || !strings.Contains(out, "00:00:00:00:ff:01") {
+			t.Fatalf("vm1's neighbour entry for the router's fd00::1: %q (%v), want lladdr 00:00:00:00:ff:01", out, err)
+		}
+	})
 	t.Run("tenants-same-subnet", func(t *testing.T) {
 		// Tenant B reuses 10.0.1.0/24 on its own switch; its vmb1 (hv2)
 		// must reach its vmb2 (hv1) and never tenant A's vm1 (same IP).

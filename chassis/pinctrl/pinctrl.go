@@ -75,6 +75,24 @@ func Handle(pi *ofconn.PacketIn, xid uint32) (Result, error) {
 		// Resume in any case, so the pipeline continues (with the
 		// result bit clear when no reply could be built).
 		return Result{Send: [][]byte{ofconn.Resume(xid, pkt, md, pi.Continuation)}}, err
+	case OpNDNS:
+		pkt, err := NeighborSolicitation(pi.Packet)
+		if err != nil {
+			return Result{}, err
+		}
+		return Result{Send: [][]byte{ofconn.PacketOut(xid, pkt, append(ofconn.ReloadActions(pi.Metadata), payload...))}}, nil
+	case OpNDNA, OpNDNARouter:
+		pkt, err := NeighborAdvertisement(pi.Packet, op == OpNDNARouter)
+		if err != nil {
+			return Result{}, err
+		}
+		return Result{Send: [][]byte{ofconn.PacketOut(xid, pkt, append(ofconn.ReloadActions(pi.Metadata), payload...))}}, nil
+	case OpPutND:
+		mb, err := putND(pi)
+		if err != nil {
+			return Result{}, err
+		}
+		return Result{Learned: mb}, nil
 	case OpICMP, OpICMP4Error:
 		pkt, err := ICMPv4Error(pi.Packet)
 		if err != nil {
