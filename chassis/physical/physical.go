@@ -423,6 +423,8 @@ func (g *gen) macBinding(mb MACBinding) {
 	hex := fmt.Sprintf("0x%x", ip.As16())
 	g.add(mb.UUID, TableMACBinding, 100, fmt.Sprintf("xxreg0=%s,reg15=%#x,metadata=%#x", hex, p.Key, dp.Key),
 		"set_field:"+mb.MAC+"->eth_dst")
+	g.add(mb.UUID, TableMACLookup, 100, fmt.Sprintf("xxreg0=%s,reg14=%#x,metadata=%#x,dl_src=%s", hex, p.Key, dp.Key, mb.MAC),
+		fmt.Sprintf("set_field:%#x/%#x->reg10", FlagLookupMAC, FlagLookupMAC))
 }
 
 // encap sets the tunnel header for a logical output key and sends the

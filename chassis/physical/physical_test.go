@@ -164,6 +164,7 @@ func gatewayInput() Input {
 		},
 		MACBindings: []MACBinding{
 			{UUID: "mb-1", LogicalPort: "lr0-pub", Datapath: "dp-lr0", IP: "172.16.0.1", MAC: "0a:00:00:00:00:01"},
+			{UUID: "mb-2", LogicalPort: "lr0-pub", Datapath: "dp-lr0", IP: "fd00:1::99", MAC: "0a:00:00:00:00:02"},
 		},
 	}
 	for _, p := range ports {
