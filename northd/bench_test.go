@@ -60,13 +60,14 @@ func translators(b *testing.B) []translator {
 				"--unixctl="+filepath.Join(dir, "ovn-northd.ctl"), "--log-file="+filepath.Join(dir, "ovn-northd.log"), "-vconsole:off")
 		}},
 		{"hcnet", func(b *testing.B, nb, sb, dir string) *exec.Cmd {
-			args := []string{"--ovnnb-db", nb, "--ovnsb-db", sb, "--log-level", "warn"}
-			if p := os.Getenv("NORTHD_BENCH_CPUPROFILE"); p != "" {
-				args = append(args, "--cpu-profile", p)
-			}
+			level := "warn"
 			logFile := os.Getenv("NORTHD_BENCH_LOG")
 			if logFile != "" {
-				args[len(args)-1] = "debug"
+				level = "debug"
+			}
+			args := []string{"--ovnnb-db", nb, "--ovnsb-db", sb, "--log-level", level}
+			if p := os.Getenv("NORTHD_BENCH_CPUPROFILE"); p != "" {
+				args = append(args, "--cpu-profile", p)
 			}
 			cmd := exec.Command(bin, args...)
 			if logFile != "" {
@@ -321,7 +322,7 @@ func BenchmarkConvergeBig(b *testing.B) {
 					rss = r
 				}
 				sbc.Close()
-				_ = cmd.Process.Signal(syscall.SIGKILL)
+				_ = cmd.Process.Signal(syscall.SIGTERM)
 				_ = cmd.Wait()
 				nbs.Stop()
 				sbs.Stop()

@@ -317,3 +317,46 @@ func TestHAFailover(t *testing.T) {
 		t.Errorf("failover took %v, want ≤ 1 s", took)
 	}
 }
+
+// TestDaemonManyDatapaths covers writes split over several transactions:
+// 250 switches appear and disappear in one NB transaction each.
+func TestDaemonManyDatapaths(t *testing.T) {
+	nb, sb := dbs(t)
+	nbctl(t, nb, "init")
+	startInProcess(t, nb, sb)
+	ctx := context.Background()
+	nbc, err := client.Dial(ctx, nb, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nbc.Close()
+	var ops []ovsdb.Operation
+	for i := 0; i < 250; i++ {
+		p := fmt.Sprintf("p%d", i)
+		ops = append(ops,
+			ovsdb.Operation{Op: ovsdb.OperationInsert, Table: "Logical_Switch_Port", UUIDName: p, Row: ovsdb.Row{
+				"name": fmt.Sprintf("port%d", i), "addresses": ovsdb.OvsSet{GoSet: []any{fmt.Sprintf("0a:00:00:00:%02x:%02x 10.0.%d.%d", i/256, i%256, i/250, 2+i%250)}}}},
+			ovsdb.Operation{Op: ovsdb.OperationInsert, Table: "Logical_Switch", Row: ovsdb.Row{
+				"name": fmt.Sprintf("sw%d", i), "ports": ovsdb.OvsSet{GoSet: []any{ovsdb.UUID{GoUUID: p}}}}})
+	}
+	mustTransact(t, nbc, "OVN_Northbound", ops...)
+	nbctl(t, nb, "--wait=sb", "sync")
+	count := func(table string) int {
+		out := sbctl(t, sb, "--bare", "--columns=_uuid", "list", table)
+		return len(strings.Fields(out))
+	}
+	if n := count("Datapath_Binding"); n != 250 {
+		t.Errorf("%d Datapath_Binding rows, want 250", n)
+	}
+	if n := count("Port_Binding"); n != 250 {
+		t.Errorf("%d Port_Binding rows, want 250", n)
+	}
+	mustTransact(t, nbc, "OVN_Northbound", ovsdb.Operation{Op: ovsdb.OperationDelete, Table: "Logical_Switch",
+		Where: []ovsdb.Condition{{Column: "name", Function: ovsdb.ConditionNotEqual, Value: ""}}})
+	nbctl(t, nb, "--wait=sb", "sync")
+	for _, table := range []string{"Datapath_Binding", "Port_Binding", "Logical_Flow", "Multicast_Group"} {
+		if n := count(table); n != 0 {
+			t.Errorf("%d %s rows left after deleting every switch", n, table)
+		}
+	}
+}

@@ -416,22 +416,65 @@ func (d *Daemon) setActive(a bool) {
 // maxDatapathsPerTxn bounds the datapaths one SB transaction reconciles.
 const maxDatapathsPerTxn = 100
 
-// commitSB sends w's operations, if any, in one transaction asserting the
-// lock, and waits until the SB monitor shows them.
-func (d *Daemon) commitSB(ctx context.Context, w *writer, datapaths int, start time.Time) error {
-	if len(w.t.ops) == 0 {
+// commitSB sends each writer's operations, if any, as one transaction
+// asserting the lock (at most two in flight), and waits until the SB monitor
+// shows all of them.
+func (d *Daemon) commitSB(ctx context.Context, writers []*writer, start time.Time) error {
+	type result struct {
+		inserted, deleted []string
+		err               error
+	}
+	results := make([]result, len(writers))
+	sem := make(chan struct{}, 2)
+	var wg sync.WaitGroup
+	for i, w := range writers {
+		if len(w.t.ops) == 0 {
+			continue
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(i int, w *writer) {
+			defer func() { <-sem; wg.Done() }()
+			ins, err := d.transactSB(ctx, w.t.ops)
+			results[i] = result{inserted: ins, deleted: w.t.deletes, err: err}
+		}(i, w)
+	}
+	wg.Wait()
+	var inserted, deleted []string
+	ops := 0
+	for i, r := range results {
+		if r.err != nil {
+			return r.err
+		}
+		inserted = append(inserted, r.inserted...)
+		deleted = append(deleted, r.deleted...)
+		ops += len(writers[i].t.ops)
+	}
+	if ops == 0 {
 		return nil
 	}
+	written := time.Now()
+	d.log.Debug("SB written", "ops", ops, "transactions", len(writers), "took", written.Sub(start))
+	if err := d.waitSB(ctx, inserted, deleted); err != nil {
+		return err
+	}
+	d.log.Debug("SB monitor caught up", "took", time.Since(written))
+	return nil
+}
+
+// transactSB sends one SB transaction asserting the lock and returns the
+// UUIDs of the rows it inserted.
+func (d *Daemon) transactSB(ctx context.Context, body []ovsdb.Operation) ([]string, error) {
 	// The assertion makes the transaction fail if we lost the lock.
 	lock := d.cfg.LockName
-	ops := append([]ovsdb.Operation{{Op: ovsdb.OperationAssert, Lock: &lock}}, w.t.ops...)
+	ops := append([]ovsdb.Operation{{Op: ovsdb.OperationAssert, Lock: &lock}}, body...)
 	res, err := d.sbc.Transact(ctx, schema.SouthboundName, ops...)
 	if err != nil {
 		var oe *client.OpError
 		if errors.As(err, &oe) && oe.Index < len(ops) {
 			d.log.Debug("failed operation", "op", fmt.Sprintf("%+v", ops[oe.Index]))
 		}
-		return fmt.Errorf("SB transaction of %d operations: %w", len(ops), err)
+		return nil, fmt.Errorf("SB transaction of %d operations: %w", len(ops), err)
 	}
 	if err := checkResults(res, ops); err != nil {
 		for i, r := range res {
@@ -439,25 +482,19 @@ func (d *Daemon) commitSB(ctx context.Context, w *writer, datapaths int, start t
 				d.log.Debug("failed operation", "op", fmt.Sprintf("%+v", ops[i]))
 			}
 		}
-		return err
+		return nil, err
 	}
 	d.statsMu.Lock()
 	d.stats.Transactions++
-	d.stats.RowsWritten += len(w.t.ops)
+	d.stats.RowsWritten += len(body)
 	d.statsMu.Unlock()
-	written := time.Now()
-	d.log.Debug("SB written", "ops", len(w.t.ops), "datapaths", datapaths, "took", written.Sub(start))
 	var inserted []string
 	for i, op := range ops {
 		if op.Op == ovsdb.OperationInsert && i < len(res) {
 			inserted = append(inserted, res[i].UUID.GoUUID)
 		}
 	}
-	if err := d.waitSB(ctx, inserted, w.t.deletes); err != nil {
-		return err
-	}
-	d.log.Debug("SB monitor caught up", "took", time.Since(written))
-	return nil
+	return inserted, nil
 }
 
 // write brings SB in line: everything when full, else the datapaths in
@@ -494,23 +531,26 @@ func (d *Daemon) write(ctx context.Context, delta engine.Delta, full bool, sbTou
 	keys = slices.Compact(keys)
 	// Many datapaths (a first translation, a takeover) go in several
 	// transactions, so neither we nor the server hold one huge
-	// transaction in memory; SB_Global.nb_cfg goes with the last.
+	// transaction in memory. Chunks touch disjoint datapaths, so they are
+	// all built against the current mirror and two are kept in flight:
+	// the server applies one while we encode the next. SB_Global.nb_cfg
+	// goes with the last.
+	var writers []*writer
 	for len(keys) > maxDatapathsPerTxn {
 		chunk := keys[:maxDatapathsPerTxn]
 		keys = keys[maxDatapathsPerTxn:]
 		for _, k := range chunk {
 			w.datapath(k, desired.Datapaths[k])
 		}
-		if err := d.commitSB(ctx, w, len(chunk), start); err != nil {
-			return err
-		}
+		writers = append(writers, w)
 		w = newWriter(d.sb, desired, d.eng.PortDatapath)
 	}
 	for _, k := range keys {
 		w.datapath(k, desired.Datapaths[k])
 	}
 	w.globals(desired, full)
-	if err := d.commitSB(ctx, w, len(keys), start); err != nil {
+	writers = append(writers, w)
+	if err := d.commitSB(ctx, writers, start); err != nil {
 		return err
 	}
 	d.lastSBCfg = desired.Global.NbCfg
