@@ -10,6 +10,7 @@ type change struct {
 	table    *TableSchema
 	uuid     UUID
 	old, new Row
+	deltas   map[int]*colDelta // see txRow.deltas
 }
 
 // Each calls fn for every changed row in order. old is nil for an insert,

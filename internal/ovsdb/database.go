@@ -125,7 +125,7 @@ func (d *Database) apply(cs *ChangeSet) {
 			}
 		}
 		src := rowKey{c.table, c.uuid}
-		d.forEachRefChange(c.table, c.uuid, c.old, c.new, func(target *table, u UUID, _ RefType, delta int) {
+		d.forEachRefChange(c.table, c.uuid, c.old, c.new, c.deltas, func(target *table, u UUID, _ RefType, delta int) {
 			m := target.inRefs[u]
 			if m == nil {
 				m = make(map[rowKey]int32, 1)
@@ -230,7 +230,9 @@ func sameDatum(a, b Datum) bool {
 // old and new versions of a row (either may be nil), with delta -1 for a
 // reference removed and +1 for one added. Unchanged columns cost nothing,
 // so adding one port to a switch with a thousand does not walk them all.
-func (d *Database) forEachRefChange(ts *TableSchema, self UUID, old, new Row, fn func(target *table, u UUID, kind RefType, delta int)) {
+// deltas, when it has a non-nil entry for a set column, gives that
+// column's difference directly.
+func (d *Database) forEachRefChange(ts *TableSchema, self UUID, old, new Row, deltas map[int]*colDelta, fn func(target *table, u UUID, kind RefType, delta int)) {
 	emit := func(target *table, u UUID, kind RefType, delta int) {
 		if !isSelfRef(ts, self, target, u, kind) {
 			fn(target, u, kind, delta)
@@ -245,6 +247,17 @@ func (d *Database) forEachRefChange(ts *TableSchema, self UUID, old, new Row, fn
 			n = new[c.Index]
 		}
 		if old != nil && new != nil && sameDatum(o, n) {
+			continue
+		}
+		if cd := deltas[c.Index]; cd != nil && old != nil && new != nil {
+			b := &c.Type.Key
+			target := d.tables[b.RefTable]
+			for _, k := range cd.removed {
+				emit(target, k.(UUID), b.RefType, -1)
+			}
+			for _, k := range cd.added {
+				emit(target, k.(UUID), b.RefType, +1)
+			}
 			continue
 		}
 		if b := &c.Type.Key; b.refTable != nil {

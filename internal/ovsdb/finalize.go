@@ -90,7 +90,7 @@ func (x *txState) finalize() (*ChangeSet, *Error) {
 	for _, tr := range rows {
 		src := rowKey{tr.t.schema, tr.uuid}
 		var rerr *Error
-		x.db.forEachRefChange(tr.t.schema, tr.uuid, tr.old, tr.new, func(target *table, u UUID, kind RefType, delta int) {
+		x.db.forEachRefChange(tr.t.schema, tr.uuid, tr.old, tr.new, tr.deltas, func(target *table, u UUID, kind RefType, delta int) {
 			k := rowKey{target.schema, u}
 			if delta < 0 {
 				if kind == RefStrong && !target.schema.IsRoot {
@@ -253,7 +253,7 @@ func (x *txState) finalize() (*ChangeSet, *Error) {
 			r := tr.writable()
 			r[0] = Datum{Keys: []Atom{x.gen.next()}}
 		}
-		cs.changes = append(cs.changes, change{table: tr.t.schema, uuid: tr.uuid, old: tr.old, new: tr.new})
+		cs.changes = append(cs.changes, change{table: tr.t.schema, uuid: tr.uuid, old: tr.old, new: tr.new, deltas: tr.deltas})
 	}
 	if len(cs.changes) == 0 {
 		return nil, nil
@@ -320,6 +320,7 @@ func (x *txState) dropWeak(k rowKey) *Error {
 			tr = x.touch(t, k.uuid)
 		}
 		tr.writable()[c.Index] = nd
+		tr.forget(c.Index)
 		if len(nd.Keys) < c.Type.Min {
 			inserted := ""
 			if tr.old == nil {

@@ -155,7 +155,13 @@ func (x *txState) opMutate(b []byte, a *opArgs) ([]byte, *Error) {
 		tr := x.touch(t, u)
 		w := tr.writable()
 		for i := range muts {
-			w[muts[i].col.Index] = vals[i]
+			m := &muts[i]
+			if m.col.Type.Value == nil && m.col.Type.Key.refTable != nil && (m.op == mutInsert || m.op == mutDelete) {
+				tr.noteMutation(m.col, m.op, m.arg, w[m.col.Index])
+			} else {
+				tr.forget(m.col.Index)
+			}
+			w[m.col.Index] = vals[i]
 		}
 		return nil
 	})

@@ -45,6 +45,76 @@ type txRow struct {
 	uuid     UUID
 	old, new Row  // old nil: inserted by this transaction; new nil: deleted
 	owned    bool // new is private to the transaction and may be edited
+	// deltas records, for reference set columns changed only by insert
+	// and delete mutations, the keys added and removed relative to old, so
+	// that reference bookkeeping need not compare whole sets. A nil entry
+	// means the column changed in some other way.
+	deltas map[int]*colDelta
+}
+
+// colDelta is how a set column differs from its committed value.
+type colDelta struct {
+	added, removed []Atom
+}
+
+// forget drops the delta of column idx after a change it cannot describe.
+func (tr *txRow) forget(idx int) {
+	if tr.deltas != nil {
+		if _, ok := tr.deltas[idx]; ok {
+			tr.deltas[idx] = nil
+			return
+		}
+	}
+	if tr.old != nil {
+		if tr.deltas == nil {
+			tr.deltas = make(map[int]*colDelta)
+		}
+		tr.deltas[idx] = nil
+	}
+}
+
+// noteMutation updates column c's delta for an insert or delete mutation
+// that turned cur into next.
+func (tr *txRow) noteMutation(c *ColumnSchema, op mutator, arg, cur Datum) {
+	if tr.old == nil {
+		return
+	}
+	d, ok := tr.deltas[c.Index]
+	if !ok {
+		if !sameDatum(tr.old[c.Index], cur) {
+			tr.forget(c.Index)
+			return
+		}
+		d = &colDelta{}
+		if tr.deltas == nil {
+			tr.deltas = make(map[int]*colDelta)
+		}
+		tr.deltas[c.Index] = d
+	}
+	if d == nil {
+		return
+	}
+	remove := func(l []Atom, k Atom) ([]Atom, bool) {
+		for i, e := range l {
+			if e == k {
+				return append(l[:i:i], l[i+1:]...), true
+			}
+		}
+		return l, false
+	}
+	for _, k := range arg.Keys {
+		var found bool
+		switch {
+		case op == mutInsert && !cur.Contains(k):
+			if d.removed, found = remove(d.removed, k); !found {
+				d.added = append(d.added, k)
+			}
+		case op == mutDelete && cur.Contains(k):
+			if d.added, found = remove(d.added, k); !found {
+				d.removed = append(d.removed, k)
+			}
+		}
+	}
 }
 
 type symbol struct {
@@ -602,6 +672,7 @@ func (x *txState) opUpdate(b []byte, a *opArgs) ([]byte, *Error) {
 		r := tr.writable()
 		for i, c := range cols {
 			r[c.Index] = vals[i]
+			tr.forget(c.Index)
 		}
 		return nil
 	})
