@@ -2,6 +2,7 @@ package ovsdb
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -454,5 +455,36 @@ func TestReusedSeed(t *testing.T) {
 	r2 := db.Execute(Txn{Ops: ops2})
 	if r2.Changes.Len() != 2 || string(r1.Reply) == string(r2.Reply) {
 		t.Fatalf("same seed twice: %s then %s", r1.Reply, r2.Reply)
+	}
+}
+
+// TestMutationDeltas exercises the delta bookkeeping of reference sets:
+// several insert/delete mutations of one column in one transaction, mixed
+// with an update, must leave the reverse references exactly right.
+func TestMutationDeltas(t *testing.T) {
+	db := testDB(t)
+	child := func(n int) string { return fmt.Sprintf("00000000-0000-0000-0000-0000000000c%d", n) }
+	ops := `[{"op":"insert","table":"Parent","row":{"name":"p","children":["set",[["uuid","` + child(1) + `"],["uuid","` + child(2) + `"]]]},"uuid":"00000000-0000-0000-0000-0000000000a1"}`
+	for i := 1; i <= 5; i++ {
+		ops += `,{"op":"insert","table":"Child","row":{"key":"k` + fmt.Sprint(i) + `","owner":["uuid","00000000-0000-0000-0000-0000000000a1"]},"uuid":"` + child(i) + `"}`
+	}
+	ops += `,{"op":"insert","table":"Parent","row":{"name":"keep","children":["set",[["uuid","` + child(3) + `"],["uuid","` + child(4) + `"],["uuid","` + child(5) + `"]]]}}]`
+	if r := run(t, db, ops); r.Changes.Len() != 7 {
+		t.Fatalf("setup: %s", r.Reply)
+	}
+	mut := func(op, c string) string {
+		return `{"op":"mutate","table":"Parent","where":[["name","==","p"]],"mutations":[["children","` + op + `",["uuid","` + c + `"]]]}`
+	}
+	for _, tc := range []string{
+		"[" + mut("insert", child(3)) + "," + mut("delete", child(3)) + "," + mut("insert", child(4)) + "," + mut("delete", child(1)) + "]",
+		"[" + mut("delete", child(2)) + "," + mut("insert", child(2)) + "," + mut("insert", child(5)) + "]",
+		"[" + mut("insert", child(1)) + `,{"op":"update","table":"Parent","where":[["name","==","p"]],"row":{"children":["set",[["uuid","` + child(3) + `"]]]}},` + mut("insert", child(4)) + "]",
+		"[" + mut("delete", child(3)) + "," + mut("delete", child(4)) + "]",
+	} {
+		r := run(t, db, tc)
+		if strings.Contains(string(r.Reply), "error") {
+			t.Fatalf("%s: %s", tc, r.Reply)
+		}
+		db.checkInvariants()
 	}
 }
