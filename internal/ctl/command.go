@@ -211,9 +211,13 @@ func (reg *Registry) Run(ctx context.Context, db DB, invs []Invocation, ro RunOp
 	if ro.Poll == 0 {
 		ro.Poll = 100 * time.Millisecond
 	}
-	schema, err := db.GetSchema(ctx, reg.DBName)
+	raw, err := db.GetSchemaJSON(ctx, reg.DBName)
 	if err != nil {
 		return timeoutErr(ctx, err)
+	}
+	schema, err := ParseSchema(raw)
+	if err != nil {
+		return fmt.Errorf("%s: %w", reg.DBName, err)
 	}
 	for {
 		t := NewTxn(schema, ro.NewUUID)
@@ -296,14 +300,14 @@ func timeoutErr(ctx context.Context, err error) error {
 
 // FindTable resolves a table name case-insensitively, with "-" and "_"
 // interchangeable and unique prefixes accepted.
-func FindTable(s *ovsdb.DatabaseSchema, name string) (string, error) {
-	if _, ok := s.Tables[name]; ok {
+func FindTable(s *Schema, name string) (string, error) {
+	if s.Table(name) != nil {
 		return name, nil
 	}
 	norm := func(x string) string { return strings.ToLower(strings.ReplaceAll(x, "-", "_")) }
 	n := norm(name)
 	var matches []string
-	for t := range s.Tables {
+	for _, t := range s.TableNames() {
 		if norm(t) == n {
 			return t, nil
 		}
@@ -322,8 +326,8 @@ func FindTable(s *ovsdb.DatabaseSchema, name string) (string, error) {
 }
 
 // FindColumn resolves a column name of table (exact, then unique prefix).
-func FindColumn(s *ovsdb.DatabaseSchema, table, name string) (string, *ovsdb.ColumnSchema, error) {
-	ts := s.Tables[table]
+func FindColumn(s *Schema, table, name string) (string, *ovsdb.ColumnSchema, error) {
+	ts := s.Table(table)
 	if c := ts.Column(name); c != nil {
 		return name, c, nil
 	}

@@ -2,6 +2,7 @@ package ctl
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/ovn-org/libovsdb/ovsdb"
 )
@@ -9,6 +10,7 @@ import (
 // DB is what the commands need from an OVSDB connection.
 type DB interface {
 	Transact(ctx context.Context, db string, ops ...ovsdb.Operation) ([]ovsdb.OperationResult, error)
-	GetSchema(ctx context.Context, db string) (*ovsdb.DatabaseSchema, error)
+	// GetSchemaJSON returns the database's schema as get_schema sends it.
+	GetSchemaJSON(ctx context.Context, db string) (json.RawMessage, error)
 	Close() error
 }

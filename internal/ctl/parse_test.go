@@ -194,3 +194,30 @@ func FuzzParseDatum(f *testing.F) {
 		}
 	})
 }
+
+func TestSchemaLazy(t *testing.T) {
+	s, err := ParseSchema([]byte(`{"name":"DB","version":"1.0.0","tables":{
+		"A":{"columns":{"name":{"type":"string"}},"isRoot":true},
+		"B":{"columns":{"x":{"type":{"key":"nosuchtype"}}}}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.TableNames(); !reflect.DeepEqual(got, []string{"A", "B"}) {
+		t.Fatalf("TableNames() = %v", got)
+	}
+	if a := s.Table("A"); a == nil || a.Column("name") == nil || !a.IsRoot {
+		t.Fatalf("Table(A) = %+v", a)
+	}
+	if s.Table("C") != nil {
+		t.Fatal("Table(C) is not nil")
+	}
+	if s.Err() != nil {
+		t.Fatalf("Err() before decoding B = %v", s.Err())
+	}
+	if b := s.Table("B"); b == nil || s.Err() == nil || !strings.Contains(s.Err().Error(), "table B") {
+		t.Fatalf("Table(B) = %+v, Err() = %v; want an error naming table B", b, s.Err())
+	}
+	if _, err := ParseSchema([]byte(`{"tables":{}}`)); err == nil {
+		t.Fatal("a schema without name and tables parsed")
+	}
+}

@@ -27,7 +27,7 @@ func (r *Row) IsNew() bool { return r.orig == nil }
 // Txn is an in-memory copy of a database plus the edits of the commands run
 // so far; Ops turns the edits into one OVSDB transaction.
 type Txn struct {
-	Schema *ovsdb.DatabaseSchema
+	Schema *Schema
 	DBName string
 	Syms   *Symbols
 	tables map[string]map[UUID]*Row
@@ -68,7 +68,7 @@ func RandomUUID() UUID {
 }
 
 // NewTxn returns an empty copy of the database described by schema.
-func NewTxn(schema *ovsdb.DatabaseSchema, newUUID func() UUID) *Txn {
+func NewTxn(schema *Schema, newUUID func() UUID) *Txn {
 	if newUUID == nil {
 		newUUID = RandomUUID
 	}
@@ -77,9 +77,6 @@ func NewTxn(schema *ovsdb.DatabaseSchema, newUUID func() UUID) *Txn {
 		idx: map[indexKey]map[string]map[*Row]struct{}{}, points: map[pointKey][]UUID{}, pointCount: map[indexKey]int{},
 		touched: map[indexKey]map[*Row]struct{}{}}
 	t.Syms = NewSymbols(newUUID)
-	for name := range schema.Tables {
-		t.tables[name] = map[UUID]*Row{}
-	}
 	return t
 }
 
@@ -91,13 +88,28 @@ func (t *Txn) Attach(ctx context.Context, db DB) {
 }
 
 // Err returns the first error of a read made on demand.
-func (t *Txn) Err() error { return t.err }
+func (t *Txn) Err() error {
+	if t.err != nil {
+		return t.err
+	}
+	return t.Schema.Err()
+}
+
+// tab returns table's rows, creating the map on first use.
+func (t *Txn) tab(table string) map[UUID]*Row {
+	m := t.tables[table]
+	if m == nil {
+		m = map[UUID]*Row{}
+		t.tables[table] = m
+	}
+	return m
+}
 
 // Load reads every row and column of the given tables (all tables if none)
 // in one transaction.
 func (t *Txn) Load(ctx context.Context, db DB, tables ...string) error {
 	if len(tables) == 0 {
-		tables = sortedKeys(t.Schema.Tables)
+		tables = t.Schema.TableNames()
 	}
 	req := map[string][]string{}
 	for _, name := range tables {
@@ -119,11 +131,12 @@ func (t *Txn) PrefetchTables(req map[string][]string) {
 	}
 	need := map[string][]string{}
 	for table, cols := range req {
-		if _, ok := t.Schema.Tables[table]; !ok {
+		ts := t.Schema.Table(table)
+		if ts == nil {
 			continue
 		}
 		if len(cols) == 0 {
-			cols = sortedKeys(t.Schema.Tables[table].Columns)
+			cols = sortedKeys(ts.Columns)
 		}
 		var missing []string
 		for _, c := range cols {
@@ -166,7 +179,10 @@ func (t *Txn) read(ctx context.Context, db DB, req map[string][]string) error {
 		return fmt.Errorf("read %s: %w", t.DBName, err)
 	}
 	for i, name := range tables {
-		ts := t.Schema.Tables[name]
+		ts := t.Schema.Table(name)
+		if ts == nil {
+			return fmt.Errorf("read %s: no table %q in the schema", t.DBName, name)
+		}
 		cols := req[name]
 		if cols == nil {
 			cols = sortedKeys(ts.Columns)
@@ -176,7 +192,7 @@ func (t *Txn) read(ctx context.Context, db DB, req map[string][]string) error {
 			r := t.tables[name][UUID(u.GoUUID)]
 			if r == nil {
 				r = &Row{UUID: UUID(u.GoUUID), Table: name, cols: map[string]Datum{}, orig: map[string]Datum{}}
-				t.tables[name][r.UUID] = r
+				t.tab(name)[r.UUID] = r
 				delete(t.sorted, name)
 			}
 			for col, v := range wr {
@@ -238,11 +254,11 @@ func resultError(res []ovsdb.OperationResult, ops []ovsdb.Operation) error {
 
 // TableSchema returns the schema of table.
 func (t *Txn) TableSchema(table string) *ovsdb.TableSchema {
-	ts, ok := t.Schema.Tables[table]
-	if !ok {
+	ts := t.Schema.Table(table)
+	if ts == nil {
 		panic(fmt.Sprintf("ctl: no table %q in schema %s", table, t.Schema.Name))
 	}
-	return &ts
+	return ts
 }
 
 // Column returns the schema of table.column; it panics if there is none,
@@ -357,7 +373,7 @@ func (t *Txn) Insert(table string, u UUID) *Row {
 		u = t.newUUID()
 	}
 	r := &Row{UUID: u, Table: table, cols: map[string]Datum{}}
-	t.tables[table][u] = r
+	t.tab(table)[u] = r
 	delete(t.sorted, table)
 	for k, ix := range t.idx {
 		if k.table == table {
@@ -578,7 +594,7 @@ func (t *Txn) pointLookup(table, col, v string) []*Row {
 			r := t.tables[table][UUID(u.GoUUID)]
 			if r == nil {
 				r = &Row{UUID: UUID(u.GoUUID), Table: table, cols: map[string]Datum{}, orig: map[string]Datum{}}
-				t.tables[table][r.UUID] = r
+				t.tab(table)[r.UUID] = r
 				delete(t.sorted, table)
 			}
 			if _, known := r.orig[col]; !known && r.orig != nil {
