@@ -2,8 +2,8 @@ package translate
 
 import (
 	"fmt"
-	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 )
 
@@ -21,11 +21,11 @@ func parseLSPAddress(s string) (lspAddr, bool) {
 	if len(fields) == 0 {
 		return lspAddr{}, false
 	}
-	hw, err := net.ParseMAC(fields[0])
-	if err != nil || len(hw) != 6 {
+	hw, ok := parseMAC(fields[0])
+	if !ok {
 		return lspAddr{}, false
 	}
-	a := lspAddr{MAC: hw.String()}
+	a := lspAddr{MAC: formatMAC(hw)}
 	for _, f := range fields[1:] {
 		ip, err := netip.ParseAddr(f)
 		if err != nil {
@@ -74,14 +74,41 @@ func ipv4Bcast(p netip.Prefix) netip.Addr {
 
 // ipv4Netmask returns the dotted netmask of a prefix length.
 func ipv4Netmask(bits int) string {
-	m := net.CIDRMask(bits, 32)
-	return net.IP(m).String()
+	m := uint32(0xffffffff) << (32 - bits)
+	if bits == 0 {
+		m = 0
+	}
+	return netip.AddrFrom4([4]byte{byte(m >> 24), byte(m >> 16), byte(m >> 8), byte(m)}).String()
+}
+
+// parseMAC parses an Ethernet address "xx:xx:xx:xx:xx:xx".
+func parseMAC(s string) ([6]byte, bool) {
+	var hw [6]byte
+	parts := strings.Split(s, ":")
+	if len(parts) != 6 {
+		return hw, false
+	}
+	for i, p := range parts {
+		if len(p) != 2 {
+			return hw, false
+		}
+		v, err := strconv.ParseUint(p, 16, 8)
+		if err != nil {
+			return hw, false
+		}
+		hw[i] = byte(v)
+	}
+	return hw, true
+}
+
+func formatMAC(hw [6]byte) string {
+	return fmt.Sprintf("%02x:%02x:%02x:%02x:%02x:%02x", hw[0], hw[1], hw[2], hw[3], hw[4], hw[5])
 }
 
 // linkLocal returns the EUI-64 IPv6 link-local address of a MAC.
 func linkLocal(mac string) netip.Addr {
-	hw, err := net.ParseMAC(mac)
-	if err != nil || len(hw) != 6 {
+	hw, ok := parseMAC(mac)
+	if !ok {
 		return netip.Addr{}
 	}
 	var b [16]byte
