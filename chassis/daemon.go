@@ -323,17 +323,25 @@ func (d *daemon) round(ctx context.Context) {
 		d.logOnce("decide", "cannot run yet", "err", err)
 		return
 	}
-	if len(w.ovsOps) > 0 {
-		if _, err := d.ovsC.Transact(ctx, "Open_vSwitch", w.ovsOps...); err != nil {
-			d.log.Warn("transact", "db", "Open_vSwitch", "err", err)
+	// The transactions (bindings other chassis wait for, tunnels, zones)
+	// and the flow installation (what local ports wait for) are
+	// independent: run them side by side.
+	txDone := make(chan struct{})
+	go func() {
+		defer close(txDone)
+		if len(w.ovsOps) > 0 {
+			if _, err := d.ovsC.Transact(ctx, "Open_vSwitch", w.ovsOps...); err != nil {
+				d.log.Warn("transact", "db", "Open_vSwitch", "err", err)
+			}
 		}
-	}
-	if len(w.sbOps) > 0 && sbC != nil {
-		d.log.Debug("transact", "db", "OVN_Southbound", "ops", fmt.Sprint(w.sbOps))
-		if _, err := sbC.Transact(ctx, "OVN_Southbound", w.sbOps...); err != nil {
-			d.log.Warn("transact", "db", "OVN_Southbound", "err", err)
+		if len(w.sbOps) > 0 && sbC != nil {
+			d.log.Debug("transact", "db", "OVN_Southbound", "ops", fmt.Sprint(w.sbOps))
+			if _, err := sbC.Transact(ctx, "OVN_Southbound", w.sbOps...); err != nil {
+				d.log.Warn("transact", "db", "OVN_Southbound", "err", err)
+			}
 		}
-	}
+	}()
+	defer func() { <-txDone }()
 	if !w.ready {
 		return
 	}
@@ -353,6 +361,7 @@ func (d *daemon) round(ctx context.Context) {
 	d.logMu.Lock()
 	delete(d.lastLog, "install")
 	d.logMu.Unlock()
+	<-txDone
 	if len(w.sbOps) == 0 && sbC != nil {
 		d.mu.Lock()
 		ack := plan.AckNbCfg(d.sb, d.cfg.SystemID, w.nbCfg, time.Now().UnixMilli())
