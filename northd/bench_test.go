@@ -155,9 +155,12 @@ func watchSB(b *testing.B, sb string) (*sbWatch, *client.Client) {
 	}
 	w := &sbWatch{cond: make(chan struct{}, 1)}
 	reqs := map[string]client.MonitorRequest{}
-	for _, t := range []string{"SB_Global", "Datapath_Binding", "Port_Binding", "Logical_Flow", "Multicast_Group", "Address_Set", "Port_Group"} {
-		reqs[t] = client.MonitorRequest{Columns: []string{"_uuid"}}
+	// Logical flows are monitored by UUID only (they are never modified);
+	// the other tables with all columns so modifications count too.
+	for _, t := range []string{"Datapath_Binding", "Port_Binding", "Multicast_Group", "Address_Set", "Port_Group", "Logical_DP_Group"} {
+		reqs[t] = client.MonitorRequest{}
 	}
+	reqs["Logical_Flow"] = client.MonitorRequest{Columns: []string{"_uuid"}}
 	reqs["SB_Global"] = client.MonitorRequest{Columns: []string{"nb_cfg"}}
 	if _, err := c.Monitor(context.Background(), "OVN_Southbound", reqs, func(u client.TableUpdates) {
 		w.mu.Lock()
