@@ -140,8 +140,7 @@ func (s *Server) fillServerDB() error {
 		d := s.dbs[n]
 		info := dbInfo{Name: n, Clustered: d.Clustered(), Schema: d.Schema().JSON(), Index: d.Index()}
 		if d.Clustered() {
-			info.Leader, _ = d.Shard().Leader()
-			info.Leader = true // one replica: it leads once started
+			info.Leader, info.Connected = leaderState(d)
 			info.CID = stableUUID("cid", n, fmt.Sprint(d.ShardID()))
 			info.SID = stableUUID("sid", n, fmt.Sprint(d.ShardID()), fmt.Sprint(d.Shard().ReplicaID()))
 		}
@@ -161,9 +160,20 @@ func (s *Server) fillServerDB() error {
 	return nil
 }
 
-// serverDBRefresh is how often _Server's index and leader columns follow
-// the databases.
-const serverDBRefresh = time.Second
+// _Server's leader and connected columns follow the databases within
+// serverDBLeaderPoll (leader-only clients reconnect on a change); the index
+// column at most every serverDBRefresh.
+const (
+	serverDBRefresh    = time.Second
+	serverDBLeaderPoll = 20 * time.Millisecond
+)
+
+// leaderState reports whether this replica leads d and whether it knows a
+// leader at all (connected to its cluster).
+func leaderState(d *replica.DB) (leader, connected bool) {
+	id, _, ok := d.Shard().LeaderInfo()
+	return ok && id == d.Shard().ReplicaID(), ok
+}
 
 // refreshServerDB keeps _Server.Database's index and leader up to date for
 // clustered databases, so that clients checking for stale replicas see the
@@ -171,11 +181,12 @@ const serverDBRefresh = time.Second
 func (s *Server) refreshServerDB(ctx context.Context) {
 	defer s.wg.Done()
 	type state struct {
-		index  uint64
-		leader bool
+		index             uint64
+		leader, connected bool
 	}
 	last := map[string]state{}
-	t := time.NewTicker(serverDBRefresh)
+	var indexed time.Time
+	t := time.NewTicker(serverDBLeaderPoll)
 	defer t.Stop()
 	for {
 		select {
@@ -184,20 +195,27 @@ func (s *Server) refreshServerDB(ctx context.Context) {
 		case <-t.C:
 		}
 		var ops []any
+		indexDue := time.Since(indexed) >= serverDBRefresh
+		if indexDue {
+			indexed = time.Now()
+		}
 		for _, n := range s.names {
 			d := s.dbs[n]
 			if !d.Clustered() {
 				continue
 			}
-			leader, _ := d.Shard().Leader()
-			st := state{d.Index(), leader}
+			st := state{index: last[n].index}
+			st.leader, st.connected = leaderState(d)
+			if indexDue {
+				st.index = d.Index()
+			}
 			if last[n] == st {
 				continue
 			}
 			last[n] = st
 			ops = append(ops, map[string]any{"op": "update", "table": "Database",
 				"where": []any{[]any{"name", "==", n}},
-				"row":   map[string]any{"index": int64(st.index), "leader": st.leader}})
+				"row":   map[string]any{"index": int64(st.index), "leader": st.leader, "connected": st.connected}})
 		}
 		if len(ops) == 0 {
 			continue

@@ -46,6 +46,7 @@ type dbInfo struct {
 	Name      string
 	Clustered bool
 	Leader    bool
+	Connected bool // a clustered database knows its leader
 	Schema    json.RawMessage
 	CID, SID  string
 	Index     uint64
@@ -67,7 +68,7 @@ func serverRow(info dbInfo) map[string]any {
 	return map[string]any{
 		"name":      info.Name,
 		"model":     model,
-		"connected": true,
+		"connected": !info.Clustered || info.Connected,
 		"leader":    !info.Clustered || info.Leader,
 		"schema":    string(info.Schema),
 		"cid":       optional(info.Clustered, []any{"uuid", info.CID}),

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"hcnet/internal/ovsdb"
@@ -32,6 +33,24 @@ type Config struct {
 	SnapshotEntries uint64
 	// Logger receives the service's logs. Default slog.Default().
 	Logger *slog.Logger
+
+	// InitialMembers bootstraps a cluster: replica id → Raft address, this
+	// replica included, the same on every initial member. Default: this
+	// replica alone. Ignored once the data directory holds the database.
+	InitialMembers map[uint64]string
+	// Join starts a replica that a running cluster added with "cluster add"
+	// (InitialMembers is then ignored).
+	Join bool
+	// NonVoting starts the replica as a non-voting member ("cluster add
+	// --non-voting"): it serves reads and monitors, forwards writes.
+	NonVoting bool
+	// RTT is the expected network round trip; ElectionTimeout is rounded to
+	// a multiple of it. Defaults 20ms and 200ms (a LAN).
+	RTT             time.Duration
+	ElectionTimeout time.Duration
+	// ControlSocket is the unix socket "nbdb cluster …" commands use.
+	// Default DataDir/ctl.sock; "-" disables it.
+	ControlSocket string
 }
 
 // Defaults are a service's built-in addresses.
@@ -54,6 +73,15 @@ func (c *Config) SetDefaults(d Defaults) {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.RTT <= 0 {
+		c.RTT = 20 * time.Millisecond
+	}
+	if c.ElectionTimeout <= 0 {
+		c.ElectionTimeout = 10 * c.RTT
+	}
+	if c.ControlSocket == "" && c.DataDir != "" {
+		c.ControlSocket = filepath.Join(c.DataDir, "ctl.sock")
+	}
 }
 
 // Validate names the first bad field.
@@ -75,6 +103,16 @@ func (c *Config) Validate() error {
 	if c.ReplicaID == 0 {
 		return errors.New("config: ReplicaID must be positive")
 	}
+	if len(c.InitialMembers) > 0 {
+		if addr, ok := c.InitialMembers[c.ReplicaID]; !ok {
+			return fmt.Errorf("config: InitialMembers %v lacks this replica (%d)", c.InitialMembers, c.ReplicaID)
+		} else if addr != c.RaftAddress {
+			return fmt.Errorf("config: InitialMembers gives replica %d the address %s, RaftAddress is %s", c.ReplicaID, addr, c.RaftAddress)
+		}
+	}
+	if c.ElectionTimeout < 5*c.RTT {
+		return fmt.Errorf("config: ElectionTimeout %v is below 5 RTTs (%v)", c.ElectionTimeout, 5*c.RTT)
+	}
 	return nil
 }
 
@@ -83,6 +121,8 @@ type Service struct {
 	node *storage.Node
 	db   *replica.DB
 	srv  *server.Server
+	log  *slog.Logger
+	ctl  *control
 }
 
 // Start opens (or creates) the database in cfg.DataDir, recovers it, and
@@ -96,7 +136,7 @@ func Start(ctx context.Context, cfg Config, schemaJSON []byte, shardID uint64) (
 		return nil, fmt.Errorf("service: schema: %w", err)
 	}
 	log := cfg.Logger
-	node, err := storage.OpenNode(storage.NodeConfig{Dir: cfg.DataDir, RaftAddress: cfg.RaftAddress, Logger: log})
+	node, err := storage.OpenNode(storage.NodeConfig{Dir: cfg.DataDir, RaftAddress: cfg.RaftAddress, RTT: cfg.RTT, Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -104,6 +144,8 @@ func Start(ctx context.Context, cfg Config, schemaJSON []byte, shardID uint64) (
 	shard, err := node.StartShard(ctx, storage.ShardConfig{
 		ShardID: shardID, ReplicaID: cfg.ReplicaID, Name: schema.Name,
 		SnapshotEntries: cfg.SnapshotEntries, Applier: db,
+		Members: cfg.InitialMembers, Join: cfg.Join, NonVoting: cfg.NonVoting,
+		ElectionRTT: uint64(cfg.ElectionTimeout / cfg.RTT),
 	})
 	if err != nil {
 		node.Close()
@@ -120,8 +162,15 @@ func Start(ctx context.Context, cfg Config, schemaJSON []byte, shardID uint64) (
 		node.Close()
 		return nil, err
 	}
-	log.Info("serving", "listen", srv.Addrs(), "raft", cfg.RaftAddress, "index", db.Index())
-	return &Service{node: node, db: db, srv: srv}, nil
+	svc := &Service{node: node, db: db, srv: srv, log: log}
+	if cfg.ControlSocket != "-" {
+		if err := svc.startControl(cfg.ControlSocket); err != nil {
+			svc.Close()
+			return nil, err
+		}
+	}
+	log.Info("serving", "listen", srv.Addrs(), "raft", cfg.RaftAddress, "replica", cfg.ReplicaID, "index", db.Index())
+	return svc, nil
 }
 
 // Addrs returns the addresses clients dial ("tcp:IP:PORT", "unix:PATH").
@@ -132,6 +181,9 @@ func (s *Service) DB() *replica.DB { return s.db }
 
 // Close disconnects clients and stops the database.
 func (s *Service) Close() {
+	if s.ctl != nil {
+		s.ctl.close()
+	}
 	s.srv.Close()
 	s.db.Close()
 	s.node.Close()

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/pebble"
@@ -67,7 +68,8 @@ type NodeConfig struct {
 	// is not allowed by Dragonboat; the default is 127.0.0.1:7000 + nothing
 	// else listening is assumed. Tests pass a free port.
 	RaftAddress string
-	// RTT is the expected round trip between nodes. Default 20ms.
+	// RTT is the expected round trip between nodes; Raft timeouts are
+	// multiples of it. Default 20ms (a LAN).
 	RTT time.Duration
 	// Logger receives storage events. Default slog.Default().
 	Logger *slog.Logger
@@ -152,6 +154,16 @@ type ShardConfig struct {
 	Applier Applier
 	// ReadyTimeout bounds the wait for a leader. Default 30s.
 	ReadyTimeout time.Duration
+	// Join starts a replica that an existing cluster added with AddReplica
+	// (Members is then ignored). Ignored when the data directory already
+	// holds the shard.
+	Join bool
+	// NonVoting starts the replica as a non-voting member (it must have been
+	// added with AddNonVoting).
+	NonVoting bool
+	// ElectionRTT is the election timeout in RTTs. Default 10 (200 ms at
+	// the default RTT). Heartbeats go every RTT.
+	ElectionRTT uint64
 }
 
 // Shard is one running database shard on this node.
@@ -159,6 +171,7 @@ type Shard struct {
 	node    *Node
 	cfg     ShardConfig
 	session *client.Session
+	sm      *stateMachine
 }
 
 // StartShard starts (creating or recovering) a shard and waits until it has a
@@ -179,27 +192,42 @@ func (n *Node) StartShard(ctx context.Context, cfg ShardConfig) (*Shard, error) 
 	if cfg.ReadyTimeout == 0 {
 		cfg.ReadyTimeout = 30 * time.Second
 	}
-	dir := filepath.Join(n.cfg.Dir, "db", cfg.Name)
-	create := func(shardID, replicaID uint64) sm.IOnDiskStateMachine {
-		return &stateMachine{dir: dir, app: cfg.Applier, log: n.log.With("db", cfg.Name)}
+	if cfg.ElectionRTT == 0 {
+		cfg.ElectionRTT = 10
 	}
+	if cfg.ElectionRTT < 5 {
+		return nil, fmt.Errorf("storage: shard %s: election timeout of %d RTTs is below 5", cfg.Name, cfg.ElectionRTT)
+	}
+	dir := filepath.Join(n.cfg.Dir, "db", cfg.Name)
+	s := &Shard{node: n, cfg: cfg}
+	s.sm = &stateMachine{dir: dir, app: cfg.Applier, log: n.log.With("db", cfg.Name)}
+	create := func(shardID, replicaID uint64) sm.IOnDiskStateMachine { return s.sm }
 	rc := config.Config{
 		ReplicaID:          cfg.ReplicaID,
 		ShardID:            cfg.ShardID,
-		ElectionRTT:        10,
+		ElectionRTT:        cfg.ElectionRTT,
 		HeartbeatRTT:       1,
 		CheckQuorum:        true,
+		PreVote:            true,
+		IsNonVoting:        cfg.NonVoting,
 		SnapshotEntries:    cfg.SnapshotEntries,
 		CompactionOverhead: cfg.SnapshotEntries / 2,
 	}
 	members := map[uint64]dragonboat.Target{}
-	for id, addr := range cfg.Members {
-		members[id] = addr
+	join := cfg.Join
+	switch {
+	case n.nh.HasNodeInfo(cfg.ShardID, cfg.ReplicaID):
+		// A restart: the membership is in the log, not in the flags.
+		join = false
+	case !join:
+		for id, addr := range cfg.Members {
+			members[id] = addr
+		}
 	}
-	if err := n.nh.StartOnDiskReplica(members, false, create, rc); err != nil {
+	if err := n.nh.StartOnDiskReplica(members, join, create, rc); err != nil {
 		return nil, fmt.Errorf("storage: start shard %s (%d): %w", cfg.Name, cfg.ShardID, err)
 	}
-	s := &Shard{node: n, cfg: cfg, session: n.nh.GetNoOPSession(cfg.ShardID)}
+	s.session = n.nh.GetNoOPSession(cfg.ShardID)
 	n.mu.Lock()
 	n.shards[cfg.ShardID] = s
 	n.mu.Unlock()
@@ -207,7 +235,7 @@ func (n *Node) StartShard(ctx context.Context, cfg ShardConfig) (*Shard, error) 
 	// completes only after everything committed before it is applied).
 	deadline := time.Now().Add(cfg.ReadyTimeout)
 	for {
-		rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		rctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
 		_, err := n.nh.SyncRead(rctx, cfg.ShardID, nil)
 		cancel()
 		if err == nil {
@@ -229,6 +257,9 @@ func (s *Shard) Propose(ctx context.Context, cmd []byte) ([]byte, error) {
 		res, err := s.propose(ctx, cmd)
 		if err == nil {
 			return res, nil
+		}
+		if errors.Is(err, errLeaderChanged) {
+			continue // the entry carries its de-dup id: proposing again is safe
 		}
 		if errors.Is(err, dragonboat.ErrSystemBusy) || errors.Is(err, dragonboat.ErrShardNotReady) {
 			select {
@@ -255,33 +286,51 @@ func (s *Shard) propose(ctx context.Context, cmd []byte) ([]byte, error) {
 			return nil, context.DeadlineExceeded
 		}
 	}
+	_, term0, _, _ := s.node.nh.GetLeaderID(s.cfg.ShardID)
 	rs, err := s.node.nh.Propose(s.session, cmd, timeout)
 	if err != nil {
 		return nil, err
 	}
-	select {
-	case r := <-rs.ResultC():
-		defer rs.Release()
-		switch {
-		case r.Completed():
-			return r.GetResult().Data, nil
-		case r.Timeout():
-			return nil, dragonboat.ErrTimeout
-		case r.Terminated():
-			return nil, dragonboat.ErrShardClosed
-		case r.Dropped():
-			return nil, dragonboat.ErrShardNotReady
-		case r.Rejected():
-			return nil, dragonboat.ErrRejected
-		case r.Aborted():
-			return nil, dragonboat.ErrAborted
-		default:
-			return nil, errors.New("proposal failed")
+	// A proposal forwarded to a leader that died is lost; Dragonboat would
+	// report it only at the timeout. Propose again as soon as a new term has
+	// a leader (the Applier de-duplicates).
+	tick := time.NewTicker(leaderPoll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-tick.C:
+			if _, term, ok, _ := s.node.nh.GetLeaderID(s.cfg.ShardID); ok && term != term0 {
+				return nil, errLeaderChanged
+			}
+			continue
+		case r := <-rs.ResultC():
+			defer rs.Release()
+			switch {
+			case r.Completed():
+				return r.GetResult().Data, nil
+			case r.Timeout():
+				return nil, dragonboat.ErrTimeout
+			case r.Terminated():
+				return nil, dragonboat.ErrShardClosed
+			case r.Dropped():
+				return nil, dragonboat.ErrShardNotReady
+			case r.Rejected():
+				return nil, dragonboat.ErrRejected
+			case r.Aborted():
+				return nil, dragonboat.ErrAborted
+			default:
+				return nil, errors.New("proposal failed")
+			}
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
-	case <-ctx.Done():
-		return nil, ctx.Err()
 	}
 }
+
+// leaderPoll is how often a waiting proposal checks for a new leader.
+const leaderPoll = 20 * time.Millisecond
+
+var errLeaderChanged = errors.New("storage: leader changed")
 
 // Leader reports whether this replica is the shard's leader, and the term.
 func (s *Shard) Leader() (leader bool, term uint64) {
@@ -318,10 +367,11 @@ func dataKey(k []byte) []byte {
 
 // stateMachine is the IOnDiskStateMachine over Pebble.
 type stateMachine struct {
-	dir string
-	app Applier
-	log *slog.Logger
-	db  *pebble.DB
+	applied atomic.Uint64 // last applied index, for status
+	dir     string
+	app     Applier
+	log     *slog.Logger
+	db      *pebble.DB
 }
 
 func (m *stateMachine) Open(stop <-chan struct{}) (uint64, error) {
@@ -374,6 +424,7 @@ func (m *stateMachine) loadAll() (uint64, error) {
 	if err := m.app.Loaded(idx); err != nil {
 		return 0, fmt.Errorf("storage: load up to index %d: %w", idx, err)
 	}
+	m.applied.Store(idx)
 	return idx, nil
 }
 
@@ -400,6 +451,7 @@ func (m *stateMachine) Update(entries []sm.Entry) ([]sm.Entry, error) {
 		e.Result = sm.Result{Value: 1, Data: a.Result}
 		last = e.Index
 	}
+	m.applied.Store(last)
 	var ib [8]byte
 	binary.BigEndian.PutUint64(ib[:], last)
 	if err := b.Set(metaApplied, ib[:], nil); err != nil {
