@@ -243,7 +243,7 @@ func (c *Client) connect(ctx context.Context, r Remote) (*session, error) {
 		go s.probe(c.opts.Probe)
 	}
 	if c.opts.LeaderOnly && c.opts.Database != "" {
-		ok, err := c.isLeader(dctx, s)
+		ok, err := c.watchLeader(dctx, s)
 		if err != nil || !ok {
 			s.close()
 			if err == nil {
@@ -253,33 +253,6 @@ func (c *Client) connect(ctx context.Context, r Remote) (*session, error) {
 		}
 	}
 	return s, nil
-}
-
-// isLeader asks the server's _Server database whether it may take
-// leader-only traffic for the configured database.
-func (c *Client) isLeader(ctx context.Context, s *session) (bool, error) {
-	op := ovsdb.Operation{
-		Op:      ovsdb.OperationSelect,
-		Table:   "Database",
-		Where:   []ovsdb.Condition{{Column: "name", Function: ovsdb.ConditionEqual, Value: c.opts.Database}},
-		Columns: []string{"model", "leader", "connected"},
-	}
-	res, err := s.transact(ctx, "_Server", op)
-	if err != nil {
-		var e *Error
-		if errors.As(err, &e) {
-			return true, nil // no _Server: an old standalone server
-		}
-		return false, err
-	}
-	if len(res) != 1 || len(res[0].Rows) != 1 {
-		return false, fmt.Errorf("%s does not serve %s", s.remote, c.opts.Database)
-	}
-	row := res[0].Rows[0]
-	if row["model"] != "clustered" {
-		return true, nil
-	}
-	return row["leader"] == true && row["connected"] == true, nil
 }
 
 // restore re-establishes monitors and locks on a new session.

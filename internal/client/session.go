@@ -30,6 +30,10 @@ type session struct {
 
 	// What the server turned out not to support, learnt on this connection.
 	noSince atomic.Bool
+
+	// leaderWatch is what _Server says about a leader-only client's
+	// database (nil unless watched).
+	leaderWatch atomic.Pointer[leaderState]
 }
 
 type pendingCall struct {
@@ -110,6 +114,10 @@ func (s *session) notify(m *jsonrpc.Message) {
 	}
 	switch m.Method {
 	case "update", "update2", "update3":
+		if m.Method == "update2" && string(params[0]) == leaderWatchID && len(params) == 2 {
+			s.leaderUpdate(params[1])
+			return
+		}
 		s.c.mu.Lock()
 		mon := s.c.monitors[string(params[0])]
 		s.c.mu.Unlock()
