@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -46,6 +47,10 @@ type cacheEntry struct {
 	gen   string
 	flows []flowtable.Flow
 	err   error
+	// env and version short-cut the fingerprint: while the datapath's
+	// whole environment and the row are unchanged, so is the result.
+	env     uint64
+	version string
 }
 
 // Compiler compiles logical flows, caching results between rounds. The
@@ -80,6 +85,64 @@ type dpEnv struct {
 	router bool
 	ports  map[string]uint32
 	local  map[string]bool
+	hash   uint64 // of everything above plus the shared lookups
+}
+
+// envHash hashes the datapath's environment and the shared lookups.
+func (e *dpEnv) envHash(shared uint64) uint64 {
+	names := make([]string, 0, len(e.ports))
+	for n := range e.ports {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	h := fnv.New64a()
+	var buf []byte
+	buf = strconv.AppendUint(buf, uint64(e.key), 10)
+	buf = strconv.AppendBool(buf, e.router)
+	buf = strconv.AppendUint(buf, shared, 16)
+	for _, n := range names {
+		buf = append(buf, n...)
+		buf = append(buf, '=')
+		buf = strconv.AppendUint(buf, uint64(e.ports[n]), 10)
+		buf = append(buf, ';')
+	}
+	h.Write(buf)
+	return h.Sum64()
+}
+
+// sharedHash hashes what every datapath's flows may read besides their
+// own ports: residence, address sets, port groups, meters.
+func sharedHash(resident map[string]bool, sb *replica.DB, meterGen string) uint64 {
+	names := make([]string, 0, len(resident))
+	for n := range resident {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	h := fnv.New64a()
+	var buf []byte
+	for _, n := range names {
+		buf = append(buf, n...)
+		buf = append(buf, ';')
+	}
+	for _, t := range []string{"Address_Set", "Port_Group"} {
+		for _, r := range sb.Sorted(t) {
+			buf = append(buf, t...)
+			buf = append(buf, replica.UUID(r)...)
+			buf = append(buf, rowVersion(r)...)
+		}
+	}
+	buf = append(buf, meterGen...)
+	h.Write(buf)
+	return h.Sum64()
+}
+
+// rowVersion is a row's _version, or its content when the server sends
+// none.
+func rowVersion(r ovsdb.Row) string {
+	if v := replica.Ref(r, "_version"); v != "" {
+		return v
+	}
+	return fmt.Sprint(r)
 }
 
 // refs are the names a logical flow's text mentions: quoted strings (port
@@ -147,6 +210,10 @@ func (c *Compiler) Compile(in Input) Output {
 			e.ports[g.Name] = g.Key
 		}
 	}
+	shared := sharedHash(residentHere, sb, meterGen)
+	for _, e := range envs {
+		e.hash = e.envHash(shared)
+	}
 	addrSets := map[string][]string{}
 	for _, r := range sb.Table("Address_Set") {
 		addrSets[replica.Str(r, "name")] = replica.Strs(r, "addresses")
@@ -185,13 +252,17 @@ func (c *Compiler) Compile(in Input) Output {
 			}
 			k := cacheKey{u, dp}
 			seen[k] = true
-			gen := fingerprint(r, e, *rf, addrSets, portGroups, meterGen)
 			ce, ok := c.cache[k]
-			if !ok || ce.gen != gen {
-				ce = c.compileOne(r, e, addrSets, portGroups, usedGroups)
-				ce.gen = gen
+			version := rowVersion(r)
+			if !ok || ce.env != e.hash || ce.version != version {
+				gen := fingerprint(r, e, *rf, addrSets, portGroups, meterGen)
+				if !ok || ce.gen != gen {
+					ce = c.compileOne(r, e, addrSets, portGroups, usedGroups)
+					ce.gen = gen
+					c.Compiled++
+				}
+				ce.env, ce.version = e.hash, version
 				c.cache[k] = ce
-				c.Compiled++
 			}
 			if ce.err != nil {
 				out.Errors = append(out.Errors, ce.err)
