@@ -7,13 +7,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"hcnet/internal/ovstest"
 )
 
-// Each benchmark runs ovn-nbctl and our nbctl as processes, each against
-// its own fresh ovsdb-server (same program, same starting contents), so the
-// two see databases of the same size. Report the ratio of the two ns/op.
+// Each benchmark runs ovn-nbctl and our nbctl as processes, alternately in
+// the same loop so that both see the same machine load, each against its
+// own ovsdb-server (same program, same starting contents). It reports both
+// times per operation and their ratio (nbctl/ovn-nbctl, below 1 is faster).
 
 // buildNbctl builds this command into a temporary directory.
 func buildNbctl(b *testing.B) string {
@@ -55,52 +57,59 @@ func freshServer(b *testing.B, n int) string {
 	return remote
 }
 
-// benchLsAdd measures one "ls-add" from process start to exit on a
-// database that starts with preload switches.
-func benchLsAdd(b *testing.B, preload int) {
-	for _, tool := range tools(b) {
-		remote := freshServer(b, preload)
-		seq := 0 // the benchmark function runs several times: names must not repeat
-		b.Run(tool.name, func(b *testing.B) {
-			for i := 0; i < b.N; i++ {
-				seq++
-				name := fmt.Sprintf("%s-%d", tool.name, seq)
-				if out, err := exec.Command(tool.path, "--db="+remote, "ls-add", name).CombinedOutput(); err != nil {
-					b.Fatalf("%s ls-add: %v: %s", tool.name, err, out)
-				}
-			}
-		})
+// compare runs op once per tool per iteration, alternating which goes
+// first, and reports the mean time of each and the ratio.
+func compare(b *testing.B, preload int, op func(b *testing.B, tool, path, remote string, seq int)) {
+	ts := tools(b)
+	remotes := []string{freshServer(b, preload), freshServer(b, preload)}
+	var spent [2]time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for k := 0; k < 2; k++ {
+			j := (i + k) % 2
+			start := time.Now()
+			op(b, ts[j].name, ts[j].path, remotes[j], i)
+			spent[j] += time.Since(start)
+		}
+	}
+	b.StopTimer()
+	ovn := float64(spent[0].Nanoseconds()) / float64(b.N)
+	ours := float64(spent[1].Nanoseconds()) / float64(b.N)
+	b.ReportMetric(ovn, "ovn-nbctl-ns/op")
+	b.ReportMetric(ours, "nbctl-ns/op")
+	b.ReportMetric(ours/ovn, "nbctl/ovn-nbctl")
+}
+
+func lsAdd(b *testing.B, tool, path, remote string, seq int) {
+	name := fmt.Sprintf("%s-%d-%d", tool, seq, time.Now().UnixNano())
+	if out, err := exec.Command(path, "--db="+remote, "ls-add", name).CombinedOutput(); err != nil {
+		b.Fatalf("%s ls-add: %v: %s", tool, err, out)
 	}
 }
 
-// BenchmarkLsAddProcess: one ls-add per process on a nearly empty database.
-func BenchmarkLsAddProcess(b *testing.B) { benchLsAdd(b, 0) }
+// BenchmarkLsAddProcess: one ls-add per process, from start to exit, on a
+// nearly empty database.
+func BenchmarkLsAddProcess(b *testing.B) { compare(b, 0, lsAdd) }
 
 // BenchmarkLsAddProcessLargeDB: the same on a database that already holds
 // 5,000 switches with one port each.
-func BenchmarkLsAddProcessLargeDB(b *testing.B) { benchLsAdd(b, 5000) }
+func BenchmarkLsAddProcessLargeDB(b *testing.B) { compare(b, 5000, lsAdd) }
 
-// BenchmarkBatch1000 measures one process running 1,000 commands joined by
-// "--" into one transaction (500 switches with one port each).
+// BenchmarkBatch1000: one process running 1,000 commands joined by "--"
+// into one transaction (500 switches with one port each).
 func BenchmarkBatch1000(b *testing.B) {
-	for _, tool := range tools(b) {
-		remote := freshServer(b, 0)
-		seq := 0
-		b.Run(tool.name, func(b *testing.B) {
-			for i := 0; i < b.N; i++ {
-				seq++
-				args := []string{"--db=" + remote}
-				for j := 0; j < 500; j++ {
-					sw := fmt.Sprintf("%s-%d-%d", tool.name, seq, j)
-					if j > 0 {
-						args = append(args, "--")
-					}
-					args = append(args, "ls-add", sw, "--", "lsp-add", sw, sw+"-p")
-				}
-				if out, err := exec.Command(tool.path, args...).CombinedOutput(); err != nil {
-					b.Fatalf("%s batch: %v: %s", tool.name, err, out)
-				}
+	compare(b, 0, func(b *testing.B, tool, path, remote string, seq int) {
+		args := []string{"--db=" + remote}
+		stamp := time.Now().UnixNano()
+		for j := 0; j < 500; j++ {
+			sw := fmt.Sprintf("%s-%d-%d-%d", tool, seq, stamp, j)
+			if j > 0 {
+				args = append(args, "--")
 			}
-		})
-	}
+			args = append(args, "ls-add", sw, "--", "lsp-add", sw, sw+"-p")
+		}
+		if out, err := exec.Command(path, args...).CombinedOutput(); err != nil {
+			b.Fatalf("%s batch: %v: %s", tool, err, out)
+		}
+	})
 }
