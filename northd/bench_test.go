@@ -69,6 +69,9 @@ func translators(b *testing.B) []translator {
 			if p := os.Getenv("NORTHD_BENCH_CPUPROFILE"); p != "" {
 				args = append(args, "--cpu-profile", p)
 			}
+			if p := os.Getenv("NORTHD_BENCH_MEMPROFILE"); p != "" {
+				args = append(args, "--mem-profile", p)
+			}
 			cmd := exec.Command(bin, args...)
 			if logFile != "" {
 				if f, err := os.Create(logFile); err == nil {
