@@ -488,3 +488,23 @@ func TestMutationDeltas(t *testing.T) {
 		db.checkInvariants()
 	}
 }
+
+// TestIndexedScan checks that selecting by an indexed column sees the
+// transaction's own changes like a full scan does.
+func TestIndexedScan(t *testing.T) {
+	db := testDB(t)
+	run(t, db, `[{"op":"insert","table":"Parent","row":{"name":"a"}},{"op":"insert","table":"Parent","row":{"name":"c"}}]`)
+	r := db.Execute(Txn{Ops: json.RawMessage(`[
+		{"op":"update","table":"Parent","where":[["name","==","a"]],"row":{"name":"b"}},
+		{"op":"insert","table":"Parent","row":{"name":"z"}},
+		{"op":"delete","table":"Parent","where":[["name","==","c"]]},
+		{"op":"select","table":"Parent","where":[["name","==","a"]],"columns":["name"]},
+		{"op":"select","table":"Parent","where":[["name","==","b"]],"columns":["name"]},
+		{"op":"select","table":"Parent","where":[["name","==","z"]],"columns":["name"]},
+		{"op":"select","table":"Parent","where":[["name","==","c"]],"columns":["name"]},
+		{"op":"select","table":"Parent","where":[["name","==","b"],["num","==",1]],"columns":["name"]}]`)})
+	want := `{"rows":[]},{"rows":[{"name":"b"}]},{"rows":[{"name":"z"}]},{"rows":[]},{"rows":[]}]`
+	if !strings.HasSuffix(string(r.Reply), want) {
+		t.Fatalf("reply %s, want it to end with %s", r.Reply, want)
+	}
+}

@@ -258,14 +258,25 @@ func (x *txState) scan(t *table, where []clause, fn func(u UUID, r Row) *Error) 
 	}
 	var match []UUID
 	touchedAny := len(x.byTable[t]) > 0
-	for u, r := range t.rows {
-		if touchedAny {
-			if _, touched := x.rows[rowKey{t.schema, u}]; touched {
-				continue
+	if i, key, ok := indexProbe(t.schema, where); ok {
+		// Equality on every column of an index: the committed row with
+		// those values, if the transaction left it alone, and any row the
+		// transaction touched are the only candidates.
+		if u, ok := t.indexes[i][key]; ok {
+			if _, touched := x.rows[rowKey{t.schema, u}]; !touched && matchAll(where, u, t.rows[u]) {
+				match = append(match, u)
 			}
 		}
-		if matchAll(where, u, r) {
-			match = append(match, u)
+	} else {
+		for u, r := range t.rows {
+			if touchedAny {
+				if _, touched := x.rows[rowKey{t.schema, u}]; touched {
+					continue
+				}
+			}
+			if matchAll(where, u, r) {
+				match = append(match, u)
+			}
 		}
 	}
 	for _, tr := range x.byTable[t] {
@@ -280,6 +291,37 @@ func (x *txState) scan(t *table, where []clause, fn func(u UUID, r Row) *Error) 
 		}
 	}
 	return nil
+}
+
+// indexProbe returns the index, and its key, that where pins with an
+// equality on each of its columns.
+func indexProbe(ts *TableSchema, where []clause) (int, string, bool) {
+	if len(ts.indexes) == 0 {
+		return 0, "", false
+	}
+next:
+	for i, ix := range ts.indexes {
+		var key []byte
+		for _, c := range ix {
+			if c == uuidColumn {
+				continue next
+			}
+			found := false
+			for j := range where {
+				if cl := &where[j]; cl.col == c && cl.fn == fnEQ {
+					key = appendDatumJSON(key, &c.Type, cl.arg)
+					key = append(key, 0)
+					found = true
+					break
+				}
+			}
+			if !found {
+				continue next
+			}
+		}
+		return i, string(key), true
+	}
+	return 0, "", false
 }
 
 // --- operations ---
