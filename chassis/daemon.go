@@ -301,7 +301,10 @@ type work struct {
 	meters  map[uint32]string
 	ready   bool
 	hold    bool // a condition change adding datapaths is in flight
-	bridge  string
+	// macOps write learned neighbours, in their own transaction: a
+	// neighbour another chassis inserted first fails only that one.
+	macOps []ovsdb.Operation
+	bridge string
 }
 
 func (d *daemon) round(ctx context.Context) {
@@ -338,6 +341,11 @@ func (d *daemon) round(ctx context.Context) {
 			d.log.Debug("transact", "db", "OVN_Southbound", "ops", fmt.Sprint(w.sbOps))
 			if _, err := sbC.Transact(ctx, "OVN_Southbound", w.sbOps...); err != nil {
 				d.log.Warn("transact", "db", "OVN_Southbound", "err", err)
+			}
+		}
+		if len(w.macOps) > 0 && sbC != nil {
+			if _, err := sbC.Transact(ctx, "OVN_Southbound", w.macOps...); err != nil {
+				d.log.Debug("write MAC_Binding", "err", err)
 			}
 		}
 	}()
@@ -587,7 +595,7 @@ func (d *daemon) decideLocked(ctx context.Context) (work, error) {
 	}
 	localDPs := plan.LocalDatapaths(d.sb, seeds)
 	w.sbOps = append(w.sbOps, plan.Claims(d.sb, chUUID, wanted)...)
-	w.sbOps = append(w.sbOps, d.macBindingOpsLocked()...)
+	w.macOps = d.macBindingOpsLocked()
 
 	bfdPeers := gws.Peers
 	if gws.Gateway {
