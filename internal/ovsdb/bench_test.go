@@ -320,3 +320,23 @@ func BenchmarkOVSDBServerRoundTrip(b *testing.B) {
 		refExec(b, s, `[{"op":"comment","comment":"x"}]`)
 	}
 }
+
+// scanOps selects by a column no index covers, so every row is examined.
+const scanOps = `[{"op":"select","table":"Logical_Switch_Port","where":[["external_ids","includes",["map",[["neutron:cidrs","10.0.%d.%d/24"]]]]],"columns":["name"]}]`
+
+func BenchmarkSelectScan1000(b *testing.B) {
+	db, _ := bigNB(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		mustExec(b, db, 0, fmt.Sprintf(scanOps, (i%1000)/256, i%256))
+	}
+}
+
+func BenchmarkOVSDBServerSelectScan1000(b *testing.B) {
+	s, _ := refBig(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		refExec(b, s, fmt.Sprintf(scanOps, (i%1000)/256, i%256))
+	}
+}
