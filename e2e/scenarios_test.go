@@ -615,10 +615,6 @@ func testGatewayFailover(t *testing.T, s *suite) {
 // afterwards) and checks that a port added after each loss becomes
 // pingable.
 func testLeaderLoss(t *testing.T, s *suite) {
-	if s.combo.DB != testbed.OVN {
-		s.results.Record(s.combo.String(), "nb-sb-leader-loss", testbed.NotYet)
-		t.Skip("not yet: the testbed cannot run nbdb/sbdb as a cluster (no membership flags yet)")
-	}
 	cfg := testbed.Config{
 		Combo:      s.combo,
 		RepoRoot:   s.cfg.RepoRoot,

@@ -125,7 +125,6 @@ func TestConfigValidate(t *testing.T) {
 		"encap":          func(c *Config) { c.EncapType = "gre" },
 		"translators":    func(c *Config) { c.Translators = 0 },
 		"replicas":       func(c *Config) { c.DBReplicas = 2 },
-		"ours clustered": func(c *Config) { c.DBReplicas = 3; c.Combo = Combo{DB: Ours, Translator: OVN, Chassis: OVN} },
 	} {
 		c := base()
 		mutate(&c)

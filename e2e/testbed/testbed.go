@@ -67,7 +67,7 @@ type Config struct {
 	// that scenario failures tell an operator where to look.
 	BrokenChassis string
 	// DBReplicas is the number of members of each database: 1 (default)
-	// or 3 (a Raft cluster; OVN's ovsdb-server only for now).
+	// or 3 (a Raft cluster of ovsdb-servers or of nbdb/sbdb replicas).
 	DBReplicas int
 	// ReadyTimeout bounds the wait for daemons and chassis registration.
 	// Default 60s.
@@ -141,9 +141,6 @@ func (c *Config) Validate() error {
 	}
 	if c.DBReplicas != 1 && c.DBReplicas != 3 {
 		return fmt.Errorf("DBReplicas %d: want 1 or 3", c.DBReplicas)
-	}
-	if c.DBReplicas > 1 && c.Combo.DB == Ours {
-		return fmt.Errorf("DBReplicas %d: clustered nbdb/sbdb not supported by the testbed yet", c.DBReplicas)
 	}
 	if c.Translators < 1 || c.Translators > 5 {
 		return fmt.Errorf("Translators %d: want 1 to 5", c.Translators)
@@ -439,7 +436,18 @@ func (tb *Testbed) startCentral() error {
 			if err := tb.createDB(m); err != nil {
 				return err
 			}
-			if err := tb.StartDBServer(db, i); err != nil {
+			// Start every member before waiting: a replica may listen only
+			// once its cluster has a quorum.
+			if err := tb.startDBServer(m); err != nil {
+				return err
+			}
+		}
+		ms := c.NBServers
+		if db == "sb" {
+			ms = c.SBServers
+		}
+		for _, m := range ms {
+			if err := waitSocket(m.Sock, m.Proc, tb.cfg.ReadyTimeout); err != nil {
 				return err
 			}
 		}
@@ -1040,11 +1048,20 @@ func (tb *Testbed) StartDBServer(db string, i int) error {
 	if err != nil {
 		return err
 	}
+	if err := tb.startDBServer(m); err != nil {
+		return err
+	}
+	return waitSocket(m.Sock, m.Proc, tb.cfg.ReadyTimeout)
+}
+
+func (tb *Testbed) startDBServer(m *DBServer) error {
+	db, i := m.DB, m.Index
 	if m.Proc != nil && !m.Proc.Exited() {
 		return fmt.Errorf("%s member %d: still running as pid %d", db, i, m.Proc.PID())
 	}
 	c := tb.Central
 	var p *Process
+	var err error
 	switch tb.cfg.Combo.DB {
 	case OVN:
 		base := filepath.Join(c.Dir, fmt.Sprintf("%s%d-ovsdb-server", db, i))
@@ -1056,14 +1073,22 @@ func (tb *Testbed) StartDBServer(db string, i int) error {
 		}
 	case Ours:
 		name := db + "db"
-		p, err = tb.startProc(fmt.Sprintf("central/%s%d", name, i), c.NS, nil, filepath.Join(c.Dir, fmt.Sprintf("%s%d.log", name, i)),
-			tb.bin(name), "--data-dir", m.path, "--listen", "punix:"+m.Sock)
+		argv := []string{tb.bin(name), "--data-dir", m.path, "--listen", "punix:" + m.Sock}
+		if tb.cfg.DBReplicas > 1 {
+			var members []string
+			for j := 0; j < tb.cfg.DBReplicas; j++ {
+				members = append(members, fmt.Sprintf("%d=%s", j+1, strings.TrimPrefix(raftAddress(db, j), "tcp:")))
+			}
+			argv = append(argv, "--replica-id", fmt.Sprint(i+1), "--raft-address", strings.TrimPrefix(raftAddress(db, i), "tcp:"),
+				"--initial-members", strings.Join(members, ","))
+		}
+		p, err = tb.startProc(fmt.Sprintf("central/%s%d", name, i), c.NS, nil, filepath.Join(c.Dir, fmt.Sprintf("%s%d.log", name, i)), argv...)
 	}
 	if err != nil {
 		return err
 	}
 	m.Proc = p
-	return waitSocket(m.Sock, p, tb.cfg.ReadyTimeout)
+	return nil
 }
 
 // KillDBServer kills member i of db with SIGKILL.
@@ -1079,10 +1104,10 @@ func (tb *Testbed) KillDBServer(db string, i int) error {
 }
 
 // DBLeader returns the index of db's Raft leader, asking each running
-// member (ovsdb-server's cluster/status). Clustered OVN databases only.
+// member (ovsdb-server's cluster/status, or "nbdb|sbdb cluster status").
 func (tb *Testbed) DBLeader(db string) (int, error) {
-	if tb.cfg.Combo.DB != OVN || tb.cfg.DBReplicas < 2 {
-		return 0, fmt.Errorf("%s leader: the database is not a clustered ovsdb-server", db)
+	if tb.cfg.DBReplicas < 2 {
+		return 0, fmt.Errorf("%s leader: the database is not clustered", db)
 	}
 	_, dbName := dbSchemaName(db)
 	ms := tb.Central.NBServers
@@ -1093,12 +1118,18 @@ func (tb *Testbed) DBLeader(db string) (int, error) {
 		if m.Proc == nil || m.Proc.Exited() {
 			continue
 		}
-		out, err := run(tb.ctx, 10*time.Second, "", nil, "ovs-appctl", "-t", m.ctl, "cluster/status", dbName)
+		argv := []string{"ovs-appctl", "-t", m.ctl, "cluster/status", dbName}
+		want := "Role: leader"
+		if tb.cfg.Combo.DB == Ours {
+			argv = []string{tb.bin(db + "db"), "cluster", "status", "--data-dir", m.path, "--timeout", "5s"}
+			want = fmt.Sprintf("Replica: %d (leader)", m.Index+1)
+		}
+		out, err := run(tb.ctx, 10*time.Second, "", nil, argv...)
 		if err != nil {
 			continue
 		}
 		for _, l := range strings.Split(out, "\n") {
-			if strings.TrimSpace(l) == "Role: leader" {
+			if strings.TrimSpace(l) == want {
 				return m.Index, nil
 			}
 		}
