@@ -129,7 +129,6 @@ type daemon struct {
 
 	// Loop-owned state.
 	cfg            config.Config
-	cfgErr         string
 	installed      map[string]flowtable.Flow
 	rejected       map[string]string // flow key -> actions the switch refused
 	groups         map[uint32]string
