@@ -26,6 +26,10 @@ func TestMain(m *testing.M) {
 		runChild(dir)
 		return
 	}
+	if cfg := os.Getenv("HCNET_NBDB_REPLICA"); cfg != "" {
+		runReplica(cfg)
+		return
+	}
 	os.Exit(m.Run())
 }
 

@@ -293,7 +293,19 @@ func (c *Client) session(ctx context.Context) (*session, error) {
 		s, ready := c.sess, c.ready
 		c.mu.Unlock()
 		if s != nil {
-			return s, nil
+			select {
+			case <-s.dead:
+				// Lost, and the reconnection loop is about to notice: do not
+				// fail calls on it in a tight loop meanwhile.
+				select {
+				case <-time.After(time.Millisecond):
+				case <-ctx.Done():
+					return nil, ctx.Err()
+				}
+				continue
+			default:
+				return s, nil
+			}
 		}
 		select {
 		case <-ready:

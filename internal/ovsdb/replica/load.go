@@ -1,20 +1,21 @@
 package replica
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"hcnet/internal/ovsdb"
 )
 
-// persistColumns lists the columns a stored row holds (all but _uuid and
-// _version, which insert does not accept).
+// persistColumns lists the columns a stored row holds: _version (every
+// replica derives the same; a restarted one must keep it) and the schema's
+// columns. _uuid is in the key.
 func (d *DB) persistColumns(table string) []string {
 	if cols, ok := d.colCache[table]; ok {
 		return cols
 	}
 	t := d.schema.Tables[table]
-	cols := make([]string, 0, len(t.Columns))
+	cols := make([]string, 0, len(t.Columns)+1)
+	cols = append(cols, "_version")
 	for _, c := range t.ColumnList() {
 		cols = append(cols, c.Name)
 	}
@@ -22,46 +23,22 @@ func (d *DB) persistColumns(table string) []string {
 	return cols
 }
 
-// loadDatabase rebuilds db from stored rows with one transaction of inserts
-// that keep each row's UUID (the executor's "uuid" insert member), so
-// references between the rows resolve and integrity is checked on the way.
+// loadDatabase rebuilds db from stored rows as they are (versions
+// included), without re-running transactions: the rows were consistent when
+// they were stored.
 func loadDatabase(db *ovsdb.Database, s *ovsdb.Schema, rows []loadRow) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	b := []byte{'['}
-	for i, r := range rows {
-		if _, ok := s.Tables[r.table]; !ok {
+	for _, r := range rows {
+		t, ok := s.Tables[r.table]
+		if !ok {
 			return fmt.Errorf("stored row %s in unknown table %q", r.uuid, r.table)
 		}
-		if i > 0 {
-			b = append(b, ',')
+		row, err := ovsdb.ParseRow(t, r.data)
+		if err != nil {
+			return fmt.Errorf("stored row %s: %w", r.uuid, err)
 		}
-		t, _ := json.Marshal(r.table)
-		b = append(b, `{"op":"insert","table":`...)
-		b = append(b, t...)
-		b = append(b, `,"uuid":"`...)
-		b = append(b, r.uuid.String()...)
-		b = append(b, `","row":`...)
-		b = append(b, r.data...)
-		b = append(b, '}')
-	}
-	b = append(b, ']')
-	res := db.Execute(ovsdb.Txn{Ops: b})
-	var reply []json.RawMessage
-	if err := json.Unmarshal(res.Reply, &reply); err != nil {
-		return fmt.Errorf("load reply %.200s: %w", res.Reply, err)
-	}
-	for _, r := range reply {
-		var e struct {
-			Error string `json:"error"`
+		if err := db.Load(r.table, r.uuid, row); err != nil {
+			return err
 		}
-		if json.Unmarshal(r, &e) == nil && e.Error != "" {
-			return fmt.Errorf("load %d rows: %s", len(rows), r)
-		}
-	}
-	if res.Changes != nil {
-		db.Commit(res.Changes)
 	}
 	return nil
 }

@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 
 	"hcnet/internal/ovsdb"
@@ -436,4 +438,52 @@ func (d *DB) Exclusive(fn func(View)) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	fn(View{DB: d.db, TxnID: d.txnID, Index: d.applied, d: d})
+}
+
+// positionOf decodes a transaction id made by TxnIDFor for shard.
+func positionOf(shard uint64, txnID string) (uint64, bool) {
+	var u [16]byte
+	h := strings.ReplaceAll(txnID, "-", "")
+	if len(h) != 32 {
+		return 0, false
+	}
+	if _, err := hex.Decode(u[:], []byte(h)); err != nil {
+		return 0, false
+	}
+	if binary.BigEndian.Uint32(u[0:4]) != uint32(shard) || u[6]&0xf0 != 0x40 {
+		return 0, false
+	}
+	pos := uint64(binary.BigEndian.Uint16(u[4:6]))<<60 |
+		uint64(binary.BigEndian.Uint16(u[6:8])&0x0fff)<<48 |
+		binary.BigEndian.Uint64(u[8:16])&0x0000ffffffffffff
+	return pos, true
+}
+
+// WaitFor waits (bounded by ctx) until this replica has applied the
+// transaction txnID names, when txnID is one of this database's and ahead
+// of it: a client that saw it on a replica further ahead can then resume
+// here with monitor_cond_since instead of resynchronising in full. It
+// returns at once for unknown ids.
+func (d *DB) WaitFor(ctx context.Context, txnID string) {
+	if d.shard == nil || txnID == ZeroTxnID {
+		return
+	}
+	pos, ok := positionOf(d.shardID, txnID)
+	if !ok {
+		return
+	}
+	for {
+		d.mu.RLock()
+		done := d.applied >= pos
+		ch := d.changed
+		d.mu.RUnlock()
+		if done {
+			return
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return
+		}
+	}
 }

@@ -113,3 +113,18 @@ func TestWatchSeesCommitsInOrderAfterInit(t *testing.T) {
 		}
 	})
 }
+
+func TestPositionOfInvertsTxnIDFor(t *testing.T) {
+	for _, pos := range []uint64{1, position(1, 0), endOf(77), position(1<<40, 4095), 1<<63 | 12345} {
+		got, ok := positionOf(9, TxnIDFor(9, pos))
+		if !ok || got != pos {
+			t.Errorf("positionOf(TxnIDFor(%#x)) = %#x, %v", pos, got, ok)
+		}
+	}
+	if _, ok := positionOf(8, TxnIDFor(9, 5)); ok {
+		t.Errorf("another shard's id decoded")
+	}
+	if _, ok := positionOf(9, "not-a-uuid"); ok {
+		t.Errorf("garbage decoded")
+	}
+}

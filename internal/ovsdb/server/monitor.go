@@ -1,15 +1,21 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"sort"
 	"sync"
+	"time"
 
 	"hcnet/internal/jsonrpc"
 	"hcnet/internal/ovsdb"
 	"hcnet/internal/ovsdb/replica"
 )
+
+// sinceCatchUp bounds how long monitor_cond_since waits for this replica to
+// apply the client's last transaction before answering with what it has.
+const sinceCatchUp = 2 * time.Second
 
 // selectFlags is a <monitor-select>.
 type selectFlags struct {
@@ -359,6 +365,12 @@ func (s *session) monitor(msg *jsonrpc.Message) {
 		names = append(names, t)
 	}
 	sort.Strings(names)
+	if version == 3 && lastTxn != replica.ZeroTxnID {
+		// The client may come from a replica that is ahead of this one.
+		wctx, wcancel := context.WithTimeout(context.Background(), sinceCatchUp)
+		d.WaitFor(wctx, lastTxn)
+		wcancel()
+	}
 	cancel := d.Watch(func(v replica.View) {
 		var u updates
 		found := false

@@ -94,6 +94,9 @@ func quietDragonboat() {
 		for _, p := range []string{"dragonboat", "raft", "rsm", "transport", "logdb", "raftpb", "config", "settings", "grpc", "tan", "registry"} {
 			dblogger.GetLogger(p).SetLevel(dblogger.ERROR)
 		}
+		// A peer that is down is routine in a cluster: the transport would
+		// log every failed reconnection.
+		dblogger.GetLogger("transport").SetLevel(dblogger.CRITICAL)
 	})
 }
 
