@@ -228,3 +228,36 @@ func TestClusterMembership(t *testing.T) {
 		t.Fatalf("status of replica 4 after the removal: %+v", rep.Status)
 	}
 }
+
+// TestClusterSnapshotCatchUp keeps a follower down while the others commit
+// far more entries than the snapshot interval (the log behind it is
+// compacted), then restarts it: it must catch up from a snapshot.
+func TestClusterSnapshotCatchUp(t *testing.T) {
+	skipCluster(t)
+	c := startClusterWith(t, 3, func(cfg *replicaConfig) { cfg.Snapshot = 50 })
+	leader := c.leader()
+	var down uint64
+	for id := range c.procs {
+		if id != leader {
+			down = id
+			break
+		}
+	}
+	c.procs[down].kill()
+	w := startWriters(t, c.remotes(), 1)
+	w.progress(t, 400, "with a follower down")
+	w.finish()
+	rep, err := c.status(leader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Status.SnapshotBytes == 0 {
+		t.Fatalf("leader took no snapshot: %+v", rep.Status)
+	}
+	c.procs[down].start()
+	c.procs[down].waitServing()
+	c.verify(t, w, 1, 2, 3)
+	if rep, err := c.status(down); err != nil || rep.Status.SnapshotBytes == 0 {
+		t.Fatalf("the restarted replica holds no snapshot: %+v, %v", rep.Status, err)
+	}
+}

@@ -167,6 +167,13 @@ type cluster struct {
 // startCluster bootstraps n voting replicas on 127.0.0.1..n.
 func startCluster(t *testing.T, n int) *cluster {
 	t.Helper()
+	return startClusterWith(t, n, nil)
+}
+
+// startClusterWith is startCluster with edit applied to each replica's
+// configuration.
+func startClusterWith(t *testing.T, n int, edit func(*replicaConfig)) *cluster {
+	t.Helper()
 	base, err := os.MkdirTemp("", "hccl")
 	if err != nil {
 		t.Fatal(err)
@@ -182,6 +189,9 @@ func startCluster(t *testing.T, n int) *cluster {
 	}
 	for _, p := range c.procs {
 		p.cfg.Members = members
+		if edit != nil {
+			edit(&p.cfg)
+		}
 		p.start()
 	}
 	for _, p := range c.procs {
