@@ -65,6 +65,12 @@ type SetField struct {
 func (a SetField) Whole() bool { return a.Mask.And(Ones(a.Field.Bits)) == Ones(a.Field.Bits) }
 
 func (a SetField) String() string {
+	if a.Field.Name == "nxm_in_port" {
+		if a.Value.Lo == 0xffff {
+			return "set_field:ANY->in_port"
+		}
+		return fmt.Sprintf("load:%s->NXM_OF_IN_PORT[]", a.Value.Hex())
+	}
 	if a.Whole() {
 		return fmt.Sprintf("set_field:%s->%s", a.Field.FormatValue(a.Value, Ones(a.Field.Bits)), a.Field.Name)
 	}

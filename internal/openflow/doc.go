@@ -11,7 +11,10 @@
 //   - Actions: output, output:reg, resubmit, set_field (masked loads as
 //     NXAST_REG_LOAD/LOAD2), move, push/pop, dec_ttl, ct (zone, nat, exec),
 //     ct_clear, controller2 (userdata, pause, meter), conjunction, clone,
-//     group, meter, check_pkt_larger, set_queue, learn, sample.
+//     group, meter, check_pkt_larger, set_queue, learn, sample, bundle
+//     (active_backup over ofport members).
+//   - Tunnels: tun_metadata0 (the 4-byte Geneve option OVN maps with
+//     NXT_TLV_TABLE_MOD, TLVTableMod and GeneveOVN).
 //   - Messages: GroupMod, MeterMod, PacketOut/PacketOutRaw, Barrier,
 //     SetConfig, SetPacketInFormat, ONF bundles (open, add, commit,
 //     discard), NXT_RESUME; DecodePacketIn2 and DecodeOXMs decode what the

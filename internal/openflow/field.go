@@ -176,8 +176,15 @@ var fieldList = func() []*Field {
 		mk("tun_id", "NXM_NX_TUN_ID", ClassNXM1, 16, 64, true, FmtHex),
 		mk("tun_src", "NXM_NX_TUN_IPV4_SRC", ClassNXM1, 31, 32, true, FmtIPv4),
 		mk("tun_dst", "NXM_NX_TUN_IPV4_DST", ClassNXM1, 32, 32, true, FmtIPv4),
+		// tun_metadata0 as OVN maps it (NXT_TLV_TABLE_MOD, 4 bytes): the
+		// field's width is the mapped option length.
+		mk("tun_metadata0", "NXM_NX_TUN_METADATA0", ClassNXM1, 40, 32, true, FmtHex),
 		mk("metadata", "OXM_OF_METADATA", ClassBasic, 2, 64, true, FmtHex),
 		mk("in_port", "OXM_OF_IN_PORT", ClassBasic, 0, 32, false, FmtDec),
+		// The 16-bit NXM in_port, for loading OFPP_NONE (0xffff) to let a
+		// packet leave through the port it came in on; OpenFlow 1.3's
+		// in_port refuses OFPP_ANY. Actions only.
+		mk("nxm_in_port", "NXM_OF_IN_PORT", ClassNXM0, 0, 16, false, FmtHex),
 		mk("vlan_tci", "NXM_OF_VLAN_TCI", ClassNXM0, 4, 16, true, FmtHex),
 		mk("eth_src", "NXM_OF_ETH_SRC", ClassNXM0, 2, 48, true, FmtMAC),
 		mk("eth_dst", "NXM_OF_ETH_DST", ClassNXM0, 1, 48, true, FmtMAC),

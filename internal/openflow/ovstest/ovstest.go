@@ -322,3 +322,7 @@ func (c *Conn) Recv(timeout time.Duration) ([]byte, error) {
 		}
 	}
 }
+
+// Run runs an OVS tool (ovs-ofctl, ovs-appctl, ...) against the private
+// switch's environment.
+func (s *Switch) Run(name string, args ...string) (string, error) { return s.run(name, args...) }
