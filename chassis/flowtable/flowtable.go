@@ -2,6 +2,8 @@ package flowtable
 
 import (
 	"fmt"
+
+	"hcnet/internal/openflow"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,6 +18,10 @@ type Flow struct {
 	Match string
 	// Actions is the ovs-ofctl action list; "drop" when empty.
 	Actions string
+	// OF, when set, is the same flow compiled (its table, priority and
+	// cookie are ignored); flows without it are parsed from the text
+	// when installed natively.
+	OF *openflow.Flow
 }
 
 // Key identifies a flow in a switch: OpenFlow's (table, priority, match).
@@ -87,6 +93,18 @@ func (t *Table) Flows() (map[string]Flow, []string) {
 			if prev, ok := out[k]; ok {
 				if merged, ok := mergeConjunctions(prev.actions(), f.actions()); ok {
 					prev.Actions = merged
+					if prev.OF != nil {
+						of := *prev.OF
+						of.Actions = nil
+						for _, c := range strings.Split(merged, "),") {
+							a, err := parseAction(strings.TrimSuffix(c, ")") + ")")
+							if err != nil {
+								panic(fmt.Sprintf("flowtable: merged conjunctions %q: %v", merged, err))
+							}
+							of.Actions = append(of.Actions, a)
+						}
+						prev.OF = &of
+					}
 					out[k] = prev
 					continue
 				}

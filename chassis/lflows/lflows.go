@@ -486,7 +486,8 @@ func (c *Compiler) compileOne(r ovsdb.Row, e *dpEnv, addrSets, portGroups map[st
 	}
 	out := make([]flowtable.Flow, 0, len(fs))
 	for _, f := range fs {
-		out = append(out, flowtable.Flow{Table: f.Table, Priority: f.Priority, Match: f.Match.String(), Actions: f.Actions.String()})
+		of := f
+		out = append(out, flowtable.Flow{Table: f.Table, Priority: f.Priority, Match: f.Match.String(), Actions: f.Actions.String(), OF: &of})
 	}
 	return cacheEntry{flows: out}
 }
