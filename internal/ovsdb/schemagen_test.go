@@ -17,11 +17,12 @@ type schemaGen struct {
 	s      *Schema
 	tables []*TableSchema
 	known  map[string][]UUID // rows inserted so far (some since deleted)
+	names  map[string]UUID   // uuid-names of the current transaction
 	next   uint64
 }
 
 func newSchemaGen(s *Schema, seed int64) *schemaGen {
-	g := &schemaGen{r: rand.New(rand.NewSource(seed)), s: s, known: map[string][]UUID{}}
+	g := &schemaGen{r: rand.New(rand.NewSource(seed)), s: s, known: map[string][]UUID{}, names: map[string]UUID{}}
 	g.tables = s.TableList()
 	return g
 }
@@ -112,10 +113,19 @@ func (g *schemaGen) datum(c *ColumnSchema, named []string, bad bool) string {
 	seen := map[string]bool{}
 	for tries := 0; len(parts) < n && tries < 20; tries++ {
 		k := g.atom(&t.Key, named, badAtom && len(parts) == 0)
-		if seen[k] && !badSize {
+		// A named-uuid and the UUID it names are the same element: keep
+		// sets free of such duplicates, whose error ovsdb-server may report
+		// before or after another one in the same row.
+		dk := k
+		for name, u := range g.names {
+			if k == fmt.Sprintf(`["named-uuid",%q]`, name) {
+				dk = fmt.Sprintf(`["uuid",%q]`, u.String())
+			}
+		}
+		if seen[dk] && !badSize {
 			continue
 		}
-		seen[k] = true
+		seen[dk] = true
 		if t.Value != nil {
 			parts = append(parts, "["+k+","+g.atom(t.Value, named, false)+"]")
 		} else {
@@ -150,6 +160,7 @@ func (g *schemaGen) row(ts *TableSchema, named []string, allowBad bool) string {
 func (g *schemaGen) txn() string {
 	var ops []string
 	var named []string
+	g.names = map[string]UUID{}
 	for i := 1 + g.r.Intn(4); i > 0; i-- {
 		ts := g.tables[g.r.Intn(len(g.tables))]
 		u, have := g.pickRow(ts.Name)
@@ -159,6 +170,7 @@ func (g *schemaGen) txn() string {
 			g.known[ts.Name] = append(g.known[ts.Name], nu)
 			name := fmt.Sprintf("n%d", len(named))
 			named = append(named, name)
+			g.names[name] = nu
 			ops = append(ops, fmt.Sprintf(`{"op":"insert","table":%q,"uuid":%q,"uuid-name":%q,"row":%s}`, ts.Name, nu.String(), name, g.row(ts, named, true)))
 		case k < 7:
 			var cols []string
