@@ -21,6 +21,7 @@ import (
 	"hcnet/chassis/hostnet"
 	"hcnet/chassis/lflows"
 	"hcnet/chassis/ofctl"
+	"hcnet/chassis/ofinstall"
 	"hcnet/chassis/physical"
 	"hcnet/chassis/pinctrl"
 	"hcnet/chassis/plan"
@@ -57,10 +58,16 @@ type Options struct {
 	Resync time.Duration
 	// Hostname for Chassis.hostname. Default os.Hostname().
 	Hostname string
-	// Ofctl is the ovs-ofctl binary. Default "ovs-ofctl".
+	// Ofctl is the ovs-ofctl binary (groups and meters, and flows with
+	// OfctlFlows). Default "ovs-ofctl".
 	Ofctl string
+	// OfctlFlows installs flows by running ovs-ofctl --bundle instead of
+	// over the chassis' own OpenFlow connection (a debugging fallback).
+	OfctlFlows bool
 	// Logger; default discard.
 	Logger *slog.Logger
+	// Metrics, when set, receives the daemon's Prometheus series.
+	Metrics *Metrics
 }
 
 func (o *Options) fillDefaults() {
@@ -137,6 +144,8 @@ type daemon struct {
 	lastFull       time.Time
 	cookie         uint64
 	tlvDone        bool
+	ofc            *ofinstall.Conn // native flow connection; nil when down
+	ofcTarget      string
 	pinctrlStarted bool
 	derivedIP      string // encap IP from the default route, when not configured
 	mtuChecked     string // encap IP whose MTU was checked
@@ -318,6 +327,7 @@ func (d *daemon) round(ctx context.Context) {
 	}
 	d.mu.Unlock()
 	decided := time.Since(t0)
+	defer d.opts.Metrics.round(t0)
 	defer func() {
 		d.log.Debug("round", "decide", decided, "total", time.Since(t0), "flows", len(w.desired), "sb_ops", len(w.sbOps), "ovs_ops", len(w.ovsOps))
 	}()
@@ -407,19 +417,30 @@ func (d *daemon) installRejecting(ctx context.Context, w work) error {
 		w2 := w
 		w2.desired = desired
 		err := d.install(ctx, w2)
-		var le *ofctl.LineError
-		if err == nil || !errors.As(err, &le) || attempt >= 200 {
+		if err == nil || attempt >= 200 {
 			return err
 		}
-		f, ok := flowtable.ParseLine(le.Text)
-		if !ok {
+		var f flowtable.Flow
+		var cause error
+		var le *ofctl.LineError
+		var re *ofinstall.RejectedError
+		switch {
+		case errors.As(err, &le):
+			pf, ok := flowtable.ParseLine(le.Text)
+			if !ok {
+				return err
+			}
+			f, cause = pf, le.Err
+		case errors.As(err, &re):
+			f, cause = re.Flow, re.Err
+		default:
 			return err
 		}
 		if _, known := w.desired[f.Key()]; !known {
 			return err
 		}
 		d.rejected[f.Key()] = w.desired[f.Key()].Actions
-		d.log.Error("switch rejected flow; leaving it out", "flow", w.desired[f.Key()].String(), "err", le.Err)
+		d.log.Error("switch rejected flow; leaving it out", "flow", w.desired[f.Key()].String(), "err", cause)
 		if !d.needFull {
 			// The failed bundle changed nothing; retry the same diff.
 			continue
@@ -428,9 +449,48 @@ func (d *daemon) installRejecting(ctx context.Context, w work) error {
 }
 
 func (d *daemon) install(ctx context.Context, w work) error {
-	sw := ofctl.Switch{Target: "unix:" + d.opts.OVSRundir + "/" + w.bridge + ".mgmt", Program: d.opts.Ofctl}
+	target := "unix:" + d.opts.OVSRundir + "/" + w.bridge + ".mgmt"
+	sw := ofctl.Switch{Target: target, Program: d.opts.Ofctl}
+	if d.opts.OfctlFlows {
+		return d.installOfctl(ctx, sw, w)
+	}
+	if d.ofc != nil && d.ofcTarget != target {
+		d.ofc.Close()
+		d.ofc = nil
+		d.ofcTarget = ""
+	}
+	for attempt := 0; ; attempt++ {
+		if d.ofc == nil {
+			c, err := ofinstall.Dial(ctx, target)
+			if err != nil {
+				return err
+			}
+			if d.ofcTarget != target {
+				// A first connection to this bridge: replay everything.
+				// (A switch restart shows on the controller connection,
+				// which asks for the same.)
+				d.needFull, d.tlvDone = true, false
+			}
+			d.ofc, d.ofcTarget = c, target
+		}
+		err := d.installNative(ctx, sw, w)
+		if !ofinstall.IsConnError(err) || ctx.Err() != nil {
+			return err
+		}
+		// The connection broke (idle close, restarted switch): redial
+		// once and try again within this round.
+		d.ofc.Close()
+		d.ofc = nil
+		if attempt > 0 {
+			return err
+		}
+		d.log.Debug("flow connection lost; redialling", "target", target, "err", err)
+	}
+}
+
+func (d *daemon) installNative(ctx context.Context, sw ofctl.Switch, w work) error {
 	if !d.tlvDone {
-		if err := sw.EnsureGeneveTLV(ctx); err != nil {
+		if err := d.ofc.EnsureGeneveTLV(ctx); err != nil {
 			return err
 		}
 		d.tlvDone = true
@@ -439,7 +499,7 @@ func (d *daemon) install(ctx context.Context, w work) error {
 		return err
 	}
 	if d.needFull || time.Since(d.lastFull) > d.opts.Resync {
-		if err := sw.Replace(ctx, w.desired, d.cookie); err != nil {
+		if err := d.ofc.Replace(ctx, w.desired, d.cookie); err != nil {
 			return err
 		}
 		d.installed = w.desired
@@ -453,9 +513,48 @@ func (d *daemon) install(ctx context.Context, w work) error {
 	if len(ops) == 0 {
 		return nil
 	}
+	if err := d.ofc.Apply(ctx, ops, d.cookie); err != nil {
+		return err
+	}
+	d.installed = w.desired
+	d.Stats.Installs++
+	d.log.Debug("flows updated", "mods", len(ops), "flows", len(w.desired))
+	return nil
+}
+
+// installOfctl is the ovs-ofctl fallback (Options.OfctlFlows).
+func (d *daemon) installOfctl(ctx context.Context, sw ofctl.Switch, w work) error {
+	if !d.tlvDone {
+		if err := sw.EnsureGeneveTLV(ctx); err != nil {
+			return err
+		}
+		d.tlvDone = true
+	}
+	if err := d.syncGroupsMeters(ctx, sw, w); err != nil {
+		return err
+	}
+	if d.needFull || time.Since(d.lastFull) > d.opts.Resync {
+		t0 := time.Now()
+		if err := sw.Replace(ctx, w.desired, d.cookie); err != nil {
+			return err
+		}
+		d.opts.Metrics.installed("full", t0, len(w.desired))
+		d.installed = w.desired
+		d.needFull = false
+		d.lastFull = time.Now()
+		d.Stats.Installs++
+		d.log.Info("flows replaced", "flows", len(w.desired))
+		return nil
+	}
+	ops := flowtable.Diff(d.installed, w.desired)
+	if len(ops) == 0 {
+		return nil
+	}
+	t0 := time.Now()
 	if err := sw.Apply(ctx, ops, d.cookie); err != nil {
 		return err
 	}
+	d.opts.Metrics.installed("incremental", t0, len(w.desired))
 	d.installed = w.desired
 	d.Stats.Installs++
 	d.log.Debug("flows updated", "mods", len(ops), "flows", len(w.desired))
@@ -646,6 +745,7 @@ func (d *daemon) decideLocked(ctx context.Context) (work, error) {
 		d.log.Debug("flow conflict", "flow", c)
 	}
 	d.Stats.FlowsDesired = len(desired)
+	d.opts.Metrics.decided(len(desired), len(lf.Errors), len(wanted), len(localDPs), tunnels, d.sbReady)
 	w.desired = desired
 	w.nbCfg = plan.NbCfg(d.sb)
 	w.ready = true
@@ -783,5 +883,8 @@ func (d *daemon) shutdown() {
 	}
 	if sbC != nil {
 		sbC.Close()
+	}
+	if d.ofc != nil {
+		d.ofc.Close()
 	}
 }

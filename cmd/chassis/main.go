@@ -21,6 +21,7 @@ import (
 
 	"hcnet/chassis"
 	"hcnet/chassis/config"
+	"hcnet/internal/metrics"
 )
 
 type cli struct {
@@ -42,6 +43,7 @@ type cli struct {
 	LogFormat          string        `name:"log-format" default:"text" enum:"text,json" help:"Log format: text or json."`
 	CPUProfile         string        `name:"cpu-profile" env:"HCNET_CHASSIS_CPUPROFILE" help:"Write a CPU profile to this file until exit (%d: the process id)."`
 	LogLevel           string        `name:"log-level" default:"info" enum:"debug,info,warn,error" env:"HCNET_CHASSIS_LOG_LEVEL" help:"Log level."`
+	MetricsAddr        string        `name:"metrics-addr" help:"Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9103); empty: off."`
 }
 
 func main() {
@@ -103,11 +105,26 @@ func main() {
 		log.Info("signal", "signal", s.String())
 		stop()
 	}()
+	var m *chassis.Metrics
+	if c.MetricsAddr != "" {
+		reg := metrics.NewRegistry()
+		m = chassis.NewMetrics(reg)
+		ln, err := metrics.Listen(c.MetricsAddr)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "chassis:", err)
+			os.Exit(1)
+		}
+		go func() {
+			if err := metrics.ServeListener(ctx, ln, reg, log); err != nil {
+				log.Error("metrics server", "err", err)
+			}
+		}()
+	}
 	err := chassis.Run(ctx, chassis.Options{
 		OVSDB: c.OVSDB, OVSRundir: c.OVSRundir, Override: over, KeepRegistration: c.KeepRegistration,
 		KeepOnExit: func() bool { return c.KeepRegistration || terminated.Load() },
 		FullMesh:   c.FullMesh,
-		BFDMinRx:   c.BFDMinRx, BFDMinTx: c.BFDMinTx, Resync: c.Resync, Logger: log,
+		BFDMinRx:   c.BFDMinRx, BFDMinTx: c.BFDMinTx, Resync: c.Resync, Logger: log, Metrics: m,
 	})
 	if err != nil {
 		pprof.StopCPUProfile()
