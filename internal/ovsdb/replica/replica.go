@@ -11,7 +11,9 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"time"
 
+	"hcnet/internal/metrics"
 	"hcnet/internal/ovsdb"
 	"hcnet/internal/ovsdb/storage"
 )
@@ -78,6 +80,8 @@ type DB struct {
 	dedup       map[[16]byte][]byte
 	dedupQ      [][16]byte
 	colCache    map[string][]string
+
+	metrics *Metrics // nil: none
 
 	bmu      sync.Mutex // guards waiting, inflight, stopped
 	waiting  []*pending // transactions queued for the next proposal
@@ -227,8 +231,37 @@ type Response struct {
 	Blocked bool            // a wait with a timeout does not hold yet
 }
 
+// Metrics are the DB's instruments (see internal/metrics); any may be nil.
+type Metrics struct {
+	Transactions *metrics.Counter   // transactions answered
+	Failed       *metrics.Counter   // transactions that returned an error (not an operation error)
+	Latency      *metrics.Histogram // seconds from Transact to the local apply
+}
+
+// SetMetrics installs instruments; call it before the DB serves.
+func (d *DB) SetMetrics(m *Metrics) { d.metrics = m }
+
 // Transact runs one transaction and returns once it is applied locally.
 func (d *DB) Transact(ctx context.Context, r Request) (Response, error) {
+	m := d.metrics
+	if m == nil {
+		return d.transact(ctx, r)
+	}
+	start := time.Now()
+	resp, err := d.transact(ctx, r)
+	if m.Transactions != nil {
+		m.Transactions.Inc()
+	}
+	if err != nil && m.Failed != nil {
+		m.Failed.Inc()
+	}
+	if m.Latency != nil {
+		m.Latency.Since(start)
+	}
+	return resp, err
+}
+
+func (d *DB) transact(ctx context.Context, r Request) (Response, error) {
 	var e entry
 	if _, err := rand.Read(e.ID[:]); err != nil {
 		return Response{}, err

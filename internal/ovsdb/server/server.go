@@ -331,3 +331,26 @@ func (s *Server) Close() {
 	}
 	s.wg.Wait()
 }
+
+// Stats is a snapshot of the server's load.
+type Stats struct {
+	Connections int // client connections open
+	Monitors    int // monitors registered over all connections
+}
+
+// Stats counts connections and monitors now.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	sessions := make([]*session, 0, len(s.sessions))
+	for ss := range s.sessions {
+		sessions = append(sessions, ss)
+	}
+	s.mu.Unlock()
+	st := Stats{Connections: len(sessions)}
+	for _, ss := range sessions {
+		ss.mu.Lock()
+		st.Monitors += len(ss.monitors)
+		ss.mu.Unlock()
+	}
+	return st
+}

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"path/filepath"
 	"time"
 
+	"hcnet/internal/metrics"
 	"hcnet/internal/ovsdb"
 	"hcnet/internal/ovsdb/replica"
 	"hcnet/internal/ovsdb/server"
@@ -48,6 +50,9 @@ type Config struct {
 	// a multiple of it. Defaults 20ms and 200ms (a LAN).
 	RTT             time.Duration
 	ElectionTimeout time.Duration
+	// MetricsAddr, when set, serves Prometheus metrics at
+	// http://MetricsAddr/metrics (host:port; port 0 picks one).
+	MetricsAddr string
 	// ControlSocket is the unix socket "nbdb cluster …" commands use.
 	// Default DataDir/ctl.sock; "-" disables it.
 	ControlSocket string
@@ -123,6 +128,10 @@ type Service struct {
 	srv  *server.Server
 	log  *slog.Logger
 	ctl  *control
+
+	metricsLn   net.Listener // nil unless MetricsAddr is set
+	stopMetrics context.CancelFunc
+	metricsDone chan struct{}
 }
 
 // Start opens (or creates) the database in cfg.DataDir, recovers it, and
@@ -141,6 +150,16 @@ func Start(ctx context.Context, cfg Config, schemaJSON []byte, shardID uint64) (
 		return nil, err
 	}
 	db := replica.New(schema, shardID, log)
+	var reg *metrics.Registry
+	if cfg.MetricsAddr != "" {
+		reg = metrics.NewRegistry()
+		db.SetMetrics(&replica.Metrics{
+			Transactions: reg.Counter("hcnet_ovsdb_transactions_total", "Transactions answered."),
+			Failed:       reg.Counter("hcnet_ovsdb_transactions_failed_total", "Transactions that failed before execution (no quorum, timeout, shutdown)."),
+			Latency: reg.Histogram("hcnet_ovsdb_transaction_seconds", "Time from receiving a transaction to its local apply.",
+				[]float64{0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5}),
+		})
+	}
 	shard, err := node.StartShard(ctx, storage.ShardConfig{
 		ShardID: shardID, ReplicaID: cfg.ReplicaID, Name: schema.Name,
 		SnapshotEntries: cfg.SnapshotEntries, Applier: db,
@@ -163,6 +182,12 @@ func Start(ctx context.Context, cfg Config, schemaJSON []byte, shardID uint64) (
 		return nil, err
 	}
 	svc := &Service{node: node, db: db, srv: srv, log: log}
+	if reg != nil {
+		if err := svc.startMetrics(cfg.MetricsAddr, reg); err != nil {
+			svc.Close()
+			return nil, err
+		}
+	}
 	if cfg.ControlSocket != "-" {
 		if err := svc.startControl(cfg.ControlSocket); err != nil {
 			svc.Close()
@@ -184,7 +209,76 @@ func (s *Service) Close() {
 	if s.ctl != nil {
 		s.ctl.close()
 	}
+	if s.stopMetrics != nil {
+		s.stopMetrics()
+		<-s.metricsDone
+	}
 	s.srv.Close()
 	s.db.Close()
 	s.node.Close()
+}
+
+// startMetrics registers the Raft and server gauges and serves reg.
+func (s *Service) startMetrics(addr string, reg *metrics.Registry) error {
+	sh := s.db.Shard()
+	b2f := func(b bool) float64 {
+		if b {
+			return 1
+		}
+		return 0
+	}
+	reg.GaugeFunc("hcnet_ovsdb_raft_term", "Current Raft term as this replica knows it.", func() float64 {
+		_, term, _ := sh.LeaderInfo()
+		return float64(term)
+	})
+	reg.GaugeFunc("hcnet_ovsdb_raft_leader", "1 when this replica is the leader.", func() float64 {
+		id, _, ok := sh.LeaderInfo()
+		return b2f(ok && id == sh.ReplicaID())
+	})
+	reg.GaugeFunc("hcnet_ovsdb_raft_leader_known", "1 when this replica knows a leader (connected to its cluster).", func() float64 {
+		_, _, ok := sh.LeaderInfo()
+		return b2f(ok)
+	})
+	reg.GaugeFunc("hcnet_ovsdb_raft_leader_id", "Replica id of the leader, 0 while unknown.", func() float64 {
+		id, _, ok := sh.LeaderInfo()
+		if !ok {
+			return 0
+		}
+		return float64(id)
+	})
+	reg.GaugeFunc("hcnet_ovsdb_raft_log_last_index", "Index of the last entry in this replica's Raft log (appended; the commit index is at most this).", func() float64 {
+		return float64(sh.LastIndex())
+	})
+	reg.GaugeFunc("hcnet_ovsdb_raft_applied_index", "Index of the last Raft entry applied to the database here.", func() float64 {
+		return float64(sh.Applied())
+	})
+	reg.GaugeFunc("hcnet_ovsdb_connections", "Open OVSDB client connections.", func() float64 {
+		return float64(s.srv.Stats().Connections)
+	})
+	reg.GaugeFunc("hcnet_ovsdb_monitors", "Monitors registered by OVSDB clients.", func() float64 {
+		return float64(s.srv.Stats().Monitors)
+	})
+	ln, err := metrics.Listen(addr)
+	if err != nil {
+		return fmt.Errorf("service: metrics address %s: %w", addr, err)
+	}
+	s.metricsLn = ln
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopMetrics = cancel
+	s.metricsDone = make(chan struct{})
+	go func() {
+		defer close(s.metricsDone)
+		if err := metrics.ServeListener(ctx, ln, reg, s.log); err != nil {
+			s.log.Warn("metrics server", "err", err)
+		}
+	}()
+	return nil
+}
+
+// MetricsAddr returns the address metrics are served on ("" without).
+func (s *Service) MetricsAddr() string {
+	if s.metricsLn == nil {
+		return ""
+	}
+	return s.metricsLn.Addr().String()
 }

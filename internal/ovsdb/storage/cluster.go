@@ -168,3 +168,14 @@ func (n *Node) diskUsage() (logBytes, snapBytes int64) {
 	})
 	return logBytes, snapBytes
 }
+
+// LastIndex returns the index of the last entry in this replica's log
+// (appended, not necessarily committed), 0 if unknown.
+func (s *Shard) LastIndex() uint64 {
+	r, err := s.node.nh.GetLogReader(s.cfg.ShardID)
+	if err != nil {
+		return 0
+	}
+	_, last := r.GetRange()
+	return last
+}

@@ -40,6 +40,7 @@ type serveCmd struct {
 	RTT             time.Duration `name:"rtt" default:"20ms" help:"Expected round trip between replicas (heartbeat interval)."`
 	SnapshotEntries uint64        `name:"snapshot-entries" default:"10000" help:"Snapshot and compact the log every this many entries."`
 	ControlSocket   string        `name:"control-socket" help:"Unix socket for cluster commands (default DATA-DIR/ctl.sock; - disables)."`
+	MetricsAddr     string        `name:"metrics-addr" help:"Serve Prometheus metrics at http://ADDR/metrics (host:port)."`
 	InactivityProbe time.Duration `name:"inactivity-probe" default:"5s" help:"Echo idle clients after this long; negative disables."`
 	LogFormat       string        `name:"log-format" default:"text" enum:"text,json" help:"Log format: text or json."`
 	LogLevel        string        `name:"log-level" default:"info" enum:"debug,info,warn,error" help:"Log level."`
@@ -174,6 +175,7 @@ func serve(p Program, c *serveCmd) error {
 		InactivityProbe: c.InactivityProbe, Logger: log, SnapshotEntries: c.SnapshotEntries,
 		InitialMembers: members, Join: c.Join, NonVoting: c.NonVoting,
 		RTT: c.RTT, ElectionTimeout: c.ElectionTimeout, ControlSocket: c.ControlSocket,
+		MetricsAddr: c.MetricsAddr,
 	})
 	if err != nil {
 		return err
