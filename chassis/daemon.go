@@ -499,9 +499,11 @@ func (d *daemon) installNative(ctx context.Context, sw ofctl.Switch, w work) err
 		return err
 	}
 	if d.needFull || time.Since(d.lastFull) > d.opts.Resync {
+		t0 := time.Now()
 		if err := d.ofc.Replace(ctx, w.desired, d.cookie); err != nil {
 			return err
 		}
+		d.opts.Metrics.installed("full", t0, len(w.desired))
 		d.installed = w.desired
 		d.needFull = false
 		d.lastFull = time.Now()
@@ -513,9 +515,11 @@ func (d *daemon) installNative(ctx context.Context, sw ofctl.Switch, w work) err
 	if len(ops) == 0 {
 		return nil
 	}
+	t0 := time.Now()
 	if err := d.ofc.Apply(ctx, ops, d.cookie); err != nil {
 		return err
 	}
+	d.opts.Metrics.installed("incremental", t0, len(w.desired))
 	d.installed = w.desired
 	d.Stats.Installs++
 	d.log.Debug("flows updated", "mods", len(ops), "flows", len(w.desired))
