@@ -9,7 +9,11 @@
 // gateways, tunnels and local datapaths (package plan), sends the
 // resulting OVSDB transactions, compiles physical and logical flows into
 // the desired table (packages physical, lflows, flowtable) and installs
-// the difference in one bundle (package ofctl), then acknowledges nb_cfg.
+// the difference in one atomic bundle over its own OpenFlow connection
+// (package ofinstall; a restart or a new switch gets the whole table as a
+// new cookie generation in one bundle), then acknowledges nb_cfg. Groups
+// and meters still go through ovs-ofctl (package ofctl), as do flows with
+// Options.OfctlFlows (a debugging fallback).
 //
 // It must not import northd.
 package chassis
