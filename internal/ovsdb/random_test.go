@@ -14,6 +14,7 @@ import (
 var (
 	randomSeed = flag.Int64("random.seed", 1, "seed for TestRandomDifferential (0: time-based)")
 	randomTxns = flag.Int("random.txns", 300, "transactions per TestRandomDifferential run")
+	randomOps  = flag.Int("random.ops", 4, "most operations per random transaction")
 )
 
 // txnGen generates random transactions on the test schema. Operations that
@@ -190,7 +191,7 @@ func (g *txnGen) op(named *[]string) string {
 
 func (g *txnGen) txn() string {
 	var named []string
-	n := 1 + g.r.Intn(4)
+	n := 1 + g.r.Intn(*randomOps)
 	ops := make([]string, n)
 	for i := range ops {
 		ops[i] = g.op(&named)

@@ -161,7 +161,7 @@ func (g *schemaGen) txn() string {
 	var ops []string
 	var named []string
 	g.names = map[string]UUID{}
-	for i := 1 + g.r.Intn(4); i > 0; i-- {
+	for i := 1 + g.r.Intn(*randomOps); i > 0; i-- {
 		ts := g.tables[g.r.Intn(len(g.tables))]
 		u, have := g.pickRow(ts.Name)
 		switch k := g.r.Intn(10); {
