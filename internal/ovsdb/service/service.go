@@ -33,6 +33,9 @@ type Config struct {
 	// SnapshotEntries: snapshot and compact the Raft log every this many
 	// entries. Default 10000.
 	SnapshotEntries uint64
+	// SnapshotBytes: also snapshot once the entries since the last snapshot
+	// exceed this many bytes. Default 64 MiB; negative disables.
+	SnapshotBytes int64
 	// Logger receives the service's logs. Default slog.Default().
 	Logger *slog.Logger
 
@@ -162,7 +165,7 @@ func Start(ctx context.Context, cfg Config, schemaJSON []byte, shardID uint64) (
 	}
 	shard, err := node.StartShard(ctx, storage.ShardConfig{
 		ShardID: shardID, ReplicaID: cfg.ReplicaID, Name: schema.Name,
-		SnapshotEntries: cfg.SnapshotEntries, Applier: db,
+		SnapshotEntries: cfg.SnapshotEntries, SnapshotBytes: cfg.SnapshotBytes, Applier: db,
 		Members: cfg.InitialMembers, Join: cfg.Join, NonVoting: cfg.NonVoting,
 		ElectionRTT: uint64(cfg.ElectionTimeout / cfg.RTT),
 	})

@@ -83,6 +83,9 @@ type Node struct {
 
 	mu     sync.Mutex // guards shards
 	shards map[uint64]*Shard
+
+	closed    chan struct{}
+	closeOnce sync.Once
 }
 
 var quietOnce sync.Once
@@ -137,7 +140,7 @@ func OpenNode(cfg NodeConfig) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: start raft node at %s (dir %s): %w", cfg.RaftAddress, raftDir, err)
 	}
-	return &Node{cfg: cfg, nh: nh, log: cfg.Logger, shards: map[uint64]*Shard{}}, nil
+	return &Node{cfg: cfg, nh: nh, log: cfg.Logger, shards: map[uint64]*Shard{}, closed: make(chan struct{})}, nil
 }
 
 // ShardConfig configures one database's shard.
@@ -153,6 +156,9 @@ type ShardConfig struct {
 	// SnapshotEntries: take a snapshot (and compact the log) every this many
 	// entries. Default 10000.
 	SnapshotEntries uint64
+	// SnapshotBytes: also take one once the entries applied since the last
+	// snapshot exceed this many bytes. Default 64 MiB; negative disables.
+	SnapshotBytes int64
 	// Applier is the application. Required.
 	Applier Applier
 	// ReadyTimeout bounds the wait for a leader. Default 30s.
@@ -197,6 +203,9 @@ func (n *Node) StartShard(ctx context.Context, cfg ShardConfig) (*Shard, error) 
 	}
 	if cfg.ElectionRTT == 0 {
 		cfg.ElectionRTT = 10
+	}
+	if cfg.SnapshotBytes == 0 {
+		cfg.SnapshotBytes = 64 << 20
 	}
 	if cfg.ElectionRTT < 5 {
 		return nil, fmt.Errorf("storage: shard %s: election timeout of %d RTTs is below 5", cfg.Name, cfg.ElectionRTT)
@@ -250,6 +259,9 @@ func (n *Node) StartShard(ctx context.Context, cfg ShardConfig) (*Shard, error) 
 		time.Sleep(20 * time.Millisecond)
 	}
 	n.log.Info("shard ready", "db", cfg.Name, "shard", cfg.ShardID, "replica", cfg.ReplicaID)
+	if cfg.SnapshotBytes > 0 {
+		go s.snapshotBySize()
+	}
 	return s, nil
 }
 
@@ -352,7 +364,39 @@ func (s *Shard) ShardID() uint64 { return s.cfg.ShardID }
 
 // Close stops all shards and the NodeHost.
 func (n *Node) Close() {
+	n.closeOnce.Do(func() { close(n.closed) })
 	n.nh.Close()
+}
+
+// snapshotPoll is how often a shard compares the bytes applied since its
+// last snapshot with SnapshotBytes.
+const snapshotPoll = 500 * time.Millisecond
+
+// snapshotBySize requests a snapshot whenever the entries applied since the
+// last one (by size or by this trigger) exceed SnapshotBytes. Dragonboat
+// takes it beside the apply path (commits go on; leadership stays).
+func (s *Shard) snapshotBySize() {
+	t := time.NewTicker(snapshotPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.node.closed:
+			return
+		case <-t.C:
+		}
+		if s.sm.sinceSnapshot.Load() < s.cfg.SnapshotBytes {
+			continue
+		}
+		s.sm.sinceSnapshot.Store(0)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		idx, err := s.node.nh.SyncRequestSnapshot(ctx, s.cfg.ShardID, dragonboat.SnapshotOption{})
+		cancel()
+		if err != nil && !errors.Is(err, dragonboat.ErrRejected) {
+			s.node.log.Warn("snapshot by size", "db", s.cfg.Name, "err", err)
+			continue
+		}
+		s.node.log.Info("snapshot by size", "db", s.cfg.Name, "index", idx)
+	}
 }
 
 // Pebble layout: applied index under metaApplied; application keys under the
@@ -370,11 +414,12 @@ func dataKey(k []byte) []byte {
 
 // stateMachine is the IOnDiskStateMachine over Pebble.
 type stateMachine struct {
-	applied atomic.Uint64 // last applied index, for status
-	dir     string
-	app     Applier
-	log     *slog.Logger
-	db      *pebble.DB
+	applied       atomic.Uint64 // last applied index, for status
+	sinceSnapshot atomic.Int64  // entry bytes applied since the size trigger last fired
+	dir           string
+	app           Applier
+	log           *slog.Logger
+	db            *pebble.DB
 }
 
 func (m *stateMachine) Open(stop <-chan struct{}) (uint64, error) {
@@ -453,6 +498,7 @@ func (m *stateMachine) Update(entries []sm.Entry) ([]sm.Entry, error) {
 		}
 		e.Result = sm.Result{Value: 1, Data: a.Result}
 		last = e.Index
+		m.sinceSnapshot.Add(int64(len(e.Cmd)))
 	}
 	m.applied.Store(last)
 	var ib [8]byte

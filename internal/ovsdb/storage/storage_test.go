@@ -177,3 +177,39 @@ func TestSnapshotStreamRoundTrip(t *testing.T) {
 		t.Fatalf("recovered index %d, want 4", dstApp.published)
 	}
 }
+
+func TestSnapshotBySize(t *testing.T) {
+	dir := t.TempDir()
+	n, err := OpenNode(NodeConfig{Dir: dir, RaftAddress: freeAddr(t), RTT: 5 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// Entry count alone would never snapshot here.
+	s, err := n.StartShard(ctx, ShardConfig{ShardID: 1, Name: "kv", Applier: &kvApp{m: map[string]string{}},
+		SnapshotEntries: 1 << 30, SnapshotBytes: 4 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := strings.Repeat("x", 512)
+	for i := 0; i < 20; i++ {
+		if _, err := s.Propose(ctx, []byte(fmt.Sprintf("k%d=%s", i, big))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for {
+		st, err := s.Status(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.SnapshotBytes > 0 {
+			return
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("no snapshot after %d bytes of entries: %+v", 20*len(big), st)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -39,6 +39,7 @@ type serveCmd struct {
 	ElectionTimeout time.Duration `name:"election-timeout" default:"200ms" help:"Raft election timeout."`
 	RTT             time.Duration `name:"rtt" default:"20ms" help:"Expected round trip between replicas (heartbeat interval)."`
 	SnapshotEntries uint64        `name:"snapshot-entries" default:"10000" help:"Snapshot and compact the log every this many entries."`
+	SnapshotBytes   int64         `name:"snapshot-bytes" default:"67108864" help:"Also snapshot once the entries since the last snapshot exceed this many bytes."`
 	ControlSocket   string        `name:"control-socket" help:"Unix socket for cluster commands (default DATA-DIR/ctl.sock; - disables)."`
 	MetricsAddr     string        `name:"metrics-addr" help:"Serve Prometheus metrics at http://ADDR/metrics (host:port)."`
 	InactivityProbe time.Duration `name:"inactivity-probe" default:"5s" help:"Echo idle clients after this long; negative disables."`
@@ -173,6 +174,7 @@ func serve(p Program, c *serveCmd) error {
 	srv, err := p.Start(ctx, service.Config{
 		DataDir: c.DataDir, Listen: c.Listen, RaftAddress: c.RaftAddress, ReplicaID: c.ReplicaID,
 		InactivityProbe: c.InactivityProbe, Logger: log, SnapshotEntries: c.SnapshotEntries,
+		SnapshotBytes:  c.SnapshotBytes,
 		InitialMembers: members, Join: c.Join, NonVoting: c.NonVoting,
 		RTT: c.RTT, ElectionTimeout: c.ElectionTimeout, ControlSocket: c.ControlSocket,
 		MetricsAddr: c.MetricsAddr,
