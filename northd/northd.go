@@ -126,6 +126,9 @@ type Daemon struct {
 	// (their NB row or Port_Binding changed); upAll asks for all.
 	upDirty map[string]bool
 	upAll   bool
+	// pendingNB holds the NB models decoded in the current drain, by
+	// "table/uuid" (nil: deleted), ahead of the engine.
+	pendingNB map[string]any
 
 	// Stats for tests and benchmarks, guarded by statsMu.
 	statsMu sync.Mutex
@@ -144,6 +147,18 @@ func (d *Daemon) Stats() Stats {
 	d.statsMu.Lock()
 	defer d.statsMu.Unlock()
 	return d.stats
+}
+
+// sbColumns are the SB columns northd reads, per table (nil: all). Fewer
+// columns keep the mirror small: Port_Binding and Logical_Flow are large.
+var sbColumns = map[string][]string{
+	tPortBinding: {"logical_port", "datapath", "tunnel_key", "type", "options", "mac", "port_security",
+		"nat_addresses", "parent_port", "tag", "ha_chassis_group", "chassis", "up"},
+	tLogicalFlow:    {"logical_datapath", "pipeline", "table_id", "priority", "match", "actions", "external_ids"},
+	tDatapath:       {"tunnel_key", "external_ids"},
+	tMulticastGroup: {"datapath", "name", "tunnel_key", "ports"},
+	tChassis:        {"name"},
+	tChassisPrivate: {"name", "nb_cfg"},
 }
 
 // nbTables are the NB tables northd monitors.
@@ -210,7 +225,8 @@ func Start(ctx context.Context, cfg Config) (*Daemon, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	d := &Daemon{cfg: cfg, log: cfg.Logger, nbQ: newQueue(), sbQ: newQueue(), upDirty: map[string]bool{}, upAll: true}
+	d := &Daemon{cfg: cfg, log: cfg.Logger, nbQ: newQueue(), sbQ: newQueue(), upDirty: map[string]bool{}, upAll: true,
+		pendingNB: map[string]any{}}
 	var err error
 	d.sbc, err = client.Dial(ctx, cfg.SBRemotes, client.Options{Logger: cfg.Logger.With("db", schema.SouthboundName), Database: schema.SouthboundName,
 		LeaderOnly: true, Probe: cfg.Probe, MaxMessageSize: cfg.MaxMessageSize})
@@ -236,11 +252,18 @@ func Start(ctx context.Context, cfg Config) (*Daemon, error) {
 	d.sb = newSBState(sbSchema)
 	d.nbRows = newRowCache(nbSchema)
 	d.nbMap = mapper.NewMapper(*nbSchema)
+	// NB rows live once, as the engine's models; a row is rebuilt from its
+	// model when an update2 diff needs the old value.
+	d.nbRows.compact = map[string]bool{}
+	for _, t := range nbTables {
+		d.nbRows.compact[t] = true
+	}
+	d.nbRows.rebuild = d.nbRow
 
 	sbReqs := map[string]client.MonitorRequest{}
 	for _, t := range sbTables {
 		if _, ok := sbSchema.Tables[t]; ok {
-			sbReqs[t] = client.MonitorRequest{}
+			sbReqs[t] = client.MonitorRequest{Columns: sbColumns[t]}
 		}
 	}
 	if _, err := d.sbc.Monitor(ctx, schema.SouthboundName, sbReqs, d.sbQ.push); err != nil {
@@ -302,9 +325,35 @@ func (d *Daemon) drainSB() (map[string]bool, error) {
 	return touched, nil
 }
 
+// nbRow rebuilds the full row of an NB model: the latest one decoded in the
+// current drain, else the engine's.
+func (d *Daemon) nbRow(table, uuid string) ovsdb.Row {
+	model, ok := d.pendingNB[table+"/"+uuid]
+	if !ok {
+		model = d.eng.Row(table, uuid)
+	}
+	if model == nil {
+		return ovsdb.Row{}
+	}
+	ts, ok := d.nbRows.schema.Tables[table]
+	if !ok {
+		return ovsdb.Row{}
+	}
+	info, err := mapper.NewInfo(table, &ts, model)
+	if err != nil {
+		return ovsdb.Row{}
+	}
+	row, err := d.nbMap.NewRow(info)
+	if err != nil {
+		return ovsdb.Row{}
+	}
+	return row
+}
+
 // drainNB applies queued NB updates and returns them as engine changes.
 func (d *Daemon) drainNB() ([]engine.Change, error) {
 	var out []engine.Change
+	clear(d.pendingNB)
 	for _, u := range d.nbQ.take() {
 		chs, err := d.nbRows.apply(u)
 		if err != nil {
@@ -312,6 +361,9 @@ func (d *Daemon) drainNB() ([]engine.Change, error) {
 		}
 		for _, c := range chs {
 			ec := engine.Change{Table: c.Table, UUID: c.UUID}
+			if c.Row == nil {
+				d.pendingNB[c.Table+"/"+c.UUID] = nil
+			}
 			if c.Row != nil {
 				m := newModel(c.Table)
 				if m == nil {
@@ -321,6 +373,7 @@ func (d *Daemon) drainNB() ([]engine.Change, error) {
 					return nil, err
 				}
 				ec.Row = m
+				d.pendingNB[c.Table+"/"+c.UUID] = m
 				if p, ok := m.(*nb.LogicalSwitchPort); ok {
 					d.upDirty[p.Name] = true
 				}

@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 
 	"hcnet/northd/translate"
@@ -78,6 +79,55 @@ func (e *Engine) NB() *translate.NB { return e.nb }
 
 // Keys returns the tunnel keys of the current output.
 func (e *Engine) Keys() translate.Keys { return e.keys }
+
+// Row returns the current NB model of a row (a *nb.X), or nil.
+func (e *Engine) Row(table, uuid string) any {
+	n := e.nb
+	var r any
+	switch table {
+	case nb.NBGlobalTable:
+		if n.Global != nil && n.Global.UUID == uuid {
+			return n.Global
+		}
+		return nil
+	case nb.LogicalSwitchTable:
+		r = n.Switches[uuid]
+	case nb.LogicalSwitchPortTable:
+		r = n.SwitchPorts[uuid]
+	case nb.LogicalRouterTable:
+		r = n.Routers[uuid]
+	case nb.LogicalRouterPortTable:
+		r = n.RouterPorts[uuid]
+	case nb.ACLTable:
+		r = n.ACLs[uuid]
+	case nb.AddressSetTable:
+		r = n.AddressSets[uuid]
+	case nb.PortGroupTable:
+		r = n.PortGroups[uuid]
+	case nb.DHCPOptionsTable:
+		r = n.DHCPOptions[uuid]
+	case nb.NATTable:
+		r = n.NATs[uuid]
+	case nb.LogicalRouterStaticRouteTable:
+		r = n.StaticRoutes[uuid]
+	case nb.LogicalRouterPolicyTable:
+		r = n.Policies[uuid]
+	case nb.GatewayChassisTable:
+		r = n.GatewayChassis[uuid]
+	case nb.HAChassisGroupTable:
+		r = n.HAChassisGroups[uuid]
+	case nb.HAChassisTable:
+		r = n.HAChassis[uuid]
+	case nb.QoSTable:
+		r = n.QoS[uuid]
+	case nb.LoadBalancerTable:
+		r = n.LoadBalancers[uuid]
+	}
+	if r == nil || reflect.ValueOf(r).IsNil() {
+		return nil
+	}
+	return r
+}
 
 // SwitchPort returns the NB row of the switch port named name.
 func (e *Engine) SwitchPort(name string) (*nb.LogicalSwitchPort, bool) { return e.idx.SwitchPort(name) }
