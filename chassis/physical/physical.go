@@ -183,6 +183,11 @@ func (g *gen) static() {
 	}
 	g.add(o, TableCheckLoopback, 0, "", strings.Join(clear, ",")+","+resubmit(TableLogEgress))
 	g.add(o, TableSaveInport, 0, "", resubmit(TableLogToPhy))
+	// Loopback allowed: clear in_port so output to it works. One flow
+	// for every port (ovn-controller writes one per local port with the
+	// same actions): a port without a table 65 flow drops either way.
+	g.add(o, TableSaveInport, 100, fmt.Sprintf("reg10=%#x/%#x", FlagAllowLoopback, FlagAllowLoopback),
+		"push:NXM_OF_IN_PORT[],set_field:ANY->in_port,"+resubmit(TableLogToPhy)+",pop:NXM_OF_IN_PORT[]")
 	g.add(o, TableLogToPhy, 0, "", "drop")
 }
 
@@ -298,9 +303,6 @@ func (g *gen) port(p Port) {
 	g.add(owner, TableLocalOutput, 100, portMatch(dp, p.Key), zl+resubmit(TableCheckLoopback))
 	g.add(owner, TableCheckLoopback, 100,
 		fmt.Sprintf("reg10=0/%#x,reg14=%#x,reg15=%#x,metadata=%#x", FlagAllowLoopback, p.Key, p.Key, dp.Key), "drop")
-	g.add(owner, TableSaveInport, 100,
-		fmt.Sprintf("reg10=%#x/%#x,reg15=%#x,metadata=%#x", FlagAllowLoopback, FlagAllowLoopback, p.Key, dp.Key),
-		"push:NXM_OF_IN_PORT[],set_field:ANY->in_port,"+resubmit(TableLogToPhy)+",pop:NXM_OF_IN_PORT[]")
 
 	switch p.Type {
 	case TypePatch, TypeL3Gateway:
