@@ -261,3 +261,35 @@ func TestClusterSnapshotCatchUp(t *testing.T) {
 		t.Fatalf("the restarted replica holds no snapshot: %+v, %v", rep.Status, err)
 	}
 }
+
+// TestClusterGracefulStop stops the leader with SIGTERM: it hands
+// leadership over before exiting, and writers go on.
+func TestClusterGracefulStop(t *testing.T) {
+	skipCluster(t)
+	c := startCluster(t, 3)
+	w := startWriters(t, c.remotes(), 2)
+	defer func() {
+		select {
+		case <-w.stop:
+		default:
+			w.finish()
+		}
+	}()
+	w.progress(t, 30, "start")
+	leader := c.leader()
+	t0 := time.Now()
+	c.procs[leader].stop(t)
+	t.Logf("leader %d stopped in %v; first commit %v after SIGTERM", leader, time.Since(t0), w.firstAckAfter(t, t0))
+	w.progress(t, 30, "after the leader stopped")
+	if nl := c.leader(leader); nl == leader {
+		t.Fatalf("leader still %d", nl)
+	}
+	w.finish()
+	ids := []uint64{}
+	for id := range c.procs {
+		if id != leader {
+			ids = append(ids, id)
+		}
+	}
+	c.verify(t, w, ids...)
+}

@@ -144,6 +144,30 @@ func (p *proc) signal(sig syscall.Signal) {
 	}
 }
 
+// stop sends SIGTERM and waits for a clean exit.
+func (p *proc) stop(t *testing.T) {
+	p.mu.Lock()
+	cmd := p.cmd
+	p.cmd = nil
+	p.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("replica %d exited with %v", p.cfg.ID, err)
+		}
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Errorf("replica %d did not stop within 30s of SIGTERM", p.cfg.ID)
+	}
+}
+
 // kill SIGKILLs the process and reaps it.
 func (p *proc) kill() {
 	p.mu.Lock()

@@ -124,6 +124,9 @@ func (c *Config) Validate() error {
 	return nil
 }
 
+// handOffTimeout bounds the leadership transfer when a leader stops.
+const handOffTimeout = 2 * time.Second
+
 // Service is one running database service.
 type Service struct {
 	node *storage.Node
@@ -209,6 +212,13 @@ func (s *Service) DB() *replica.DB { return s.db }
 
 // Close disconnects clients and stops the database.
 func (s *Service) Close() {
+	// A leader that stops on purpose hands leadership over first: the
+	// cluster then needs no election timeout to go on.
+	ctx, cancel := context.WithTimeout(context.Background(), handOffTimeout)
+	if err := s.db.Shard().HandOff(ctx); err != nil {
+		s.log.Warn("leadership not handed off", "err", err)
+	}
+	cancel()
 	if s.ctl != nil {
 		s.ctl.close()
 	}

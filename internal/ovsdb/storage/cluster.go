@@ -179,3 +179,28 @@ func (s *Shard) LastIndex() uint64 {
 	_, last := r.GetRange()
 	return last
 }
+
+// HandOff moves leadership to another voter when this replica leads, so
+// that stopping it costs clients no election (bounded by ctx). It is a no-op
+// for followers and single-member clusters.
+func (s *Shard) HandOff(ctx context.Context) error {
+	id, _, ok := s.LeaderInfo()
+	if !ok || id != s.cfg.ReplicaID {
+		return nil
+	}
+	m, err := s.node.nh.SyncGetShardMembership(ctx, s.cfg.ShardID)
+	if err != nil {
+		return fmt.Errorf("storage: hand off %s: %w", s.cfg.Name, err)
+	}
+	var ids []uint64
+	for rid := range m.Nodes {
+		if rid != s.cfg.ReplicaID {
+			ids = append(ids, rid)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	return s.TransferLeader(ctx, ids[0])
+}
