@@ -293,3 +293,35 @@ func TestClusterGracefulStop(t *testing.T) {
 	}
 	c.verify(t, w, ids...)
 }
+
+// TestClusterLeaderOnlyClientFollowsLeader: a leader-only client leaves a
+// replica as soon as _Server says it lost leadership (a transfer here, no
+// connection loss) and settles on the new leader.
+func TestClusterLeaderOnlyClientFollowsLeader(t *testing.T) {
+	skipCluster(t)
+	c := startCluster(t, 3)
+	leader := c.leader()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cl, err := client.Dial(ctx, c.remotes(), client.Options{Database: "OVN_Northbound", LeaderOnly: true,
+		MinBackoff: 10 * time.Millisecond, MaxBackoff: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if cl.Remote() != c.procs[leader].remote() {
+		t.Fatalf("leader-only client on %s, leader is %s", cl.Remote(), c.procs[leader].remote())
+	}
+	target := leader%3 + 1
+	t0 := time.Now()
+	if err := c.control(leader, service.ControlRequest{Cmd: "transfer", ID: target}); err != nil {
+		t.Fatal(err)
+	}
+	for cl.Remote() != c.procs[target].remote() {
+		if ctx.Err() != nil {
+			t.Fatalf("client stayed on %q after leadership moved to %d", cl.Remote(), target)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Logf("client moved to the new leader %v after the transfer request", time.Since(t0))
+}
