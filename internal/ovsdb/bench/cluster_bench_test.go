@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -66,6 +67,18 @@ func (m *member) pid() int {
 		return 0
 	}
 	return m.cmd.Process.Pid
+}
+
+// term stops the process with SIGTERM (profiles get written).
+func (m *member) term() {
+	m.mu.Lock()
+	cmd := m.cmd
+	m.cmd = nil
+	m.mu.Unlock()
+	if cmd != nil {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	}
 }
 
 func (m *member) kill() {
@@ -183,6 +196,9 @@ func startOurCluster(tb testing.TB) *benchCluster {
 			"--data-dir", d, "--listen", "ptcp:" + port + ":127.0.0.1", "--raft-address", rafts[i],
 			"--replica-id", fmt.Sprint(i + 1), "--initial-members", strings.Join(init, ","),
 			"--inactivity-probe=-1s", "--log-level", "warn"}}
+		if pdir := os.Getenv("HCNET_BENCH_PROFILE_DIR"); pdir != "" {
+			m.args = append(m.args, "--cpu-profile", filepath.Join(pdir, fmt.Sprintf("nbdb%d.prof", i+1)))
+		}
 		c.members = append(c.members, m)
 		tb.Cleanup(m.kill)
 	}
@@ -429,7 +445,16 @@ func BenchmarkCluster100k(b *testing.B) {
 	for n := 0; n < b.N; n++ {
 		c := startOurCluster(b)
 		l := c.leader(b, -1)
-		tp := throughput(b, c, bigRunClients, bigRunTxns/bigRunClients)
+		txns := bigRunTxns
+		if v, err := strconv.Atoi(os.Getenv("HCNET_BENCH_TXNS")); err == nil && v > 0 {
+			txns = v // a shorter run for experiments
+		}
+		tp := throughput(b, c, bigRunClients, txns/bigRunClients)
+		defer func() {
+			for _, m := range c.members {
+				m.term()
+			}
+		}()
 		var hwm, rss string
 		if st, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.members[l].pid())); err == nil {
 			for _, line := range strings.Split(string(st), "\n") {

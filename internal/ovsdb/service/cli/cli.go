@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -43,6 +44,7 @@ type serveCmd struct {
 	ControlSocket   string        `name:"control-socket" help:"Unix socket for cluster commands (default DATA-DIR/ctl.sock; - disables)."`
 	MetricsAddr     string        `name:"metrics-addr" help:"Serve Prometheus metrics at http://ADDR/metrics (host:port)."`
 	InactivityProbe time.Duration `name:"inactivity-probe" default:"5s" help:"Echo idle clients after this long; negative disables."`
+	CPUProfile      string        `name:"cpu-profile" hidden:"" help:"Write a CPU profile here until exit."`
 	LogFormat       string        `name:"log-format" default:"text" enum:"text,json" help:"Log format: text or json."`
 	LogLevel        string        `name:"log-level" default:"info" enum:"debug,info,warn,error" help:"Log level."`
 }
@@ -165,6 +167,16 @@ func serve(p Program, c *serveCmd) error {
 		h = slog.NewJSONHandler(os.Stderr, opts)
 	}
 	log := slog.New(h)
+	if c.CPUProfile != "" {
+		f, err := os.Create(c.CPUProfile)
+		if err != nil {
+			return fmt.Errorf("--cpu-profile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("--cpu-profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	members, err := ParseMembers(c.InitialMembers)
 	if err != nil {
 		return fmt.Errorf("--initial-members: %w", err)
