@@ -71,10 +71,11 @@ func runReplica(path string) {
 
 // proc is one replica process of a test cluster.
 type proc struct {
-	t   *testing.T
-	cfg replicaConfig
-	mu  sync.Mutex
-	cmd *exec.Cmd
+	t     *testing.T
+	netns string // run inside this network namespace ("" none)
+	cfg   replicaConfig
+	mu    sync.Mutex
+	cmd   *exec.Cmd
 }
 
 func (p *proc) remote() string { return "tcp:" + p.cfg.Listen }
@@ -110,6 +111,10 @@ func (p *proc) start() {
 	}
 	os.Remove(p.ctl())
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	if p.netns != "" {
+		// ip netns exec execs the program: the PID stays the replica's.
+		cmd = exec.Command("ip", "netns", "exec", p.netns, os.Args[0], "-test.run=^$")
+	}
 	cmd.Env = append(os.Environ(), "HCNET_NBDB_REPLICA="+path)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
