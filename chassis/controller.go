@@ -22,8 +22,8 @@ import (
 // runController keeps an OpenFlow connection to the integration bridge for
 // the controller path until ctx ends, reconnecting after failures.
 func (d *daemon) runController(ctx context.Context, mgmt string) {
-	for ctx.Err() == nil {
-		err := d.controllerSession(ctx, mgmt)
+	for n := 0; ctx.Err() == nil; n++ {
+		err := d.controllerSession(ctx, mgmt, n > 0)
 		if ctx.Err() != nil {
 			return
 		}
@@ -36,7 +36,7 @@ func (d *daemon) runController(ctx context.Context, mgmt string) {
 	}
 }
 
-func (d *daemon) controllerSession(ctx context.Context, mgmt string) error {
+func (d *daemon) controllerSession(ctx context.Context, mgmt string, reconnect bool) error {
 	path := strings.TrimPrefix(mgmt, "unix:")
 	var dialer net.Dialer
 	conn, err := dialer.DialContext(ctx, "unix", path)
@@ -63,10 +63,13 @@ func (d *daemon) controllerSession(ctx context.Context, mgmt string) error {
 	d.logMu.Unlock()
 	d.log.Info("controller connection up", "target", mgmt)
 	// A new connection may mean a restarted ovs-vswitchd or a re-created
-	// bridge: its flows, groups, meters and TLV map may be gone.
-	d.mu.Lock()
-	d.switchReset = true
-	d.mu.Unlock()
+	// bridge: its flows, groups, meters and TLV map may be gone. (The
+	// first one finds what the first installation put there.)
+	if reconnect {
+		d.mu.Lock()
+		d.switchReset = true
+		d.mu.Unlock()
+	}
 	d.wake()
 	r := bufio.NewReader(conn)
 	xid := uint32(100)

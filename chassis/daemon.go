@@ -146,6 +146,8 @@ type daemon struct {
 	tlvDone        bool
 	ofc            *ofinstall.Conn // native flow connection; nil when down
 	ofcTarget      string
+	sbSent         string // the last southbound writes sent, and when
+	sbSentAt       time.Time
 	pinctrlStarted bool
 	derivedIP      string // encap IP from the default route, when not configured
 	mtuChecked     string // encap IP whose MTU was checked
@@ -338,6 +340,18 @@ func (d *daemon) round(ctx context.Context) {
 	// The transactions (bindings other chassis wait for, tunnels, zones)
 	// and the flow installation (what local ports wait for) are
 	// independent: run them side by side.
+	// Writes identical to those sent less than a second ago whose update
+	// has not arrived yet are not sent again (a busy server answers
+	// before our monitor sees the change).
+	sendSB := len(w.sbOps) > 0 && sbC != nil
+	var sbKey string
+	if sendSB {
+		sbKey = fmt.Sprint(w.sbOps)
+		if sbKey == d.sbSent && time.Since(d.sbSentAt) < time.Second {
+			sendSB = false
+		}
+	}
+	var sbErr error
 	txDone := make(chan struct{})
 	go func() {
 		defer close(txDone)
@@ -346,10 +360,10 @@ func (d *daemon) round(ctx context.Context) {
 				d.log.Warn("transact", "db", "Open_vSwitch", "err", err)
 			}
 		}
-		if len(w.sbOps) > 0 && sbC != nil {
-			d.log.Debug("transact", "db", "OVN_Southbound", "ops", fmt.Sprint(w.sbOps))
-			if _, err := sbC.Transact(ctx, "OVN_Southbound", w.sbOps...); err != nil {
-				d.log.Warn("transact", "db", "OVN_Southbound", "err", err)
+		if sendSB {
+			d.log.Debug("transact", "db", "OVN_Southbound", "ops", sbKey)
+			if _, sbErr = sbC.Transact(ctx, "OVN_Southbound", w.sbOps...); sbErr != nil {
+				d.log.Warn("transact", "db", "OVN_Southbound", "err", sbErr)
 			}
 		}
 		if len(w.macOps) > 0 && sbC != nil {
@@ -358,7 +372,15 @@ func (d *daemon) round(ctx context.Context) {
 			}
 		}
 	}()
-	defer func() { <-txDone }()
+	defer func() {
+		<-txDone
+		switch {
+		case sendSB && sbErr == nil:
+			d.sbSent, d.sbSentAt = sbKey, time.Now()
+		case sendSB:
+			d.sbSent = ""
+		}
+	}()
 	if !w.ready {
 		return
 	}
@@ -465,12 +487,9 @@ func (d *daemon) install(ctx context.Context, w work) error {
 			if err != nil {
 				return err
 			}
-			if d.ofcTarget != target {
-				// A first connection to this bridge: replay everything.
-				// (A switch restart shows on the controller connection,
-				// which asks for the same.)
-				d.needFull, d.tlvDone = true, false
-			}
+			// A new connection may face a new switch (restarted or
+			// re-created bridge): map the TLV and replay everything.
+			d.needFull, d.tlvDone = true, false
 			d.ofc, d.ofcTarget = c, target
 		}
 		err := d.installNative(ctx, sw, w)
