@@ -9,6 +9,13 @@
 // internal/jsonrpc, and uses libovsdb's ovsdb package only for wire types.
 // It knows no schema: callers bring table and column names.
 //
+// A leader-only client (Options.LeaderOnly) accepts a clustered server only
+// while its _Server database says it leads and is connected, and keeps a
+// monitor on that row: when leadership moves, the session is dropped and the
+// client walks the remote list again at once (the IDL waits for a failed call
+// or an inactivity probe). Transaction ids of our replicas are equal across a
+// cluster, so a monitor resumes on another replica without a resync.
+//
 // After a reconnection the client re-establishes every monitor and lock on
 // the new connection. A monitor resumes with monitor_cond_since from the last
 // transaction id it saw; when the server cannot resume, it resynchronises,

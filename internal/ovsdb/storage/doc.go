@@ -9,9 +9,17 @@
 // replays only the entries after the recorded index.
 //
 // One Node is one Dragonboat NodeHost per process; each database is a Shard of
-// it. The Raft address is separate from the OVSDB listen addresses. Today a
-// shard has one replica; the configuration already carries the member map so a
-// later change can start 3–5 replicas.
+// it. The Raft address is separate from the OVSDB listen addresses. A shard is
+// bootstrapped from a member map (or joins a running one, as a voter or a
+// non-voting replica) and runs with PreVote and CheckQuorum and an election
+// timeout in RTTs; cluster.go changes membership, transfers leadership,
+// reports status and hands leadership over before a leader stops. Proposals
+// from any replica are forwarded to the leader; a proposal caught by a
+// leader change is proposed again (the Applier de-duplicates by an id in the
+// command). Snapshots are taken every SnapshotEntries entries and whenever
+// SnapshotBytes of entries accumulated; a replica behind the compacted log
+// is sent one. The log store is Dragonboat's tiny-memory preset, so several
+// replicas fit one test process.
 //
 // Driven by: internal/ovsdb/server (through the replica glue) and the nbdb and
 // sbdb services. Must not import the JSON-RPC server or any OVSDB client.
