@@ -213,6 +213,35 @@ func TestClusterMembership(t *testing.T) {
 	if n := len(rep.Status.Members); n != 5 || !rep.Status.NonVoting {
 		t.Fatalf("status of replica 5: %+v", rep.Status)
 	}
+	// The non-voting replica serves monitors: the writers' commits reach a
+	// client of replica 5 alone.
+	mctx, mcancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer mcancel()
+	mc, err := client.Dial(mctx, c.procs[5].remote(), client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mc.Close()
+	seen := make(chan string, 1000)
+	if _, err := mc.Monitor(mctx, "OVN_Northbound", map[string]client.MonitorRequest{"Logical_Switch": {Columns: []string{"name"}}},
+		func(u client.TableUpdates) {
+			for _, ru := range u["Logical_Switch"] {
+				if ru.Kind == client.Insert {
+					select {
+					case seen <- ru.Row["name"].(string):
+					default:
+					}
+				}
+			}
+		}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case name := <-seen:
+		t.Logf("non-voting replica's monitor saw %s", name)
+	case <-mctx.Done():
+		t.Fatalf("no insert reached a monitor on the non-voting replica")
+	}
 	// Move leadership to the new voter, then remove a former member.
 	if err := c.control(leader, service.ControlRequest{Cmd: "transfer", ID: 4}); err != nil {
 		t.Fatal(err)
