@@ -467,47 +467,50 @@ func (d *Daemon) setActive(a bool) {
 }
 
 // maxDatapathsPerTxn bounds the datapaths one SB transaction reconciles.
-const maxDatapathsPerTxn = 100
+const maxDatapathsPerTxn = 40
 
-// commitSB sends each writer's operations, if any, as one transaction
-// asserting the lock (at most two in flight), and waits until the SB monitor
-// shows all of them.
-func (d *Daemon) commitSB(ctx context.Context, writers []*writer, start time.Time) error {
+// commitSB builds n writers in order and sends each one's operations, if
+// any, as one transaction asserting the lock (at most two in flight), then
+// waits until the SB monitor shows all of them.
+func (d *Daemon) commitSB(ctx context.Context, n int, build func(int) *writer, start time.Time) error {
 	type result struct {
 		inserted, deleted []string
+		ops               int
 		err               error
 	}
-	results := make([]result, len(writers))
+	results := make([]result, n)
 	sem := make(chan struct{}, 2)
 	var wg sync.WaitGroup
-	for i, w := range writers {
+	for i := 0; i < n; i++ {
+		sem <- struct{}{} // build only when a slot is free
+		w := build(i)
 		if len(w.t.ops) == 0 {
+			<-sem
 			continue
 		}
-		sem <- struct{}{}
 		wg.Add(1)
 		go func(i int, w *writer) {
 			defer func() { <-sem; wg.Done() }()
 			ins, err := d.transactSB(ctx, w.t.ops)
-			results[i] = result{inserted: ins, deleted: w.t.deletes, err: err}
+			results[i] = result{inserted: ins, deleted: w.t.deletes, ops: len(w.t.ops), err: err}
 		}(i, w)
 	}
 	wg.Wait()
 	var inserted, deleted []string
 	ops := 0
-	for i, r := range results {
+	for _, r := range results {
 		if r.err != nil {
 			return r.err
 		}
 		inserted = append(inserted, r.inserted...)
 		deleted = append(deleted, r.deleted...)
-		ops += len(writers[i].t.ops)
+		ops += r.ops
 	}
 	if ops == 0 {
 		return nil
 	}
 	written := time.Now()
-	d.log.Debug("SB written", "ops", ops, "transactions", len(writers), "took", written.Sub(start))
+	d.log.Debug("SB written", "ops", ops, "transactions", n, "took", written.Sub(start))
 	if err := d.waitSB(ctx, inserted, deleted); err != nil {
 		return err
 	}
@@ -555,7 +558,6 @@ func (d *Daemon) transactSB(ctx context.Context, body []ovsdb.Operation) ([]stri
 func (d *Daemon) write(ctx context.Context, delta engine.Delta, full bool, sbTouched map[string]bool) error {
 	start := time.Now()
 	desired := d.eng.SB()
-	w := newWriter(d.sb, desired, d.eng.PortDatapath)
 	var keys []string
 	if full {
 		for k := range desired.Datapaths {
@@ -584,26 +586,27 @@ func (d *Daemon) write(ctx context.Context, delta engine.Delta, full bool, sbTou
 	keys = slices.Compact(keys)
 	// Many datapaths (a first translation, a takeover) go in several
 	// transactions, so neither we nor the server hold one huge
-	// transaction in memory. Chunks touch disjoint datapaths, so they are
-	// all built against the current mirror and two are kept in flight:
-	// the server applies one while we encode the next. SB_Global.nb_cfg
-	// goes with the last.
-	var writers []*writer
+	// transaction in memory. Chunks touch disjoint datapaths, so each is
+	// built against the current mirror just before it is sent, with two
+	// in flight: the server applies one while we encode the next.
+	// SB_Global.nb_cfg goes with the last.
+	var chunks [][]string
 	for len(keys) > maxDatapathsPerTxn {
-		chunk := keys[:maxDatapathsPerTxn]
+		chunks = append(chunks, keys[:maxDatapathsPerTxn])
 		keys = keys[maxDatapathsPerTxn:]
-		for _, k := range chunk {
+	}
+	chunks = append(chunks, keys)
+	build := func(i int) *writer {
+		w := newWriter(d.sb, desired, d.eng.PortDatapath)
+		for _, k := range chunks[i] {
 			w.datapath(k, desired.Datapaths[k])
 		}
-		writers = append(writers, w)
-		w = newWriter(d.sb, desired, d.eng.PortDatapath)
+		if i == len(chunks)-1 {
+			w.globals(desired, full)
+		}
+		return w
 	}
-	for _, k := range keys {
-		w.datapath(k, desired.Datapaths[k])
-	}
-	w.globals(desired, full)
-	writers = append(writers, w)
-	if err := d.commitSB(ctx, writers, start); err != nil {
+	if err := d.commitSB(ctx, len(chunks), build, start); err != nil {
 		return err
 	}
 	d.lastSBCfg = desired.Global.NbCfg
