@@ -146,7 +146,8 @@ type daemon struct {
 	tlvDone        bool
 	ofc            *ofinstall.Conn // native flow connection; nil when down
 	ofcTarget      string
-	sbSent         string // the last southbound writes sent, and when
+	desiredTab     *flowtable.Desired // merged desired flows, kept across rounds
+	sbSent         string             // the last southbound writes sent, and when
 	sbSentAt       time.Time
 	pinctrlStarted bool
 	derivedIP      string // encap IP from the default route, when not configured
@@ -749,7 +750,10 @@ func (d *daemon) decideLocked(ctx context.Context) (work, error) {
 
 	in := plan.Physical(plan.PhysInput{Me: me, SB: d.sb, LocalDPs: localDPs, Ifaces: ifaces, Tunnels: tunnels,
 		Localnet: plan.LocalnetOFPorts(d.ovs, cfg.Bridge), Gateways: gws, Zones: zones})
-	tab := flowtable.New()
+	if d.desiredTab == nil {
+		d.desiredTab = flowtable.NewDesired()
+	}
+	tab := d.desiredTab
 	for owner, fs := range physical.Generate(in) {
 		tab.Set(owner, fs)
 	}
@@ -763,7 +767,7 @@ func (d *daemon) decideLocked(ctx context.Context) (work, error) {
 	}
 	w.groups = lf.Groups
 	w.meters = lf.Meters
-	desired, conflicts := tab.Flows()
+	desired, conflicts := tab.Finish()
 	for _, c := range conflicts {
 		d.log.Debug("flow conflict", "flow", c)
 	}

@@ -1,0 +1,131 @@
+package flowtable
+
+import (
+	"maps"
+	"sort"
+)
+
+// Desired is a Table kept across rounds: each round the caller Sets every
+// owner's flows, then Finish merges. Owners whose flows are unchanged
+// cost a comparison; only the keys of changed, new or vanished owners are
+// merged again. Finish's result equals Table.Flows over the same owners.
+type Desired struct {
+	owners    map[string][]Flow
+	keys      map[string][]string            // owner -> its flows' keys
+	keyOwners map[string]map[string]struct{} // key -> owners wanting it
+	merged    map[string]Flow
+	conflicts map[string][]string // key -> conflicts
+	round     map[string]bool   // owners Set since the last Finish
+	dirty     map[string]struct{}
+}
+
+// NewDesired returns an empty Desired.
+func NewDesired() *Desired {
+	return &Desired{owners: map[string][]Flow{}, keys: map[string][]string{}, keyOwners: map[string]map[string]struct{}{},
+		merged: map[string]Flow{}, conflicts: map[string][]string{}, round: map[string]bool{}, dirty: map[string]struct{}{}}
+}
+
+func sameFlows(a, b []Flow) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := &a[i], &b[i]
+		if x.Table != y.Table || x.Priority != y.Priority || x.Match != y.Match || x.Actions != y.Actions || x.OF != y.OF {
+			return false
+		}
+	}
+	return true
+}
+
+// Set records the flows of one owner for this round.
+func (d *Desired) Set(owner string, flows []Flow) {
+	if len(flows) == 0 {
+		return
+	}
+	d.round[owner] = true
+	if old, ok := d.owners[owner]; ok && sameFlows(old, flows) {
+		return
+	}
+	d.drop(owner)
+	d.owners[owner] = flows
+	ks := make([]string, len(flows))
+	for i, f := range flows {
+		k := f.Key()
+		ks[i] = k
+		os := d.keyOwners[k]
+		if os == nil {
+			os = map[string]struct{}{}
+			d.keyOwners[k] = os
+		}
+		os[owner] = struct{}{}
+		d.dirty[k] = struct{}{}
+	}
+	d.keys[owner] = ks
+}
+
+func (d *Desired) drop(owner string) {
+	for _, k := range d.keys[owner] {
+		if os := d.keyOwners[k]; os != nil {
+			delete(os, owner)
+			if len(os) == 0 {
+				delete(d.keyOwners, k)
+			}
+		}
+		d.dirty[k] = struct{}{}
+	}
+	delete(d.keys, owner)
+	delete(d.owners, owner)
+}
+
+// Finish forgets the owners not Set since the last Finish, merges the
+// keys that changed, and returns a copy of the desired flows and every
+// conflict (as Table.Flows does).
+func (d *Desired) Finish() (map[string]Flow, []string) {
+	for o := range d.owners {
+		if !d.round[o] {
+			d.drop(o)
+		}
+	}
+	clear(d.round)
+	for k := range d.dirty {
+		d.mergeKey(k)
+	}
+	clear(d.dirty)
+	out := maps.Clone(d.merged)
+	var conflicts []string
+	for _, c := range d.conflicts {
+		conflicts = append(conflicts, c...)
+	}
+	sort.Strings(conflicts)
+	return out, conflicts
+}
+
+// mergeKey recomputes one key as Table.Flows would: owners in sorted
+// order, conjunctions combined, otherwise the first owner wins.
+func (d *Desired) mergeKey(k string) {
+	delete(d.conflicts, k)
+	os := d.keyOwners[k]
+	if len(os) == 0 {
+		delete(d.merged, k)
+		return
+	}
+	names := make([]string, 0, len(os))
+	for o := range os {
+		names = append(names, o)
+	}
+	sort.Strings(names)
+	t := Table{owners: make(map[string][]Flow, len(names))}
+	for _, o := range names {
+		for i, f := range d.owners[o] {
+			if d.keys[o][i] == k {
+				t.owners[o] = append(t.owners[o], f)
+			}
+		}
+	}
+	fs, conflicts := t.Flows()
+	d.merged[k] = fs[k]
+	if len(conflicts) > 0 {
+		d.conflicts[k] = conflicts
+	}
+}
