@@ -33,8 +33,13 @@ type ControlReply struct {
 }
 
 type control struct {
-	ln net.Listener
-	wg sync.WaitGroup
+	ln     net.Listener
+	wg     sync.WaitGroup
+	ctx    context.Context // canceled on close: commands under way give up
+	cancel context.CancelFunc
+
+	mu    sync.Mutex // guards conns
+	conns map[net.Conn]struct{}
 }
 
 func (s *Service) startControl(path string) error {
@@ -45,7 +50,8 @@ func (s *Service) startControl(path string) error {
 	if err != nil {
 		return fmt.Errorf("service: control socket: %w", err)
 	}
-	s.ctl = &control{ln: ln}
+	cctx, cancel := context.WithCancel(context.Background())
+	s.ctl = &control{ln: ln, ctx: cctx, cancel: cancel, conns: map[net.Conn]struct{}{}}
 	s.ctl.wg.Add(1)
 	go func() {
 		defer s.ctl.wg.Done()
@@ -54,10 +60,16 @@ func (s *Service) startControl(path string) error {
 			if err != nil {
 				return
 			}
+			s.ctl.mu.Lock()
+			s.ctl.conns[nc] = struct{}{}
+			s.ctl.mu.Unlock()
 			s.ctl.wg.Add(1)
 			go func() {
 				defer s.ctl.wg.Done()
 				s.serveControl(nc)
+				s.ctl.mu.Lock()
+				delete(s.ctl.conns, nc)
+				s.ctl.mu.Unlock()
 			}()
 		}
 	}()
@@ -65,7 +77,13 @@ func (s *Service) startControl(path string) error {
 }
 
 func (c *control) close() {
+	c.cancel()
 	c.ln.Close()
+	c.mu.Lock()
+	for nc := range c.conns {
+		nc.Close()
+	}
+	c.mu.Unlock()
 	c.wg.Wait()
 }
 
@@ -79,7 +97,7 @@ func (s *Service) serveControl(nc net.Conn) {
 		if err := json.Unmarshal(sc.Bytes(), &req); err != nil {
 			rep.Error = fmt.Sprintf("bad request: %v", err)
 		} else {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			ctx, cancel := context.WithTimeout(s.ctl.ctx, 30*time.Second)
 			rep = s.Control(ctx, req)
 			cancel()
 		}

@@ -117,6 +117,13 @@ func (s *Shard) RemoveReplica(ctx context.Context, id uint64) error {
 func (s *Shard) TransferLeader(ctx context.Context, id uint64) error {
 	ctx, cancel := withDefaultTimeout(ctx)
 	defer cancel()
+	m, err := s.node.nh.SyncGetShardMembership(ctx, s.cfg.ShardID)
+	if err != nil {
+		return fmt.Errorf("storage: transfer leadership of %s: %w", s.cfg.Name, err)
+	}
+	if _, ok := m.Nodes[id]; !ok {
+		return fmt.Errorf("storage: transfer leadership of %s: replica %d is not a voting member", s.cfg.Name, id)
+	}
 	for {
 		if lid, _, ok := s.LeaderInfo(); ok && lid == id {
 			return nil
