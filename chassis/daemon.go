@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/netip"
 	"os"
 	"sort"
@@ -61,6 +62,10 @@ type Options struct {
 	// Ofctl is the ovs-ofctl binary (groups and meters, and flows with
 	// OfctlFlows). Default "ovs-ofctl".
 	Ofctl string
+	// PerDatapathFlows keeps one OpenFlow flow per local datapath for
+	// logical flows of datapath groups, as ovn-controller does, instead
+	// of one flow for copies every local datapath shares.
+	PerDatapathFlows bool
 	// OfctlFlows installs flows by running ovs-ofctl --bundle instead of
 	// over the chassis' own OpenFlow connection (a debugging fallback).
 	OfctlFlows bool
@@ -147,7 +152,10 @@ type daemon struct {
 	ofc            *ofinstall.Conn // native flow connection; nil when down
 	ofcTarget      string
 	desiredTab     *flowtable.Desired // merged desired flows, kept across rounds
-	sbSent         string             // the last southbound writes sent, and when
+	agg            *flowtable.Aggregator
+	aggOut         map[string]flowtable.Flow // the last aggregation, and for which datapaths
+	aggLocal       map[uint32]bool
+	sbSent         string // the last southbound writes sent, and when
 	sbSentAt       time.Time
 	pinctrlStarted bool
 	derivedIP      string // encap IP from the default route, when not configured
@@ -768,6 +776,19 @@ func (d *daemon) decideLocked(ctx context.Context) (work, error) {
 	w.groups = lf.Groups
 	w.meters = lf.Meters
 	desired, conflicts := tab.Finish()
+	if !d.opts.PerDatapathFlows {
+		if d.agg == nil {
+			d.agg = flowtable.NewAggregator()
+		}
+		localKeys := make(map[uint32]bool, len(in.Datapaths))
+		for _, dp := range in.Datapaths {
+			localKeys[dp.Key] = true
+		}
+		if tab.Changed() || d.aggOut == nil || !maps.Equal(localKeys, d.aggLocal) {
+			d.aggOut, d.aggLocal = d.agg.Aggregate(desired, localKeys), localKeys
+		}
+		desired = d.aggOut
+	}
 	for _, c := range conflicts {
 		d.log.Debug("flow conflict", "flow", c)
 	}

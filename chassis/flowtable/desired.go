@@ -15,8 +15,12 @@ type Desired struct {
 	keyOwners map[string]map[string]struct{} // key -> owners wanting it
 	merged    map[string]Flow
 	conflicts map[string][]string // key -> conflicts
-	round     map[string]bool   // owners Set since the last Finish
+	round     map[string]bool     // owners Set since the last Finish
 	dirty     map[string]struct{}
+	// last is what Finish returned last; changed whether it was new.
+	last          map[string]Flow
+	lastConflicts []string
+	changed       bool
 }
 
 // NewDesired returns an empty Desired.
@@ -79,8 +83,8 @@ func (d *Desired) drop(owner string) {
 }
 
 // Finish forgets the owners not Set since the last Finish, merges the
-// keys that changed, and returns a copy of the desired flows and every
-// conflict (as Table.Flows does).
+// keys that changed, and returns the desired flows (a map the caller
+// must not modify) and every conflict (as Table.Flows does).
 func (d *Desired) Finish() (map[string]Flow, []string) {
 	for o := range d.owners {
 		if !d.round[o] {
@@ -88,6 +92,10 @@ func (d *Desired) Finish() (map[string]Flow, []string) {
 		}
 	}
 	clear(d.round)
+	d.changed = len(d.dirty) > 0 || d.last == nil
+	if !d.changed {
+		return d.last, d.lastConflicts
+	}
 	for k := range d.dirty {
 		d.mergeKey(k)
 	}
@@ -98,8 +106,14 @@ func (d *Desired) Finish() (map[string]Flow, []string) {
 		conflicts = append(conflicts, c...)
 	}
 	sort.Strings(conflicts)
+	d.last, d.lastConflicts = out, conflicts
 	return out, conflicts
 }
+
+// Changed reports whether the last Finish returned a different table
+// than the one before. Callers must treat returned maps as read-only: an
+// unchanged round returns the same map again.
+func (d *Desired) Changed() bool { return d.changed }
 
 // mergeKey recomputes one key as Table.Flows would: owners in sorted
 // order, conjunctions combined, otherwise the first owner wins.

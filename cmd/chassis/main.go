@@ -43,6 +43,7 @@ type cli struct {
 	LogFormat          string        `name:"log-format" default:"text" enum:"text,json" help:"Log format: text or json."`
 	CPUProfile         string        `name:"cpu-profile" env:"HCNET_CHASSIS_CPUPROFILE" help:"Write a CPU profile to this file until exit (%d: the process id)."`
 	LogLevel           string        `name:"log-level" default:"info" enum:"debug,info,warn,error" env:"HCNET_CHASSIS_LOG_LEVEL" help:"Log level."`
+	PerDatapathFlows   bool          `name:"per-datapath-flows" env:"HCNET_CHASSIS_PER_DATAPATH_FLOWS" help:"One OpenFlow flow per local datapath for logical flows of datapath groups, as ovn-controller installs them, instead of one flow for copies every local datapath shares."`
 	OfctlFlows         bool          `name:"ofctl-flows" env:"HCNET_CHASSIS_OFCTL_FLOWS" help:"Install flows by running ovs-ofctl --bundle instead of over the chassis' own OpenFlow connection (debugging fallback)."`
 	MetricsAddr        string        `name:"metrics-addr" help:"Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9103); empty: off."`
 }
@@ -124,7 +125,7 @@ func main() {
 	err := chassis.Run(ctx, chassis.Options{
 		OVSDB: c.OVSDB, OVSRundir: c.OVSRundir, Override: over, KeepRegistration: c.KeepRegistration,
 		KeepOnExit: func() bool { return c.KeepRegistration || terminated.Load() },
-		FullMesh:   c.FullMesh, OfctlFlows: c.OfctlFlows,
+		FullMesh:   c.FullMesh, OfctlFlows: c.OfctlFlows, PerDatapathFlows: c.PerDatapathFlows,
 		BFDMinRx: c.BFDMinRx, BFDMinTx: c.BFDMinTx, Resync: c.Resync, Logger: log, Metrics: m,
 	})
 	if err != nil {
