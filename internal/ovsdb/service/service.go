@@ -125,7 +125,7 @@ func (c *Config) Validate() error {
 }
 
 // handOffTimeout bounds the leadership transfer when a leader stops.
-const handOffTimeout = 2 * time.Second
+const handOffTimeout = time.Second
 
 // Service is one running database service.
 type Service struct {
@@ -216,7 +216,7 @@ func (s *Service) Close() {
 	// cluster then needs no election timeout to go on.
 	ctx, cancel := context.WithTimeout(context.Background(), handOffTimeout)
 	if err := s.db.Shard().HandOff(ctx); err != nil {
-		s.log.Warn("leadership not handed off", "err", err)
+		s.log.Info("leadership not handed off", "err", err)
 	}
 	cancel()
 	if s.ctl != nil {
