@@ -594,6 +594,8 @@ func (d *daemon) installOfctl(ctx context.Context, sw ofctl.Switch, w work) erro
 }
 
 // syncGroupsMeters adds or changes the groups and meters the flows use
+// (meters over the flow connection, groups through ovs-ofctl: OVS's
+// select-group selection_method has no OpenFlow 1.3 encoding here yet)
 // before the flows are installed. Unused ones are left in place: ids are
 // stable per description, so they cost nothing and may come back.
 func (d *daemon) syncGroupsMeters(ctx context.Context, sw ofctl.Switch, w work) error {
@@ -604,7 +606,11 @@ func (d *daemon) syncGroupsMeters(ctx context.Context, sw ofctl.Switch, w work) 
 		if old, ok := d.meters[id]; ok && old == desc {
 			continue
 		}
-		if err := sw.SetMeter(ctx, id, desc); err != nil {
+		setMeter := sw.SetMeter
+		if d.ofc != nil && !d.opts.OfctlFlows {
+			setMeter = d.ofc.SetMeter
+		}
+		if err := setMeter(ctx, id, desc); err != nil {
 			return err
 		}
 		if d.meters == nil {

@@ -101,3 +101,32 @@ func TestRejectedWithoutSwitch(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
+func TestRootMeter(t *testing.T) {
+	sw := ovstest.Start(t)
+	br := sw.AddBridge("brmeter")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c, err := Dial(ctx, "unix:"+br)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, spec := range []string{"kbps,burst,stats,bands=type=drop,rate=100,burst_size=50", "kbps,stats,bands=type=drop,rate=200"} {
+		if err := c.SetMeter(ctx, 3, spec); err != nil {
+			t.Fatal(err)
+		}
+		out, err := sw.Ofctl("dump-meters", "unix:"+br)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rate := strings.TrimPrefix(strings.Split(spec, "rate=")[1], "")
+		rate, _, _ = strings.Cut(rate, ",")
+		if !strings.Contains(out, "meter=3") || !strings.Contains(out, "rate="+rate) {
+			t.Errorf("after SetMeter(%q):\n%s", spec, out)
+		}
+	}
+	if _, _, err := ParseMeter("kbps,bands=type=dscp_remark,rate=1"); err == nil {
+		t.Error("dscp_remark band accepted")
+	}
+}
