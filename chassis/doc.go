@@ -11,9 +11,15 @@
 // the desired table (packages physical, lflows, flowtable) and installs
 // the difference in one atomic bundle over its own OpenFlow connection
 // (package ofinstall; a restart or a new switch gets the whole table as a
-// new cookie generation in one bundle), then acknowledges nb_cfg. Groups
-// and meters still go through ovs-ofctl (package ofctl), as do flows with
-// Options.OfctlFlows (a debugging fallback).
+// new cookie generation in one bundle), then acknowledges nb_cfg. Meters
+// go over the same connection; groups still go through ovs-ofctl (package
+// ofctl), as do flows with Options.OfctlFlows (a debugging fallback).
+//
+// The desired table is kept across rounds (flowtable.Desired merges only
+// the owners that changed), and copies of a logical flow that every local
+// datapath shares become one flow without the metadata match
+// (flowtable.Aggregator; Options.PerDatapathFlows keeps ovn-controller's
+// one flow per datapath).
 //
 // It must not import northd.
 package chassis

@@ -2,7 +2,8 @@
 // connection to the integration bridge (<bridge>.mgmt), without spawning
 // ovs-ofctl: the Geneve TLV mapping, flow changes in atomic ONF bundles,
 // and full replacement (delete everything, add the new generation) in one
-// atomic bundle, so packets see the old table or the new, never a mix.
+// atomic bundle, so packets see the old table or the new, never a mix;
+// and meters (add, else modify).
 //
 // Every request carries its own xid and a barrier ends each exchange;
 // an error the switch sends for a flow-mod is returned as a RejectedError
