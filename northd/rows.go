@@ -91,12 +91,13 @@ func (c *rowCache) apply(u client.TableUpdates) ([]change, error) {
 }
 
 // applyDiff applies one column's update2 diff (ovsdb-server(5)): sets take
-// the symmetric difference, maps add, change or remove pairs, scalars are
-// replaced.
+// the symmetric difference, maps add, change or remove pairs, and columns
+// that hold at most one value (scalars and optional values) are replaced:
+// for those ovsdb-server sends the new value, not a difference.
 func applyDiff(cs *ovsdb.ColumnSchema, old, diff any) any {
 	switch cs.Type {
 	case ovsdb.TypeSet:
-		if cs.TypeObj != nil && cs.TypeObj.Min() == 1 && cs.TypeObj.Max() == 1 {
+		if cs.TypeObj != nil && cs.TypeObj.Max() == 1 {
 			return diff
 		}
 		cur := setElems(old)
