@@ -791,7 +791,7 @@ func (d *daemon) decideLocked(ctx context.Context) (work, error) {
 			localKeys[dp.Key] = true
 		}
 		if tab.Changed() || d.aggOut == nil || !maps.Equal(localKeys, d.aggLocal) {
-			d.aggOut, d.aggLocal = d.agg.Aggregate(desired, localKeys), localKeys
+			d.aggOut, d.aggLocal = d.agg.Update(desired, localKeys, tab.ChangedKeys()), localKeys
 		}
 		desired = d.aggOut
 	}

@@ -19,6 +19,7 @@ import (
 // tables behave the same. It keeps parsed matches between rounds.
 type Aggregator struct {
 	parsed map[string]aggKey // flow key -> its parts
+	inc    *incState
 }
 
 type aggKey struct {
@@ -97,18 +98,13 @@ func (a *Aggregator) Aggregate(flows map[string]Flow, local map[uint32]bool) map
 		if len(keys) != len(local) {
 			continue
 		}
-		f := flows[keys[0]]
-		f.Match = a.parsed[keys[0]].rest
-		if f.OF != nil {
-			of := *f.OF
-			of.Match = make(openflow.Match, 0, len(f.OF.Match))
-			for _, fm := range f.OF.Match {
-				if fm.Field.Name != "metadata" {
-					of.Match = append(of.Match, fm)
-				}
+		first := keys[0]
+		for _, k := range keys[1:] {
+			if k < first {
+				first = k
 			}
-			f.OF = &of
 		}
+		f := collapse(flows[first], a.parsed[first].rest)
 		nk := f.Key()
 		if _, taken := flows[nk]; taken {
 			continue
@@ -125,4 +121,21 @@ func (a *Aggregator) Aggregate(flows map[string]Flow, local map[uint32]bool) map
 		return flows
 	}
 	return out
+}
+
+// collapse returns f without its metadata match (rest is its match text
+// without the metadata token).
+func collapse(f Flow, rest string) Flow {
+	f.Match = rest
+	if f.OF != nil {
+		of := *f.OF
+		of.Match = make(openflow.Match, 0, len(f.OF.Match))
+		for _, fm := range f.OF.Match {
+			if fm.Field.Name != "metadata" {
+				of.Match = append(of.Match, fm)
+			}
+		}
+		f.OF = &of
+	}
+	return f
 }

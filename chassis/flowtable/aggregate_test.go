@@ -1,6 +1,8 @@
 package flowtable
 
 import (
+	"fmt"
+	"math/rand"
 	"reflect"
 	"sort"
 	"strconv"
@@ -96,5 +98,94 @@ func BenchmarkAggregate(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		a.Aggregate(flows, local)
+	}
+}
+
+// TestUpdateEqualsAggregate drives Desired and the incremental
+// aggregation through random rounds and compares with a fresh full
+// aggregation of the same table every round.
+func TestUpdateEqualsAggregate(t *testing.T) {
+	seed := int64(8421)
+	r := rand.New(rand.NewSource(seed))
+	md := openflow.MustField("metadata")
+	randFlows := func(dp int) []Flow {
+		var out []Flow
+		for i := 0; i < 1+r.Intn(3); i++ {
+			f := Flow{Table: uint8(r.Intn(2)), Priority: 100, Match: fmt.Sprintf("reg%d=0x1,metadata=%#x", r.Intn(2), dp)}
+			if r.Intn(4) == 0 {
+				f.Match = fmt.Sprintf("reg%d=0x1", r.Intn(2)) // dp-less: may take a collapsed key
+			}
+			f.Actions = fmt.Sprintf("resubmit(,%d)", 10+r.Intn(2))
+			if r.Intn(2) == 0 {
+				f.OF = &openflow.Flow{Match: openflow.Match{{Field: md, Value: openflow.U64(uint64(dp)), Mask: openflow.Ones(64)}}}
+			}
+			out = append(out, f)
+		}
+		return out
+	}
+	d := NewDesired()
+	agg := NewAggregator()
+	owners := map[string][]Flow{}
+	local := map[uint32]bool{1: true, 2: true, 3: true}
+	for round := 0; round < 400; round++ {
+		for i := 0; i < 9; i++ {
+			o := fmt.Sprintf("o%d", i)
+			switch r.Intn(4) {
+			case 0:
+				delete(owners, o)
+			case 1:
+				owners[o] = randFlows(1 + i%4) // dp 4 is not local
+			}
+		}
+		if r.Intn(25) == 0 {
+			local = map[uint32]bool{1: true, 2: true}
+			if r.Intn(2) == 0 {
+				local[3] = true
+			}
+		}
+		for o, fs := range owners {
+			d.Set(o, fs)
+		}
+		flows, _ := d.Finish()
+		got := agg.Update(flows, local, d.ChangedKeys())
+		want := NewAggregator().Aggregate(flows, local)
+		if !reflect.DeepEqual(keysOf(got), keysOf(want)) {
+			t.Fatalf("seed %d round %d: keys\n%q\nwant\n%q", seed, round, keysOf(got), keysOf(want))
+		}
+		for k, w := range want {
+			g := got[k]
+			if g.Actions != w.Actions || g.Match != w.Match || (g.OF == nil) != (w.OF == nil) ||
+				(g.OF != nil && g.OF.Match.String() != w.OF.Match.String()) {
+				t.Fatalf("seed %d round %d: %s: %+v (OF %v), want %+v (OF %v); changed %v", seed, round, k, g, g.OF, w, w.OF, d.ChangedKeys())
+			}
+		}
+	}
+}
+
+func BenchmarkAggregateUpdateFewChanges(b *testing.B) {
+	flows := map[string]Flow{}
+	local := map[uint32]bool{}
+	for dp := 1; dp <= 20; dp++ {
+		local[uint32(dp)] = true
+		for i := 0; i < 120; i++ {
+			f := Flow{Table: uint8(i % 50), Priority: uint16(i), Match: "ip,metadata=" + strconv.Itoa(dp) + ",reg0=0x1", Actions: "resubmit(,51)"}
+			flows[f.Key()] = f
+		}
+		for p := 0; p < 60; p++ {
+			f := Flow{Table: 27, Priority: 100, Match: "arp,reg14=" + strconv.Itoa(p) + ",metadata=" + strconv.Itoa(dp), Actions: "resubmit(,28)"}
+			flows[f.Key()] = f
+		}
+	}
+	a := NewAggregator()
+	a.Update(flows, local, nil)
+	extra := Flow{Table: 27, Priority: 100, Match: "arp,reg14=0x999,metadata=0x1", Actions: "resubmit(,28)"}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if i%2 == 0 {
+			flows[extra.Key()] = extra
+		} else {
+			delete(flows, extra.Key())
+		}
+		a.Update(flows, local, []string{extra.Key()})
 	}
 }

@@ -21,6 +21,7 @@ type Desired struct {
 	last          map[string]Flow
 	lastConflicts []string
 	changed       bool
+	changedKeys   []string
 }
 
 // NewDesired returns an empty Desired.
@@ -94,10 +95,13 @@ func (d *Desired) Finish() (map[string]Flow, []string) {
 	clear(d.round)
 	d.changed = len(d.dirty) > 0 || d.last == nil
 	if !d.changed {
+		d.changedKeys = d.changedKeys[:0]
 		return d.last, d.lastConflicts
 	}
+	d.changedKeys = d.changedKeys[:0]
 	for k := range d.dirty {
 		d.mergeKey(k)
+		d.changedKeys = append(d.changedKeys, k)
 	}
 	clear(d.dirty)
 	out := maps.Clone(d.merged)
@@ -114,6 +118,10 @@ func (d *Desired) Finish() (map[string]Flow, []string) {
 // than the one before. Callers must treat returned maps as read-only: an
 // unchanged round returns the same map again.
 func (d *Desired) Changed() bool { return d.changed }
+
+// ChangedKeys are the keys the last Finish merged again (added, removed
+// or possibly modified); valid until the next Finish.
+func (d *Desired) ChangedKeys() []string { return d.changedKeys }
 
 // mergeKey recomputes one key as Table.Flows would: owners in sorted
 // order, conjunctions combined, otherwise the first owner wins.

@@ -1,0 +1,125 @@
+package flowtable
+
+import (
+	"maps"
+	"strconv"
+)
+
+// incState is the incremental form of an aggregation: the collapsed
+// table and, per group of alike copies, its members and the key of its
+// collapsed flow.
+type incState struct {
+	local     map[uint32]bool
+	in        map[string]Flow            // the input of the last call
+	out       map[string]Flow            // the result, kept up to date
+	members   map[string]map[string]bool // group -> member keys
+	collapsed map[string]string          // group -> key of its collapsed flow
+	byNewKey  map[string]string          // collapsed flow key -> group
+	newKey    map[string]string          // group -> its collapsed flow key
+}
+
+// Update is Aggregate for a table that differs from the previous call's
+// only in the keys changed (added, removed or modified); it touches only
+// the groups of those keys. A different set of local datapaths, or no
+// previous call, recomputes everything.
+func (a *Aggregator) Update(flows map[string]Flow, local map[uint32]bool, changed []string) map[string]Flow {
+	if len(local) < 2 {
+		a.inc = nil
+		return flows
+	}
+	if a.inc == nil || !maps.Equal(a.inc.local, local) {
+		a.inc = &incState{local: maps.Clone(local), in: map[string]Flow{}, out: map[string]Flow{},
+			members: map[string]map[string]bool{}, collapsed: map[string]string{}, byNewKey: map[string]string{},
+			newKey: map[string]string{}}
+		changed = changed[:0:0]
+		for k := range flows {
+			changed = append(changed, k)
+		}
+		for k := range a.parsed {
+			if _, ok := flows[k]; !ok {
+				delete(a.parsed, k)
+			}
+		}
+	}
+	s := a.inc
+	dirty := map[string]bool{}
+	for _, k := range changed {
+		if _, ok := s.in[k]; ok {
+			if p := a.parsed[k]; p.ok && local[p.dp] {
+				delete(s.members[p.group], k)
+				dirty[p.group] = true
+			}
+			delete(s.in, k)
+			delete(a.parsed, k)
+		}
+		if g, ok := s.byNewKey[k]; ok {
+			dirty[g] = true // a flow with a collapsed flow's key came or went
+		}
+		f, ok := flows[k]
+		if !ok {
+			delete(s.out, k)
+			continue
+		}
+		s.in[k] = f
+		s.out[k] = f
+		p := splitMetadata(f.Match)
+		p.actions = f.Actions
+		if p.ok {
+			p.group = strconv.Itoa(int(f.Table)) + "|" + strconv.Itoa(int(f.Priority)) + "|" + p.rest + "|" + f.Actions
+		}
+		a.parsed[k] = p
+		if p.ok && local[p.dp] {
+			m := s.members[p.group]
+			if m == nil {
+				m = map[string]bool{}
+				s.members[p.group] = m
+			}
+			m[k] = true
+			dirty[p.group] = true
+		}
+	}
+	for g := range dirty {
+		// Undo the group's collapse, then decide again.
+		if nk, ok := s.collapsed[g]; ok {
+			delete(s.out, nk)
+			delete(s.byNewKey, nk)
+			delete(s.collapsed, g)
+			if f, ok := s.in[nk]; ok {
+				s.out[nk] = f
+			}
+		}
+		if nk, ok := s.newKey[g]; ok {
+			delete(s.byNewKey, nk)
+			delete(s.newKey, g)
+		}
+		m := s.members[g]
+		for k := range m {
+			s.out[k] = s.in[k]
+		}
+		if len(m) == 0 {
+			delete(s.members, g)
+			continue
+		}
+		var first string
+		for k := range m {
+			if first == "" || k < first {
+				first = k
+			}
+		}
+		f := collapse(s.in[first], a.parsed[first].rest)
+		nk := f.Key()
+		s.byNewKey[nk], s.newKey[g] = g, nk
+		if len(m) != len(local) {
+			continue
+		}
+		if _, taken := s.in[nk]; taken {
+			continue
+		}
+		for k := range m {
+			delete(s.out, k)
+		}
+		s.out[nk] = f
+		s.collapsed[g] = nk
+	}
+	return maps.Clone(s.out)
+}
