@@ -40,6 +40,8 @@ type Config struct {
 	// MaxMessageSize bounds one message from a server, in bytes. Default
 	// 1 GiB (the first SB monitor reply of a big deployment is large).
 	MaxMessageSize int
+	// Metrics, when set, receives the daemon's Prometheus series.
+	Metrics *Metrics
 }
 
 // FillDefaults sets unset fields to their defaults.
@@ -416,6 +418,7 @@ func (d *Daemon) Loop(ctx context.Context) error {
 			case <-d.sbQ.signal:
 			}
 		}
+		runStart := time.Now()
 		sbTouched, err = d.drainSB()
 		if err != nil {
 			return err
@@ -440,6 +443,7 @@ func (d *Daemon) Loop(ctx context.Context) error {
 				return nil
 			}
 			d.log.Warn("write failed, will recompute", "err", err)
+			d.cfg.Metrics.writeError()
 			full = true
 			select {
 			case <-ctx.Done():
@@ -448,6 +452,7 @@ func (d *Daemon) Loop(ctx context.Context) error {
 			}
 			continue
 		}
+		d.cfg.Metrics.run(full, runStart, len(delta.Datapaths))
 		full = false
 	}
 }
@@ -461,6 +466,7 @@ func (d *Daemon) setActive(a bool) {
 		}
 	}
 	d.active = a
+	d.cfg.Metrics.setActive(a)
 	d.statsMu.Lock()
 	d.stats.Active = a
 	d.statsMu.Unlock()
@@ -524,6 +530,7 @@ func (d *Daemon) transactSB(ctx context.Context, body []ovsdb.Operation) ([]stri
 	// The assertion makes the transaction fail if we lost the lock.
 	lock := d.cfg.LockName
 	ops := append([]ovsdb.Operation{{Op: ovsdb.OperationAssert, Lock: &lock}}, body...)
+	txnStart := time.Now()
 	res, err := d.sbc.Transact(ctx, schema.SouthboundName, ops...)
 	if err != nil {
 		var oe *client.OpError
@@ -540,6 +547,7 @@ func (d *Daemon) transactSB(ctx context.Context, body []ovsdb.Operation) ([]stri
 		}
 		return nil, err
 	}
+	d.cfg.Metrics.txn(txnStart, len(body))
 	d.statsMu.Lock()
 	d.stats.Transactions++
 	d.stats.RowsWritten += len(body)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/alecthomas/kong"
 
+	"hcnet/internal/metrics"
 	"hcnet/northd"
 )
 
@@ -25,6 +26,7 @@ type cli struct {
 	LogLevel   string `name:"log-level" default:"info" enum:"debug,info,warn,error" help:"Minimum log level."`
 	CPUProfile string `name:"cpu-profile" help:"Write a CPU profile to this file until exit (for benchmarks)."`
 	MemProfile string `name:"mem-profile" help:"Write a heap profile to this file at exit (for benchmarks)."`
+	MetricsAddr string `name:"metrics-addr" help:"Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9102); empty: off."`
 }
 
 func main() {
@@ -57,7 +59,22 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	err := northd.Run(ctx, northd.Config{NBRemotes: c.OVNNBDB, SBRemotes: c.OVNSBDB, Logger: log})
+	var m *northd.Metrics
+	if c.MetricsAddr != "" {
+		reg := metrics.NewRegistry()
+		m = northd.NewMetrics(reg)
+		ln, err := metrics.Listen(c.MetricsAddr)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "northd:", err)
+			os.Exit(1)
+		}
+		go func() {
+			if err := metrics.ServeListener(ctx, ln, reg, log); err != nil {
+				log.Error("metrics server", "err", err)
+			}
+		}()
+	}
+	err := northd.Run(ctx, northd.Config{NBRemotes: c.OVNNBDB, SBRemotes: c.OVNSBDB, Logger: log, Metrics: m})
 	if c.MemProfile != "" {
 		if f, ferr := os.Create(c.MemProfile); ferr == nil {
 			_ = pprof.WriteHeapProfile(f)
