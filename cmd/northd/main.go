@@ -20,12 +20,12 @@ import (
 )
 
 type cli struct {
-	OVNNBDB    string `name:"ovnnb-db" default:"unix:/var/run/ovn/ovnnb_db.sock" help:"NB remotes, comma-separated unix:PATH or tcp:IP:PORT."`
-	OVNSBDB    string `name:"ovnsb-db" default:"unix:/var/run/ovn/ovnsb_db.sock" help:"SB remotes, comma-separated unix:PATH or tcp:IP:PORT."`
-	LogFormat  string `name:"log-format" default:"text" enum:"text,json" help:"Log format on stderr: text or json."`
-	LogLevel   string `name:"log-level" default:"info" enum:"debug,info,warn,error" help:"Minimum log level."`
-	CPUProfile string `name:"cpu-profile" help:"Write a CPU profile to this file until exit (for benchmarks)."`
-	MemProfile string `name:"mem-profile" help:"Write a heap profile to this file at exit (for benchmarks)."`
+	OVNNBDB     string `name:"ovnnb-db" default:"unix:/var/run/ovn/ovnnb_db.sock" help:"NB remotes, comma-separated unix:PATH or tcp:IP:PORT."`
+	OVNSBDB     string `name:"ovnsb-db" default:"unix:/var/run/ovn/ovnsb_db.sock" help:"SB remotes, comma-separated unix:PATH or tcp:IP:PORT."`
+	LogFormat   string `name:"log-format" default:"text" enum:"text,json" help:"Log format on stderr: text or json."`
+	LogLevel    string `name:"log-level" default:"info" enum:"debug,info,warn,error" help:"Minimum log level."`
+	CPUProfile  string `name:"cpu-profile" help:"Write a CPU profile to this file until exit (for benchmarks)."`
+	MemProfile  string `name:"mem-profile" help:"Write a heap profile to this file at exit (for benchmarks)."`
 	MetricsAddr string `name:"metrics-addr" help:"Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9102); empty: off."`
 }
 
