@@ -34,6 +34,9 @@ func sameFlows(a, b []Flow) bool {
 	if len(a) != len(b) {
 		return false
 	}
+	if len(a) > 0 && &a[0] == &b[0] {
+		return true // the same cached slice (callers never modify flows in place)
+	}
 	for i := range a {
 		x, y := &a[i], &b[i]
 		if x.Table != y.Table || x.Priority != y.Priority || x.Match != y.Match || x.Actions != y.Actions || x.OF != y.OF {

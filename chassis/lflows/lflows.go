@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -268,7 +269,13 @@ func (c *Compiler) Compile(in Input) Output {
 				out.Errors = append(out.Errors, ce.err)
 				continue
 			}
-			out.Flows[u] = append(out.Flows[u], ce.flows...)
+			if prev := out.Flows[u]; prev == nil {
+				// Shared with the cache: clipped, so a second
+				// datapath's append copies instead of writing into it.
+				out.Flows[u] = slices.Clip(ce.flows)
+			} else {
+				out.Flows[u] = append(prev, ce.flows...)
+			}
 		}
 	}
 	for k := range c.cache {
