@@ -10,14 +10,19 @@
 // northd, the chassis daemon by ovn-controller or chassis.
 //
 // The package is driven by tests (Start takes a testing.TB and registers
-// cleanup). It owns every namespace, link and process it creates: names carry
-// a random per-run prefix, processes are stopped by PID, namespaces deleted,
-// also when a test fails; daemon logs stay in the run directory, which is
-// kept and printed on failure. The machine's root namespace is left alone
-// apart from unix sockets under the run directory.
+// cleanup) or by programs: New and Close build and remove a topology
+// without a test (`hcnet run` uses them, with its own databases and
+// northd as Config.NBRemote/SBRemote and a kept Config.RunDir), State
+// describes a running topology and Attach lets another process (`hcnet
+// demo`) add VMs to it. It owns every namespace, link and process it
+// creates: names carry a random per-run prefix, processes are stopped by
+// PID, namespaces deleted, also when a test fails; daemon logs stay in the
+// run directory, which is kept and printed on failure. The machine's root
+// namespace is left alone apart from unix sockets under the run directory.
 //
 // Namespaces, veths, addresses and routes are made with netlink; OVS is
-// configured with ovs-vsctl and the logical network with ovn-nbctl, which
-// work against either database implementation. It must not import the
-// packages it tests (northd, chassis, nbdb, sbdb): it runs their binaries.
+// configured with ovs-vsctl and the logical network with ovn-nbctl (or our
+// nbctl, Config.Ctl), which work against either database implementation.
+// It must not import the packages it tests (northd, chassis, nbdb, sbdb):
+// it runs their binaries.
 package testbed

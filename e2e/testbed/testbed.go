@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -72,15 +73,32 @@ type Config struct {
 	// ReadyTimeout bounds the wait for daemons and chassis registration.
 	// Default 60s.
 	ReadyTimeout time.Duration
-	// Logger receives progress messages. Default: the test's output.
+	// Logger receives progress messages. Default: the test's output
+	// (Start) or stderr (New).
 	Logger *slog.Logger
+
+	// RunDir, when set, is the run directory (created when missing) and is
+	// kept by Close. Default: a fresh temporary directory, removed when the
+	// test passed.
+	RunDir string
+	// Prefix, when set, is the prefix of every namespace name (at most 8
+	// characters). Default: "hc" and 6 random hex digits.
+	Prefix string
+	// NBRemote and SBRemote, when both set, are central services already
+	// running (reachable from every namespace, e.g. unix sockets): the
+	// testbed then starts no database and no translator, and the Combo's DB
+	// and Translator are not used.
+	NBRemote, SBRemote string
+	// Ctl is whose nbctl/sbctl NBCtl and SBCtl run: OVN's ovn-nbctl and
+	// ovn-sbctl (default) or Ours (BinDir/nbctl, BinDir/sbctl).
+	Ctl Impl
 }
 
-func (c *Config) setDefaults(t testing.TB) error {
+func (c *Config) setDefaults(out io.Writer) error {
 	if c.Combo == (Combo{}) {
 		c.Combo = Combo{DB: OVN, Translator: OVN, Chassis: OVN}
 	}
-	if c.RepoRoot == "" {
+	if c.RepoRoot == "" && !c.external() {
 		wd, err := os.Getwd()
 		if err != nil {
 			return fmt.Errorf("working directory: %w", err)
@@ -110,10 +128,16 @@ func (c *Config) setDefaults(t testing.TB) error {
 		c.ReadyTimeout = 60 * time.Second
 	}
 	if c.Logger == nil {
-		c.Logger = slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelInfo}))
+		c.Logger = slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	if c.Ctl == "" {
+		c.Ctl = OVN
 	}
 	return nil
 }
+
+// external reports whether the central services run elsewhere.
+func (c *Config) external() bool { return c.NBRemote != "" || c.SBRemote != "" }
 
 // Validate checks the configuration and names the bad field.
 func (c *Config) Validate() error {
@@ -142,6 +166,15 @@ func (c *Config) Validate() error {
 	if c.DBReplicas != 1 && c.DBReplicas != 3 {
 		return fmt.Errorf("DBReplicas %d: want 1 or 3", c.DBReplicas)
 	}
+	if c.external() && (c.NBRemote == "" || c.SBRemote == "") {
+		return fmt.Errorf("NBRemote %q, SBRemote %q: set both or neither", c.NBRemote, c.SBRemote)
+	}
+	if len(c.Prefix) > 8 {
+		return fmt.Errorf("Prefix %q: at most 8 characters", c.Prefix)
+	}
+	if c.Ctl != "" && c.Ctl != OVN && c.Ctl != Ours {
+		return fmt.Errorf("Ctl %q: want %q or %q", c.Ctl, OVN, Ours)
+	}
 	if c.Translators < 1 || c.Translators > 5 {
 		return fmt.Errorf("Translators %d: want 1 to 5", c.Translators)
 	}
@@ -152,7 +185,6 @@ func (c *Config) Validate() error {
 // at a time plus the cleanup.
 type Testbed struct {
 	cfg    Config
-	t      testing.TB
 	log    *slog.Logger
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -168,6 +200,10 @@ type Testbed struct {
 	ExtNS string
 	// RouterNS joins the sites' underlays.
 	RouterNS string
+
+	// attached is set for a testbed made by Attach: its chassis belong to
+	// another process; Close removes only the VMs this one added.
+	attached bool
 
 	mu         sync.Mutex // guards the fields below
 	namespaces []string
@@ -254,43 +290,85 @@ func Start(t testing.TB, cfg Config) *Testbed {
 	if reason := Prerequisites(cfg.Combo); reason != "" {
 		t.Skip("testbed: " + reason)
 	}
-	if err := cfg.setDefaults(t); err != nil {
+	if err := cfg.setDefaults(t.Output()); err != nil {
 		t.Fatalf("testbed: %v", err)
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("testbed config: %v", err)
 	}
-	if missing := MissingCommands(cfg.RepoRoot, cfg.Combo); len(missing) > 0 {
+	if missing := MissingCommands(cfg.RepoRoot, cfg.Combo); len(missing) > 0 && !cfg.external() {
 		t.Skipf("not yet: combo %s needs ./cmd/%s, which does not exist", cfg.Combo, strings.Join(missing, ", ./cmd/"))
 	}
-	var rnd [3]byte
-	if _, err := rand.Read(rnd[:]); err != nil {
-		t.Fatalf("testbed: random prefix: %v", err)
-	}
-	dir, err := os.MkdirTemp("", "hcnet-e2e-")
+	tb, err := New(cfg)
 	if err != nil {
-		t.Fatalf("testbed: run dir: %v", err)
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		report, err := tb.shutdown(t.Failed())
+		if report != "" {
+			t.Log(report)
+		}
+		if err != nil {
+			t.Errorf("testbed cleanup: %v", err)
+		}
+	})
+	return tb
+}
+
+// New builds the topology described by cfg without a test: the caller
+// checks Prerequisites first and calls Close when done. When setup fails,
+// New removes what it made (keeping the run directory) and returns an error
+// that ends with the last lines of every daemon's log.
+func New(cfg Config) (*Testbed, error) {
+	if err := cfg.setDefaults(os.Stderr); err != nil {
+		return nil, fmt.Errorf("testbed: %w", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("testbed config: %w", err)
+	}
+	prefix := cfg.Prefix
+	if prefix == "" {
+		var rnd [3]byte
+		if _, err := rand.Read(rnd[:]); err != nil {
+			return nil, fmt.Errorf("testbed: random prefix: %w", err)
+		}
+		prefix = "hc" + hex.EncodeToString(rnd[:])
+	}
+	dir := cfg.RunDir
+	if dir == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "hcnet-e2e-"); err != nil {
+			return nil, fmt.Errorf("testbed: run dir: %w", err)
+		}
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("testbed: run dir: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	tb := &Testbed{
 		cfg:       cfg,
-		t:         t,
 		log:       cfg.Logger,
 		ctx:       ctx,
 		cancel:    cancel,
-		Prefix:    "hc" + hex.EncodeToString(rnd[:]),
+		Prefix:    prefix,
 		RunDir:    dir,
 		vms:       map[string]*VM{},
 		underlays: map[int]string{},
 	}
-	t.Cleanup(tb.close)
 	tb.log.Info("testbed starting", "combo", cfg.Combo.String(), "prefix", tb.Prefix, "dir", dir)
 	start := time.Now()
 	if err := tb.setup(); err != nil {
-		t.Fatalf("testbed setup (combo %s, run dir %s): %v", cfg.Combo, dir, err)
+		report, cerr := tb.shutdown(true)
+		return nil, errors.Join(fmt.Errorf("testbed setup (combo %s, run dir %s): %w\n%s", cfg.Combo, dir, err, report), cerr)
 	}
 	tb.log.Info("testbed ready", "combo", cfg.Combo.String(), "took", time.Since(start).Round(time.Millisecond))
-	return tb
+	return tb, nil
+}
+
+// Close stops every process the testbed started, by PID, deletes its
+// namespaces and, unless Config.RunDir was set, its run directory.
+func (tb *Testbed) Close() error {
+	_, err := tb.shutdown(false)
+	return err
 }
 
 // Config returns the configuration with defaults filled.
@@ -302,7 +380,13 @@ func (tb *Testbed) setup() error {
 			return err
 		}
 	}
-	if err := tb.startCentral(); err != nil {
+	if tb.cfg.external() {
+		tb.Central = &Central{NBRemote: tb.cfg.NBRemote, SBRemote: tb.cfg.SBRemote}
+		ms := fmt.Sprint(tb.cfg.BFDIntervalMS)
+		if _, err := tb.NBCtl("set", "NB_Global", ".", "options:bfd-min-rx="+ms, "options:bfd-min-tx="+ms, "options:bfd-mult=3"); err != nil {
+			return err
+		}
+	} else if err := tb.startCentral(); err != nil {
 		return err
 	}
 	if err := tb.startNetworks(); err != nil {
@@ -868,14 +952,22 @@ func (tb *Testbed) Namespaces() []string {
 
 // NBCtl runs ovn-nbctl against the NB database.
 func (tb *Testbed) NBCtl(args ...string) (string, error) {
-	argv := append([]string{"ovn-nbctl", "--db=" + tb.liveRemote(tb.Central.NBServers, tb.Central.NBRemote), "--timeout=20"}, args...)
+	argv := append([]string{tb.ctl("nbctl"), "--db=" + tb.liveRemote(tb.Central.NBServers, tb.Central.NBRemote), "--timeout=20"}, args...)
 	return run(tb.ctx, 30*time.Second, "", nil, argv...)
 }
 
 // SBCtl runs ovn-sbctl against the SB database.
 func (tb *Testbed) SBCtl(args ...string) (string, error) {
-	argv := append([]string{"ovn-sbctl", "--db=" + tb.liveRemote(tb.Central.SBServers, tb.Central.SBRemote), "--timeout=20"}, args...)
+	argv := append([]string{tb.ctl("sbctl"), "--db=" + tb.liveRemote(tb.Central.SBServers, tb.Central.SBRemote), "--timeout=20"}, args...)
 	return run(tb.ctx, 30*time.Second, "", nil, argv...)
+}
+
+// ctl returns the nbctl or sbctl to run (Config.Ctl).
+func (tb *Testbed) ctl(name string) string {
+	if tb.cfg.Ctl == Ours {
+		return tb.bin(name)
+	}
+	return "ovn-" + name
 }
 
 // MustNBCtl runs ovn-nbctl and fails t on error.
@@ -925,22 +1017,36 @@ func (tb *Testbed) waitChassisRegistered() error {
 	}
 }
 
-// close stops every process by PID (reverse start order), deletes every
-// namespace, and removes the run directory unless the test failed, in
-// which case the daemons' log tails are printed and the directory kept.
-func (tb *Testbed) close() {
-	tb.cancel()
+// shutdown stops every process by PID (reverse start order) and deletes
+// every namespace. When failed, it returns the daemons' log tails as a
+// report and keeps the run directory; otherwise it removes the run
+// directory unless Config.RunDir chose it. An attached testbed also
+// removes its VMs' ports from their chassis's br-int.
+func (tb *Testbed) shutdown(failed bool) (string, error) {
 	tb.mu.Lock()
 	procs := append([]*Process(nil), tb.procs...)
 	namespaces := append([]string(nil), tb.namespaces...)
+	vms := make([]*VM, 0, len(tb.vms))
+	for _, vm := range tb.vms {
+		vms = append(vms, vm)
+	}
 	tb.mu.Unlock()
 	var errs []error
+	if tb.attached {
+		for _, vm := range vms {
+			if _, err := vm.Chassis.Vsctl("--if-exists", "del-port", "br-int", vm.OVSPort); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	tb.cancel()
 	for i := len(procs) - 1; i >= 0; i-- {
 		if err := procs[i].Stop(5 * time.Second); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	if tb.t.Failed() {
+	var report string
+	if failed && len(procs) > 0 {
 		var b strings.Builder
 		fmt.Fprintf(&b, "testbed %s (combo %s) failed; run directory kept: %s\n", tb.Prefix, tb.cfg.Combo, tb.RunDir)
 		for _, p := range procs {
@@ -951,21 +1057,19 @@ func (tb *Testbed) close() {
 			}
 			fmt.Fprintf(&b, "---- %s (pid %d): %s, last lines:\n%s\n", p.Name, p.PID(), f, tail(f, 12))
 		}
-		tb.t.Log(b.String())
+		report = b.String()
 	}
 	for i := len(namespaces) - 1; i >= 0; i-- {
 		if err := deleteNamespace(namespaces[i]); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	if !tb.t.Failed() {
+	if !failed && tb.cfg.RunDir == "" {
 		if err := os.RemoveAll(tb.RunDir); err != nil {
 			errs = append(errs, fmt.Errorf("remove run dir: %w", err))
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		tb.t.Errorf("testbed cleanup: %v", err)
-	}
+	return report, errors.Join(errs...)
 }
 
 // DBServer is one member of the NB or SB database.
