@@ -14,6 +14,7 @@ type cli struct {
 	Demo demoCmd `cmd:"" help:"On a running system: two tenants, a router each, a gateway with SNAT; print the pings that work and the one that must not."`
 
 	LogFormat string `enum:"text,json" default:"text" help:"Log format of the launcher itself (text or json)."`
+	LogLevel  string `enum:"debug,info,warn,error" default:"warn" help:"Log level of the launcher itself (its output already says what starts and stops)."`
 }
 
 func main() {

@@ -37,8 +37,24 @@ type Group struct {
 	LogDir string
 	Log    *slog.Logger
 
-	mu    sync.Mutex // guards procs
+	mu    sync.Mutex // guards procs and exits
 	procs []*Proc
+	exits chan *Proc
+}
+
+// Exits delivers every started process once it has exited (also those
+// StopAll stops), at most 64 undelivered at a time.
+func (g *Group) Exits() <-chan *Proc {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.exitsLocked()
+}
+
+func (g *Group) exitsLocked() chan *Proc {
+	if g.exits == nil {
+		g.exits = make(chan *Proc, 64)
+	}
+	return g.exits
 }
 
 // Start runs argv with its output in LogDir/<name>.log. Extra environment
@@ -63,14 +79,19 @@ func (g *Group) Start(name string, env []string, argv ...string) (*Proc, error) 
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	p := &Proc{Name: name, Log: logPath, cmd: cmd, done: make(chan struct{})}
+	g.mu.Lock()
+	g.procs = append(g.procs, p)
+	exits := g.exitsLocked()
+	g.mu.Unlock()
 	go func() {
 		p.err = cmd.Wait()
 		f.Close()
 		close(p.done)
+		select {
+		case exits <- p:
+		default:
+		}
 	}()
-	g.mu.Lock()
-	g.procs = append(g.procs, p)
-	g.mu.Unlock()
 	if g.Log != nil {
 		g.Log.Info("started", "name", name, "pid", p.PID(), "log", logPath)
 	}
@@ -82,24 +103,6 @@ func (g *Group) Procs() []*Proc {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return append([]*Proc(nil), g.procs...)
-}
-
-// Died returns a channel that delivers the first process to exit.
-func (g *Group) Died(ctx context.Context) <-chan *Proc {
-	out := make(chan *Proc, 1)
-	for _, p := range g.Procs() {
-		go func(p *Proc) {
-			select {
-			case <-p.done:
-				select {
-				case out <- p:
-				default:
-				}
-			case <-ctx.Done():
-			}
-		}(p)
-	}
-	return out
 }
 
 // StopAll sends SIGTERM to every process, newest first, and SIGKILL to
@@ -142,5 +145,15 @@ func WaitListening(ctx context.Context, p *Proc, network, address string) error 
 			return errors.Join(fmt.Errorf("%s not listening on %s", p.Name, address), ctx.Err())
 		case <-time.After(50 * time.Millisecond):
 		}
+	}
+}
+
+// HasExited reports whether the process has exited.
+func (p *Proc) HasExited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
 	}
 }
