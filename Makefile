@@ -41,8 +41,11 @@ e2e: deps
 run: build
 	$(BIN)/hcnet run --data-dir $(DATA) --bin-dir $(BIN)
 
-demo: build
-	$(BIN)/hcnet demo
+# demo runs on the system `make run` keeps running (in another terminal);
+# it does not rebuild, since the running daemons use bin/.
+demo:
+	@test -x $(BIN)/hcnet || { echo "make demo: $(BIN)/hcnet is missing; start the system with make run first" >&2; exit 1; }
+	$(BIN)/hcnet demo --data-dir $(DATA)
 
 # bench runs the Go benchmarks and the side-by-side harness against OVN's
 # components (see README.md, "Benchmarks").
