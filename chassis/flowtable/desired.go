@@ -2,6 +2,7 @@ package flowtable
 
 import (
 	"maps"
+	"slices"
 	"sort"
 )
 
@@ -11,8 +12,8 @@ import (
 // merged again. Finish's result equals Table.Flows over the same owners.
 type Desired struct {
 	owners    map[string][]Flow
-	keys      map[string][]string            // owner -> its flows' keys
-	keyOwners map[string]map[string]struct{} // key -> owners wanting it
+	keys      map[string][]string // owner -> its flows' keys
+	keyOwners map[string][]string // key -> owners wanting it (usually one)
 	merged    map[string]Flow
 	conflicts map[string][]string // key -> conflicts
 	round     map[string]bool     // owners Set since the last Finish
@@ -26,7 +27,7 @@ type Desired struct {
 
 // NewDesired returns an empty Desired.
 func NewDesired() *Desired {
-	return &Desired{owners: map[string][]Flow{}, keys: map[string][]string{}, keyOwners: map[string]map[string]struct{}{},
+	return &Desired{owners: map[string][]Flow{}, keys: map[string][]string{}, keyOwners: map[string][]string{},
 		merged: map[string]Flow{}, conflicts: map[string][]string{}, round: map[string]bool{}, dirty: map[string]struct{}{}}
 }
 
@@ -61,12 +62,9 @@ func (d *Desired) Set(owner string, flows []Flow) {
 	for i, f := range flows {
 		k := f.Key()
 		ks[i] = k
-		os := d.keyOwners[k]
-		if os == nil {
-			os = map[string]struct{}{}
-			d.keyOwners[k] = os
+		if os := d.keyOwners[k]; !slices.Contains(os, owner) {
+			d.keyOwners[k] = append(os, owner)
 		}
-		os[owner] = struct{}{}
 		d.dirty[k] = struct{}{}
 	}
 	d.keys[owner] = ks
@@ -74,11 +72,10 @@ func (d *Desired) Set(owner string, flows []Flow) {
 
 func (d *Desired) drop(owner string) {
 	for _, k := range d.keys[owner] {
-		if os := d.keyOwners[k]; os != nil {
-			delete(os, owner)
-			if len(os) == 0 {
-				delete(d.keyOwners, k)
-			}
+		if os := slices.DeleteFunc(d.keyOwners[k], func(o string) bool { return o == owner }); len(os) == 0 {
+			delete(d.keyOwners, k)
+		} else {
+			d.keyOwners[k] = os
 		}
 		d.dirty[k] = struct{}{}
 	}
@@ -135,10 +132,7 @@ func (d *Desired) mergeKey(k string) {
 		delete(d.merged, k)
 		return
 	}
-	names := make([]string, 0, len(os))
-	for o := range os {
-		names = append(names, o)
-	}
+	names := slices.Clone(os)
 	sort.Strings(names)
 	t := Table{owners: make(map[string][]Flow, len(names))}
 	for _, o := range names {
