@@ -17,12 +17,12 @@ import (
 //	HCNET_E2E_MATRIX_OUT  file whose matrix section receives the result table
 //	HCNET_E2E_BREAK       chassis whose daemon is pointed at a wrong bridge
 //
-// defaultCombos is what make test runs: OVN in every role, plus the
-// combinations of our components that passed every scenario in the last
-// matrix, chosen so that each of our components is exercised once while
-// the run stays CI-sized. Flip it here (or set HCNET_E2E_COMBOS=ovn) when
+// defaultCombos is what make test runs: OVN in every role, ours in every
+// role, plus the combinations that pair each of our components with OVN's
+// counterparts, so that a regression names the component while the run
+// stays CI-sized. Flip it here (or set HCNET_E2E_COMBOS=ovn) when
 // one of them regresses.
-const defaultCombos = "ovn;db=hcnet,translator=hcnet,chassis=ovn;db=hcnet,translator=ovn,chassis=hcnet"
+const defaultCombos = "ovn;hcnet;db=hcnet,translator=hcnet,chassis=ovn;db=hcnet,translator=ovn,chassis=hcnet"
 
 const (
 	matrixBegin = "<!-- matrix:begin (written by make e2e-matrix) -->"
