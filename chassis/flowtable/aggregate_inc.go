@@ -10,7 +10,6 @@ import (
 // collapsed flow.
 type incState struct {
 	local     map[uint32]bool
-	in        map[string]Flow            // the input of the last call
 	out       map[string]Flow            // the result, kept up to date
 	members   map[string]map[string]bool // group -> member keys
 	collapsed map[string]string          // group -> key of its collapsed flow
@@ -28,28 +27,24 @@ func (a *Aggregator) Update(flows map[string]Flow, local map[uint32]bool, change
 		return flows
 	}
 	if a.inc == nil || !maps.Equal(a.inc.local, local) {
-		a.inc = &incState{local: maps.Clone(local), in: map[string]Flow{}, out: map[string]Flow{},
+		a.inc = &incState{local: maps.Clone(local), out: map[string]Flow{},
 			members: map[string]map[string]bool{}, collapsed: map[string]string{}, byNewKey: map[string]string{},
 			newKey: map[string]string{}}
 		changed = changed[:0:0]
 		for k := range flows {
 			changed = append(changed, k)
 		}
-		for k := range a.parsed {
-			if _, ok := flows[k]; !ok {
-				delete(a.parsed, k)
-			}
-		}
+		clear(a.parsed)
 	}
 	s := a.inc
 	dirty := map[string]bool{}
 	for _, k := range changed {
-		if _, ok := s.in[k]; ok {
-			if p := a.parsed[k]; p.ok && local[p.dp] {
+		// parsed holds every key of the previous input.
+		if p, ok := a.parsed[k]; ok {
+			if p.ok && local[p.dp] {
 				delete(s.members[p.group], k)
 				dirty[p.group] = true
 			}
-			delete(s.in, k)
 			delete(a.parsed, k)
 		}
 		if g, ok := s.byNewKey[k]; ok {
@@ -60,7 +55,6 @@ func (a *Aggregator) Update(flows map[string]Flow, local map[uint32]bool, change
 			delete(s.out, k)
 			continue
 		}
-		s.in[k] = f
 		s.out[k] = f
 		p := splitMetadata(f.Match)
 		p.actions = f.Actions
@@ -84,7 +78,7 @@ func (a *Aggregator) Update(flows map[string]Flow, local map[uint32]bool, change
 			delete(s.out, nk)
 			delete(s.byNewKey, nk)
 			delete(s.collapsed, g)
-			if f, ok := s.in[nk]; ok {
+			if f, ok := flows[nk]; ok {
 				s.out[nk] = f
 			}
 		}
@@ -94,7 +88,7 @@ func (a *Aggregator) Update(flows map[string]Flow, local map[uint32]bool, change
 		}
 		m := s.members[g]
 		for k := range m {
-			s.out[k] = s.in[k]
+			s.out[k] = flows[k]
 		}
 		if len(m) == 0 {
 			delete(s.members, g)
@@ -106,13 +100,13 @@ func (a *Aggregator) Update(flows map[string]Flow, local map[uint32]bool, change
 				first = k
 			}
 		}
-		f := collapse(s.in[first], a.parsed[first].rest)
+		f := collapse(flows[first], a.parsed[first].rest)
 		nk := f.Key()
 		s.byNewKey[nk], s.newKey[g] = g, nk
 		if len(m) != len(local) {
 			continue
 		}
-		if _, taken := s.in[nk]; taken {
+		if _, taken := flows[nk]; taken {
 			continue
 		}
 		for k := range m {

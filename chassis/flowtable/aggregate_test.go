@@ -127,7 +127,7 @@ func TestUpdateEqualsAggregate(t *testing.T) {
 	agg := NewAggregator()
 	owners := map[string][]Flow{}
 	local := map[uint32]bool{1: true, 2: true, 3: true}
-	for round := 0; round < 400; round++ {
+	for round := 0; round < 1500; round++ {
 		for i := 0; i < 9; i++ {
 			o := fmt.Sprintf("o%d", i)
 			switch r.Intn(4) {
