@@ -13,7 +13,7 @@ type incState struct {
 	out       map[string]Flow            // the result, kept up to date
 	members   map[string]map[string]bool // group -> member keys
 	collapsed map[string]string          // group -> key of its collapsed flow
-	byNewKey  map[string]string          // collapsed flow key -> group
+	byNewKey  map[string]map[string]bool // collapsed flow key -> groups (actions may differ)
 	newKey    map[string]string          // group -> its collapsed flow key
 }
 
@@ -28,7 +28,7 @@ func (a *Aggregator) Update(flows map[string]Flow, local map[uint32]bool, change
 	}
 	if a.inc == nil || !maps.Equal(a.inc.local, local) {
 		a.inc = &incState{local: maps.Clone(local), out: map[string]Flow{},
-			members: map[string]map[string]bool{}, collapsed: map[string]string{}, byNewKey: map[string]string{},
+			members: map[string]map[string]bool{}, collapsed: map[string]string{}, byNewKey: map[string]map[string]bool{},
 			newKey: map[string]string{}}
 		changed = changed[:0:0]
 		for k := range flows {
@@ -47,7 +47,7 @@ func (a *Aggregator) Update(flows map[string]Flow, local map[uint32]bool, change
 			}
 			delete(a.parsed, k)
 		}
-		if g, ok := s.byNewKey[k]; ok {
+		for g := range s.byNewKey[k] {
 			dirty[g] = true // a flow with a collapsed flow's key came or went
 		}
 		f, ok := flows[k]
@@ -72,24 +72,32 @@ func (a *Aggregator) Update(flows map[string]Flow, local map[uint32]bool, change
 			dirty[p.group] = true
 		}
 	}
+	// Undo every dirty group's collapse first (groups may share a
+	// collapsed key: one that ends its collapse must not remove another's
+	// new one), then decide again.
 	for g := range dirty {
-		// Undo the group's collapse, then decide again.
 		if nk, ok := s.collapsed[g]; ok {
 			delete(s.out, nk)
-			delete(s.byNewKey, nk)
 			delete(s.collapsed, g)
 			if f, ok := flows[nk]; ok {
 				s.out[nk] = f
 			}
 		}
 		if nk, ok := s.newKey[g]; ok {
-			delete(s.byNewKey, nk)
+			if gs := s.byNewKey[nk]; gs != nil {
+				delete(gs, g)
+				if len(gs) == 0 {
+					delete(s.byNewKey, nk)
+				}
+			}
 			delete(s.newKey, g)
 		}
-		m := s.members[g]
-		for k := range m {
+		for k := range s.members[g] {
 			s.out[k] = flows[k]
 		}
+	}
+	for g := range dirty {
+		m := s.members[g]
 		if len(m) == 0 {
 			delete(s.members, g)
 			continue
@@ -102,7 +110,10 @@ func (a *Aggregator) Update(flows map[string]Flow, local map[uint32]bool, change
 		}
 		f := collapse(flows[first], a.parsed[first].rest)
 		nk := f.Key()
-		s.byNewKey[nk], s.newKey[g] = g, nk
+		if s.byNewKey[nk] == nil {
+			s.byNewKey[nk] = map[string]bool{}
+		}
+		s.byNewKey[nk][g], s.newKey[g] = true, nk
 		if len(m) != len(local) {
 			continue
 		}
