@@ -92,6 +92,9 @@ type Config struct {
 	// Ctl is whose nbctl/sbctl NBCtl and SBCtl run: OVN's ovn-nbctl and
 	// ovn-sbctl (default) or Ours (BinDir/nbctl, BinDir/sbctl).
 	Ctl Impl
+	// ChassisArgs are extra arguments for our chassis daemon (Combo.Chassis
+	// Ours), e.g. --metrics-addr; it runs inside the chassis's namespace.
+	ChassisArgs []string
 }
 
 func (c *Config) setDefaults(out io.Writer) error {
@@ -875,8 +878,8 @@ func (c *Chassis) StartDaemon() error {
 			p.LogFiles = append(p.LogFiles, base+".log")
 		}
 	case Ours:
-		p, err = c.tb.startProc(c.Name+"/chassis", c.NS, c.env(), filepath.Join(c.Dir, "chassis.log"),
-			c.tb.bin("chassis"), "--ovs-db", c.DBRemote(), "--ovs-rundir", c.Dir)
+		argv := append([]string{c.tb.bin("chassis"), "--ovs-db", c.DBRemote(), "--ovs-rundir", c.Dir}, c.tb.cfg.ChassisArgs...)
+		p, err = c.tb.startProc(c.Name+"/chassis", c.NS, c.env(), filepath.Join(c.Dir, "chassis.log"), argv...)
 	}
 	if err != nil {
 		return err
