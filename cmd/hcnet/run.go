@@ -223,6 +223,15 @@ var chassisSpecs = []testbed.ChassisSpec{
 	{Name: "gw1", Site: 1, Gateway: true},
 }
 
+// chassisMetricsArgs has each chassis serve metrics inside its own
+// namespace, on the same port in every namespace.
+func (r *runCmd) chassisMetricsArgs() []string {
+	if r.MetricsPort == 0 {
+		return nil
+	}
+	return []string{"--metrics-addr", fmt.Sprintf("127.0.0.1:%d", r.MetricsPort+3)}
+}
+
 // startChassis starts the local chassis in namespaces when the machine
 // allows it; otherwise it returns nil and says what is missing.
 func (r *runCmd) startChassis(ctx context.Context, log *slog.Logger, out io.Writer, bin func(string) (string, bool), binDir, runDir, nbRemote, sbRemote string) (*testbed.Testbed, string) {
@@ -277,6 +286,7 @@ func (r *runCmd) startChassis(ctx context.Context, log *slog.Logger, out io.Writ
 			NBRemote:     nbRemote,
 			SBRemote:     sbRemote,
 			Ctl:          testbed.Ours,
+			ChassisArgs:  r.chassisMetricsArgs(),
 			ReadyTimeout: r.Timeout,
 			Logger:       log,
 		})
@@ -328,6 +338,9 @@ func (r *runCmd) printSummary(out io.Writer, st launch.State, tb *testbed.Testbe
 			fmt.Fprintf(out, "  %-4s %-7s netns %-16s tunnel ip %-13s br-int flows %s\n", ch.Name, role, ch.NS, ch.IP, flows)
 		}
 		fmt.Fprintf(out, "  external network: netns %s, host %s\n", tb.ExtNS, testbed.ExternalHostIP)
+		if r.MetricsPort != 0 {
+			fmt.Fprintf(out, "  chassis metrics: ip netns exec %s curl -s http://127.0.0.1:%d/metrics (same for hv2, gw1)\n", tb.AllChassis()[0].NS, r.MetricsPort+3)
+		}
 	} else {
 		fmt.Fprintf(out, "\nChassis: %s\n", st.ChassisNote)
 	}

@@ -347,7 +347,8 @@ func TestRunDemo_Root(t *testing.T) {
 	bin := built(t)
 	data := t.TempDir()
 	start := time.Now()
-	l := startRun(t, bin, data, freePorts(t, 4), "--no-install", "--metrics-port", strconv.Itoa(freeRange(t, 3)))
+	mport := freeRange(t, 4)
+	l := startRun(t, bin, data, freePorts(t, 4), "--no-install", "--metrics-port", strconv.Itoa(mport))
 	ready := time.Since(start)
 	st, err := launch.ReadState(filepath.Join(data, "run"))
 	if err != nil {
@@ -394,6 +395,23 @@ func TestRunDemo_Root(t *testing.T) {
 	for _, e := range entries {
 		if strings.HasPrefix(e.Name(), st.Topology.Prefix+"-vm-") {
 			t.Errorf("demo left namespace %s", e.Name())
+		}
+	}
+	// Each chassis serves its metrics inside its namespace.
+	if _, err := exec.LookPath("busybox"); err == nil {
+		url := fmt.Sprintf("http://127.0.0.1:%d/metrics", mport+3)
+		body, err := run(t, 30*time.Second, "ip", "netns", "exec", st.Topology.Chassis[0].NS, "busybox", "wget", "-q", "-O", "-", url)
+		if err != nil {
+			t.Fatalf("scrape %s in %s: %v\n%s", url, st.Topology.Chassis[0].NS, err, body)
+		}
+		var flows float64
+		for _, line := range strings.Split(body, "\n") {
+			if v, ok := strings.CutPrefix(line, "hcnet_chassis_flows_installed "); ok {
+				flows, _ = strconv.ParseFloat(v, 64)
+			}
+		}
+		if flows <= 0 {
+			t.Errorf("hv1 reports %v flows installed:\n%s", flows, body)
 		}
 	}
 	st, err = launch.ReadState(filepath.Join(data, "run")) // PIDs after any restart
