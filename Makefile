@@ -4,6 +4,12 @@ BIN       ?= bin
 DATA      ?= data
 # Tests run with a generous per-package timeout; CI's whole run stays well under 60 minutes.
 TESTFLAGS ?= -count=1 -timeout 30m
+# The pure, deterministic packages also run under the race detector with the
+# costly self-checks of the invariants build tag (STYLE.md §8). Timing-bound
+# tests (failover windows, e2e) run once, without -race.
+RACEPKGS  ?= ./internal/ovsdb ./internal/lflow ./internal/openflow ./internal/jsonrpc \
+	./internal/client ./internal/ctl/... ./internal/metrics ./northd/translate ./northd/engine \
+	./chassis/plan ./chassis/physical ./chassis/flowtable ./chassis/lflows ./chassis/pinctrl
 BENCHTIME ?= 1x
 
 .PHONY: all build test unit e2e run demo bench deps generate vet fmt clean
@@ -27,6 +33,7 @@ deps:
 # and, as root, the end-to-end scenarios on real Open vSwitch.
 test: deps
 	$(GO) vet ./...
+	$(GO) test $(TESTFLAGS) -race -tags invariants $(RACEPKGS)
 	$(GO) test $(TESTFLAGS) ./...
 
 # unit runs the tests that need neither root nor Open vSwitch.
