@@ -79,9 +79,97 @@ func site(c *ctl.Ctx, ch *ctl.Row) string {
 	return strMapValue(c, ch, "other_config", "site")
 }
 
+// gatewayMember is one chassis that may host a distributed gateway port:
+// a Gateway_Chassis row or an HA_Chassis row of the port's group.
+type gatewayMember struct {
+	duty     string // Gateway_Chassis name, or HA_Chassis_Group name
+	chassis  ctl.UUID
+	priority int64
+}
+
+// gatewayPort is a chassisredirect Port_Binding with the chassis its
+// Port_Binding.chassis names (the active one) and every candidate.
+type gatewayPort struct {
+	name    string
+	active  ctl.UUID // "" when no chassis has claimed it
+	members []gatewayMember
+}
+
+// gatewayPorts collects the distributed gateway ports: chassisredirect
+// Port_Bindings, with candidates from Port_Binding.gateway_chassis and from
+// the HA_Chassis_Group the port names, highest priority first.
+func gatewayPorts(c *ctl.Ctx) []gatewayPort {
+	var out []gatewayPort
+	for _, pb := range c.Rows("Port_Binding") {
+		if c.Str(pb, "type") != "chassisredirect" {
+			continue
+		}
+		gp := gatewayPort{name: c.Str(pb, "logical_port")}
+		if ch := c.Get(pb, "chassis").UUIDs(); len(ch) > 0 {
+			gp.active = ch[0]
+		}
+		for _, u := range c.Get(pb, "gateway_chassis").UUIDs() {
+			if gc := c.Row("Gateway_Chassis", u); gc != nil {
+				p, _ := c.Get(gc, "priority").Int()
+				for _, ch := range c.Get(gc, "chassis").UUIDs() {
+					gp.members = append(gp.members, gatewayMember{duty: c.Str(gc, "name"), chassis: ch, priority: p})
+				}
+			}
+		}
+		for _, gu := range c.Get(pb, "ha_chassis_group").UUIDs() {
+			g := c.Row("HA_Chassis_Group", gu)
+			if g == nil {
+				continue
+			}
+			for _, u := range c.Get(g, "ha_chassis").UUIDs() {
+				if hc := c.Row("HA_Chassis", u); hc != nil {
+					p, _ := c.Get(hc, "priority").Int()
+					for _, ch := range c.Get(hc, "chassis").UUIDs() {
+						gp.members = append(gp.members, gatewayMember{duty: c.Str(g, "name"), chassis: ch, priority: p})
+					}
+				}
+			}
+		}
+		sort.SliceStable(gp.members, func(i, j int) bool {
+			a, b := gp.members[i], gp.members[j]
+			if (a.chassis == gp.active) != (b.chassis == gp.active) {
+				return a.chassis == gp.active
+			}
+			return a.priority > b.priority
+		})
+		out = append(out, gp)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
+}
+
+// show prints each chassis as ovn-sbctl show does (name, hostname, encaps,
+// bound ports), plus lines ovn-sbctl does not print: site, the gateway
+// duties with priority and whether this chassis is the active or a standby
+// one for the port, and a "Gateway port" section per distributed gateway
+// port naming its active chassis and its standbys.
 func show(c *ctl.Ctx) error {
-	c.PrefetchTables(map[string][]string{"Chassis": nil, "Encap": nil, "Port_Binding": {"logical_port", "chassis"},
+	c.PrefetchTables(map[string][]string{"Chassis": nil, "Encap": nil,
+		"Port_Binding":    {"logical_port", "chassis", "type", "gateway_chassis", "ha_chassis_group"},
 		"Gateway_Chassis": nil, "HA_Chassis": nil, "HA_Chassis_Group": nil})
+	gports := gatewayPorts(c)
+	// role says whether chassis ch is active or standby for the gateway
+	// ports that list duty for it.
+	role := func(duty string, ch ctl.UUID) string {
+		r := ""
+		for _, gp := range gports {
+			for _, m := range gp.members {
+				if m.duty != duty || m.chassis != ch {
+					continue
+				}
+				if gp.active == ch {
+					return "active"
+				}
+				r = "standby"
+			}
+		}
+		return r
+	}
 	chassis := c.Rows("Chassis")
 	sort.SliceStable(chassis, func(i, j int) bool { return c.Str(chassis[i], "name") < c.Str(chassis[j], "name") })
 	for _, ch := range chassis {
@@ -110,10 +198,16 @@ func show(c *ctl.Ctx) error {
 				ports = append(ports, c.Str(pb, "logical_port"))
 			}
 		}
+		duty := func(name string, prio int64) string {
+			if r := role(name, ch.UUID); r != "" {
+				return fmt.Sprintf("%s (priority %d, %s)", name, prio, r)
+			}
+			return fmt.Sprintf("%s (priority %d)", name, prio)
+		}
 		for _, gc := range c.Rows("Gateway_Chassis") {
 			if c.Get(gc, "chassis").Find(ch.UUID) >= 0 {
 				p, _ := c.Get(gc, "priority").Int()
-				gws = append(gws, fmt.Sprintf("%s (priority %d)", c.Str(gc, "name"), p))
+				gws = append(gws, duty(c.Str(gc, "name"), p))
 			}
 		}
 		for _, hc := range c.Rows("HA_Chassis") {
@@ -125,7 +219,7 @@ func show(c *ctl.Ctx) error {
 						group = c.Str(g, "name")
 					}
 				}
-				gws = append(gws, fmt.Sprintf("%s (priority %d)", group, p))
+				gws = append(gws, duty(group, p))
 			}
 		}
 		sort.Strings(ports)
@@ -135,6 +229,36 @@ func show(c *ctl.Ctx) error {
 		}
 		for _, g := range gws {
 			c.Printf("    Gateway %s\n", g)
+		}
+	}
+	chassisName := func(u ctl.UUID) string {
+		if r := c.Row("Chassis", u); r != nil {
+			return c.Str(r, "name")
+		}
+		return string(u)
+	}
+	for _, gp := range gports {
+		c.Printf("Gateway port %s\n", ctl.AtomString(gp.name, false))
+		if gp.active == "" {
+			c.Printf("    active: none\n")
+		} else {
+			p, listed := int64(0), false
+			for _, m := range gp.members {
+				if m.chassis == gp.active {
+					p, listed = m.priority, true
+					break
+				}
+			}
+			if listed {
+				c.Printf("    active: %s (priority %d)\n", chassisName(gp.active), p)
+			} else {
+				c.Printf("    active: %s (not a listed gateway chassis)\n", chassisName(gp.active))
+			}
+		}
+		for _, m := range gp.members {
+			if m.chassis != gp.active {
+				c.Printf("    standby: %s (priority %d)\n", chassisName(m.chassis), m.priority)
+			}
 		}
 	}
 	return nil
