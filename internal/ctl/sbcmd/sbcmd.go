@@ -47,7 +47,7 @@ func Registry(now func() time.Time) *ctl.Registry {
 	reg.Add(ctl.GenericCommands()...)
 	reg.Add(
 		&ctl.Command{Name: "show", MaxArgs: 0, Run: show},
-		&ctl.Command{Name: "chassis-list", MaxArgs: 0, Run: func(c *ctl.Ctx) error { return chassisList(c, now()) }},
+		&ctl.Command{Name: "chassis-list", MaxArgs: 0, Options: []string{"--dead-after="}, Run: func(c *ctl.Ctx) error { return chassisList(c, now()) }},
 		&ctl.Command{Name: "chassis-add", Usage: "CHASSIS ENCAP-TYPE ENCAP-IP", MinArgs: 3, MaxArgs: 3, Options: []string{"--may-exist"}, Run: chassisAdd},
 		&ctl.Command{Name: "chassis-del", Usage: "CHASSIS", MinArgs: 1, MaxArgs: 1, Options: []string{"--if-exists"}, Run: chassisDel},
 		&ctl.Command{Name: "lsp-bind", Usage: "PORT CHASSIS", MinArgs: 2, MaxArgs: 2, Options: []string{"--may-exist"}, Run: lspBind},
@@ -57,6 +57,13 @@ func Registry(now func() time.Time) *ctl.Registry {
 	reg.Commands["dump-flows"] = &ctl.Command{Name: "dump-flows", Usage: "[DATAPATH] [LFLOW...]", MaxArgs: -1, Options: []string{"--uuid"}, Run: lflowList}
 	return reg
 }
+
+// The Chassis_Private external_ids keys of our chassis daemon's heartbeat
+// (chassis/plan writes them; sbctl does not import the chassis).
+const (
+	heartbeatKey         = "hcnet-heartbeat"
+	heartbeatIntervalKey = "hcnet-heartbeat-interval"
+)
 
 func chassisByName(c *ctl.Ctx, name string) *ctl.Row {
 	for _, ch := range c.Rows("Chassis") {
@@ -264,13 +271,69 @@ func show(c *ctl.Ctx) error {
 	return nil
 }
 
-// chassisList prints every chassis with its liveness: "up" when its
-// Chassis_Private row exists, points at it and has acknowledged the
-// current SB_Global.nb_cfg; "lagging" when it acknowledged an older one;
-// "down" when there is no Chassis_Private row for it (ovn-controller deletes
-// or detaches it when it stops). LAST_SEEN is Chassis_Private's
-// nb_cfg_timestamp, the time of the chassis's last acknowledgement.
+// Liveness is what chassis-list knows of one chassis: its Chassis_Private
+// row (if any) and the heartbeat our chassis daemon writes there.
+type Liveness struct {
+	// Private is set when a Chassis_Private row names the chassis;
+	// Attached when that row points at the Chassis row.
+	Private, Attached bool
+	// NbCfg is the chassis's acknowledged nb_cfg, Target SB_Global's.
+	NbCfg, Target int64
+	// NbCfgStamp is nb_cfg_timestamp, Heartbeat external_ids:hcnet-heartbeat
+	// and Interval hcnet-heartbeat-interval, all in milliseconds; 0 when
+	// absent.
+	NbCfgStamp, Heartbeat, Interval int64
+}
+
+// DefaultDeadAfter is how old a heartbeat may be, when the chassis did not
+// publish its interval, before chassis-list calls the chassis down: three
+// times the chassis daemon's default interval.
+const DefaultDeadAfter = 30 * time.Second
+
+// Classify returns a chassis's state and when it was last seen (zero when
+// never). Without a Chassis_Private row, or one detached from the chassis,
+// it is "down". LAST_SEEN is the newest of heartbeat and nb_cfg_timestamp.
+// A chassis that writes heartbeats is "down" when it was last seen longer
+// ago than deadAfter (when deadAfter is 0: three heartbeat intervals, or
+// DefaultDeadAfter); otherwise, and for chassis without heartbeats
+// (ovn-controller), "lagging" while its nb_cfg trails the target and "up"
+// when it does not.
+func Classify(l Liveness, now time.Time, deadAfter time.Duration) (state string, lastSeen time.Time) {
+	if ms := max(l.Heartbeat, l.NbCfgStamp); ms > 0 {
+		lastSeen = time.UnixMilli(ms).UTC()
+	}
+	if !l.Private || !l.Attached {
+		return "down", lastSeen
+	}
+	if l.Heartbeat > 0 {
+		if deadAfter <= 0 {
+			deadAfter = DefaultDeadAfter
+			if l.Interval > 0 {
+				deadAfter = 3 * time.Duration(l.Interval) * time.Millisecond
+			}
+		}
+		if now.Sub(lastSeen) > deadAfter {
+			return "down", lastSeen
+		}
+	}
+	if l.NbCfg < l.Target {
+		return "lagging", lastSeen
+	}
+	return "up", lastSeen
+}
+
+// chassisList prints every chassis with its liveness (see Classify) and
+// LAST_SEEN, the newest of its heartbeat and nb_cfg acknowledgement.
+// --dead-after=DURATION overrides how old a heartbeat may get.
 func chassisList(c *ctl.Ctx, now time.Time) error {
+	var deadAfter time.Duration
+	if c.Has("--dead-after") {
+		d, err := time.ParseDuration(c.Opt("--dead-after"))
+		if err != nil || d <= 0 {
+			return fmt.Errorf("--dead-after=%s: want a positive duration such as 30s", c.Opt("--dead-after"))
+		}
+		deadAfter = d
+	}
 	c.PrefetchTables(map[string][]string{"Chassis": nil, "Chassis_Private": nil, "SB_Global": nil})
 	var target int64
 	for _, g := range c.Rows("SB_Global") {
@@ -287,24 +350,22 @@ func chassisList(c *ctl.Ctx, now time.Time) error {
 				priv = p
 			}
 		}
-		state, cfg, lag, seen := "down", "-", "-", "never"
+		l := Liveness{Target: target}
+		cfg, lag, seen := "-", "-", "never"
 		if priv != nil {
-			n, _ := c.Get(priv, "nb_cfg").Int()
-			cfg = strconv.FormatInt(n, 10)
-			lag = strconv.FormatInt(max(target-n, 0), 10)
-			switch {
-			case c.Get(priv, "chassis").Len() == 0:
-				state = "down"
-			case n >= target:
-				state = "up"
-			default:
-				state = "lagging"
-			}
-			if ts, _ := c.Get(priv, "nb_cfg_timestamp").Int(); ts > 0 {
-				t := time.UnixMilli(ts).UTC()
-				ago := now.Sub(t).Truncate(time.Second)
-				seen = fmt.Sprintf("%s (%s ago)", t.Format(time.RFC3339), ago)
-			}
+			l.Private = true
+			l.Attached = c.Get(priv, "chassis").Len() > 0
+			l.NbCfg, _ = c.Get(priv, "nb_cfg").Int()
+			l.NbCfgStamp, _ = c.Get(priv, "nb_cfg_timestamp").Int()
+			ids := c.Get(priv, "external_ids").StrMap()
+			l.Heartbeat, _ = strconv.ParseInt(ids[heartbeatKey], 10, 64)
+			l.Interval, _ = strconv.ParseInt(ids[heartbeatIntervalKey], 10, 64)
+			cfg = strconv.FormatInt(l.NbCfg, 10)
+			lag = strconv.FormatInt(max(target-l.NbCfg, 0), 10)
+		}
+		state, t := Classify(l, now, deadAfter)
+		if !t.IsZero() {
+			seen = fmt.Sprintf("%s (%s ago)", t.Format(time.RFC3339), now.Sub(t).Truncate(time.Second))
 		}
 		st := site(c, ch)
 		if st == "" {
