@@ -57,6 +57,11 @@ type Options struct {
 	// Resync is the interval of full flow resynchronisation with the
 	// switch. Default 30 s.
 	Resync time.Duration
+	// HeartbeatInterval is how often the chassis writes the time to its
+	// Chassis_Private external_ids:hcnet-heartbeat, so sbctl chassis-list
+	// can tell a stopped daemon from a live one. Default 10 s; negative
+	// disables.
+	HeartbeatInterval time.Duration
 	// Hostname for Chassis.hostname. Default os.Hostname().
 	Hostname string
 	// Ofctl is the ovs-ofctl binary (groups and meters, and flows with
@@ -84,6 +89,9 @@ func (o *Options) fillDefaults() {
 	}
 	if o.Resync <= 0 {
 		o.Resync = 30 * time.Second
+	}
+	if o.HeartbeatInterval == 0 {
+		o.HeartbeatInterval = 10 * time.Second
 	}
 	if o.Hostname == "" {
 		o.Hostname, _ = os.Hostname()
@@ -227,6 +235,13 @@ func (d *daemon) run(ctx context.Context) error {
 	d.log.Info("connected", "db", "Open_vSwitch", "remote", d.opts.OVSDB)
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	var beat <-chan time.Time
+	if d.opts.HeartbeatInterval > 0 {
+		hb := time.NewTicker(d.opts.HeartbeatInterval)
+		defer hb.Stop()
+		beat = hb.C
+	}
+	var lastBeat time.Time
 	d.wake()
 	for {
 		select {
@@ -235,6 +250,12 @@ func (d *daemon) run(ctx context.Context) error {
 			return nil
 		case <-d.kick:
 		case <-tick.C:
+		case <-beat:
+		}
+		// The first heartbeat goes out as soon as the chassis is
+		// registered, then one per interval.
+		if d.opts.HeartbeatInterval > 0 && time.Since(lastBeat) >= d.opts.HeartbeatInterval && d.heartbeat(ctx) {
+			lastBeat = time.Now()
 		}
 		d.round(ctx)
 	}
@@ -324,6 +345,32 @@ type work struct {
 	// neighbour another chassis inserted first fails only that one.
 	macOps []ovsdb.Operation
 	bridge string
+}
+
+// heartbeat writes the time to the chassis's Chassis_Private row (one
+// small transaction) and reports whether it did; not before the row
+// exists.
+func (d *daemon) heartbeat(ctx context.Context) bool {
+	d.mu.Lock()
+	sbC := d.sbC
+	var ops []ovsdb.Operation
+	if sbC != nil && d.sbReady && d.cfg.SystemID != "" {
+		ops = plan.Heartbeat(d.sb, d.cfg.SystemID, time.Now().UnixMilli(), d.opts.HeartbeatInterval.Milliseconds())
+	}
+	d.mu.Unlock()
+	if len(ops) == 0 {
+		return false
+	}
+	tctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := sbC.Transact(tctx, "OVN_Southbound", ops...); err != nil {
+		d.logOnce("heartbeat", "heartbeat", "err", err)
+		return false
+	}
+	d.logMu.Lock()
+	delete(d.lastLog, "heartbeat")
+	d.logMu.Unlock()
+	return true
 }
 
 func (d *daemon) round(ctx context.Context) {

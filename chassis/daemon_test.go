@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/ovn-org/libovsdb/ovsdb"
 
+	"hcnet/chassis/plan"
 	"hcnet/internal/client"
 	"hcnet/internal/ovstest"
 )
@@ -64,7 +66,7 @@ func TestDaemonAgainstOVSDBServers(t *testing.T) {
 	dctx, dcancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() {
-		done <- Run(dctx, Options{OVSDB: ovsSrv.Remote(), OVSRundir: t.TempDir(), Hostname: "host1",
+		done <- Run(dctx, Options{OVSDB: ovsSrv.Remote(), OVSRundir: t.TempDir(), Hostname: "host1", HeartbeatInterval: 200 * time.Millisecond,
 			Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelInfo}))})
 	}()
 	stopped := false
@@ -114,6 +116,29 @@ func TestDaemonAgainstOVSDBServers(t *testing.T) {
 		priv := sel(sb, "OVN_Southbound", "Chassis_Private", eq("name", "hv1"))
 		return len(enc) == 1 && enc[0]["ip"] == "192.0.2.1" && enc[0]["type"] == "geneve" && len(priv) == 1
 	})
+	// The heartbeat: external_ids:hcnet-heartbeat refreshed with the time,
+	// next to the interval, and other keys left alone.
+	must(sb, "OVN_Southbound", ovsdb.Operation{Op: "mutate", Table: "Chassis_Private", Where: []ovsdb.Condition{eq("name", "hv1")},
+		Mutations: []ovsdb.Mutation{{Column: "external_ids", Mutator: ovsdb.MutateOperationInsert, Value: omap("operator", "note")}}})
+	var beats []int64
+	waitFor("two heartbeats", func() bool {
+		priv := sel(sb, "OVN_Southbound", "Chassis_Private", eq("name", "hv1"))
+		if len(priv) != 1 {
+			return false
+		}
+		ids, _ := priv[0]["external_ids"].(ovsdb.OvsMap)
+		ms, err := strconv.ParseInt(fmt.Sprint(ids.GoMap[plan.HeartbeatKey]), 10, 64)
+		if err != nil || ids.GoMap[plan.HeartbeatIntervalKey] != "200" || ids.GoMap["operator"] != "note" {
+			return false
+		}
+		if len(beats) == 0 || beats[len(beats)-1] != ms {
+			beats = append(beats, ms)
+		}
+		return len(beats) >= 2
+	})
+	if d := time.Since(time.UnixMilli(beats[1])); d < -time.Second || d > 10*time.Second {
+		t.Fatalf("heartbeat %d is not the current time (%s off)", beats[1], d)
+	}
 	// No tunnel yet: hv1 shares no datapath with hv2 until vm1 is here.
 	if rows := sel(ovs, "Open_vSwitch", "Interface", eq("name", "ovn-hv2-0")); len(rows) != 0 {
 		t.Fatalf("tunnel to hv2 before any shared datapath: %v", rows)

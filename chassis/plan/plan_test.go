@@ -278,3 +278,21 @@ func TestNeededChassis(t *testing.T) {
 		t.Fatalf("tunnels %v", specs)
 	}
 }
+
+func TestHeartbeatMutatesOnlyItsKey(t *testing.T) {
+	if ops := Heartbeat(sbDB(t, rows{}), "hv1", 1000, 10000); len(ops) != 0 {
+		t.Fatalf("heartbeat before registration: %v", ops)
+	}
+	sb := sbDB(t, rows{"Chassis_Private": {"p1": {"name": "hv1", "external_ids": omapJSON("other", "x")}}})
+	ops := Heartbeat(sb, "hv1", 1795248000000, 10000)
+	if len(ops) != 1 || ops[0].Op != ovsdb.OperationMutate || ops[0].Table != "Chassis_Private" || len(ops[0].Mutations) != 2 {
+		t.Fatalf("ops %v", ops)
+	}
+	del, ins := ops[0].Mutations[0], ops[0].Mutations[1]
+	if del.Mutator != ovsdb.MutateOperationDelete || !reflect.DeepEqual(del.Value, ovsdb.OvsSet{GoSet: []any{HeartbeatKey, HeartbeatIntervalKey}}) {
+		t.Fatalf("delete mutation %v", del)
+	}
+	if ins.Mutator != ovsdb.MutateOperationInsert || !reflect.DeepEqual(ins.Value, ovsdb.OvsMap{GoMap: map[any]any{HeartbeatKey: "1795248000000", HeartbeatIntervalKey: "10000"}}) {
+		t.Fatalf("insert mutation %v", ins)
+	}
+}

@@ -3,6 +3,7 @@ package plan
 import (
 	"reflect"
 	"sort"
+	"strconv"
 
 	"github.com/ovn-org/libovsdb/ovsdb"
 
@@ -208,4 +209,31 @@ func NbCfg(sb *replica.DB) int64 {
 		return replica.Int(r, "nb_cfg")
 	}
 	return 0
+}
+
+// HeartbeatKey is the Chassis_Private external_ids key our chassis
+// refreshes with the time, in Unix milliseconds, to show it is alive;
+// HeartbeatIntervalKey holds the refresh interval in milliseconds, so
+// readers know when a heartbeat is overdue.
+const (
+	HeartbeatKey         = "hcnet-heartbeat"
+	HeartbeatIntervalKey = "hcnet-heartbeat-interval"
+)
+
+// Heartbeat returns the one-operation transaction that sets the chassis's
+// Chassis_Private external_ids:hcnet-heartbeat to nowMillis and
+// hcnet-heartbeat-interval to intervalMillis, leaving its other keys alone;
+// nothing while the row does not exist yet.
+func Heartbeat(sb *replica.DB, name string, nowMillis, intervalMillis int64) []ovsdb.Operation {
+	priv := findByName(sb, "Chassis_Private", name)
+	if priv == nil {
+		return nil
+	}
+	return []ovsdb.Operation{{Op: ovsdb.OperationMutate, Table: "Chassis_Private", Where: where(replica.UUID(priv)), Mutations: []ovsdb.Mutation{
+		{Column: "external_ids", Mutator: ovsdb.MutateOperationDelete, Value: set(HeartbeatKey, HeartbeatIntervalKey)},
+		{Column: "external_ids", Mutator: ovsdb.MutateOperationInsert, Value: ovsdb.OvsMap{GoMap: map[any]any{
+			HeartbeatKey:         strconv.FormatInt(nowMillis, 10),
+			HeartbeatIntervalKey: strconv.FormatInt(intervalMillis, 10),
+		}}},
+	}}}
 }

@@ -40,6 +40,7 @@ type cli struct {
 	BFDMinTx           int           `name:"bfd-min-tx" default:"100" help:"BFD min_tx on gateway tunnels, ms."`
 	FullMesh           bool          `name:"full-mesh" env:"HCNET_CHASSIS_FULL_MESH" help:"Tunnels to every chassis, not only to those of this site and those of other sites sharing a local datapath."`
 	Resync             time.Duration `name:"resync" default:"30s" help:"Interval of full flow resynchronisation."`
+	HeartbeatInterval  time.Duration `name:"heartbeat-interval" default:"10s" help:"Interval of the liveness heartbeat written to Chassis_Private external_ids:hcnet-heartbeat (sbctl chassis-list); 0 disables."`
 	LogFormat          string        `name:"log-format" default:"text" enum:"text,json" help:"Log format: text or json."`
 	CPUProfile         string        `name:"cpu-profile" env:"HCNET_CHASSIS_CPUPROFILE" help:"Write a CPU profile to this file until exit (%d: the process id)."`
 	LogLevel           string        `name:"log-level" default:"info" enum:"debug,info,warn,error" env:"HCNET_CHASSIS_LOG_LEVEL" help:"Log level."`
@@ -122,8 +123,13 @@ func main() {
 			}
 		}()
 	}
+	heartbeat := c.HeartbeatInterval
+	if heartbeat <= 0 {
+		heartbeat = -1 // off; zero would mean the default in chassis.Options
+	}
 	err := chassis.Run(ctx, chassis.Options{
-		OVSDB: c.OVSDB, OVSRundir: c.OVSRundir, Override: over, KeepRegistration: c.KeepRegistration,
+		HeartbeatInterval: heartbeat,
+		OVSDB:             c.OVSDB, OVSRundir: c.OVSRundir, Override: over, KeepRegistration: c.KeepRegistration,
 		KeepOnExit: func() bool { return c.KeepRegistration || terminated.Load() },
 		FullMesh:   c.FullMesh, OfctlFlows: c.OfctlFlows, PerDatapathFlows: c.PerDatapathFlows,
 		BFDMinRx: c.BFDMinRx, BFDMinTx: c.BFDMinTx, Resync: c.Resync, Logger: log, Metrics: m,
