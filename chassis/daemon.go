@@ -341,6 +341,10 @@ type work struct {
 	meters  map[uint32]string
 	ready   bool
 	hold    bool // a condition change adding datapaths is in flight
+	// wanted are the Port_Bindings this chassis binds; claimed those of
+	// them this round's sbOps claim. Their up=true waits for the flows.
+	wanted, claimed map[string]bool
+	chassis         string // this chassis's Chassis UUID
 	// macOps write learned neighbours, in their own transaction: a
 	// neighbour another chassis inserted first fails only that one.
 	macOps []ovsdb.Operation
@@ -407,6 +411,9 @@ func (d *daemon) round(ctx context.Context) {
 			sendSB = false
 		}
 	}
+	// claimsSent: this round's claims are on the server (sent now, or
+	// the same ones sent successfully less than a second ago).
+	claimsSent := len(w.sbOps) > 0 && sbC != nil && !sendSB
 	var sbErr error
 	txDone := make(chan struct{})
 	go func() {
@@ -457,6 +464,26 @@ func (d *daemon) round(ctx context.Context) {
 	delete(d.lastLog, "install")
 	d.logMu.Unlock()
 	<-txDone
+	if sendSB && sbErr == nil {
+		claimsSent = true
+	}
+	// The flows of the wanted ports are installed (the bundle is
+	// committed and acknowledged): now they are up, as ovn-controller
+	// reports them only after installing their flows.
+	if sbC != nil {
+		var justClaimed map[string]bool
+		if claimsSent {
+			justClaimed = w.claimed
+		}
+		d.mu.Lock()
+		up := plan.MarkUp(d.sb, w.chassis, w.wanted, justClaimed)
+		d.mu.Unlock()
+		if len(up) > 0 {
+			if _, err := sbC.Transact(ctx, "OVN_Southbound", up...); err != nil {
+				d.log.Warn("set ports up", "err", err)
+			}
+		}
+	}
 	if len(w.sbOps) == 0 && sbC != nil {
 		d.mu.Lock()
 		ack := plan.AckNbCfg(d.sb, d.cfg.SystemID, w.nbCfg, time.Now().UnixMilli())
@@ -777,7 +804,14 @@ func (d *daemon) decideLocked(ctx context.Context) (work, error) {
 		}
 	}
 	localDPs := plan.LocalDatapaths(d.sb, seeds)
-	w.sbOps = append(w.sbOps, plan.Claims(d.sb, chUUID, wanted)...)
+	claims := plan.Claims(d.sb, chUUID, wanted)
+	w.sbOps = append(w.sbOps, claims...)
+	w.wanted, w.chassis, w.claimed = wanted, chUUID, map[string]bool{}
+	for _, op := range claims {
+		if u, ok := op.Where[0].Value.(ovsdb.UUID); ok && wanted[u.GoUUID] {
+			w.claimed[u.GoUUID] = true
+		}
+	}
 	w.macOps = d.macBindingOpsLocked()
 
 	bfdPeers := gws.Peers

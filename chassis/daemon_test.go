@@ -159,11 +159,20 @@ func TestDaemonAgainstOVSDBServers(t *testing.T) {
 				return false
 			}
 			ch, _ := rows[0]["chassis"].(ovsdb.UUID)
-			up, _ := rows[0]["up"].(bool)
-			return (ch.GoUUID == chUUID && up) == want && (ch.GoUUID == "") == !want
+			return (ch.GoUUID == chUUID) == want && (ch.GoUUID == "") == !want
 		}
 	}
-	waitFor("vm1 bound to hv1 and up", bound(true))
+	// Bound, but not up: up=true waits for the port's flows, which
+	// cannot be installed without a switch.
+	notUp := func() {
+		t.Helper()
+		rows := sel(sb, "OVN_Southbound", "Port_Binding", eq("logical_port", "vm1"))
+		if up, _ := rows[0]["up"].(bool); up {
+			t.Fatalf("vm1 up with no flows installed: %v", rows[0])
+		}
+	}
+	waitFor("vm1 bound to hv1", bound(true))
+	notUp()
 	waitFor("geneve tunnel to hv2, which hosts vm2 on vm1's switch", func() bool {
 		rows := sel(ovs, "Open_vSwitch", "Interface", eq("name", "ovn-hv2-0"))
 		if len(rows) != 1 || rows[0]["type"] != "geneve" {
@@ -172,6 +181,7 @@ func TestDaemonAgainstOVSDBServers(t *testing.T) {
 		opts := rows[0]["options"].(ovsdb.OvsMap).GoMap
 		return opts["remote_ip"] == "192.0.2.2" && opts["key"] == "flow"
 	})
+	notUp()
 	must(ovs, "Open_vSwitch", ovsdb.Operation{Op: "mutate", Table: "Bridge", Where: []ovsdb.Condition{eq("_uuid", ovsdb.UUID{GoUUID: brUUID})},
 		Mutations: []ovsdb.Mutation{{Column: "ports", Mutator: ovsdb.MutateOperationDelete, Value: ovsdb.OvsSet{GoSet: []any{ovsdb.UUID{GoUUID: portUUID}}}}}})
 	waitFor("vm1 released", bound(false))

@@ -129,9 +129,21 @@ func TestWantedLocalDatapathsClaims(t *testing.T) {
 		got = append(got, string(b))
 	}
 	j := strings.Join(got, "\n")
-	if len(ops) != 2 || !strings.Contains(got[0], uuid("vm1")) || !strings.Contains(got[0], `"up":true`) ||
+	if len(ops) != 2 || !strings.Contains(got[0], uuid("vm1")) || !strings.Contains(got[0], `"up":false`) ||
 		!strings.Contains(got[1], uuid("vm9")) || !strings.Contains(got[1], `"chassis":["set",[]]`) {
 		t.Fatalf("claims:\n%s", j)
+	}
+	// up=true follows the flows: only for ports bound here (or claimed
+	// just now), conditional on the binding, and not twice.
+	if ops := MarkUp(sb, uuid("hv1"), wanted, nil); len(ops) != 0 {
+		t.Fatalf("up before the claim: %v", ops)
+	}
+	ops = MarkUp(sb, uuid("hv1"), wanted, map[string]bool{uuid("vm1"): true})
+	if b, _ := json.Marshal(ops); len(ops) != 1 || !strings.Contains(string(b), `"up":true`) || !strings.Contains(string(b), `["chassis","==",["uuid","`+uuid("hv1")) {
+		t.Fatalf("mark up: %s", b)
+	}
+	if ops := MarkUp(sb, uuid("hv1"), map[string]bool{uuid("vm9"): true}, nil); len(ops) != 0 {
+		t.Fatalf("vm9 is up already: %v", ops)
 	}
 }
 

@@ -156,8 +156,9 @@ func Unregister(name string) []ovsdb.Operation {
 }
 
 // Claims returns the Port_Binding updates that bind the wanted ports to
-// this chassis (chassis, up) and release those bound here that are no
-// longer wanted.
+// this chassis and release those bound here that are no longer wanted. A
+// claim sets up=false: the port is up only once its flows are installed
+// (MarkUp).
 func Claims(sb *replica.DB, chassisUUID string, wanted map[string]bool) []ovsdb.Operation {
 	if chassisUUID == "" {
 		return nil
@@ -165,15 +166,11 @@ func Claims(sb *replica.DB, chassisUUID string, wanted map[string]bool) []ovsdb.
 	var ops []ovsdb.Operation
 	for _, u := range SortedKeys(wanted) {
 		r := sb.Row("Port_Binding", u)
-		if r == nil {
-			continue
-		}
-		up, upSet := replica.Bool(r, "up")
-		if replica.Ref(r, "chassis") == chassisUUID && up && upSet {
+		if r == nil || replica.Ref(r, "chassis") == chassisUUID {
 			continue
 		}
 		ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: "Port_Binding", Where: where(u), Row: ovsdb.Row{
-			"chassis": set(ovsdb.UUID{GoUUID: chassisUUID}), "up": set(true),
+			"chassis": set(ovsdb.UUID{GoUUID: chassisUUID}), "up": set(false),
 		}})
 	}
 	for _, r := range sb.Sorted("Port_Binding") {
@@ -187,6 +184,33 @@ func Claims(sb *replica.DB, chassisUUID string, wanted map[string]bool) []ovsdb.
 		ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: "Port_Binding", Where: w, Row: ovsdb.Row{
 			"chassis": set(), "up": set(false),
 		}})
+	}
+	return ops
+}
+
+// MarkUp returns the Port_Binding updates that set up=true on the wanted
+// ports bound to this chassis (in sb, or by a claim in justClaimed that
+// the server accepted) that are not up yet. The daemon sends them once the
+// ports' flows are installed. Each update holds only while the port is
+// still bound here.
+func MarkUp(sb *replica.DB, chassisUUID string, wanted, justClaimed map[string]bool) []ovsdb.Operation {
+	if chassisUUID == "" {
+		return nil
+	}
+	var ops []ovsdb.Operation
+	for _, u := range SortedKeys(wanted) {
+		r := sb.Row("Port_Binding", u)
+		if r == nil {
+			continue
+		}
+		if up, ok := replica.Bool(r, "up"); ok && up && replica.Ref(r, "chassis") == chassisUUID {
+			continue
+		}
+		if replica.Ref(r, "chassis") != chassisUUID && !justClaimed[u] {
+			continue
+		}
+		w := append(where(u), ovsdb.Condition{Column: "chassis", Function: ovsdb.ConditionEqual, Value: set(ovsdb.UUID{GoUUID: chassisUUID})})
+		ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: "Port_Binding", Where: w, Row: ovsdb.Row{"up": set(true)}})
 	}
 	return ops
 }
