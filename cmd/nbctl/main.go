@@ -17,24 +17,21 @@ import (
 
 	"hcnet/internal/client"
 	"hcnet/internal/ctl"
+	"hcnet/internal/ctl/ctlcli"
 	"hcnet/internal/ctl/nbcmd"
 )
 
 // cli holds the global options; commands follow them on the command line.
 type cli struct {
-	DB         string        `name:"db" help:"Database remotes, comma-separated unix:PATH or tcp:IP:PORT. Default: $OVN_NB_DB, else unix:/var/run/ovn/ovnnb_db.sock,tcp:127.0.0.1:6641."`
-	Timeout    int           `name:"timeout" short:"t" help:"Give up after this many seconds (0: never)." default:"0"`
-	Wait       string        `name:"wait" help:"After a change, wait until ovn-northd (sb) or every chassis (hv) processed it." enum:"none,sb,hv" default:"none"`
-	NoWait     bool          `name:"no-wait" help:"Same as --wait=none."`
-	Format     string        `name:"format" short:"f" help:"Listing format: list, table, csv or json." enum:"list,table,csv,json" default:"list"`
-	Columns    string        `name:"columns" help:"Comma-separated columns for list and find."`
-	Data       string        `name:"data" help:"Value format in listings: string or bare." enum:"string,bare" default:"string"`
-	Bare       bool          `name:"bare" help:"Same as --format=list --data=bare --no-headings."`
-	NoHeadings bool          `name:"no-headings" help:"Omit table headings."`
-	LeaderOnly bool          `name:"leader-only" negatable:"" default:"true" help:"Only talk to the leader of a clustered database (--no-leader-only: any member)."`
-	DryRun     bool          `name:"dry-run" help:"Run the commands but do not commit their changes."`
-	Poll       time.Duration `name:"poll" hidden:"" default:"50ms"`
-	Commands   []string      `arg:"" optional:"" passthrough:"" help:"COMMAND [ARG...] [-- [OPTIONS] COMMAND [ARG...]]..."`
+	DB             string `name:"db" help:"Database remotes, comma-separated unix:PATH or tcp:IP:PORT. Default: $OVN_NB_DB, else unix:/var/run/ovn/ovnnb_db.sock,tcp:127.0.0.1:6641."`
+	Timeout        int    `name:"timeout" short:"t" help:"Give up after this many seconds (0: never)." default:"0"`
+	Wait           string `name:"wait" help:"After a change, wait until ovn-northd (sb) or every chassis (hv) processed it." enum:"none,sb,hv" default:"none"`
+	NoWait         bool   `name:"no-wait" help:"Same as --wait=none."`
+	ctlcli.Listing `embed:""`
+	LeaderOnly     bool          `name:"leader-only" negatable:"" default:"true" help:"Only talk to the leader of a clustered database (--no-leader-only: any member)."`
+	DryRun         bool          `name:"dry-run" help:"Run the commands but do not commit their changes."`
+	Poll           time.Duration `name:"poll" hidden:"" default:"50ms"`
+	Commands       []string      `arg:"" optional:"" passthrough:"" help:"COMMAND [ARG...] [-- [OPTIONS] COMMAND [ARG...]]..."`
 }
 
 func main() {
@@ -64,7 +61,7 @@ func run(ctx context.Context, args []string, e env, stdout, stderr io.Writer) in
 	if err != nil {
 		return fail(err)
 	}
-	global, rest := ctl.SplitGlobal(args, globalFlags(parser))
+	global, rest := ctl.SplitGlobal(args, ctlcli.GlobalFlags(parser))
 	if _, err := parser.Parse(global); err != nil {
 		return fail(err)
 	}
@@ -100,7 +97,7 @@ func run(ctx context.Context, args []string, e env, stdout, stderr io.Writer) in
 		wait = "none"
 	}
 	ro := ctl.RunOptions{
-		Output:       output(c, global),
+		Output:       c.Listing.Output(global),
 		BeforeCommit: nbcmd.Wait(db, wait, c.Poll),
 		Poll:         c.Poll,
 		DryRun:       c.DryRun,
@@ -114,35 +111,4 @@ func run(ctx context.Context, args []string, e env, stdout, stderr io.Writer) in
 		return fail(err)
 	}
 	return 0
-}
-
-// globalFlags lists kong's flags for ctl.SplitGlobal.
-func globalFlags(p *kong.Kong) []ctl.GlobalFlag {
-	var out []ctl.GlobalFlag
-	for _, f := range p.Model.Flags {
-		out = append(out, ctl.GlobalFlag{Name: f.Name, TakesArg: !f.IsBool(), ShortName: f.Short})
-		if f.Tag.Negatable != "" {
-			out = append(out, ctl.GlobalFlag{Name: "no-" + f.Name})
-		}
-	}
-	return out
-}
-
-// output turns the listing options into ctl.Output. --bare implies
-// --format=list unless a format was given.
-func output(c cli, global []string) ctl.Output {
-	formatGiven := false
-	for _, g := range global {
-		if g == "-f" || strings.HasPrefix(g, "--format") || strings.HasPrefix(g, "-f=") {
-			formatGiven = true
-		}
-	}
-	o := ctl.Output{Format: c.Format, Columns: c.Columns, Bare: c.Data == "bare", NoHeadings: c.NoHeadings}
-	if c.Bare {
-		o.Bare, o.NoHeadings = true, true
-		if !formatGiven {
-			o.Format = "list"
-		}
-	}
-	return o
 }
