@@ -19,9 +19,7 @@ import (
 // knownUnsupported lists actions ovn-controller supports, that northd emits,
 // and that internal/lflow parses but does not compile yet. Any other compile
 // failure fails the test.
-var knownUnsupported = map[string]string{
-	"select": "ECMP routes (lr_in_ip_routing) need select() groups",
-}
+var knownUnsupported = map[string]string{}
 
 // scenarioNB builds the NB of a golden scenario: every "nb" block in order.
 func scenarioNB(t *testing.T, path string) *translate.NB {
