@@ -15,7 +15,12 @@
 //	as as1 10.0.0.5 10.0.0.6
 //	dhcp NAME 10.0.0.0/24 lease_time=3600 router=10.0.0.1 ...
 //	qos sw0 DIR PRIO "MATCH" [dscp=N] [rate=N] [burst=N]
-//	del ls|lsp|lr|lrp|acl|pg|as|nat|route NAME
+//	lb web sw0 10.0.0.100:80 10.0.0.11:8080,10.0.0.12:8080 [proto=udp] [opt:K=V]
+//	lrlb web lr0 172.16.0.100:80 10.0.0.11:8080 [proto=udp] [opt:skip_snat=true]
+//	                           (the same Load_Balancer row, on a router)
+//	del ls|lsp|lr|lrp|pg|as|lb NAME
+//	del route lr0 0.0.0.0/0 172.16.0.254    (the words that created it)
+//	del nat lr0 snat 172.16.0.100 10.0.0.0/16
 //	nbcfg N
 //
 // Row UUIDs are derived from names, so scripts are deterministic. nbscript

@@ -3,6 +3,7 @@ package nbscript
 import (
 	"crypto/sha1"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -372,28 +373,45 @@ func apply(n *translate.NB, w []string) error {
 		if sw == nil {
 			return fmt.Errorf("no switch %q", w[2])
 		}
-		m, _, _ := kv(w[5:])
-		u := UUID("lb", w[1])
-		lb := &nb.LoadBalancer{UUID: u, Name: w[1], Vips: map[string]string{}}
-		if old := n.LoadBalancers[u]; old != nil {
-			for k, v := range old.Vips {
-				lb.Vips[k] = v
-			}
-			lb.Protocol = old.Protocol
-		}
+		m, opts, _ := kv(w[5:])
+		lb := loadBalancer(n, w[1])
 		lb.Vips[w[3]] = w[4]
 		if p := m["proto"]; p != "" {
 			lb.Protocol = ptr(p)
 		}
-		n.LoadBalancers[u] = lb
+		for k, v := range opts {
+			lb.Options[k] = v
+		}
+		n.LoadBalancers[lb.UUID] = lb
 		c := *sw
-		c.LoadBalancer = appendOnce(slices.Clone(c.LoadBalancer), u)
+		c.LoadBalancer = appendOnce(slices.Clone(c.LoadBalancer), lb.UUID)
 		n.Switches[sw.UUID] = &c
+	case "lrlb":
+		if err := need(w, 5, "lrlb NAME ROUTER VIP BACKENDS [proto=tcp|udp] [opt:K=V]"); err != nil {
+			return err
+		}
+		r := n.Routers[UUID("lr", w[2])]
+		if r == nil {
+			return fmt.Errorf("no router %q", w[2])
+		}
+		m, opts, _ := kv(w[5:])
+		lb := loadBalancer(n, w[1])
+		lb.Vips[w[3]] = w[4]
+		if p := m["proto"]; p != "" {
+			lb.Protocol = ptr(p)
+		}
+		for k, v := range opts {
+			lb.Options[k] = v
+		}
+		n.LoadBalancers[lb.UUID] = lb
+		c := *r
+		c.LoadBalancer = appendOnce(slices.Clone(c.LoadBalancer), lb.UUID)
+		n.Routers[r.UUID] = &c
 	case "del":
 		if err := need(w, 3, "del KIND NAME"); err != nil {
 			return err
 		}
-		return del(n, w[1], w[2])
+		return del(n, w[1], strings.Join(w[2:], " "))
 	default:
 		return fmt.Errorf("unknown command %q", w[0])
 	}
@@ -449,6 +467,20 @@ func del(n *translate.NB, kind, name string) error {
 				n.Routers[k] = &c
 			}
 		}
+	case "route", "nat":
+		// NAME is what created the row: "ROUTER PREFIX NEXTHOP" for a
+		// route, "ROUTER TYPE EXTERNAL LOGICAL" for a NAT.
+		u := UUID(kind, name)
+		delete(n.StaticRoutes, u)
+		delete(n.NATs, u)
+		for k, r := range n.Routers {
+			if slices.Contains(r.StaticRoutes, u) || slices.Contains(r.Nat, u) {
+				c := *r
+				c.StaticRoutes = slices.DeleteFunc(slices.Clone(c.StaticRoutes), func(s string) bool { return s == u })
+				c.Nat = slices.DeleteFunc(slices.Clone(c.Nat), func(s string) bool { return s == u })
+				n.Routers[k] = &c
+			}
+		}
 	case "pg":
 		delete(n.PortGroups, UUID("pg", name))
 	case "as":
@@ -461,6 +493,13 @@ func del(n *translate.NB, kind, name string) error {
 				c := *sw
 				c.LoadBalancer = slices.DeleteFunc(slices.Clone(c.LoadBalancer), func(s string) bool { return s == u })
 				n.Switches[k] = &c
+			}
+		}
+		for k, r := range n.Routers {
+			if slices.Contains(r.LoadBalancer, u) {
+				c := *r
+				c.LoadBalancer = slices.DeleteFunc(slices.Clone(c.LoadBalancer), func(s string) bool { return s == u })
+				n.Routers[k] = &c
 			}
 		}
 	default:
@@ -490,4 +529,17 @@ func addRef(list *[]string, u string, set func(*nb.LogicalSwitch), sw *nb.Logica
 	c := *sw
 	c.Ports = appendOnce(slices.Clone(sw.Ports), u)
 	set(&c)
+}
+
+// loadBalancer returns a copy of the load balancer named name (a new one if
+// there is none), to be edited and stored back.
+func loadBalancer(n *translate.NB, name string) *nb.LoadBalancer {
+	u := UUID("lb", name)
+	lb := &nb.LoadBalancer{UUID: u, Name: name, Vips: map[string]string{}, Options: map[string]string{}}
+	if old := n.LoadBalancers[u]; old != nil {
+		maps.Copy(lb.Vips, old.Vips)
+		maps.Copy(lb.Options, old.Options)
+		lb.Protocol = old.Protocol
+	}
+	return lb
 }

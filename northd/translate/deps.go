@@ -55,6 +55,9 @@ func (x *Index) buildReaders() {
 		for _, c := range lr.Policies {
 			r.add(c, rU)
 		}
+		for _, c := range lr.LoadBalancer {
+			r.add(c, rU)
+		}
 		for _, pu := range lr.Ports {
 			p := x.NB.RouterPorts[pu]
 			if p == nil {

@@ -202,6 +202,15 @@ func (x *Index) routerFlows(f *flowSet, r *nb.LogicalRouter, ports []*routerPort
 	for _, n := range nats {
 		natExt[n.External] = true
 	}
+	if gwRouter && lbForceSNAT(r).RouterIP && len(x.routerVIPs(r)) > 0 {
+		// Load-balanced connections are SNATed to the port addresses,
+		// whose replies must reach unSNAT.
+		for _, p := range ports {
+			if p.enabled() && len(p.V4) > 0 {
+				natExt[p.V4[0].Addr()] = true
+			}
+		}
+	}
 	const arpReply = "eth.dst = eth.src; eth.src = xreg0[0..47]; arp.op = 2; /* ARP reply */ arp.tha = arp.sha; arp.sha = xreg0[0..47]; arp.tpa <-> arp.spa; outport = inport; flags.loopback = 1; output;"
 	f.add(lrInIPInput, 100, "ip4.src_mcast || ip4.src == 255.255.255.255 || ip4.src == 127.0.0.0/8 || ip4.dst == 127.0.0.0/8 || ip4.src == 0.0.0.0/8 || ip4.dst == 0.0.0.0/8", "drop;")
 	for _, p := range ports {
@@ -248,8 +257,19 @@ func (x *Index) routerFlows(f *flowSet, r *nb.LogicalRouter, ports []*routerPort
 	f.add(lrInIPInput, 30, "ip.ttl == {0, 1}", "drop;")
 	f.add(lrInIPInput, 0, "1", "next;")
 
-	// NAT.
+	// NAT and load balancers.
 	x.natFlows(f, nats, dgp, gwRouter, resident)
+	x.routerLBFlows(f, r, ports, dgp, gwRouter, resident)
+	if gwRouter && (len(nats) > 0 || len(x.routerVIPs(r)) > 0) {
+		// A gateway router un-DNATs everything it forwards and commits
+		// new connections, so replies find their conntrack entries.
+		if len(nats) > 0 {
+			f.add(lrOutChkDNATLocal, 50, "ip && ct_mark.natted == 1", "reg9[4] = 1; next;")
+		}
+		f.add(lrOutUndnat, 100, "nd || nd_rs || nd_ra", "next;")
+		f.add(lrOutUndnat, 50, "ip", "flags.loopback = 1; ct_dnat;")
+		f.add(routerEgress[2], 50, "ip && ct.new", "ct_commit { } ; next; ")
+	}
 
 	f.defaults(lrInUnsnat, lrInDefrag, routerIngress[6], lrInDNAT, routerIngress[8], routerIngress[9], routerIngress[10], routerIngress[11])
 	f.add(lrInIPRoutingPre, 0, "1", "reg7 = 0; next;")
@@ -347,10 +367,12 @@ func (x *Index) natFlows(f *flowSet, nats []natRule, dgp *routerPort, gwRouter b
 			f.add(lrOutUndnat, 100, fmt.Sprintf("ip && ip4.src == %s", logical), "ct_dnat;")
 		}
 		if snat {
-			f.addf(lrOutSNAT, n.Logical.Bits()+1, fmt.Sprintf("ip && ip4.src == %s", logical), "ct_snat(%s);", n.External)
+			// Replies of connections the router DNATed (or load-balanced)
+			// keep their own translation.
+			f.addf(lrOutSNAT, n.Logical.Bits()+1, fmt.Sprintf("ip && ip4.src == %s && (!ct.trk || !ct.rpl)", logical), "ct_snat(%s);", n.External)
 		}
 	}
-	if dgp != nil {
+	if dgp != nil || gwRouter {
 		f.add(lrOutSNAT, 120, "nd_ns", "next;")
 	}
 }
