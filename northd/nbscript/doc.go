@@ -8,7 +8,7 @@
 //	link sw0 lr0-sw0           (switch port "sw0-lr0-sw0" of type router)
 //	gw lr0-public gw1 10       (a Gateway_Chassis)
 //	nat lr0 snat 172.16.0.100 10.0.0.0/16
-//	route lr0 0.0.0.0/0 172.16.0.254 [port=P] [policy=src-ip]
+//	route lr0 0.0.0.0/0 172.16.0.254 [port=P] [policy=src-ip] [table=RTB]
 //	policy lr0 100 "ip4.src == 10.0.0.0/24" drop|allow|reroute [NEXTHOP]
 //	acl sw0|@pg DIR PRIO "MATCH" ACTION
 //	pg pg1 vm1 vm3

@@ -241,7 +241,7 @@ func apply(n *translate.NB, w []string) error {
 		c.Nat = appendOnce(slices.Clone(c.Nat), u)
 		n.Routers[r.UUID] = &c
 	case "route":
-		if err := need(w, 4, "route ROUTER PREFIX NEXTHOP [port=P] [policy=src-ip]"); err != nil {
+		if err := need(w, 4, "route ROUTER PREFIX NEXTHOP [port=P] [policy=src-ip] [table=T]"); err != nil {
 			return err
 		}
 		r := n.Routers[UUID("lr", w[1])]
@@ -257,6 +257,7 @@ func apply(n *translate.NB, w []string) error {
 		if p := m["policy"]; p != "" {
 			rt.Policy = ptr(p)
 		}
+		rt.RouteTable = m["table"]
 		n.StaticRoutes[u] = rt
 		c := *r
 		c.StaticRoutes = appendOnce(slices.Clone(c.StaticRoutes), u)

@@ -3,6 +3,7 @@ package translate
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -436,12 +437,24 @@ func (x *Index) staticRouteFlows(f *flowSet, r *nb.LogicalRouter, ports []*route
 	type group struct {
 		prefix  netip.Prefix
 		srcIP   bool
+		table   int // route table id, 0 for the main table
 		targets []routeTarget
+	}
+	tables := routeTableIDs(x, r, ports)
+	for _, name := range slices.Sorted(maps.Keys(tables)) {
+		if name == "" {
+			continue
+		}
+		for _, p := range ports {
+			if p.Row.Options["route_table"] == name {
+				f.addf(lrInIPRoutingPre, 100, "inport == "+quote(p.Row.Name), "reg7 = %d; next;", tables[name])
+			}
+		}
 	}
 	groups := map[string]*group{}
 	for _, u := range r.StaticRoutes {
 		rt := x.NB.StaticRoutes[u]
-		if rt == nil || rt.RouteTable != "" {
+		if rt == nil {
 			continue
 		}
 		pfx, err := parseIPOrPrefix(rt.IPPrefix)
@@ -461,10 +474,11 @@ func (x *Index) staticRouteFlows(f *flowSet, r *nb.LogicalRouter, ports []*route
 			continue
 		}
 		src := rt.Policy != nil && *rt.Policy == "src-ip"
-		k := fmt.Sprintf("%v|%s", src, pfx)
+		table := tables[rt.RouteTable]
+		k := fmt.Sprintf("%v|%08d|%s", src, table, pfx)
 		g := groups[k]
 		if g == nil {
-			g = &group{prefix: pfx, srcIP: src}
+			g = &group{prefix: pfx, srcIP: src, table: table}
 			groups[k] = g
 		}
 		g.targets = append(g.targets, t)
@@ -481,11 +495,12 @@ func (x *Index) staticRouteFlows(f *flowSet, r *nb.LogicalRouter, ports []*route
 			return cmp.Or(a.Nexthop.Compare(b.Nexthop), cmp.Compare(a.Port.Row.Name, b.Port.Row.Name))
 		})
 		g.targets = slices.CompactFunc(g.targets, func(a, b routeTarget) bool { return a.Nexthop == b.Nexthop && a.Port == b.Port })
-		field, prio := "ip4.dst", 3*g.prefix.Bits()+1
+		// Destination routes match the route table the input port chose
+		// (lr_in_ip_routing_pre); source routes apply to every table.
+		match, prio := fmt.Sprintf("reg7 == %d && ip4.dst == %s", g.table, g.prefix), 3*g.prefix.Bits()+1
 		if g.srcIP {
-			field, prio = "ip4.src", 3*g.prefix.Bits()
+			match, prio = fmt.Sprintf("ip4.src == %s", g.prefix), 3*g.prefix.Bits()
 		}
-		match := fmt.Sprintf("reg7 == 0 && %s == %s", field, g.prefix)
 		if len(g.targets) == 1 {
 			t := g.targets[0]
 			f.addf(lrInIPRouting, prio, match,
@@ -504,6 +519,29 @@ func (x *Index) staticRouteFlows(f *flowSet, r *nb.LogicalRouter, ports []*route
 				"reg0 = %s; reg1 = %s; eth.src = %s; outport = %s; next;", t.Nexthop, t.PortIP, t.Port.MAC, quote(t.Port.Row.Name))
 		}
 	}
+}
+
+// routeTableIDs numbers the route tables a router's routes and ports name
+// (Logical_Router_Static_Route.route_table, Logical_Router_Port
+// options:route_table) from 1 in name order; the main table "" is 0.
+func routeTableIDs(x *Index, r *nb.LogicalRouter, ports []*routerPort) map[string]int {
+	var names []string
+	for _, u := range r.StaticRoutes {
+		if rt := x.NB.StaticRoutes[u]; rt != nil && rt.RouteTable != "" {
+			names = append(names, rt.RouteTable)
+		}
+	}
+	for _, p := range ports {
+		if t := p.Row.Options["route_table"]; t != "" {
+			names = append(names, t)
+		}
+	}
+	slices.Sort(names)
+	ids := map[string]int{"": 0}
+	for _, n := range slices.Compact(names) {
+		ids[n] = len(ids)
+	}
+	return ids
 }
 
 func (x *Index) policyFlows(f *flowSet, r *nb.LogicalRouter, ports []*routerPort) {

@@ -1,4 +1,4 @@
-package northd_test
+package translate_test
 
 import (
 	"fmt"
@@ -59,7 +59,11 @@ func featureCommand(r *rand.Rand) string {
 	case 3:
 		return fmt.Sprintf("lr gr opt:chassis=gw1 opt:lb_force_snat_ip=%s", []string{"router_ip", "172.16.0.9", ""}[r.IntN(3)])
 	case 4, 5:
-		return fmt.Sprintf("route %s 192.168.%d.0/24 172.16.0.%d", router, r.IntN(2), 200+r.IntN(3))
+		extra := []string{"", "", " policy=src-ip", " table=rtb1", " table=rtb2"}[r.IntN(5)]
+		if r.IntN(4) == 0 {
+			return fmt.Sprintf("lrp dr dr-s1 00:00:00:00:dd:01 10.0.1.1/24 2001:db8:1::1/64 opt:route_table=rtb%d", 1+r.IntN(2))
+		}
+		return fmt.Sprintf("route %s 192.168.%d.0/24 172.16.0.%d%s", router, r.IntN(2), 200+r.IntN(3), extra)
 	case 6:
 		return fmt.Sprintf("del route %s 192.168.%d.0/24 172.16.0.%d", router, r.IntN(2), 200+r.IntN(3))
 	case 7:
