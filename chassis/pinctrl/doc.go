@@ -1,12 +1,27 @@
 // Package pinctrl is the chassis's controller path: it turns a packet-in
 // whose userdata carries one of internal/lflow's controller opcodes into
-// what the switch or the southbound must receive: an ARP request, IPv6
-// neighbour solicitation or advertisement, or ICMP error generated from
-// the packet and sent back through the pipeline
-// (packet-out running the flow's nested actions), a DHCPv4 reply built
-// from put_dhcp_opts' options (resume of the paused packet with the
-// result bit set), or a MAC_Binding learned from put_arp or put_nd.
+// what the switch or the southbound must receive.
 //
-// Packet building and the decision are pure (Handle); package chassis
-// owns the OpenFlow connection and the southbound writes.
+//   - Generated packets, sent back through the pipeline as a packet-out
+//     running the flow's nested actions after the packet-in's metadata is
+//     restored: ARP request (arp), IPv6 neighbour solicitation and
+//     advertisement (nd_ns, nd_na, nd_na_router), ICMPv4/ICMPv6
+//     destination unreachable carrying the original datagram (icmp4,
+//     icmp4_error, icmp6, icmp6_error), TCP reset (tcp_reset), SCTP ABORT
+//     (sctp_abort), and reject, which picks one of the last three with the
+//     addresses already swapped.
+//   - Paused packets, resumed (NXT_RESUME) with the action's result bit set
+//     when a reply was built, unchanged with the bit clear otherwise:
+//     DHCPv4 (put_dhcp_opts), DHCPv6 (put_dhcpv6_opts), router
+//     advertisement answering a solicitation (put_nd_ra_opts), DNS A/AAAA/PTR
+//     answers from the southbound DNS table (dns_lookup), and the MTU of
+//     icmp4.frag_mtu/icmp6.frag_mtu written into an ICMP error.
+//   - Learned neighbours (put_arp, put_nd) returned as a MACBinding for the
+//     chassis to write to the southbound.
+//
+// Packet building and the decision are pure: HandleWith takes the
+// packet-in and the southbound state it may need (Input: the DNS table)
+// and returns the messages to send. Package chassis owns the OpenFlow
+// connection, the southbound reads and writes. Periodic router
+// advertisements are not sent.
 package pinctrl

@@ -39,20 +39,41 @@ type Result struct {
 // error names the opcode.
 var ErrIgnored = errors.New("pinctrl: opcode not handled")
 
-// Handle decides what to do with a packet-in.
+// Input is the southbound state some controller actions read; the chassis
+// keeps it up to date and hands it to HandleWith. The zero value has
+// nothing: dns_lookup then answers nothing.
+type Input struct {
+	// DNS is the southbound DNS table, for dns_lookup.
+	DNS DNS
+}
+
+// Handle decides what to do with a packet-in, without southbound state.
 func Handle(pi *ofconn.PacketIn, xid uint32) (Result, error) {
+	return HandleWith(pi, xid, nil)
+}
+
+// HandleWith decides what to do with a packet-in. It is pure: the
+// messages to send and the neighbour learned are in the Result. When it
+// returns an error with a Result that has messages (a paused action whose
+// reply could not be built), the messages must still be sent: they resume
+// the packet with the action's result bit clear.
+func HandleWith(pi *ofconn.PacketIn, xid uint32, in *Input) (Result, error) {
 	if len(pi.Userdata) < 8 {
 		return Result{}, fmt.Errorf("pinctrl: userdata of %d bytes", len(pi.Userdata))
 	}
 	op := binary.BigEndian.Uint32(pi.Userdata)
 	payload := pi.Userdata[8:]
-	switch op {
-	case OpARP:
-		pkt, err := ARPRequest(pi.Packet)
+	// generated sends a packet built from the packet-in through the
+	// action's nested actions, with the packet-in's metadata restored.
+	generated := func(pkt []byte, err error) (Result, error) {
 		if err != nil {
 			return Result{}, err
 		}
 		return Result{Send: [][]byte{ofconn.PacketOut(xid, pkt, append(ofconn.ReloadActions(pi.Metadata), payload...))}}, nil
+	}
+	switch op {
+	case OpARP:
+		return generated(ARPRequest(pi.Packet))
 	case OpPutARP:
 		mb, err := putARP(pi)
 		if err != nil {
@@ -60,47 +81,82 @@ func Handle(pi *ofconn.PacketIn, xid uint32) (Result, error) {
 		}
 		return Result{Learned: mb}, nil
 	case OpPutDHCPOpts:
-		if len(payload) < 8 {
-			return Result{}, fmt.Errorf("pinctrl: put_dhcp_opts payload of %d bytes", len(payload))
-		}
-		h := binary.BigEndian.Uint32(payload)
-		ofs := int(binary.BigEndian.Uint16(payload[4:]))
-		reply, err := DHCPReply(pi.Packet, payload[8:])
-		md := pi.Metadata
-		pkt := pi.Packet
-		if err == nil {
-			md = ofconn.SetBit(md, h, ofs)
-			pkt = reply
-		}
-		// Resume in any case, so the pipeline continues (with the
-		// result bit clear when no reply could be built).
-		return Result{Send: [][]byte{ofconn.Resume(xid, pkt, md, pi.Continuation)}}, err
+		return resumeWithResult(pi, xid, payload, func(opts []byte) ([]byte, error) { return DHCPReply(pi.Packet, opts) })
+	case OpPutDHCPv6Opts:
+		return resumeWithResult(pi, xid, payload, func(opts []byte) ([]byte, error) { return DHCPv6Reply(pi.Packet, opts) })
+	case OpPutNDRAOpts:
+		return resumeWithResult(pi, xid, payload, func(opts []byte) ([]byte, error) { return RouterAdvertisement(pi.Packet, opts) })
+	case OpDNSLookup:
+		return resumeWithResult(pi, xid, payload, func([]byte) ([]byte, error) {
+			dp, ok := ofconn.Uint(pi.Metadata, ofconn.FieldMetadata)
+			if !ok {
+				return nil, fmt.Errorf("pinctrl: dns_lookup without metadata in the packet-in")
+			}
+			var records map[string]string
+			if in != nil {
+				records = in.DNS[uint32(dp)]
+			}
+			return DNSReply(pi.Packet, records)
+		})
 	case OpNDNS:
-		pkt, err := NeighborSolicitation(pi.Packet)
-		if err != nil {
-			return Result{}, err
-		}
-		return Result{Send: [][]byte{ofconn.PacketOut(xid, pkt, append(ofconn.ReloadActions(pi.Metadata), payload...))}}, nil
+		return generated(NeighborSolicitation(pi.Packet))
 	case OpNDNA, OpNDNARouter:
-		pkt, err := NeighborAdvertisement(pi.Packet, op == OpNDNARouter)
-		if err != nil {
-			return Result{}, err
-		}
-		return Result{Send: [][]byte{ofconn.PacketOut(xid, pkt, append(ofconn.ReloadActions(pi.Metadata), payload...))}}, nil
+		return generated(NeighborAdvertisement(pi.Packet, op == OpNDNARouter))
 	case OpPutND:
 		mb, err := putND(pi)
 		if err != nil {
 			return Result{}, err
 		}
 		return Result{Learned: mb}, nil
-	case OpICMP, OpICMP4Error:
-		pkt, err := ICMPv4Error(pi.Packet)
-		if err != nil {
-			return Result{}, err
+	case OpICMP, OpICMP4Error, OpICMP6Error:
+		return generated(ICMP(pi.Packet, false, false))
+	case OpTCPReset:
+		return generated(TCPReset(pi.Packet, false))
+	case OpSCTPAbort:
+		return generated(SCTPAbort(pi.Packet, false))
+	case OpReject:
+		return generated(Reject(pi.Packet))
+	case OpPutICMP4FragMTU, OpPutICMP6FragMTU:
+		var mtu uint32
+		switch {
+		case op == OpPutICMP4FragMTU && len(payload) >= 2:
+			mtu = uint32(binary.BigEndian.Uint16(payload))
+		case op == OpPutICMP6FragMTU && len(payload) >= 4:
+			mtu = binary.BigEndian.Uint32(payload)
+		default:
+			return Result{}, fmt.Errorf("pinctrl: frag_mtu payload of %d bytes", len(payload))
 		}
-		return Result{Send: [][]byte{ofconn.PacketOut(xid, pkt, append(ofconn.ReloadActions(pi.Metadata), payload...))}}, nil
+		if len(pi.Continuation) == 0 {
+			return Result{}, fmt.Errorf("pinctrl: frag_mtu packet-in was not paused")
+		}
+		pkt, err := SetFragMTU(pi.Packet, mtu)
+		if err != nil {
+			pkt = pi.Packet
+		}
+		return Result{Send: [][]byte{ofconn.Resume(xid, pkt, pi.Metadata, pi.Continuation)}}, err
 	}
 	return Result{}, fmt.Errorf("%w: %d", ErrIgnored, op)
+}
+
+// resumeWithResult handles the paused actions that store a result bit
+// (put_dhcp_opts and its relatives): the payload starts with the result
+// subfield (OXM header u32, offset u16, bits u16), then the action's
+// options. When build succeeds the packet resumes as built with the bit
+// set; otherwise it resumes unchanged with the bit clear (and the error is
+// returned too), so the pipeline always continues.
+func resumeWithResult(pi *ofconn.PacketIn, xid uint32, payload []byte, build func(opts []byte) ([]byte, error)) (Result, error) {
+	if len(payload) < 8 {
+		return Result{}, fmt.Errorf("pinctrl: result subfield of %d bytes", len(payload))
+	}
+	h := binary.BigEndian.Uint32(payload)
+	ofs := int(binary.BigEndian.Uint16(payload[4:]))
+	reply, err := build(payload[8:])
+	md, pkt := pi.Metadata, pi.Packet
+	if err == nil {
+		md = ofconn.SetBit(md, h, ofs)
+		pkt = reply
+	}
+	return Result{Send: [][]byte{ofconn.Resume(xid, pkt, md, pi.Continuation)}}, err
 }
 
 func putARP(pi *ofconn.PacketIn) (*MACBinding, error) {
@@ -161,41 +217,6 @@ func ARPRequest(pkt []byte) ([]byte, error) {
 	out = append(out, 0, 0, 0, 0, 0, 0)       // tha
 	out = append(out, ip[16:20]...)           // tpa
 	return out, nil
-}
-
-// ICMPv4Error builds the ICMPv4 packet OVN's icmp4/icmp4_error actions
-// start from: same Ethernet and IP addresses, TTL 255, destination
-// unreachable (type 3, code 1), carrying the original IP header and the
-// first 8 bytes of its payload. The nested actions swap addresses and set
-// type and code.
-func ICMPv4Error(pkt []byte) ([]byte, error) {
-	hl, et, err := l2(pkt)
-	if err != nil {
-		return nil, err
-	}
-	if et != 0x0800 || len(pkt) < hl+20 {
-		return nil, fmt.Errorf("pinctrl: icmp4 action on a non-IPv4 packet (ethertype %#x)", et)
-	}
-	ip := pkt[hl:]
-	ihl := int(ip[0]&0x0f) * 4
-	if ihl < 20 || len(ip) < ihl {
-		return nil, fmt.Errorf("pinctrl: IPv4 header length %d", ihl)
-	}
-	orig := ip[:min(len(ip), ihl+8)]
-	icmp := make([]byte, 8, 8+len(orig))
-	icmp[0], icmp[1] = 3, 1
-	icmp = append(icmp, orig...)
-	binary.BigEndian.PutUint16(icmp[2:], checksum(icmp))
-	out := append([]byte(nil), pkt[:hl]...)
-	iph := make([]byte, 20)
-	iph[0] = 0x45
-	binary.BigEndian.PutUint16(iph[2:], uint16(20+len(icmp)))
-	iph[8] = 255
-	iph[9] = 1
-	copy(iph[12:20], ip[12:20])
-	binary.BigEndian.PutUint16(iph[10:], checksum(iph))
-	out = append(out, iph...)
-	return append(out, icmp...), nil
 }
 
 // checksum is the Internet checksum.

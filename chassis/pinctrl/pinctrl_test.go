@@ -134,18 +134,6 @@ func TestARPRequestGolden(t *testing.T) {
 	}
 }
 
-func TestICMPErrorGolden(t *testing.T) {
-	pkt := ipv4([4]byte{10, 0, 1, 11}, [4]byte{10, 0, 9, 9}, 17, []byte{0, 1, 0, 2, 0, 8, 0, 0, 'x', 'y'})
-	icmp, err := ICMPv4Error(pkt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	golden(t, "icmp4-error.golden", "ICMPv4 type 3 code 1 carrying the IPv4 header and 8 bytes of a UDP packet 10.0.1.11 -> 10.0.9.9", icmp)
-	if checksum(icmp[34:]) != 0 || checksum(icmp[14:34]) != 0 {
-		t.Fatal("bad checksum")
-	}
-}
-
 func TestHandle(t *testing.T) {
 	md := []ofconn.OXM{
 		{Header: ofconn.FieldMetadata, Value: []byte{0, 0, 0, 0, 0, 0, 0, 3}},

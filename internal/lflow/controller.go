@@ -285,9 +285,9 @@ func (c *compiler) fragMTU(a *Action) (openflow.Actions, error) {
 	}
 	v := uint16(a.Value.tok.val.Lo)
 	if a.Dst.Name == "icmp6.frag_mtu" {
-		return openflow.Actions{c.controller(OpPutICMP6FragMTU, binary.BigEndian.AppendUint32(nil, uint32(v)), false, 0)}, nil
+		return openflow.Actions{c.controller(OpPutICMP6FragMTU, binary.BigEndian.AppendUint32(nil, uint32(v)), true, 0)}, nil
 	}
-	return openflow.Actions{c.controller(OpPutICMP4FragMTU, binary.BigEndian.AppendUint16(nil, v), false, 0)}, nil
+	return openflow.Actions{c.controller(OpPutICMP4FragMTU, binary.BigEndian.AppendUint16(nil, v), true, 0)}, nil
 }
 
 func argText(x Arg) string {
