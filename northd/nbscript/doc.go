@@ -8,6 +8,7 @@
 //	link sw0 lr0-sw0           (switch port "sw0-lr0-sw0" of type router)
 //	gw lr0-public gw1 10       (a Gateway_Chassis)
 //	nat lr0 snat 172.16.0.100 10.0.0.0/16
+//	nat lr0 dnat_and_snat 172.16.0.50 10.0.0.11 port=vm1 mac=00:00:00:00:aa:01  (distributed)
 //	route lr0 0.0.0.0/0 172.16.0.254 [port=P] [policy=src-ip] [table=RTB]
 //	policy lr0 100 "ip4.src == 10.0.0.0/24" drop|allow|reroute [NEXTHOP]
 //	acl sw0|@pg DIR PRIO "MATCH" ACTION

@@ -228,7 +228,7 @@ func apply(n *translate.NB, w []string) error {
 		c.GatewayChassis = appendOnce(slices.Clone(c.GatewayChassis), u)
 		n.RouterPorts[p.UUID] = &c
 	case "nat":
-		if err := need(w, 5, "nat ROUTER TYPE EXTERNAL LOGICAL"); err != nil {
+		if err := need(w, 5, "nat ROUTER TYPE EXTERNAL LOGICAL [port=LP mac=MAC]"); err != nil {
 			return err
 		}
 		r := n.Routers[UUID("lr", w[1])]
@@ -236,7 +236,15 @@ func apply(n *translate.NB, w []string) error {
 			return fmt.Errorf("no router %q", w[1])
 		}
 		u := UUID("nat", strings.Join(w[1:5], " "))
-		n.NATs[u] = &nb.NAT{UUID: u, Type: w[2], ExternalIP: w[3], LogicalIP: w[4]}
+		m, _, _ := kv(w[5:])
+		row := &nb.NAT{UUID: u, Type: w[2], ExternalIP: w[3], LogicalIP: w[4]}
+		if p := m["port"]; p != "" {
+			row.LogicalPort = ptr(p)
+		}
+		if mac := m["mac"]; mac != "" {
+			row.ExternalMAC = ptr(mac)
+		}
+		n.NATs[u] = row
 		c := *r
 		c.Nat = appendOnce(slices.Clone(c.Nat), u)
 		n.Routers[r.UUID] = &c

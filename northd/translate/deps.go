@@ -48,6 +48,19 @@ func (x *Index) buildReaders() {
 	for rU, lr := range x.NB.Routers {
 		for _, c := range lr.Nat {
 			r.add(c, rU)
+			// The switches behind a distributed gateway port read the
+			// router's NAT rules (floating IP MACs in ls_in_l2_lkup).
+			for _, pu := range lr.Ports {
+				if p := x.NB.RouterPorts[pu]; p != nil {
+					if rp := x.RouterPorts[p.Name]; rp != nil && rp.Gateway && rp.Router == rU {
+						for _, name := range rp.SwitchPeers {
+							if sp := x.SwitchPorts[name]; sp != nil {
+								r.add(c, sp.Switch)
+							}
+						}
+					}
+				}
+			}
 		}
 		for _, c := range lr.StaticRoutes {
 			r.add(c, rU)
@@ -146,7 +159,7 @@ func (x *Index) Readers(table, uuid string, old, row any) []string {
 		// turns their patch ports into l3gateway ports).
 		o, _ := old.(*nb.LogicalRouter)
 		n, _ := row.(*nb.LogicalRouter)
-		if o != nil && n != nil && maps.Equal(o.Options, n.Options) {
+		if o != nil && n != nil && maps.Equal(o.Options, n.Options) && slices.Equal(o.Nat, n.Nat) {
 			break
 		}
 		for _, lr := range []*nb.LogicalRouter{o, n, x.NB.Routers[uuid]} {

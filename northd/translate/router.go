@@ -54,7 +54,7 @@ func (x *Index) routerOut(r *nb.LogicalRouter) *DatapathOut {
 				out.HAGroups = append(out.HAGroups, group)
 				out.Ports = append(out.Ports, Port{
 					Name: p.CR, Datapath: r.UUID, TunnelKey: ck, Type: "chassisredirect", MAC: mac(p),
-					Options:        map[string]string{"distributed-port": p.Row.Name, "always-redirect": "true"},
+					Options:        crOptions(p.Row.Name, x.routerNATs(r)),
 					HAChassisGroup: group.Name,
 				})
 			}
@@ -67,6 +67,18 @@ func (x *Index) routerOut(r *nb.LogicalRouter) *DatapathOut {
 	x.routerFlows(f, r, ports)
 	out.Flows = f.flows
 	return out
+}
+
+// crOptions returns the options of a chassisredirect port: everything goes
+// through the gateway chassis ("always-redirect") unless the router has
+// distributed NAT rules, which ovn-controller then handles on the VMs'
+// chassis.
+func crOptions(dgp string, nats []natRule) map[string]string {
+	o := map[string]string{"distributed-port": dgp, "always-redirect": "true"}
+	if slices.ContainsFunc(nats, natRule.distributed) {
+		delete(o, "always-redirect")
+	}
+	return o
 }
 
 // haGroupOf returns the HA chassis group of a distributed gateway port: the
@@ -103,10 +115,21 @@ type natRule struct {
 	Type     string
 	External netip.Addr
 	Logical  netip.Prefix
+	// LogicalPort and ExternalMAC are set together on a dnat_and_snat
+	// rule handled on the chassis of the VM that owns the logical IP (a
+	// distributed floating IP) instead of the gateway chassis.
+	LogicalPort string
+	ExternalMAC string
 }
+
+// distributed reports whether n is a distributed dnat_and_snat rule.
+func (n natRule) distributed() bool { return n.LogicalPort != "" }
 
 func (x *Index) routerNATs(r *nb.LogicalRouter) []natRule {
 	var out []natRule
+	if r == nil {
+		return nil
+	}
 	for _, u := range r.Nat {
 		n := x.NB.NATs[u]
 		if n == nil {
@@ -120,7 +143,13 @@ func (x *Index) routerNATs(r *nb.LogicalRouter) []natRule {
 		if err != nil || !lp.Addr().Is4() {
 			continue
 		}
-		out = append(out, natRule{Type: n.Type, External: ext, Logical: lp})
+		rule := natRule{Type: n.Type, External: ext, Logical: lp}
+		if n.Type == nb.NATTypeDNATAndSNAT && n.LogicalPort != nil && n.ExternalMAC != nil {
+			if hw, ok := parseMAC(*n.ExternalMAC); ok && *n.LogicalPort != "" {
+				rule.LogicalPort, rule.ExternalMAC = *n.LogicalPort, formatMAC(hw)
+			}
+		}
+		out = append(out, rule)
 	}
 	slices.SortFunc(out, func(a, b natRule) int {
 		return cmp.Or(cmp.Compare(a.Type, b.Type), a.External.Compare(b.External), cmp.Compare(a.Logical.String(), b.Logical.String()))
@@ -242,9 +271,18 @@ func (x *Index) routerFlows(f *flowSet, r *nb.LogicalRouter, ports []*routerPort
 		}
 		seenExt[n.External] = true
 		switch {
+		case dgp != nil && n.distributed():
+			// The VM's chassis answers for its floating IP, with the
+			// floating IP's own MAC.
+			name := quote(dgp.Row.Name)
+			f.addf(lrInIPInput, 92, fmt.Sprintf("inport == %s && arp.op == 1 && arp.tpa == %s && is_chassis_resident(%s)", name, n.External, quote(n.LogicalPort)),
+				"eth.dst = eth.src; eth.src = %s; arp.op = 2; /* ARP reply */ arp.tha = arp.sha; arp.sha = %s; arp.tpa <-> arp.spa; outport = inport; flags.loopback = 1; output;", n.ExternalMAC, n.ExternalMAC)
+			f.add(lrInIPInput, 91, fmt.Sprintf("inport == %s && arp.op == 1 && arp.tpa == %s", name, n.External), "drop;")
 		case dgp != nil:
 			name := quote(dgp.Row.Name)
 			f.add(lrInIPInput, 92, fmt.Sprintf("inport == %s && arp.op == 1 && arp.tpa == %s%s", name, n.External, resident(dgp)), arpReply)
+			// Traffic between NATed addresses resolves them locally.
+			f.addf(lrInARPResolve, 100, fmt.Sprintf("outport == %s && reg0 == %s", name, n.External), "eth.dst = %s; next;", dgp.MAC)
 			f.add(lrInIPInput, 91, fmt.Sprintf("inport == %s && arp.op == 1 && arp.tpa == %s", name, n.External), "drop;")
 		case gwRouter:
 			f.add(lrInIPInput, 90, fmt.Sprintf("arp.op == 1 && arp.tpa == %s", n.External), arpReply)
@@ -345,6 +383,10 @@ func (x *Index) natFlows(f *flowSet, nats []natRule, dgp *routerPort, gwRouter b
 		snat := n.Type == nb.NATTypeSNAT || n.Type == nb.NATTypeDNATAndSNAT
 		dnat := n.Type == nb.NATTypeDNAT || n.Type == nb.NATTypeDNATAndSNAT
 		logical := prefixString(n.Logical)
+		if dgp != nil && n.distributed() {
+			x.distributedNATFlows(f, n, dgp)
+			continue
+		}
 		if dgp != nil {
 			gw := quote(dgp.Row.Name)
 			res := resident(dgp)
@@ -576,4 +618,23 @@ func (x *Index) policyFlows(f *flowSet, r *nb.LogicalRouter, ports []*routerPort
 				t.Nexthop, t.PortIP, t.Port.MAC, quote(t.Port.Row.Name))
 		}
 	}
+}
+
+// distributedNATFlows adds the flows of a distributed dnat_and_snat rule on
+// the distributed gateway port dgp (ovn-northd(8)): the chassis where the
+// rule's logical port is bound answers ARP for the external address with
+// the external MAC, un-SNATs and DNATs what arrives for it, and sends the
+// VM's traffic out directly (lr_in_gw_redirect keeps it local) with the
+// external MAC and address, instead of through the gateway chassis.
+func (x *Index) distributedNATFlows(f *flowSet, n natRule, dgp *routerPort) {
+	gw := quote(dgp.Row.Name)
+	lp := fmt.Sprintf("is_chassis_resident(%s)", quote(n.LogicalPort))
+	logical := n.Logical.Addr()
+	f.addf(lrInAdmission, 50, fmt.Sprintf("eth.dst == %s && inport == %s && %s", n.ExternalMAC, gw, lp), "xreg0[0..47] = %s; next;", dgp.MAC)
+	f.add(lrInUnsnat, 100, fmt.Sprintf("ip && ip4.dst == %s && inport == %s && flags.loopback == 0", n.External, gw), "ct_snat_in_czone;")
+	f.addf(lrInDNAT, 100, fmt.Sprintf("ip && ip4.dst == %s && inport == %s", n.External, gw), "ct_dnat_in_czone(%s);", logical)
+	f.addf(lrInARPResolve, 100, fmt.Sprintf("outport == %s && reg0 == %s", gw, n.External), "eth.dst = %s; next;", n.ExternalMAC)
+	f.addf(lrInGwRedirect, 100, fmt.Sprintf("ip4.src == %s && outport == %s && %s", logical, gw, lp), "eth.src = %s; reg1 = %s; next;", n.ExternalMAC, n.External)
+	f.addf(lrOutUndnat, 100, fmt.Sprintf("ip && ip4.src == %s && outport == %s", logical, gw), "eth.src = %s; ct_dnat_in_czone;", n.ExternalMAC)
+	f.addf(lrOutSNAT, 161, fmt.Sprintf("ip && ip4.src == %s && outport == %s && %s", logical, gw, lp), "eth.src = %s; ct_snat_in_czone(%s);", n.ExternalMAC, n.External)
 }

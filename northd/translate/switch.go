@@ -283,6 +283,13 @@ func (x *Index) switchFlows(f *flowSet, sw *nb.LogicalSwitch, ports []*switchPor
 			m := "eth.dst == " + rp.MAC
 			if rp.Gateway {
 				m += fmt.Sprintf(" && is_chassis_resident(%s)", quote(rp.CR))
+				// Floating IPs of distributed NAT rules have their own
+				// MAC, served on the chassis of their logical port.
+				for _, n := range x.routerNATs(x.NB.Routers[rp.Router]) {
+					if n.distributed() {
+						f.add(lsInL2Lkup, 50, fmt.Sprintf("eth.dst == %s && is_chassis_resident(%s)", n.ExternalMAC, quote(n.LogicalPort)), "outport = "+name+"; output;")
+					}
+				}
 			}
 			f.add(lsInL2Lkup, 50, m, "outport = "+name+"; output;")
 			continue
