@@ -215,7 +215,7 @@ func TestRouterAdvertisementGolden(t *testing.T) {
 	}
 	opts := ra[16:]
 	for _, want := range [][]byte{
-		{3, 4, 64, 0x80},       // prefix, on-link only
+		{3, 4, 64, 0x80},        // prefix, on-link only
 		{25, 3, 0, 0, 255, 255}, // RDNSS one address
 		append([]byte{31, 3, 0, 0, 255, 255, 255, 255}, "\x01a\x03org\x00\x01b\x03org\x00"...),
 		{24, 2, 48, 0x18, 255, 255, 255, 255, 0xae, 0xf1},
