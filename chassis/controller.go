@@ -107,7 +107,10 @@ func (d *daemon) controllerSession(ctx context.Context, mgmt string, reconnect b
 			if len(pi.Userdata) >= 4 {
 				d.log.Debug("packet-in", "opcode", binary.BigEndian.Uint32(pi.Userdata), "table", pi.TableID, "bytes", len(pi.Packet))
 			}
-			res, err := pinctrl.Handle(pi, xid)
+			d.mu.Lock()
+			in := d.pin
+			d.mu.Unlock()
+			res, err := pinctrl.HandleWith(pi, xid, in)
 			if err != nil {
 				d.log.Debug("packet-in", "err", err)
 			}
@@ -124,6 +127,22 @@ func (d *daemon) controllerSession(ctx context.Context, mgmt string, reconnect b
 			}
 		}
 	}
+}
+
+// pinInput builds the controller path's view of the southbound: the DNS
+// table by datapath tunnel key.
+func pinInput(sb *replica.DB) *pinctrl.Input {
+	dns := pinctrl.DNS{}
+	for _, r := range sb.Table("DNS") {
+		var keys []uint32
+		for _, dp := range replica.Refs(r, "datapaths") {
+			if b := sb.Row("Datapath_Binding", dp); b != nil {
+				keys = append(keys, uint32(replica.Int(b, "tunnel_key")))
+			}
+		}
+		dns.Add(keys, replica.Map(r, "records"))
+	}
+	return &pinctrl.Input{DNS: dns}
 }
 
 // macBindingOpsLocked turns learned neighbours into MAC_Binding inserts or

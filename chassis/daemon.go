@@ -136,6 +136,10 @@ type daemon struct {
 	sbMon   *client.Monitor
 	sbReady bool
 	learned []pinctrl.MACBinding
+	// pin is the southbound state the controller path reads (DNS for
+	// dns_lookup); rebuilt, never modified, when pinDirty.
+	pin      *pinctrl.Input
+	pinDirty bool
 	// switchReset is set when the controller connection (re)connects.
 	switchReset bool
 	// condDPs are the local datapaths of the last monitor condition;
@@ -146,6 +150,15 @@ type daemon struct {
 	condGen          int
 	dialing          bool
 	applyErr         error
+	// ovsInFlight holds the rows our Open_vSwitch transactions inserted
+	// until the replica shows them; no new Open_vSwitch operations are
+	// planned meanwhile (they would insert the same named ports again).
+	ovsInFlight plan.InFlight
+	// condMu serialises monitor_cond_change requests; condSent is the
+	// generation of the last one sent (an older one is never sent after
+	// a newer one).
+	condMu   sync.Mutex
+	condSent int
 
 	// Loop-owned state.
 	cfg            config.Config
@@ -266,6 +279,9 @@ func (d *daemon) handler(db func() *replica.DB) client.Handler {
 		d.mu.Lock()
 		r := db()
 		for table, rows := range u {
+			if table == "DNS" || table == "Datapath_Binding" {
+				d.pinDirty = true
+			}
 			for uuid, ru := range rows {
 				if err := r.ApplyRow(table, uuid, ru.Kind, ru.Row); err != nil {
 					d.applyErr = err
@@ -416,11 +432,18 @@ func (d *daemon) round(ctx context.Context) {
 	claimsSent := len(w.sbOps) > 0 && sbC != nil && !sendSB
 	var sbErr error
 	txDone := make(chan struct{})
+	var ovsErr error
 	go func() {
 		defer close(txDone)
 		if len(w.ovsOps) > 0 {
-			if _, err := d.ovsC.Transact(ctx, "Open_vSwitch", w.ovsOps...); err != nil {
+			res, err := d.ovsC.Transact(ctx, "Open_vSwitch", w.ovsOps...)
+			if err != nil {
+				ovsErr = err
 				d.log.Warn("transact", "db", "Open_vSwitch", "err", err)
+			} else {
+				d.mu.Lock()
+				d.ovsInFlight.Record(w.ovsOps, res, time.Now())
+				d.mu.Unlock()
 			}
 		}
 		if sendSB {
@@ -442,6 +465,13 @@ func (d *daemon) round(ctx context.Context) {
 			d.sbSent, d.sbSentAt = sbKey, time.Now()
 		case sendSB:
 			d.sbSent = ""
+		}
+		if ovsErr != nil && ctx.Err() == nil {
+			// Plan again soon from a fresh replica (the zones the
+			// failed transaction carried are read back from it); the
+			// flows of this round do not wait for that.
+			d.zonesRead = false
+			time.AfterFunc(100*time.Millisecond, d.wake)
 		}
 	}()
 	if !w.ready {
@@ -735,7 +765,11 @@ func (d *daemon) decideLocked(ctx context.Context) (work, error) {
 	}
 	d.cfg = cfg
 	w.bridge = cfg.Bridge
+	ovsPending := d.ovsInFlight.Pending(d.ovs, time.Now())
 	if ops := plan.EnsureBridge(d.ovs, cfg); len(ops) > 0 {
+		if ovsPending {
+			return w, nil
+		}
 		d.log.Info("creating integration bridge", "bridge", cfg.Bridge)
 		w.ovsOps = ops
 		return w, nil
@@ -813,6 +847,10 @@ func (d *daemon) decideLocked(ctx context.Context) (work, error) {
 		}
 	}
 	w.macOps = d.macBindingOpsLocked()
+	if d.pinDirty || d.pin == nil {
+		d.pin = pinInput(d.sb)
+		d.pinDirty = false
+	}
 
 	bfdPeers := gws.Peers
 	if gws.Gateway {
@@ -828,15 +866,20 @@ func (d *daemon) decideLocked(ctx context.Context) (work, error) {
 	}
 	specs := plan.Tunnels(d.sb, cfg, needed, bfdPeers, d.opts.BFDMinRx, d.opts.BFDMinTx)
 	specs = append(specs, plan.LocalnetPatches(d.sb, cfg, localDPs)...)
-	w.ovsOps = plan.SyncPorts(d.ovs, specs, plan.KeyChassisID, plan.KeyLocalnetPort)
+	if !ovsPending {
+		w.ovsOps = plan.SyncPorts(d.ovs, specs, plan.KeyChassisID, plan.KeyLocalnetPort)
+	}
 
 	// Conntrack zones, kept in the bridge's external_ids across restarts.
+	// While an insert is in flight the assignment is recomputed from the
+	// same base next round (it is deterministic), so the flows use the
+	// zones that will be written.
 	if !d.zonesRead {
 		d.zones = readZones(d.ovs, cfg.Bridge)
 		d.zonesRead = true
 	}
 	zones, changed := plan.AssignZones(d.zones, plan.ZoneNames(d.sb, localDPs, ifaces))
-	if changed {
+	if changed && !ovsPending {
 		w.ovsOps = append(w.ovsOps, zoneOps(d.ovs, cfg.Bridge, d.zones, zones)...)
 		d.zones = zones
 	}
@@ -925,9 +968,16 @@ func (d *daemon) updateConditionLocked(ctx context.Context, localDPs map[string]
 		d.condPendingSince = time.Now()
 	}
 	go func() {
-		if err := mon.Change(ctx, reqs); err != nil {
-			d.log.Warn("monitor_cond_change", "db", "OVN_Southbound", "err", err)
+		// Each request replaces the whole condition: send them in
+		// order, and skip one a newer request has overtaken.
+		d.condMu.Lock()
+		if gen > d.condSent {
+			d.condSent = gen
+			if err := mon.Change(ctx, reqs); err != nil {
+				d.log.Warn("monitor_cond_change", "db", "OVN_Southbound", "err", err)
+			}
 		}
+		d.condMu.Unlock()
 		d.mu.Lock()
 		if d.condGen == gen {
 			d.condPendingSince = time.Time{}

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ovn-org/libovsdb/ovsdb"
 
@@ -306,5 +307,124 @@ func TestHeartbeatMutatesOnlyItsKey(t *testing.T) {
 	}
 	if ins.Mutator != ovsdb.MutateOperationInsert || !reflect.DeepEqual(ins.Value, ovsdb.OvsMap{GoMap: map[any]any{HeartbeatKey: "1795248000000", HeartbeatIntervalKey: "10000"}}) {
 		t.Fatalf("insert mutation %v", ins)
+	}
+}
+
+// ovsSchema is the part of Open_vSwitch's schema the port planning reads.
+const ovsSchema = `{"name":"Open_vSwitch","version":"8.3.0","tables":{
+ "Open_vSwitch":{"columns":{"bridges":{"type":{"key":{"type":"uuid","refTable":"Bridge"},"min":0,"max":"unlimited"}},
+   "external_ids":{"type":{"key":"string","value":"string","min":0,"max":"unlimited"}}}},
+ "Bridge":{"columns":{"name":{"type":"string"},"ports":{"type":{"key":{"type":"uuid","refTable":"Port"},"min":0,"max":"unlimited"}},
+   "external_ids":{"type":{"key":"string","value":"string","min":0,"max":"unlimited"}}}},
+ "Port":{"columns":{"name":{"type":"string"},"interfaces":{"type":{"key":{"type":"uuid","refTable":"Interface"},"min":1,"max":"unlimited"}},
+   "external_ids":{"type":{"key":"string","value":"string","min":0,"max":"unlimited"}}}},
+ "Interface":{"columns":{"name":{"type":"string"},"type":{"type":"string"},"ofport":{"type":{"key":"integer","min":0,"max":1}},
+   "options":{"type":{"key":"string","value":"string","min":0,"max":"unlimited"}},
+   "bfd":{"type":{"key":"string","value":"string","min":0,"max":"unlimited"}},
+   "external_ids":{"type":{"key":"string","value":"string","min":0,"max":"unlimited"}}}}}}`
+
+func ovsDB(t *testing.T, content rows) *replica.DB {
+	t.Helper()
+	var s ovsdb.DatabaseSchema
+	if err := json.Unmarshal([]byte(ovsSchema), &s); err != nil {
+		t.Fatal(err)
+	}
+	db := replica.New(&s)
+	applyRows(t, db, "initial", content)
+	return db
+}
+
+func applyRows(t *testing.T, db *replica.DB, kind string, content rows) {
+	t.Helper()
+	u := map[string]map[string]map[string]any{}
+	for table, rs := range content {
+		u[table] = map[string]map[string]any{}
+		for tag, cols := range rs {
+			u[table][uuid(tag)] = map[string]any{kind: cols}
+		}
+	}
+	b, _ := json.Marshal(u)
+	var tu ovsdb.TableUpdates2
+	if err := json.Unmarshal(b, &tu); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Apply(tu); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestPortInsertNotRepeatedBeforeItIsSeen reproduces the double insert of
+// a provider patch port: the transaction inserting it is answered before
+// the Open_vSwitch monitor's update reaches the replica, so a plan made in
+// between inserts the same named port again (the server then refuses the
+// whole second transaction on Interface's name index). InFlight holds
+// planning back until the replica shows the inserted rows.
+func TestPortInsertNotRepeatedBeforeItIsSeen(t *testing.T) {
+	ovs := ovsDB(t, rows{
+		"Open_vSwitch": {"root": {"bridges": refs("br-int", "br-ex")}},
+		"Bridge":       {"br-int": {"name": "br-int"}, "br-ex": {"name": "br-ex"}},
+	})
+	sb := topology(t)
+	cfg := config.Config{SystemID: "gw1", Bridge: "br-int", BridgeMappings: map[string]string{"physnet": "br-ex"}}
+	specs := LocalnetPatches(sb, cfg, map[string]bool{uuid("pub"): true})
+	if len(specs) != 2 {
+		t.Fatalf("localnet patches %+v, want the pair of ln", specs)
+	}
+	first := SyncPorts(ovs, specs, KeyChassisID, KeyLocalnetPort)
+	inserts := func(ops []ovsdb.Operation) []string {
+		var names []string
+		for _, op := range ops {
+			if op.Op == ovsdb.OperationInsert && op.Table == "Interface" {
+				names = append(names, op.Row["name"].(string))
+			}
+		}
+		return names
+	}
+	want := []string{"patch-br-int-to-ln", "patch-ln-to-br-int"}
+	if got := inserts(first); !reflect.DeepEqual(got, want) {
+		t.Fatalf("first plan inserts %v, want %v", got, want)
+	}
+	// The server committed the transaction and answered with the new
+	// rows' UUIDs; the replica has not seen the update yet.
+	results := make([]ovsdb.OperationResult, len(first))
+	for i, op := range first {
+		if op.Op == ovsdb.OperationInsert {
+			results[i].UUID = ovsdb.UUID{GoUUID: uuid(op.UUIDName)}
+		}
+	}
+	// The bug: planning again from this replica repeats the inserts.
+	if got := inserts(SyncPorts(ovs, specs, KeyChassisID, KeyLocalnetPort)); !reflect.DeepEqual(got, want) {
+		t.Fatalf("second plan inserts %v; this test expects the stale replica to repeat the inserts", got)
+	}
+	var f InFlight
+	now := time.Unix(1000, 0)
+	f.Record(first, results, now)
+	if !f.Pending(ovs, now.Add(10*time.Millisecond)) {
+		t.Fatal("not pending while the replica lacks the inserted rows")
+	}
+	// The update arrives: both ports, their interfaces, the bridges'
+	// port sets.
+	applyRows(t, ovs, "insert", rows{
+		"Interface": {
+			"i1": {"name": "patch-br-int-to-ln", "type": "patch", "options": omapJSON("peer", "patch-ln-to-br-int")},
+			"i2": {"name": "patch-ln-to-br-int", "type": "patch", "options": omapJSON("peer", "patch-br-int-to-ln")},
+		},
+		"Port": {
+			"p1": {"name": "patch-br-int-to-ln", "interfaces": refs("i1"), "external_ids": omapJSON(KeyLocalnetPort, "ln")},
+			"p2": {"name": "patch-ln-to-br-int", "interfaces": refs("i2"), "external_ids": omapJSON(KeyLocalnetPort, "ln")},
+		},
+	})
+	applyRows(t, ovs, "modify", rows{"Bridge": {"br-int": {"ports": refs("p1")}, "br-ex": {"ports": refs("p2")}}})
+	if f.Pending(ovs, now.Add(20*time.Millisecond)) {
+		t.Fatal("still pending after the replica shows every inserted row")
+	}
+	if ops := SyncPorts(ovs, specs, KeyChassisID, KeyLocalnetPort); len(ops) != 0 {
+		t.Fatalf("plan after the update: %v, want nothing", ops)
+	}
+	// A row that never shows up (deleted at once by someone else) holds
+	// planning back only until the deadline.
+	f.Record([]ovsdb.Operation{{Op: ovsdb.OperationInsert, Table: "Port"}}, []ovsdb.OperationResult{{UUID: ovsdb.UUID{GoUUID: uuid("gone")}}}, now)
+	if !f.Pending(ovs, now.Add(time.Second)) || f.Pending(ovs, now.Add(inFlightWait+time.Millisecond)) {
+		t.Fatal("a missing row must hold planning back until the deadline, and no longer")
 	}
 }
