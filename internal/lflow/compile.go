@@ -670,7 +670,7 @@ func (c *compiler) ctLB(a *Action) (openflow.Actions, error) {
 		}
 		return nil, &Error{Pos: a.Pos, Token: a.Name, Msg: "ct_lb with several backends needs a group allocator"}
 	}
-	g := openflow.GroupDesc{Type: openflow.GroupTypeSelect, Buckets: buckets}
+	g := openflow.GroupDesc{Type: openflow.GroupTypeSelect, SelectionMethod: "dp_hash", Buckets: buckets}
 	if len(spec.hashFields) > 0 {
 		g.SelectionMethod = "hash"
 		g.Fields = spec.hashFields
@@ -773,7 +773,10 @@ func (c *compiler) selectAction(a *Action) (openflow.Actions, error) {
 	if c.env == nil || c.env.Group == nil {
 		return nil, &Error{Pos: a.Pos, Token: a.Name, Msg: "select with several values needs a group allocator"}
 	}
-	g := openflow.GroupDesc{Type: openflow.GroupTypeSelect, SelectionMethod: "dp_hash", Buckets: buckets}
+	// dp_hash with the symmetric L4 hash (selection_method_param upper
+	// word 1), as ovn-controller installs it: both directions of a
+	// connection take the same bucket.
+	g := openflow.GroupDesc{Type: openflow.GroupTypeSelect, SelectionMethod: "dp_hash", SelectionParam: 1 << 32, Buckets: buckets}
 	return openflow.Actions{openflow.Group{ID: c.env.Group(g)}}, nil
 }
 

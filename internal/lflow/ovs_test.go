@@ -27,7 +27,9 @@ func (s *installSet) text(t *testing.T, sw *ovstest.Switch, mgmt string) {
 		}
 	}
 	for id, g := range s.groups {
-		if _, err := sw.Ofctl("add-group", "unix:"+mgmt, fmt.Sprintf("group_id=%d,%s", id, g)); err != nil {
+		// OpenFlow 1.5: 1.3 has no selection_method (the switch would
+		// silently use its default).
+		if _, err := sw.Run("ovs-ofctl", "-O", "OpenFlow15", "add-group", "unix:"+mgmt, fmt.Sprintf("group_id=%d,%s", id, g)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -431,6 +431,9 @@ type GroupDesc struct {
 	// fields() extension; Fields empty means the default hash.
 	SelectionMethod string
 	Fields          []string
+	// SelectionParam is OVS's selection_method_param; for dp_hash its
+	// upper 32 bits pick the hash (1: symmetric L4, OVN's select()).
+	SelectionParam uint64
 }
 
 // String writes the description in ovs-ofctl add-group syntax (without
@@ -449,6 +452,9 @@ func (g GroupDesc) String() string {
 	}
 	if g.SelectionMethod != "" {
 		sb = append(sb, "selection_method="+g.SelectionMethod)
+	}
+	if g.SelectionParam != 0 {
+		sb = append(sb, fmt.Sprintf("selection_method_param=%d", g.SelectionParam))
 	}
 	if len(g.Fields) > 0 {
 		sb = append(sb, "fields("+strings.Join(g.Fields, ",")+")")

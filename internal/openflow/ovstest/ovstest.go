@@ -187,7 +187,14 @@ func (s *Switch) DumpFlowsVersion(mgmt, version string) []string {
 // DumpGroups returns the bridge's groups, sorted.
 func (s *Switch) DumpGroups(mgmt string) []string {
 	s.t.Helper()
-	out, err := s.Ofctl("dump-groups", "unix:"+mgmt)
+	return s.DumpGroupsVersion(mgmt, "OpenFlow13")
+}
+
+// DumpGroupsVersion is DumpGroups in a given OpenFlow version
+// ("OpenFlow15" shows selection_method).
+func (s *Switch) DumpGroupsVersion(mgmt, version string) []string {
+	s.t.Helper()
+	out, err := s.run("ovs-ofctl", "-O", version, "dump-groups", "unix:"+mgmt)
 	if err != nil {
 		s.t.Fatal(err)
 	}
