@@ -156,7 +156,7 @@ func (d *Daemon) Stats() Stats {
 var sbColumns = map[string][]string{
 	tPortBinding: {"logical_port", "datapath", "tunnel_key", "type", "options", "mac", "port_security",
 		"nat_addresses", "parent_port", "tag", "ha_chassis_group", "chassis", "up"},
-	tLogicalFlow:    {"logical_datapath", "pipeline", "table_id", "priority", "match", "actions", "external_ids"},
+	tLogicalFlow:    {"logical_datapath", "logical_dp_group", "pipeline", "table_id", "priority", "match", "actions", "external_ids"},
 	tDatapath:       {"tunnel_key", "external_ids"},
 	tMulticastGroup: {"datapath", "name", "tunnel_key", "ports"},
 	tChassis:        {"name"},
@@ -472,8 +472,12 @@ func (d *Daemon) setActive(a bool) {
 	d.statsMu.Unlock()
 }
 
-// maxDatapathsPerTxn bounds the datapaths one SB transaction reconciles.
-const maxDatapathsPerTxn = 40
+// maxDatapathsPerTxn bounds the datapaths one SB transaction reconciles;
+// maxFlowsPerTxn the flow contents.
+const (
+	maxDatapathsPerTxn = 40
+	maxFlowsPerTxn     = 5000
+)
 
 // commitSB builds n writers in order and sends each one's operations, if
 // any, as one transaction asserting the lock (at most two in flight), then
@@ -490,6 +494,11 @@ func (d *Daemon) commitSB(ctx context.Context, n int, build func(int) *writer, s
 	for i := 0; i < n; i++ {
 		sem <- struct{}{} // build only when a slot is free
 		w := build(i)
+		if w.err != nil {
+			<-sem
+			wg.Wait()
+			return w.err
+		}
 		if len(w.t.ops) == 0 {
 			<-sem
 			continue
@@ -561,11 +570,22 @@ func (d *Daemon) transactSB(ctx context.Context, body []ovsdb.Operation) ([]stri
 	return inserted, nil
 }
 
-// write brings SB in line: everything when full, else the datapaths in
-// delta; then NB acknowledgements.
+// write brings SB in line: everything when full, else the datapaths and
+// flows in delta; then NB acknowledgements.
+//
+// A small change is one transaction. Many datapaths (a first translation,
+// a takeover) go in several, so neither we nor the server hold one huge
+// transaction in memory, in three steps whose order referential integrity
+// needs: datapaths with their ports and the flows only they want; then the
+// other flows, on groups of datapaths that all exist by now; then the
+// deleted datapaths, whose flows are gone by now. Chunks of one step touch
+// disjoint rows, so each is built against the current mirror just before
+// it is sent, with two in flight: the server applies one while we encode
+// the next. SB_Global.nb_cfg goes with the last.
 func (d *Daemon) write(ctx context.Context, delta engine.Delta, full bool, sbTouched map[string]bool) error {
 	start := time.Now()
 	desired := d.eng.SB()
+	sets := d.eng.Flows()
 	var keys []string
 	if full {
 		for k := range desired.Datapaths {
@@ -592,36 +612,134 @@ func (d *Daemon) write(ctx context.Context, delta engine.Delta, full bool, sbTou
 	}
 	slices.Sort(keys)
 	keys = slices.Compact(keys)
-	// Many datapaths (a first translation, a takeover) go in several
-	// transactions, so neither we nor the server hold one huge
-	// transaction in memory. Chunks touch disjoint datapaths, so each is
-	// built against the current mirror just before it is sent, with two
-	// in flight: the server applies one while we encode the next.
-	// SB_Global.nb_cfg goes with the last.
-	var chunks [][]string
-	for len(keys) > maxDatapathsPerTxn {
-		chunks = append(chunks, keys[:maxDatapathsPerTxn])
-		keys = keys[maxDatapathsPerTxn:]
-	}
-	chunks = append(chunks, keys)
-	build := func(i int) *writer {
-		w := newWriter(d.sb, desired, d.eng.PortDatapath)
-		for _, k := range chunks[i] {
-			w.datapath(k, desired.Datapaths[k])
+	var upserts, deletes []string
+	for _, k := range keys {
+		if desired.Datapaths[k] != nil {
+			upserts = append(upserts, k)
+		} else {
+			deletes = append(deletes, k)
 		}
-		if i == len(chunks)-1 {
+	}
+	var contents []translate.Flow
+	if full {
+		contents = make([]translate.Flow, 0, sets.Len())
+		for c := range sets.All() {
+			contents = append(contents, c)
+		}
+		for c := range d.sb.flowRows {
+			if sets.Datapaths(c) == nil {
+				contents = append(contents, c)
+			}
+		}
+	} else {
+		for c := range delta.Flows {
+			contents = append(contents, c)
+		}
+	}
+	want := sets.Datapaths
+
+	if len(keys) <= maxDatapathsPerTxn && len(contents) <= maxFlowsPerTxn {
+		build := func(int) *writer {
+			w := newWriter(d.sb, desired, d.eng.PortDatapath)
+			for _, k := range upserts {
+				w.datapath(k, desired.Datapaths[k])
+			}
+			w.flows(contents, want)
+			for _, k := range deletes {
+				w.deleteDatapath(k)
+			}
 			w.globals(desired, full)
+			return w
 		}
-		return w
-	}
-	if err := d.commitSB(ctx, len(chunks), build, start); err != nil {
-		return err
+		if err := d.commitSB(ctx, 1, build, start); err != nil {
+			return err
+		}
+	} else {
+		// Step 1: datapaths, and the flows that only one of them wants
+		// and that this write reconciles.
+		upserted := make(map[string]bool, len(upserts))
+		for _, k := range upserts {
+			upserted[k] = true
+		}
+		reconciled := func(c translate.Flow) bool { return full || delta.Flows[c] }
+		single := func(c translate.Flow) bool {
+			dps := want(c)
+			return len(dps) == 1 && upserted[dps[0]]
+		}
+		chunks := chunk(upserts, maxDatapathsPerTxn)
+		step1 := func(i int) *writer {
+			w := newWriter(d.sb, desired, d.eng.PortDatapath)
+			var mine []translate.Flow
+			seen := map[translate.Flow]bool{}
+			for _, k := range chunks[i] {
+				out := desired.Datapaths[k]
+				w.datapath(k, out)
+				for _, f := range out.Flows {
+					if c := engine.Content(f); single(c) && reconciled(c) && !seen[c] {
+						seen[c] = true
+						mine = append(mine, c)
+					}
+				}
+			}
+			w.flows(mine, want)
+			return w
+		}
+		if err := d.commitSB(ctx, len(chunks), step1, start); err != nil {
+			return err
+		}
+		// Step 2: the other flows.
+		var rest []translate.Flow
+		for _, c := range contents {
+			if !single(c) {
+				rest = append(rest, c)
+			}
+		}
+		flowChunks := chunk(rest, maxFlowsPerTxn)
+		step2 := func(i int) *writer {
+			w := newWriter(d.sb, desired, d.eng.PortDatapath)
+			w.flows(flowChunks[i], want)
+			return w
+		}
+		if err := d.commitSB(ctx, len(flowChunks), step2, start); err != nil {
+			return err
+		}
+		// Step 3: deleted datapaths, and the globals.
+		delChunks := chunk(deletes, maxDatapathsPerTxn)
+		if len(delChunks) == 0 {
+			delChunks = [][]string{nil}
+		}
+		step3 := func(i int) *writer {
+			w := newWriter(d.sb, desired, d.eng.PortDatapath)
+			for _, k := range delChunks[i] {
+				w.deleteDatapath(k)
+			}
+			if i == len(delChunks)-1 {
+				w.globals(desired, full)
+			}
+			return w
+		}
+		if err := d.commitSB(ctx, len(delChunks), step3, start); err != nil {
+			return err
+		}
 	}
 	d.lastSBCfg = desired.Global.NbCfg
 	ackStart := time.Now()
 	err := d.ackNB(ctx)
 	d.log.Debug("NB acknowledged", "took", time.Since(ackStart))
 	return err
+}
+
+// chunk splits s into slices of at most n elements.
+func chunk[T any](s []T, n int) [][]T {
+	var out [][]T
+	for len(s) > n {
+		out = append(out, s[:n])
+		s = s[n:]
+	}
+	if len(s) > 0 {
+		out = append(out, s)
+	}
+	return out
 }
 
 func checkResults(res []ovsdb.OperationResult, ops []ovsdb.Operation) error {
@@ -676,7 +794,7 @@ func (d *Daemon) waitSB(ctx context.Context, inserted, deleted []string) error {
 
 // has reports whether any monitored table holds the row.
 func (s *sbState) has(u string) bool {
-	if _, ok := s.flowKey[u]; ok || s.strayFlows[u] {
+	if _, ok := s.flowOf[u]; ok {
 		return true
 	}
 	for _, t := range s.rows.tables {

@@ -1,7 +1,9 @@
 package northd
 
 import (
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/ovn-org/libovsdb/ovsdb"
 
@@ -22,9 +24,10 @@ const (
 	tDHCPOptions    = "DHCP_Options"
 	tChassis        = "Chassis"
 	tChassisPrivate = "Chassis_Private"
+	tDPGroup        = "Logical_DP_Group"
 )
 
-var sbTables = []string{tSBGlobal, tDatapath, tPortBinding, tMulticastGroup, tLogicalFlow, tAddressSet,
+var sbTables = []string{tSBGlobal, tDatapath, tPortBinding, tMulticastGroup, tLogicalFlow, tDPGroup, tAddressSet,
 	tPortGroup, tHAGroup, tHAChassis, tDHCPOptions, tChassis, tChassisPrivate}
 
 // sbState mirrors the southbound rows with the indexes the writer needs. The
@@ -35,12 +38,21 @@ type sbState struct {
 	// router UUID in its external_ids); dpByKey is the reverse.
 	dpOf    map[string]string
 	dpByKey map[string]string
-	// flows maps NB datapath key → flow → Logical_Flow UUID.
-	flows map[string]map[translate.Flow]string
-	// flowKey remembers each flow row's key for deletion.
-	flowKey map[string]translate.Flow
-	// strayFlows are Logical_Flow rows northd does not recognise.
-	strayFlows map[string]bool
+	// flowRows maps a flow's content (engine.Content) to its Logical_Flow
+	// rows, normally one; flowOf describes each row.
+	flowRows map[translate.Flow][]string
+	flowOf   map[string]sbFlow
+	// groupDPs holds each Logical_DP_Group's sorted datapath UUIDs;
+	// groupUsers counts the Logical_Flow rows on each group.
+	groupDPs   map[string][]string
+	groupUsers map[string]int
+	// groupKeys caches each group's datapaths as sorted NB keys (absent:
+	// the group holds a datapath that is not a switch's or a router's);
+	// byGroupKey maps setKey of those keys to a group. Rebuilt when
+	// groups or datapaths changed (groupsDirty).
+	groupKeys   map[string][]string
+	byGroupKey  map[string]string
+	groupsDirty bool
 	// portByName maps logical_port → Port_Binding UUID.
 	portByName map[string]string
 	portNameOf map[string]string
@@ -51,8 +63,13 @@ type sbState struct {
 	// byName indexes Port_Group and HA_Chassis_Group rows by name.
 	byName map[string]map[string]string // table → name → row
 	nameOf map[string]string
-	// flowDP is each known flow's logical_datapath UUID.
-	flowDP map[string]string
+}
+
+// sbFlow is one Logical_Flow row: its content and where it applies.
+type sbFlow struct {
+	content translate.Flow
+	dp      string // logical_datapath, or ""
+	group   string // logical_dp_group, or ""
 }
 
 func newSBState(sch *ovsdb.DatabaseSchema) *sbState {
@@ -60,16 +77,16 @@ func newSBState(sch *ovsdb.DatabaseSchema) *sbState {
 		rows:       newRowCache(sch),
 		dpOf:       map[string]string{},
 		dpByKey:    map[string]string{},
-		flows:      map[string]map[translate.Flow]string{},
-		flowKey:    map[string]translate.Flow{},
-		strayFlows: map[string]bool{},
+		flowRows:   map[translate.Flow][]string{},
+		flowOf:     map[string]sbFlow{},
+		groupDPs:   map[string][]string{},
+		groupUsers: map[string]int{},
 		portByName: map[string]string{},
 		portNameOf: map[string]string{},
 		byDP:       map[string]map[string]map[string]bool{tPortBinding: {}, tMulticastGroup: {}},
 		rowDP:      map[string]string{},
 		byName:     map[string]map[string]string{tPortGroup: {}, tHAGroup: {}},
 		nameOf:     map[string]string{},
-		flowDP:     map[string]string{},
 	}
 	// Logical flows are most of SB: keep them as keys, not rows.
 	s.rows.compact = map[string]bool{tLogicalFlow: true}
@@ -79,15 +96,16 @@ func newSBState(sch *ovsdb.DatabaseSchema) *sbState {
 
 // flowRow rebuilds a Logical_Flow row from its compact form.
 func (s *sbState) flowRow(_, uuid string) ovsdb.Row {
-	f, ok := s.flowKey[uuid]
+	f, ok := s.flowOf[uuid]
 	if !ok {
 		return ovsdb.Row{}
 	}
+	c := f.content
 	return ovsdb.Row{
-		"logical_datapath": ovsdb.OvsSet{GoSet: []any{ovsdb.UUID{GoUUID: s.flowDP[uuid]}}},
-		"pipeline":         f.Pipeline, "table_id": float64(f.Table), "priority": float64(f.Priority),
-		"match": f.Match, "actions": f.Actions,
-		"external_ids": ovsdb.OvsMap{GoMap: map[any]any{"stage-name": f.Stage}},
+		"logical_datapath": optRef(f.dp), "logical_dp_group": optRef(f.group),
+		"pipeline": c.Pipeline, "table_id": float64(c.Table), "priority": float64(c.Priority),
+		"match": c.Match, "actions": c.Actions,
+		"external_ids": ovsdb.OvsMap{GoMap: map[any]any{"stage-name": c.Stage}},
 	}
 }
 
@@ -100,6 +118,7 @@ func (s *sbState) update(chs []change) {
 		if c.Table != tDatapath {
 			continue
 		}
+		s.groupsDirty = true
 		if old, ok := s.dpOf[c.UUID]; ok {
 			delete(s.dpByKey, old)
 			delete(s.dpOf, c.UUID)
@@ -146,39 +165,30 @@ func (s *sbState) update(chs []change) {
 		}
 		switch c.Table {
 		case tLogicalFlow:
-			if f, ok := s.flowKey[c.UUID]; ok {
-				if m := s.flows[f.Datapath]; m != nil && m[f] == c.UUID {
-					delete(m, f)
-				}
-				delete(s.flowKey, c.UUID)
-				delete(s.flowDP, c.UUID)
-			}
-			delete(s.strayFlows, c.UUID)
+			s.unindexFlow(c.UUID)
 			if c.Row == nil {
 				continue
 			}
-			key, ok := s.dpOf[ref(c.Row, "logical_datapath")]
-			if !ok {
-				s.strayFlows[c.UUID] = true
-				continue
+			f := sbFlow{
+				content: translate.Flow{Pipeline: str(c.Row, "pipeline"), Table: num(c.Row, "table_id"),
+					Stage: strMap(c.Row, "external_ids")["stage-name"], Priority: num(c.Row, "priority"),
+					Match: str(c.Row, "match"), Actions: str(c.Row, "actions")},
+				dp:    ref(c.Row, "logical_datapath"),
+				group: ref(c.Row, "logical_dp_group"),
 			}
-			f := translate.Flow{
-				Datapath: key, Pipeline: str(c.Row, "pipeline"), Table: num(c.Row, "table_id"),
-				Stage: strMap(c.Row, "external_ids")["stage-name"], Priority: num(c.Row, "priority"),
-				Match: str(c.Row, "match"), Actions: str(c.Row, "actions"),
+			s.flowOf[c.UUID] = f
+			s.flowRows[f.content] = append(s.flowRows[f.content], c.UUID)
+			if f.group != "" {
+				s.groupUsers[f.group]++
 			}
-			m := s.flows[key]
-			if m == nil {
-				m = map[translate.Flow]string{}
-				s.flows[key] = m
+		case tDPGroup:
+			s.groupsDirty = true
+			delete(s.groupDPs, c.UUID)
+			if c.Row != nil {
+				dps := strSet(c.Row, "datapaths")
+				slices.Sort(dps)
+				s.groupDPs[c.UUID] = dps
 			}
-			if _, dup := m[f]; dup {
-				s.strayFlows[c.UUID] = true
-				continue
-			}
-			m[f] = c.UUID
-			s.flowKey[c.UUID] = f
-			s.flowDP[c.UUID] = ref(c.Row, "logical_datapath")
 		case tPortBinding:
 			if name, ok := s.portNameOf[c.UUID]; ok {
 				if s.portByName[name] == c.UUID {
@@ -223,3 +233,101 @@ func itoa(i int) string { return strconv.Itoa(i) }
 // rowsOf returns the UUIDs of table's rows (Port_Binding, Multicast_Group)
 // on a datapath.
 func (s *sbState) rowsOf(table, dp string) map[string]bool { return s.byDP[table][dp] }
+
+// unindexFlow forgets a Logical_Flow row.
+func (s *sbState) unindexFlow(u string) {
+	f, ok := s.flowOf[u]
+	if !ok {
+		return
+	}
+	delete(s.flowOf, u)
+	rows := s.flowRows[f.content]
+	if i := slices.Index(rows, u); i >= 0 {
+		rows = slices.Delete(rows, i, i+1)
+	}
+	if len(rows) == 0 {
+		delete(s.flowRows, f.content)
+	} else {
+		s.flowRows[f.content] = rows
+	}
+	if f.group != "" {
+		if s.groupUsers[f.group]--; s.groupUsers[f.group] <= 0 {
+			delete(s.groupUsers, f.group)
+		}
+	}
+}
+
+// setKey is the map key of a sorted set of NB datapath keys.
+func setKey(keys []string) string { return strings.Join(keys, "\x00") }
+
+// refreshGroups rebuilds groupKeys and byGroupKey if groups or datapaths
+// changed since.
+func (s *sbState) refreshGroups() {
+	if !s.groupsDirty && s.groupKeys != nil {
+		return
+	}
+	s.groupsDirty = false
+	s.groupKeys = make(map[string][]string, len(s.groupDPs))
+	s.byGroupKey = make(map[string]string, len(s.groupDPs))
+	for g, dps := range s.groupDPs {
+		keys := make([]string, 0, len(dps))
+		ours := true
+		for _, u := range dps {
+			k, ok := s.dpOf[u]
+			if !ok {
+				ours = false
+				break
+			}
+			keys = append(keys, k)
+		}
+		if !ours {
+			continue
+		}
+		slices.Sort(keys)
+		s.groupKeys[g] = keys
+		k := setKey(keys)
+		if cur, ok := s.byGroupKey[k]; !ok || g < cur {
+			s.byGroupKey[k] = g
+		}
+	}
+}
+
+// flowDatapaths returns the sorted NB keys of the datapaths a Logical_Flow
+// row applies to (its datapath and its group's), and false if one of them
+// is not a datapath of ours.
+func (s *sbState) flowDatapaths(u string) ([]string, bool) {
+	f, ok := s.flowOf[u]
+	if !ok {
+		return nil, false
+	}
+	var keys []string
+	if f.group != "" {
+		s.refreshGroups()
+		gk, ok := s.groupKeys[f.group]
+		if !ok {
+			return nil, false
+		}
+		keys = gk
+	}
+	if f.dp != "" {
+		k, ok := s.dpOf[f.dp]
+		if !ok {
+			return nil, false
+		}
+		if len(keys) == 0 {
+			return []string{k}, true
+		}
+		if _, found := slices.BinarySearch(keys, k); !found {
+			keys = slices.Clone(keys)
+			i, _ := slices.BinarySearch(keys, k)
+			keys = slices.Insert(keys, i, k)
+		}
+	}
+	return keys, true
+}
+
+// groupFor returns a group whose datapaths are exactly keys, or "".
+func (s *sbState) groupFor(keys []string) string {
+	s.refreshGroups()
+	return s.byGroupKey[setKey(keys)]
+}

@@ -94,10 +94,22 @@ type writer struct {
 	chassis map[string]string
 	// haRefs is the desired HA_Chassis_Group.ref_chassis by group name.
 	haRefs map[string][]string
+	// dpNamed names the Datapath_Binding rows this transaction inserts,
+	// by NB key.
+	dpNamed map[string]string
+	// groups maps setKey of a datapath set to the Logical_DP_Group this
+	// transaction inserted for it, or mutated into it; mutated marks the
+	// latter, whose old set no other flow may use.
+	groups  map[string]string
+	mutated map[string]bool
+	// err is set when a desired flow names a datapath that neither SB nor
+	// this transaction has.
+	err error
 }
 
 func newWriter(sb *sbState, desired *translate.SB, portDP func(string) (string, bool)) *writer {
-	w := &writer{sb: sb, t: &txn{}, portDP: portDP, portRef: map[string]string{}, chassis: sb.chassisByName()}
+	w := &writer{sb: sb, t: &txn{}, portDP: portDP, portRef: map[string]string{}, chassis: sb.chassisByName(),
+		dpNamed: map[string]string{}, groups: map[string]string{}, mutated: map[string]bool{}}
 	w.haRefs = haRefChassis(sb, desired)
 	return w
 }
@@ -142,33 +154,39 @@ func haRefChassis(sb *sbState, desired *translate.SB) map[string][]string {
 	return out
 }
 
-// datapath reconciles everything one datapath owns; d nil deletes it.
-func (w *writer) datapath(key string, d *translate.DatapathOut) {
+// deleteDatapath deletes a datapath and the rows that refer to it. Its
+// logical flows must be gone or moved (flows) in this or an earlier
+// transaction.
+func (w *writer) deleteDatapath(key string) {
 	dpUUID, have := w.sb.dpByKey[key]
-	var dpRef string
-	if d == nil {
-		if !have {
-			return
-		}
-		for _, u := range w.sb.flows[key] {
-			w.t.delete(tLogicalFlow, u)
-		}
-		for u := range w.sb.rowsOf(tMulticastGroup, dpUUID) {
-			w.t.delete(tMulticastGroup, u)
-		}
-		for u := range w.sb.rowsOf(tPortBinding, dpUUID) {
-			if _, moved := w.portDP(str(w.sb.table(tPortBinding)[u], "logical_port")); !moved {
-				w.t.delete(tPortBinding, u)
-			}
-		}
-		// Rows other writers made that refer to the datapath strongly.
-		for _, t := range []string{"MAC_Binding", "Static_MAC_Binding"} {
-			w.t.ops = append(w.t.ops, ovsdb.Operation{Op: ovsdb.OperationDelete, Table: t,
-				Where: []ovsdb.Condition{{Column: "datapath", Function: ovsdb.ConditionEqual, Value: uuidRef(dpUUID)}}})
-		}
-		w.t.delete(tDatapath, dpUUID)
+	if !have {
 		return
 	}
+	for u := range w.sb.rowsOf(tMulticastGroup, dpUUID) {
+		w.t.delete(tMulticastGroup, u)
+	}
+	for u := range w.sb.rowsOf(tPortBinding, dpUUID) {
+		if _, moved := w.portDP(str(w.sb.table(tPortBinding)[u], "logical_port")); !moved {
+			w.t.delete(tPortBinding, u)
+		}
+	}
+	// Rows other writers made that refer to the datapath strongly.
+	for _, t := range []string{"MAC_Binding", "Static_MAC_Binding"} {
+		w.t.ops = append(w.t.ops, ovsdb.Operation{Op: ovsdb.OperationDelete, Table: t,
+			Where: []ovsdb.Condition{{Column: "datapath", Function: ovsdb.ConditionEqual, Value: uuidRef(dpUUID)}}})
+	}
+	w.t.delete(tDatapath, dpUUID)
+}
+
+// datapath reconciles what one datapath owns but its logical flows (see
+// flows); d nil deletes it.
+func (w *writer) datapath(key string, d *translate.DatapathOut) {
+	if d == nil {
+		w.deleteDatapath(key)
+		return
+	}
+	dpUUID, have := w.sb.dpByKey[key]
+	var dpRef string
 	kind := "logical-switch"
 	if d.Datapath.Router {
 		kind = "logical-router"
@@ -180,6 +198,7 @@ func (w *writer) datapath(key string, d *translate.DatapathOut) {
 	if !have {
 		dpRef = w.t.name("dp")
 		w.t.insert(tDatapath, dpRow, dpRef)
+		w.dpNamed[key] = dpRef
 	} else {
 		dpRef = dpUUID
 		r := w.sb.table(tDatapath)[dpUUID]
@@ -266,30 +285,6 @@ func (w *writer) datapath(key string, d *translate.DatapathOut) {
 	}
 	for _, u := range actualMC {
 		w.t.delete(tMulticastGroup, u)
-	}
-
-	// Logical flows.
-	actual := w.sb.flows[key]
-	want := make(map[translate.Flow]bool, len(d.Flows))
-	for _, f := range d.Flows {
-		want[f] = true
-		if _, ok := actual[f]; ok {
-			continue
-		}
-		w.t.insert(tLogicalFlow, ovsdb.Row{
-			"logical_datapath": optRef(dpRef),
-			"pipeline":         f.Pipeline,
-			"table_id":         f.Table,
-			"priority":         f.Priority,
-			"match":            f.Match,
-			"actions":          f.Actions,
-			"external_ids":     omap(map[string]string{"stage-name": f.Stage}),
-		}, "")
-	}
-	for f, u := range actual {
-		if !want[f] {
-			w.t.delete(tLogicalFlow, u)
-		}
 	}
 
 	// Port groups ("<datapath key>_<name>"); their names carry the key,
@@ -493,9 +488,6 @@ func (w *writer) globals(desired *translate.SB, full bool) {
 		if !have[o.Name] {
 			w.t.insert(tDHCPOptions, ovsdb.Row{"name": o.Name, "code": o.Code, "type": o.Type}, "")
 		}
-	}
-	for u := range w.sb.strayFlows {
-		w.t.delete(tLogicalFlow, u)
 	}
 }
 

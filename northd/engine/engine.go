@@ -33,13 +33,16 @@ type Engine struct {
 	idx   *translate.Index
 	sb    *translate.SB
 	keys  translate.Keys
+	flows *FlowSets
 	stats Stats
+	// bulk is the bulkFlows threshold (tests lower it).
+	bulk int
 }
 
 // New computes the SB output for n from scratch; keys are the tunnel keys SB
 // already has. The engine takes ownership of n.
 func New(n *translate.NB, keys translate.Keys) *Engine {
-	e := &Engine{nb: n}
+	e := &Engine{nb: n, bulk: bulkFlows}
 	e.recomputeAll(keys)
 	return e
 }
@@ -54,6 +57,7 @@ func (e *Engine) recomputeAll(keys translate.Keys) {
 	}
 	e.sb.AddressSets = e.idx.AddressSets()
 	e.sb.Global = e.idx.Global()
+	e.flows = NewFlowSets(e.sb)
 	// Keys given for rows not (yet) in NB stay reserved for them: SB may
 	// be loaded before NB.
 	e.keys = e.sb.Keys()
@@ -76,6 +80,10 @@ func (e *Engine) SB() *translate.SB { return e.sb }
 
 // NB returns the current northbound snapshot. Callers must not modify it.
 func (e *Engine) NB() *translate.NB { return e.nb }
+
+// Flows returns the current output's flows by content. Callers must not
+// modify it.
+func (e *Engine) Flows() *FlowSets { return e.flows }
 
 // Keys returns the tunnel keys of the current output.
 func (e *Engine) Keys() translate.Keys { return e.keys }
@@ -139,10 +147,15 @@ func (e *Engine) PortDatapath(name string) (string, bool) { return e.idx.PortDat
 func (e *Engine) Stats() Stats { return e.stats }
 
 // Delta is the result of one Apply: the datapaths whose output changed, with
-// their old and new output (Old nil: new datapath; New nil: deleted), and
-// whether global outputs changed.
+// their old and new output (Old nil: new datapath; New nil: deleted), the
+// flow contents whose set of datapaths may have changed, and whether global
+// outputs changed.
 type Delta struct {
-	Datapaths   map[string]DatapathDelta
+	Datapaths map[string]DatapathDelta
+	// Flows holds at least every content (Content of a flow) whose
+	// datapaths in Flows() changed; after a large batch, every content of
+	// the recomputed datapaths.
+	Flows       map[translate.Flow]bool
 	AddressSets bool
 	Global      bool
 }
@@ -153,13 +166,20 @@ type DatapathDelta struct {
 }
 
 // Empty reports whether d changes nothing.
-func (d Delta) Empty() bool { return len(d.Datapaths) == 0 && !d.AddressSets && !d.Global }
+func (d Delta) Empty() bool {
+	return len(d.Datapaths) == 0 && len(d.Flows) == 0 && !d.AddressSets && !d.Global
+}
+
+// bulkFlows is the number of recomputed datapaths from which Apply rebuilds
+// the flow index instead of editing it datapath by datapath (sorted
+// insertion into sets of thousands of datapaths is quadratic).
+const bulkFlows = 64
 
 // Apply applies a batch of NB changes and returns what changed in SB.
 func (e *Engine) Apply(changes []Change) (Delta, error) {
 	if len(changes) == 0 {
 		e.stats = Stats{}
-		return Delta{Datapaths: map[string]DatapathDelta{}}, nil
+		return Delta{Datapaths: map[string]DatapathDelta{}, Flows: map[translate.Flow]bool{}}, nil
 	}
 	old := e.idx
 	affected := map[string]bool{}
@@ -188,8 +208,9 @@ func (e *Engine) Apply(changes []Change) (Delta, error) {
 			affected[c.UUID] = true
 		}
 	}
-	delta := Delta{Datapaths: map[string]DatapathDelta{}}
+	delta := Delta{Datapaths: map[string]DatapathDelta{}, Flows: map[translate.Flow]bool{}}
 	recomputed := slices.Sorted(maps.Keys(affected))
+	bulk := len(recomputed) >= e.bulk
 	// Port keys: a recomputed datapath keeps the keys of its surviving
 	// ports (allocation reads e.keys); keys of vanished ports are dropped
 	// afterwards, so Keys always describes the current output.
@@ -212,9 +233,23 @@ func (e *Engine) Apply(changes []Change) (Delta, error) {
 		if prev == nil && next == nil {
 			continue
 		}
+		if bulk {
+			for _, o := range []*translate.DatapathOut{prev, next} {
+				if o != nil {
+					for _, f := range o.Flows {
+						delta.Flows[Content(f)] = true
+					}
+				}
+			}
+		} else {
+			e.flows.update(u, prev, next, delta.Flows)
+		}
 		if !equalOut(prev, next) {
 			delta.Datapaths[u] = DatapathDelta{Old: prev, New: next}
 		}
+	}
+	if bulk {
+		e.flows = NewFlowSets(e.sb)
 	}
 	for _, name := range gone {
 		delete(e.keys.Ports, name)

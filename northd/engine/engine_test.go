@@ -99,6 +99,13 @@ func TestIncrementalEqualsRecompute(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := engine.New(translate.CloneNB(n), translate.Keys{})
+	// Every other seed takes the bulk path of the flow index on every batch.
+	bulk := seed%2 == 0
+	if bulk {
+		engine.SetBulk(e, 1)
+	}
+	t.Logf("bulk flow index: %v", bulk)
+	prevSets := engine.NewFlowSets(translate.Translate(translate.CloneNB(n), e.Keys()))
 	steps := 400
 	if testing.Short() {
 		steps = 100
@@ -115,15 +122,32 @@ func TestIncrementalEqualsRecompute(t *testing.T) {
 		}
 		changes := engine.Changes(n, next)
 		n = next
-		if _, err := e.Apply(changes); err != nil {
+		delta, err := e.Apply(changes)
+		if err != nil {
 			t.Fatalf("step %d: %v", step, err)
 		}
-		want := translate.Translate(translate.CloneNB(n), e.Keys()).Text()
+		full := translate.Translate(translate.CloneNB(n), e.Keys())
+		want := full.Text()
 		got := e.SB().Text()
 		if got != want {
 			t.Fatalf("seed %d step %d: incremental differs from recompute after:\n%s\n%s",
 				seed, step, joinLast(history, 10), lineDiff(got, want))
 		}
+		// The flow index equals a recompute's, and the delta names every
+		// content whose datapaths changed.
+		sets := engine.NewFlowSets(full)
+		if !e.Flows().Equal(sets) {
+			t.Fatalf("seed %d step %d: flow index differs from recompute after:\n%s", seed, step, joinLast(history, 10))
+		}
+		for _, pair := range [][2]*engine.FlowSets{{prevSets, sets}, {sets, prevSets}} {
+			for c, dps := range pair[0].All() {
+				if !slices.Equal(dps, pair[1].Datapaths(c)) && !delta.Flows[c] {
+					t.Fatalf("seed %d step %d: flow %v moved from %v to %v, not in the delta, after:\n%s",
+						seed, step, c, prevSets.Datapaths(c), sets.Datapaths(c), joinLast(history, 10))
+				}
+			}
+		}
+		prevSets = sets
 	}
 }
 
