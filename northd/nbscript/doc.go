@@ -2,9 +2,9 @@
 // small line-oriented language, close to ovn-nbctl's commands:
 //
 //	ls sw0
-//	lsp sw0 vm1 addresses="00:00:00:00:00:01 10.0.0.11" [type=T] [opt:K=V] [port_security="..."] [dhcp=NAME] [enabled=false]
+//	lsp sw0 vm1 addresses="00:00:00:00:00:01 10.0.0.11" [type=T] [opt:K=V] [port_security="..."] [dhcp=NAME] [dhcp6=NAME] [enabled=false]
 //	lr lr0 [opt:chassis=gw1]
-//	lrp lr0 lr0-sw0 00:00:00:00:ff:01 10.0.0.1/24 [peer=P]
+//	lrp lr0 lr0-sw0 00:00:00:00:ff:01 10.0.0.1/24 [2001:db8::1/64] [peer=P] [opt:K=V] [opt:ra:address_mode=slaac]
 //	link sw0 lr0-sw0           (switch port "sw0-lr0-sw0" of type router)
 //	gw lr0-public gw1 10       (a Gateway_Chassis)
 //	nat lr0 snat 172.16.0.100 10.0.0.0/16

@@ -153,6 +153,9 @@ func apply(n *translate.NB, w []string) error {
 		if d := m["dhcp"]; d != "" {
 			p.Dhcpv4Options = ptr(UUID("dhcp", d))
 		}
+		if d := m["dhcp6"]; d != "" {
+			p.Dhcpv6Options = ptr(UUID("dhcp", d))
+		}
 		if m["enabled"] == "false" {
 			p.Enabled = ptr(false)
 		}
@@ -193,7 +196,17 @@ func apply(n *translate.NB, w []string) error {
 		}
 		m, opts, rest := kv(w[4:])
 		u := UUID("lrp", w[2])
-		p := &nb.LogicalRouterPort{UUID: u, Name: w[2], MAC: w[3], Networks: rest, Options: opts}
+		p := &nb.LogicalRouterPort{UUID: u, Name: w[2], MAC: w[3], Networks: rest, Options: map[string]string{}}
+		for k, v := range opts {
+			if ra, ok := strings.CutPrefix(k, "ra:"); ok {
+				if p.Ipv6RaConfigs == nil {
+					p.Ipv6RaConfigs = map[string]string{}
+				}
+				p.Ipv6RaConfigs[ra] = v
+				continue
+			}
+			p.Options[k] = v
+		}
 		if peer := m["peer"]; peer != "" {
 			p.Peer = ptr(peer)
 		}

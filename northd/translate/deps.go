@@ -35,6 +35,9 @@ func (x *Index) buildReaders() {
 			if p := x.NB.SwitchPorts[pu]; p != nil && p.Dhcpv4Options != nil {
 				r.add(*p.Dhcpv4Options, swU)
 			}
+			if p := x.NB.SwitchPorts[pu]; p != nil && p.Dhcpv6Options != nil {
+				r.add(*p.Dhcpv6Options, swU)
+			}
 		}
 	}
 	for swU, pgs := range x.PortGroupsOf {

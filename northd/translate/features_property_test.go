@@ -38,8 +38,9 @@ lsp s1 b addresses="00:00:00:00:01:01 10.0.1.11 2001:db8:1::11"
 
 // featureCommand returns one random nbscript command over the NB tables and
 // columns northd-features translates (router load balancers and their
-// options, ECMP and source routes, distributed NAT, IPv6 router addresses),
-// mixed with port churn, so that changes often touch the same rows.
+// options, ECMP, source and route-table routes, distributed NAT, IPv6
+// addresses and routes, DHCPv6, router advertisements), mixed with port
+// churn, so that changes often touch the same rows.
 func featureCommand(r *rand.Rand) string {
 	router := []string{"gr", "dr"}[r.IntN(2)]
 	ip := fmt.Sprintf("10.0.%d.%d", r.IntN(2), 2+r.IntN(20))
@@ -63,6 +64,9 @@ func featureCommand(r *rand.Rand) string {
 		if r.IntN(4) == 0 {
 			return fmt.Sprintf("lrp dr dr-s1 00:00:00:00:dd:01 10.0.1.1/24 2001:db8:1::1/64 opt:route_table=rtb%d", 1+r.IntN(2))
 		}
+		if r.IntN(3) == 0 {
+			return fmt.Sprintf("route dr 2001:db8:%x::/48 2001:db8:ff::%x%s", 0x70+r.IntN(2), 0xfe-r.IntN(3), extra)
+		}
 		return fmt.Sprintf("route %s 192.168.%d.0/24 172.16.0.%d%s", router, r.IntN(2), 200+r.IntN(3), extra)
 	case 6:
 		return fmt.Sprintf("del route %s 192.168.%d.0/24 172.16.0.%d", router, r.IntN(2), 200+r.IntN(3))
@@ -75,6 +79,16 @@ func featureCommand(r *rand.Rand) string {
 		}
 		return fmt.Sprintf("nat %s %s 172.16.0.%d %s", router, []string{"snat", "dnat_and_snat", "dnat"}[r.IntN(3)], 50+r.IntN(3), ip)
 	case 8:
+		switch r.IntN(4) {
+		case 0:
+			return fmt.Sprintf("lsp s1 p%d addresses=\"00:00:00:00:01:%02x 10.0.1.%d 2001:db8:1::%x\" dhcp6=d6", r.IntN(6), r.IntN(256), 2+r.IntN(20), 2+r.IntN(20))
+		case 1:
+			return []string{"dhcp d6 2001:db8:1::/64 server_id=00:00:00:00:06:ff dns_server=2001:db8::53",
+				"dhcp d6 2001:db8:1::/64 server_id=00:00:00:00:06:fe dhcpv6_stateless=true", "del lsp b"}[r.IntN(3)]
+		case 2:
+			return fmt.Sprintf("lrp dr dr-s1 00:00:00:00:dd:01 10.0.1.1/24 2001:db8:1::1/64 opt:ra:address_mode=%s opt:ra:mtu=%d",
+				[]string{"slaac", "dhcpv6_stateless", "off"}[r.IntN(3)], 1280+r.IntN(200))
+		}
 		return fmt.Sprintf("lsp s%d p%d addresses=\"00:00:00:00:0%d:%02x %s\"", r.IntN(2), r.IntN(6), r.IntN(2), r.IntN(256), ip)
 	case 9:
 		return fmt.Sprintf("del lsp p%d", r.IntN(6))

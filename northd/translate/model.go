@@ -136,6 +136,8 @@ type SB struct {
 	AddressSets map[string][]string
 	Global      Global
 	DHCPOptions []DHCPOptionCode
+	// DHCPv6Options are the SB DHCPv6_Options rows.
+	DHCPv6Options []DHCPOptionCode
 }
 
 // Global is the desired SB_Global content northd owns.

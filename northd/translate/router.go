@@ -171,7 +171,11 @@ func resolveNexthop(ports []*routerPort, nexthop netip.Addr, outPort string) (ro
 		if outPort != "" && p.Row.Name != outPort {
 			continue
 		}
-		for _, n := range p.V4 {
+		nets := p.V4
+		if nexthop.Is6() {
+			nets = p.V6
+		}
+		for _, n := range nets {
 			if n.Contains(nexthop) || outPort != "" {
 				return routeTarget{Port: p, PortIP: n.Addr(), Nexthop: nexthop}, true
 			}
@@ -255,13 +259,10 @@ func (x *Index) routerFlows(f *flowSet, r *nb.LogicalRouter, ports []*routerPort
 			f.add(lrInIPInput, 90, fmt.Sprintf("ip4.dst == %s && icmp4.type == 8 && icmp4.code == 0", n.Addr()),
 				"ip4.dst <-> ip4.src; ip.ttl = 255; icmp4.type = 0; flags.loopback = 1; next; ")
 		}
-		if p.LLA.IsValid() {
-			f.add(lrInIPInput, 90, fmt.Sprintf("inport == %s && ip6.dst == {%s, %s} && nd_ns && nd.target == %s%s", name, p.LLA, solicitedNode(p.LLA), p.LLA, resident(p)),
-				"nd_na_router { eth.src = xreg0[0..47]; ip6.src = nd.target; nd.tll = xreg0[0..47]; outport = inport; flags.loopback = 1; output; };")
-		}
 		if len(own) > 0 {
 			f.add(lrInIPInput, 60, "ip4.dst == {"+strings.Join(own, ", ")+"}", "drop;")
 		}
+		x.routerIPv6Input(f, p, resident(p))
 	}
 	// ARP for NAT external addresses.
 	seenExt := map[netip.Addr]bool{}
@@ -310,6 +311,9 @@ func (x *Index) routerFlows(f *flowSet, r *nb.LogicalRouter, ports []*routerPort
 		f.add(routerEgress[2], 50, "ip && ct.new", "ct_commit { } ; next; ")
 	}
 
+	for _, p := range ports {
+		x.ndRAFlows(f, p)
+	}
 	f.defaults(lrInUnsnat, lrInDefrag, routerIngress[6], lrInDNAT, routerIngress[8], routerIngress[9], routerIngress[10], routerIngress[11])
 	f.add(lrInIPRoutingPre, 0, "1", "reg7 = 0; next;")
 
@@ -321,6 +325,14 @@ func (x *Index) routerFlows(f *flowSet, r *nb.LogicalRouter, ports []*routerPort
 		for _, n := range p.V4 {
 			f.addf(lrInIPRouting, 3*n.Bits()+2, "ip4.dst == "+networkOf(n).String(),
 				"ip.ttl--; reg8[0..15] = 0; reg0 = ip4.dst; reg1 = %s; eth.src = %s; outport = %s; flags.loopback = 1; next;",
+				n.Addr(), p.MAC, quote(p.Row.Name))
+		}
+		for _, n := range p.V6 {
+			if n.Addr().IsLinkLocalUnicast() {
+				continue
+			}
+			f.addf(lrInIPRouting, 3*n.Bits()+2, "ip6.dst == "+networkOf(n).String(),
+				"ip.ttl--; reg8[0..15] = 0; xxreg0 = ip6.dst; xxreg1 = %s; eth.src = %s; outport = %s; flags.loopback = 1; next;",
 				n.Addr(), p.MAC, quote(p.Row.Name))
 		}
 		if p.LLA.IsValid() {
@@ -345,7 +357,11 @@ func (x *Index) routerFlows(f *flowSet, r *nb.LogicalRouter, ports []*routerPort
 	f.add(lrInARPResolve, 500, "ip4.mcast || ip6.mcast", "next;")
 	for _, p := range ports {
 		for _, nb := range x.neighbors(p) {
-			f.addf(lrInARPResolve, 100, fmt.Sprintf("outport == %s && reg0 == %s", quote(p.Row.Name), nb.ip), "eth.dst = %s; next;", nb.mac)
+			reg := "reg0"
+			if nb.ip.Is6() {
+				reg = "xxreg0"
+			}
+			f.addf(lrInARPResolve, 100, fmt.Sprintf("outport == %s && %s == %s", quote(p.Row.Name), reg, nb.ip), "eth.dst = %s; next;", nb.mac)
 		}
 	}
 	f.add(lrInARPResolve, 1, "ip4", "get_arp(outport, reg0); next;")
@@ -437,10 +453,18 @@ func (x *Index) neighbors(p *routerPort) []neighbor {
 				return true
 			}
 		}
+		for _, n := range p.V6 {
+			if n.Contains(ip) {
+				return true
+			}
+		}
 		return false
 	}
 	if peer := x.RouterPorts[p.PeerRouterPort]; peer != nil {
 		for _, n := range peer.V4 {
+			out = append(out, neighbor{n.Addr(), peer.MAC})
+		}
+		for _, n := range peer.V6 {
 			out = append(out, neighbor{n.Addr(), peer.MAC})
 		}
 	}
@@ -453,7 +477,7 @@ func (x *Index) neighbors(p *routerPort) []neighbor {
 						continue
 					}
 					if other := x.RouterPorts[q.Peer]; other != nil {
-						for _, n := range other.V4 {
+						for _, n := range slices.Concat(other.V4, other.V6) {
 							if inSubnet(n.Addr()) {
 								out = append(out, neighbor{n.Addr(), other.MAC})
 							}
@@ -462,7 +486,7 @@ func (x *Index) neighbors(p *routerPort) []neighbor {
 					continue
 				}
 				for _, a := range q.Addrs {
-					for _, ip := range a.IPv4 {
+					for _, ip := range slices.Concat(a.IPv4, a.IPv6) {
 						if inSubnet(ip) {
 							out = append(out, neighbor{ip, a.MAC})
 						}
@@ -500,11 +524,11 @@ func (x *Index) staticRouteFlows(f *flowSet, r *nb.LogicalRouter, ports []*route
 			continue
 		}
 		pfx, err := parseIPOrPrefix(rt.IPPrefix)
-		if err != nil || !pfx.Addr().Is4() {
+		if err != nil {
 			continue
 		}
 		nh, err := netip.ParseAddr(rt.Nexthop)
-		if err != nil || !nh.Is4() {
+		if err != nil || nh.Is4() != pfx.Addr().Is4() {
 			continue
 		}
 		out := ""
@@ -539,15 +563,19 @@ func (x *Index) staticRouteFlows(f *flowSet, r *nb.LogicalRouter, ports []*route
 		g.targets = slices.CompactFunc(g.targets, func(a, b routeTarget) bool { return a.Nexthop == b.Nexthop && a.Port == b.Port })
 		// Destination routes match the route table the input port chose
 		// (lr_in_ip_routing_pre); source routes apply to every table.
-		match, prio := fmt.Sprintf("reg7 == %d && ip4.dst == %s", g.table, g.prefix), 3*g.prefix.Bits()+1
+		ip, r0, r1 := "ip4", "reg0", "reg1"
+		if g.prefix.Addr().Is6() {
+			ip, r0, r1 = "ip6", "xxreg0", "xxreg1"
+		}
+		match, prio := fmt.Sprintf("reg7 == %d && %s.dst == %s", g.table, ip, g.prefix), 3*g.prefix.Bits()+1
 		if g.srcIP {
-			match, prio = fmt.Sprintf("ip4.src == %s", g.prefix), 3*g.prefix.Bits()
+			match, prio = fmt.Sprintf("%s.src == %s", ip, g.prefix), 3*g.prefix.Bits()
 		}
 		if len(g.targets) == 1 {
 			t := g.targets[0]
 			f.addf(lrInIPRouting, prio, match,
-				"ip.ttl--; reg8[0..15] = 0; reg0 = %s; reg1 = %s; eth.src = %s; outport = %s; flags.loopback = 1; next;",
-				t.Nexthop, t.PortIP, t.Port.MAC, quote(t.Port.Row.Name))
+				"ip.ttl--; reg8[0..15] = 0; %s = %s; %s = %s; eth.src = %s; outport = %s; flags.loopback = 1; next;",
+				r0, t.Nexthop, r1, t.PortIP, t.Port.MAC, quote(t.Port.Row.Name))
 			continue
 		}
 		ecmpID++
@@ -558,7 +586,7 @@ func (x *Index) staticRouteFlows(f *flowSet, r *nb.LogicalRouter, ports []*route
 		f.addf(lrInIPRouting, prio, match, "ip.ttl--; flags.loopback = 1; reg8[0..15] = %d; reg8[16..31] = select(%s);", ecmpID, strings.Join(members, ", "))
 		for i, t := range g.targets {
 			f.addf(lrInIPRoutingECMP, 100, fmt.Sprintf("reg8[0..15] == %d && reg8[16..31] == %d", ecmpID, i+1),
-				"reg0 = %s; reg1 = %s; eth.src = %s; outport = %s; next;", t.Nexthop, t.PortIP, t.Port.MAC, quote(t.Port.Row.Name))
+				"%s = %s; %s = %s; eth.src = %s; outport = %s; next;", r0, t.Nexthop, r1, t.PortIP, t.Port.MAC, quote(t.Port.Row.Name))
 		}
 	}
 }

@@ -261,6 +261,7 @@ func (x *Index) switchFlows(f *flowSet, sw *nb.LogicalSwitch, ports []*switchPor
 	// DHCPv4.
 	for _, p := range ports {
 		x.dhcpFlows(f, p)
+		x.dhcpv6Flows(f, p)
 	}
 	f.defaults(lsInDHCPOptions, lsInDHCPResponse, switchIngress[22], switchIngress[23], switchIngress[24])
 
@@ -443,6 +444,7 @@ func (x *Index) dhcpACLExemptions(f *flowSet, ports []*switchPort) {
 		if !p.enabled() {
 			continue
 		}
+		x.dhcpv6ACLExemption(f, p)
 		d, _, _, ok := x.dhcpOptionsFor(p)
 		if !ok {
 			continue
