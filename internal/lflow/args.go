@@ -92,9 +92,11 @@ type backend struct {
 type lbSpec struct {
 	backends   []backend
 	hashFields []string
+	flag       string // "skip_snat" or "force_snat" (ct_flag), or empty
 }
 
-// lbArgs interprets ct_lb(backends=IP[:PORT],...; hash_fields="...").
+// lbArgs interprets ct_lb(backends=IP[:PORT],...; hash_fields="...";
+// skip_snat|force_snat).
 // The older form ct_lb(IP:PORT, ...) is accepted too.
 func lbArgs(a Action) (lbSpec, error) {
 	var s lbSpec
@@ -115,6 +117,17 @@ func lbArgs(a Action) (lbSpec, error) {
 		case "backends":
 			inBackends = true
 		case "":
+			if len(arg.toks) == 1 && arg.toks[0].kind == tID {
+				switch arg.toks[0].s {
+				case "skip_snat", "force_snat":
+					if s.flag != "" {
+						return s, &Error{Pos: arg.Pos, Token: arg.toks[0].s, Msg: "ct_lb takes one of skip_snat and force_snat"}
+					}
+					s.flag = arg.toks[0].s
+					inBackends = false
+					continue
+				}
+			}
 		default:
 			return s, &Error{Pos: arg.Pos, Token: arg.Key, Msg: "unknown ct_lb argument " + arg.Key}
 		}

@@ -519,6 +519,8 @@ func (c *compiler) action(a *Action) (openflow.Actions, error) {
 		return openflow.Actions{openflow.CheckPktLarger{Len: uint16(v), Dst: d}}, nil
 	case "select":
 		return c.selectAction(a)
+	case "fwd_group":
+		return c.fwdGroup(a)
 	case "sample":
 		return c.sample(a)
 	case "push", "pop":
@@ -646,9 +648,16 @@ func (c *compiler) ctLB(a *Action) (openflow.Actions, error) {
 		c.requirePred("ip")
 		return openflow.Actions{openflow.CT{Table: next, Zone: &zone, NAT: &openflow.NAT{}}}, nil
 	}
-	natted := setSub(regSub("ct_mark", 1, 1), openflow.U64(1))
+	markField := "ct_mark"
 	if a.Name == "ct_lb" {
-		natted = setSub(regSub("ct_label", 1, 1), openflow.U64(1))
+		markField = "ct_label"
+	}
+	exec := openflow.Actions{setSub(regSub(markField, 1, 1), openflow.U64(1))} // natted
+	switch spec.flag {
+	case "skip_snat":
+		exec = append(exec, setSub(regSub(markField, 2, 1), openflow.U64(1)))
+	case "force_snat":
+		exec = append(exec, setSub(regSub(markField, 3, 1), openflow.U64(1)))
 	}
 	var buckets []openflow.Bucket
 	v6 := spec.backends[0].ipv6
@@ -656,7 +665,7 @@ func (c *compiler) ctLB(a *Action) (openflow.Actions, error) {
 		if b.ipv6 != v6 {
 			return nil, &Error{Pos: a.Pos, Token: a.Name, Msg: "ct_lb backends mix IPv4 and IPv6"}
 		}
-		ct := openflow.CT{Commit: true, Table: next, Zone: &zone, NAT: &openflow.NAT{Flags: openflow.NATDst, IPv6: b.ipv6, IPMin: b.ip, PortMin: b.port}, Exec: openflow.Actions{natted}}
+		ct := openflow.CT{Commit: true, Table: next, Zone: &zone, NAT: &openflow.NAT{Flags: openflow.NATDst, IPv6: b.ipv6, IPMin: b.ip, PortMin: b.port}, Exec: exec}
 		buckets = append(buckets, openflow.Bucket{Weight: 100, Actions: openflow.Actions{ct}})
 	}
 	if v6 {
@@ -777,6 +786,55 @@ func (c *compiler) selectAction(a *Action) (openflow.Actions, error) {
 	// word 1), as ovn-controller installs it: both directions of a
 	// connection take the same bucket.
 	g := openflow.GroupDesc{Type: openflow.GroupTypeSelect, SelectionMethod: "dp_hash", SelectionParam: 1 << 32, Buckets: buckets}
+	return openflow.Actions{openflow.Group{ID: c.env.Group(g)}}, nil
+}
+
+// fwdGroup compiles fwd_group(liveness=B, childports="p1", "p2", ...): a
+// select group whose buckets set outport to one child and output it.
+// With liveness, as ovn-controller does, only children reached through a
+// tunnel get a bucket (local children are left out); the bucket does not
+// watch the tunnel port yet (Env has no tunnel ports), so a remote child
+// stays selectable when its tunnel is down. No bucket at all compiles to
+// drop.
+func (c *compiler) fwdGroup(a *Action) (openflow.Actions, error) {
+	var buckets []openflow.Bucket
+	inChildren, liveness, children := false, false, 0
+	for _, x := range a.Args {
+		switch x.Key {
+		case "liveness":
+			liveness = argText(x) == "true"
+			inChildren = false
+			continue
+		case "childports":
+			inChildren = true
+		case "":
+		default:
+			return nil, &Error{Pos: x.Pos, Token: x.Key, Msg: "unknown fwd_group argument " + x.Key}
+		}
+		if !inChildren || len(x.toks) != 1 || x.toks[0].kind != tString {
+			return nil, &Error{Pos: x.Pos, Token: x.String(), Msg: "fwd_group child ports must be strings after childports="}
+		}
+		key, ok := c.low.port(x.toks[0].s)
+		if !ok {
+			return nil, fmt.Errorf("%w %q (offset %d)", ErrUnknownPort, x.toks[0].s, x.Pos)
+		}
+		children++
+		if liveness && (c.env == nil || c.env.IsLocal == nil || c.env.IsLocal(x.toks[0].s)) {
+			continue
+		}
+		buckets = append(buckets, openflow.Bucket{Weight: 1, Actions: openflow.Actions{
+			setSub(regSub(RegOutport, 0, 16), openflow.U64(uint64(key))), openflow.Resubmit{Table: TableOutputLargePkt}}})
+	}
+	if children == 0 {
+		return nil, &Error{Pos: a.Pos, Token: a.Name, Msg: "fwd_group needs child ports"}
+	}
+	if len(buckets) == 0 {
+		return nil, nil
+	}
+	if c.env == nil || c.env.Group == nil {
+		return nil, &Error{Pos: a.Pos, Token: a.Name, Msg: "fwd_group needs a group allocator"}
+	}
+	g := openflow.GroupDesc{Type: openflow.GroupTypeSelect, SelectionMethod: "dp_hash", Buckets: buckets}
 	return openflow.Actions{openflow.Group{ID: c.env.Group(g)}}, nil
 }
 

@@ -42,7 +42,7 @@ func parseDump(t *testing.T, lines []string) []dumped {
 }
 
 func isLogicalTable(t int) bool {
-	return t >= TableLogIngress && t < TableLogIngress+MaxLogicalTables-5 || t >= TableLogEgress && t < TableLogEgress+MaxLogicalTables-7
+	return t >= TableLogIngress && t < TableOutputLargePkt || t >= TableLogEgress && t < TableLogEgress+MaxLogicalTables-7
 }
 
 // TestRootDifferentialOVNController runs the real ovn-controller against

@@ -61,7 +61,8 @@
 // and actions it installs with ours as the switch normalises them: all
 // equal for the corpus, except for what is ours by design: conjunction,
 // group and meter ids, and the controller userdata (Opcode), which is our
-// own format, not ovn-controller's.
+// own format, not ovn-controller's. Groups are compared by their
+// description (type, selection method, buckets) as the switch dumps them.
 //
 // # Supported actions
 //
@@ -77,7 +78,7 @@
 //	ct_next, ct_commit, ct_commit { ct_mark/ct_label = ...; }   yes
 //	ct_commit_nat, ct_dnat, ct_snat (with or without IP[, ports]) yes
 //	ct_dnat_in_czone, ct_snat_in_czone        yes (zone reg11)
-//	ct_lb, ct_lb_mark (no args, backends=, hash_fields=)  yes (select group via Env.Group)
+//	ct_lb, ct_lb_mark (no args, backends=, hash_fields=, skip_snat/force_snat)  yes (select group via Env.Group)
 //	ct_clear, ct_snat_to_vip                  yes
 //	clone { }                                 yes
 //	arp, nd_na, nd_na_router, nd_ns, icmp4, icmp6, icmp4_error,
@@ -93,7 +94,9 @@
 //	R = check_pkt_larger(L)                   yes
 //	R = chk_lb_hairpin(), chk_lb_hairpin_reply(), check_in_port_sec(),
 //	check_out_port_sec(), chk_ecmp_nh_mac(), chk_ecmp_nh()   yes (flag lookups)
-//	R = select(v1[=w1], ...)                 yes (select group via Env.Group)
+//	R = select(v1[=w1], ...)                 yes (select group via Env.Group, symmetric dp_hash)
+//	fwd_group(liveness=, childports=...)     yes (select group; liveness keeps only remote
+//	                                          children but does not watch their tunnel yet)
 //	commit_lb_aff(vip=, backend=, proto=, timeout=)  yes (learn into table 78)
 //	R = chk_lb_aff()                          yes (flag lookup in table 78)
 //	commit_ecmp_nh(ipv6=, proto=)            yes (learn into tables 76 and 77)

@@ -592,6 +592,11 @@ func (l *lowerer) lowerCmp(e *CmpExpr, neg bool) (*node, error) {
 }
 
 func (l *lowerer) port(name string) (uint32, bool) {
+	if name == "none" {
+		// No port (key 0), as ovn-controller resolves it
+		// (ls_in_l2_unknown: outport == "none").
+		return 0, true
+	}
 	if l.env == nil || l.env.Port == nil {
 		return 0, false
 	}

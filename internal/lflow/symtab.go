@@ -142,6 +142,8 @@ func newSymtab() symtab {
 	st.field("ct_label", "ct_label", "", false, true)
 	st.subfield("ct_label.blocked", "ct_label", 0, 1, "", true)
 	st.subfield("ct_label.natted", "ct_label", 1, 1, "", true)
+	st.subfield("ct_label.skip_snat", "ct_label", 2, 1, "", true)
+	st.subfield("ct_label.force_snat", "ct_label", 3, 1, "", true)
 	st.subfield("ct_label.ecmp_reply_eth", "ct_label", 32, 48, "", true)
 	st.subfield("ct_label.ecmp_reply_port", "ct_label", 80, 16, "", true)
 	st.subfield("ct_label.label", "ct_label", 96, 32, "", true)
@@ -195,7 +197,7 @@ func newSymtab() symtab {
 	st.pred("ip6.mcast_all_nodes", "ip6.dst == ff01::1 || ip6.dst == ff02::1")
 	st.pred("ip6.mcast_all_rtrs", "ip6.dst == ff01::2 || ip6.dst == ff02::2 || ip6.dst == ff05::2")
 	st.pred("ip6.mcast_sol_node", "ip6.dst == ff02::1:ff00:0000/104")
-	st.pred("ip6.mcast_flood", "eth.mcastv6 && ip6.dst[116..119] == 0xf && ip6.dst[112..115] == 1 && ip6.dst[120..127] == 0xff")
+	st.pred("ip6.mcast_flood", "eth.mcastv6 && (ip6.mcast_rsvd || ip6.mcast_all_nodes || ip6.mcast_all_rtrs || ip6.mcast_sol_node)")
 	st.pred("ip6.mcast", "eth.mcastv6 && ip6.dst[120..127] == 0xff")
 
 	st.pred("icmp4", "ip4 && ip.proto == 1")
