@@ -299,12 +299,22 @@ func (x *Index) switchFlows(f *flowSet, sw *nb.LogicalSwitch, ports []*switchPor
 			f.add(lsInL2Lkup, 50, "eth.dst == "+a.MAC, "outport = "+name+"; output;")
 		}
 	}
-	f.add(lsInL2Lkup, 0, "1", "next;")
-	if hasUnknown {
-		f.add(lsInL2Unknown, 0, "1", `outport = "_MC_unknown"; output;`)
-	} else {
-		f.add(lsInL2Unknown, 0, "1", "drop;")
+	// Unknown destinations: a MAC learned on a port with unknown addresses
+	// (FDB), else flooded to those ports, else dropped.
+	for _, p := range ports {
+		if p.enabled() && p.Unknown && p.Row.Type == "" {
+			name := quote(p.Row.Name)
+			f.add(switchIngress[2], 100, "inport == "+name, "reg0[11] = lookup_fdb(inport, eth.src); next;")
+			f.add(switchIngress[3], 100, "inport == "+name+" && reg0[11] == 0", "put_fdb(inport, eth.src); next;")
+		}
 	}
+	f.add(lsInL2Lkup, 0, "1", "outport = get_fdb(eth.dst); next;")
+	if hasUnknown {
+		f.add(lsInL2Unknown, 50, `outport == "none"`, `outport = "_MC_unknown"; output;`)
+	} else {
+		f.add(lsInL2Unknown, 50, `outport == "none"`, "drop;")
+	}
+	f.add(lsInL2Unknown, 0, "1", "output;")
 }
 
 // portL3 returns the addresses a switch port answers ARP/ND for: its own, or
