@@ -16,8 +16,10 @@
 //     advertisement answering a solicitation (put_nd_ra_opts), DNS A/AAAA/PTR
 //     answers from the southbound DNS table (dns_lookup), and the MTU of
 //     icmp4.frag_mtu/icmp6.frag_mtu written into an ICMP error.
-//   - Learned neighbours (put_arp, put_nd) returned as a MACBinding for the
-//     chassis to write to the southbound.
+//   - Decisions for the chassis to carry out, returned in the Result:
+//     learned neighbours (put_arp, put_nd) as a MACBinding, learned MACs
+//     (put_fdb) as an FDBEntry, virtual port claims (bind_vport) as a
+//     VirtualBinding, ACL log lines (log) as a LogEntry.
 //
 // Packet building and the decision are pure: HandleWith takes the
 // packet-in and the southbound state it may need (Input: the DNS table)

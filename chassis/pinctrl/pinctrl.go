@@ -31,8 +31,39 @@ type MACBinding struct {
 type Result struct {
 	// Send are OpenFlow messages for the switch (packet-out, resume).
 	Send [][]byte
-	// Learned is set by put_arp.
+	// Learned is set by put_arp and put_nd: a southbound MAC_Binding.
 	Learned *MACBinding
+	// FDB is set by put_fdb: a southbound FDB row.
+	FDB *FDBEntry
+	// Vport is set by bind_vport: the virtual port to claim.
+	Vport *VirtualBinding
+	// Log is set by log(): an ACL log line for the chassis's log.
+	Log *LogEntry
+}
+
+// FDBEntry is a MAC address learned on a logical port by put_fdb (the
+// southbound FDB table's dp_key, port_key and mac).
+type FDBEntry struct {
+	Datapath uint32
+	Port     uint32
+	MAC      string
+}
+
+// VirtualBinding asks the chassis to bind a virtual port (Port_Binding
+// of type virtual, by tunnel key) to itself with the port that sent the
+// packet as its virtual_parent (bind_vport).
+type VirtualBinding struct {
+	Datapath uint32
+	Virtual  uint32
+	Parent   uint32
+}
+
+// LogEntry is one packet an ACL logs: the ACL's name, verdict (allow,
+// drop, reject), severity (alert, warning, notice, info, debug) and a
+// one-line description of the packet.
+type LogEntry struct {
+	Name, Verdict, Severity string
+	Packet                  string
 }
 
 // ErrIgnored marks packet-ins the chassis does not handle (yet); the
@@ -108,6 +139,26 @@ func HandleWith(pi *ofconn.PacketIn, xid uint32, in *Input) (Result, error) {
 			return Result{}, err
 		}
 		return Result{Learned: mb}, nil
+	case OpPutFDB:
+		dp, ok1 := ofconn.Uint(pi.Metadata, ofconn.FieldMetadata)
+		port, ok2 := ofconn.Uint(pi.Metadata, ofconn.FieldReg(14))
+		if !ok1 || !ok2 || len(pi.Packet) < 14 {
+			return Result{}, fmt.Errorf("pinctrl: put_fdb without metadata or reg14 in the packet-in")
+		}
+		return Result{FDB: &FDBEntry{Datapath: uint32(dp), Port: uint32(port), MAC: macString(pi.Packet[6:12])}}, nil
+	case OpBindVport:
+		dp, ok1 := ofconn.Uint(pi.Metadata, ofconn.FieldMetadata)
+		parent, ok2 := ofconn.Uint(pi.Metadata, ofconn.FieldReg(14))
+		if !ok1 || !ok2 || len(payload) < 4 {
+			return Result{}, fmt.Errorf("pinctrl: bind_vport without metadata, reg14 or virtual port key")
+		}
+		return Result{Vport: &VirtualBinding{Datapath: uint32(dp), Virtual: binary.BigEndian.Uint32(payload), Parent: uint32(parent)}}, nil
+	case OpLog:
+		if len(payload) < 2 {
+			return Result{}, fmt.Errorf("pinctrl: log payload of %d bytes", len(payload))
+		}
+		return Result{Log: &LogEntry{Name: string(payload[2:]), Verdict: verdictNames[payload[0]],
+			Severity: severityNames[payload[1]], Packet: Describe(pi.Packet)}}, nil
 	case OpICMP, OpICMP4Error, OpICMP6Error:
 		return generated(ICMP(pi.Packet, false, false))
 	case OpTCPReset:
@@ -157,6 +208,47 @@ func resumeWithResult(pi *ofconn.PacketIn, xid uint32, payload []byte, build fun
 		pkt = reply
 	}
 	return Result{Send: [][]byte{ofconn.Resume(xid, pkt, md, pi.Continuation)}}, err
+}
+
+// Opcodes decoded into Result fields (internal/lflow's numbering).
+const (
+	OpLog       = 7
+	OpBindVport = 17
+	OpPutFDB    = 24
+)
+
+var (
+	verdictNames  = map[byte]string{0: "allow", 1: "drop", 2: "reject"}
+	severityNames = map[byte]string{1: "alert", 4: "warning", 5: "notice", 6: "info", 7: "debug"}
+)
+
+func macString(m []byte) string {
+	return fmt.Sprintf("%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5])
+}
+
+// Describe is a one-line description of a frame for logs: Ethernet
+// addresses, then IP addresses, protocol and ports (or ICMP type/code)
+// when it is IP.
+func Describe(pkt []byte) string {
+	if len(pkt) < 14 {
+		return fmt.Sprintf("%d-byte frame", len(pkt))
+	}
+	s := "dl_src=" + macString(pkt[6:12]) + ",dl_dst=" + macString(pkt[0:6])
+	f, err := parseIP(pkt)
+	if err != nil {
+		_, et, _ := l2(pkt)
+		return fmt.Sprintf("%s,dl_type=0x%04x", s, et)
+	}
+	src, _ := netip.AddrFromSlice(f.src)
+	dst, _ := netip.AddrFromSlice(f.dst)
+	s += fmt.Sprintf(",nw_src=%s,nw_dst=%s,nw_proto=%d,nw_ttl=%d", src, dst, f.proto, f.ttl())
+	switch {
+	case (f.proto == protoTCP || f.proto == protoUDP || f.proto == protoSCTP) && len(f.l4) >= 4:
+		s += fmt.Sprintf(",tp_src=%d,tp_dst=%d", binary.BigEndian.Uint16(f.l4), binary.BigEndian.Uint16(f.l4[2:]))
+	case (f.proto == protoICMP || f.proto == protoICMPv6) && len(f.l4) >= 2:
+		s += fmt.Sprintf(",icmp_type=%d,icmp_code=%d", f.l4[0], f.l4[1])
+	}
+	return s
 }
 
 func putARP(pi *ofconn.PacketIn) (*MACBinding, error) {
