@@ -12,7 +12,9 @@ import (
 // (non-pausing) controller action.
 func punted(t *testing.T, actions string) []byte {
 	t.Helper()
-	env := &lflow.Env{Port: func(n string) (uint32, bool) { return map[string]uint32{"vip0": 9, "vm1": 1}[n], n == "vip0" || n == "vm1" }}
+	env := &lflow.Env{Port: func(n string) (uint32, bool) {
+		return map[string]uint32{"vip0": 9, "vm1": 1}[n], n == "vip0" || n == "vm1"
+	}}
 	flows, err := lflow.Compile(lflow.LogicalFlow{Pipeline: "ingress", Priority: 100, Match: "ip4", Actions: actions, Datapath: 3}, env)
 	if err != nil {
 		t.Fatalf("compile %q: %v", actions, err)
