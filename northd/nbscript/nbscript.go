@@ -279,6 +279,9 @@ func apply(n *translate.NB, w []string) error {
 			rt.Policy = ptr(p)
 		}
 		rt.RouteTable = m["table"]
+		if old := n.StaticRoutes[u]; old != nil {
+			rt.BFD = old.BFD
+		}
 		n.StaticRoutes[u] = rt
 		c := *r
 		c.StaticRoutes = appendOnce(slices.Clone(c.StaticRoutes), u)
@@ -429,6 +432,38 @@ func apply(n *translate.NB, w []string) error {
 		c := *r
 		c.LoadBalancer = appendOnce(slices.Clone(c.LoadBalancer), lb.UUID)
 		n.Routers[r.UUID] = &c
+	case "dns":
+		if err := need(w, 3, "dns NAME SWITCH [HOST=ADDRS...]"); err != nil {
+			return err
+		}
+		sw := n.Switches[UUID("ls", w[2])]
+		if sw == nil {
+			return fmt.Errorf("no switch %q", w[2])
+		}
+		m, _, _ := kv(w[3:])
+		u := UUID("dns", w[1])
+		n.DNS[u] = &nb.DNS{UUID: u, Records: m, ExternalIDs: map[string]string{}}
+		c := *sw
+		c.DNSRecords = appendOnce(slices.Clone(c.DNSRecords), u)
+		n.Switches[sw.UUID] = &c
+	case "bfd":
+		if err := need(w, 4, "bfd ROUTER PREFIX NEXTHOP up|down|admin_down"); err != nil {
+			return err
+		}
+		ru := UUID("route", strings.Join(w[1:4], " "))
+		rt := n.StaticRoutes[ru]
+		if rt == nil {
+			return fmt.Errorf("no route %q", strings.Join(w[1:4], " "))
+		}
+		u := UUID("bfd", strings.Join(w[1:4], " "))
+		status := nb.BFDStatus("admin_down")
+		if len(w) > 4 {
+			status = nb.BFDStatus(w[4])
+		}
+		n.BFD[u] = &nb.BFD{UUID: u, DstIP: w[3], Status: &status}
+		c := *rt
+		c.BFD = ptr(u)
+		n.StaticRoutes[ru] = &c
 	case "del":
 		if err := need(w, 3, "del KIND NAME"); err != nil {
 			return err

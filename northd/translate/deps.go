@@ -31,6 +31,9 @@ func (x *Index) buildReaders() {
 		for _, lb := range sw.LoadBalancer {
 			r.add(lb, swU)
 		}
+		for _, d := range sw.DNSRecords {
+			r.add(d, swU)
+		}
 		for _, pu := range sw.Ports {
 			if p := x.NB.SwitchPorts[pu]; p != nil && p.Dhcpv4Options != nil {
 				r.add(*p.Dhcpv4Options, swU)
@@ -67,6 +70,9 @@ func (x *Index) buildReaders() {
 		}
 		for _, c := range lr.StaticRoutes {
 			r.add(c, rU)
+			if rt := x.NB.StaticRoutes[c]; rt != nil && rt.BFD != nil {
+				r.add(*rt.BFD, rU)
+			}
 		}
 		for _, c := range lr.Policies {
 			r.add(c, rU)

@@ -12,6 +12,7 @@ import (
 	"hcnet/northd/engine"
 	"hcnet/northd/nbscript"
 	"hcnet/northd/translate"
+	"hcnet/schema/nb"
 )
 
 // featuresBase is the starting NB of TestFeaturesIncrementalEqualsRecompute:
@@ -41,7 +42,13 @@ lsp s1 b addresses="00:00:00:00:01:01 10.0.1.11 2001:db8:1::11"
 // options, ECMP, source and route-table routes, distributed NAT, IPv6
 // addresses and routes, DHCPv6, router advertisements), mixed with port
 // churn, so that changes often touch the same rows.
-func featureCommand(r *rand.Rand) string {
+func featureCommand(r *rand.Rand, dnsBFD bool) string {
+	if dnsBFD && r.IntN(8) == 0 {
+		if r.IntN(2) == 0 {
+			return fmt.Sprintf("dns d%d s%d h%d.example.org=10.0.0.%d", r.IntN(2), r.IntN(2), r.IntN(3), 2+r.IntN(9))
+		}
+		return fmt.Sprintf("bfd dr 192.168.%d.0/24 172.16.0.%d %s", r.IntN(2), 200+r.IntN(3), []string{"up", "down", "admin_down"}[r.IntN(3)])
+	}
 	router := []string{"gr", "dr"}[r.IntN(2)]
 	ip := fmt.Sprintf("10.0.%d.%d", r.IntN(2), 2+r.IntN(20))
 	vip := fmt.Sprintf("172.16.0.%d", 100+r.IntN(4))
@@ -114,6 +121,12 @@ func TestFeaturesIncrementalEqualsRecompute(t *testing.T) {
 	if err := nbscript.Run(n, featuresBase); err != nil {
 		t.Fatal(err)
 	}
+	// DNS and BFD rows join the generator once the engine diffs those NB
+	// tables (engine.Changes); until then their changes would not reach it.
+	dnsBFD := tablesDiffed(n)
+	if !dnsBFD {
+		t.Log("engine.Changes does not diff NB DNS and BFD yet: dns/bfd commands left out")
+	}
 	e := engine.New(translate.CloneNB(n), translate.Keys{})
 	steps := 300
 	if testing.Short() {
@@ -123,7 +136,7 @@ func TestFeaturesIncrementalEqualsRecompute(t *testing.T) {
 	for step := 0; step < steps; step++ {
 		next := translate.CloneNB(n)
 		for i := 0; i < 1+r.IntN(3); i++ {
-			cmd := featureCommand(r)
+			cmd := featureCommand(r, dnsBFD)
 			if err := nbscript.Apply(next, cmd); err == nil {
 				history = append(history, cmd)
 			}
@@ -151,4 +164,15 @@ func firstDiff(got, want string) string {
 		}
 	}
 	return fmt.Sprintf("lengths differ: incremental %d lines, recompute %d", len(g), len(w))
+}
+
+// tablesDiffed reports whether engine.Changes sees a change of an NB DNS row
+// and of an NB BFD row.
+func tablesDiffed(n *translate.NB) bool {
+	a := translate.CloneNB(n)
+	b := translate.CloneNB(n)
+	b.DNS["d"] = &nb.DNS{UUID: "d"}
+	c := translate.CloneNB(n)
+	c.BFD["b"] = &nb.BFD{UUID: "b"}
+	return len(engine.Changes(a, b)) > 0 && len(engine.Changes(a, c)) > 0
 }

@@ -26,6 +26,8 @@ type NB struct {
 	HAChassis       map[string]*nb.HAChassis
 	QoS             map[string]*nb.QoS
 	LoadBalancers   map[string]*nb.LoadBalancer
+	DNS             map[string]*nb.DNS
+	BFD             map[string]*nb.BFD
 }
 
 // NewNB returns an NB with every map allocated.
@@ -47,6 +49,8 @@ func NewNB() *NB {
 		HAChassis:       map[string]*nb.HAChassis{},
 		QoS:             map[string]*nb.QoS{},
 		LoadBalancers:   map[string]*nb.LoadBalancer{},
+		DNS:             map[string]*nb.DNS{},
+		BFD:             map[string]*nb.BFD{},
 	}
 }
 
@@ -128,6 +132,15 @@ type DatapathOut struct {
 	HAGroups []HAGroup
 	// PortGroups are the per-datapath SB Port_Group rows ("<key>_<name>").
 	PortGroups map[string][]string
+	// DNS are the NB DNS rows a switch uses (dns_records), sorted by key:
+	// the SB DNS row of each lists every datapath that names it.
+	DNS []DNSRecords
+}
+
+// DNSRecords is the content of an SB DNS row, from the NB DNS row Key.
+type DNSRecords struct {
+	Key     string // NB DNS row UUID, SB external_ids:dns_id
+	Records map[string]string
 }
 
 // SB is the complete desired southbound content.
@@ -167,5 +180,7 @@ func CloneNB(n *NB) *NB {
 		HAChassis:       maps.Clone(n.HAChassis),
 		QoS:             maps.Clone(n.QoS),
 		LoadBalancers:   maps.Clone(n.LoadBalancers),
+		DNS:             maps.Clone(n.DNS),
+		BFD:             maps.Clone(n.BFD),
 	}
 }

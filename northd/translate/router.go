@@ -520,7 +520,7 @@ func (x *Index) staticRouteFlows(f *flowSet, r *nb.LogicalRouter, ports []*route
 	groups := map[string]*group{}
 	for _, u := range r.StaticRoutes {
 		rt := x.NB.StaticRoutes[u]
-		if rt == nil {
+		if rt == nil || x.bfdDown(rt) {
 			continue
 		}
 		pfx, err := parseIPOrPrefix(rt.IPPrefix)
@@ -665,4 +665,16 @@ func (x *Index) distributedNATFlows(f *flowSet, n natRule, dgp *routerPort) {
 	f.addf(lrInGwRedirect, 100, fmt.Sprintf("ip4.src == %s && outport == %s && %s", logical, gw, lp), "eth.src = %s; reg1 = %s; next;", n.ExternalMAC, n.External)
 	f.addf(lrOutUndnat, 100, fmt.Sprintf("ip && ip4.src == %s && outport == %s", logical, gw), "eth.src = %s; ct_dnat_in_czone;", n.ExternalMAC)
 	f.addf(lrOutSNAT, 161, fmt.Sprintf("ip && ip4.src == %s && outport == %s && %s", logical, gw, lp), "eth.src = %s; ct_snat_in_czone(%s);", n.ExternalMAC, n.External)
+}
+
+// bfdDown reports whether a static route is tied to a BFD session (its bfd
+// column) that is down: ovn-northd then leaves the route out, so traffic
+// takes the next best route. A session not yet up ("admin_down" or no
+// status) keeps the route, as in ovn-northd 23.03.
+func (x *Index) bfdDown(rt *nb.LogicalRouterStaticRoute) bool {
+	if rt.BFD == nil {
+		return false
+	}
+	b := x.NB.BFD[*rt.BFD]
+	return b != nil && b.Status != nil && *b.Status == nb.BFDStatusDown
 }

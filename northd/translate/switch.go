@@ -89,9 +89,23 @@ func (x *Index) switchOut(sw *nb.LogicalSwitch) *DatapathOut {
 		out.PortGroups[strconv.Itoa(key)+"_"+pg.Name] = members
 	}
 
+	out.DNS = x.switchDNS(sw)
+
 	f := &flowSet{dp: sw.UUID}
 	x.switchFlows(f, sw, ports)
 	out.Flows = f.flows
+	return out
+}
+
+// switchDNS returns the DNS rows (with records) a switch names, by key.
+func (x *Index) switchDNS(sw *nb.LogicalSwitch) []DNSRecords {
+	var out []DNSRecords
+	for _, u := range sw.DNSRecords {
+		if d := x.NB.DNS[u]; d != nil && len(d.Records) > 0 && !slices.ContainsFunc(out, func(r DNSRecords) bool { return r.Key == u }) {
+			out = append(out, DNSRecords{Key: u, Records: d.Records})
+		}
+	}
+	slices.SortFunc(out, func(a, b DNSRecords) int { return strings.Compare(a.Key, b.Key) })
 	return out
 }
 
@@ -211,6 +225,9 @@ func (x *Index) switchFlows(f *flowSet, sw *nb.LogicalSwitch, ports []*switchPor
 	}
 	if len(acls) > 0 {
 		x.dhcpACLExemptions(f, ports)
+		if len(x.switchDNS(sw)) > 0 {
+			f.add(lsOutACL, 34000, "udp.src == 53", "next;")
+		}
 	}
 
 	// QoS.
@@ -262,6 +279,15 @@ func (x *Index) switchFlows(f *flowSet, sw *nb.LogicalSwitch, ports []*switchPor
 	for _, p := range ports {
 		x.dhcpFlows(f, p)
 		x.dhcpv6Flows(f, p)
+	}
+	if len(x.switchDNS(sw)) > 0 {
+		// DNS queries are answered from the controller (dns_lookup) when
+		// the name is in one of the switch's DNS rows.
+		f.add(switchIngress[22], 100, "udp.dst == 53", "reg0[4] = dns_lookup(); next;")
+		for _, ip := range []string{"ip4", "ip6"} {
+			f.addf(switchIngress[23], 100, "udp.dst == 53 && reg0[4]",
+				"eth.dst <-> eth.src; %s.src <-> %s.dst; udp.dst = udp.src; udp.src = 53; outport = inport; flags.loopback = 1; output;", ip, ip)
+		}
 	}
 	f.defaults(lsInDHCPOptions, lsInDHCPResponse, switchIngress[22], switchIngress[23], switchIngress[24])
 

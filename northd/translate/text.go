@@ -61,6 +61,14 @@ func (sb *SB) Text() string {
 		fmt.Fprintf(&b, "  %s %s\n", k, strings.Join(sb.AddressSets[k], ","))
 	}
 	fmt.Fprintf(&b, "SB_Global nb_cfg=%d options=%s\n", sb.Global.NbCfg, mapText(sb.Global.Options))
+	if slices.ContainsFunc(dps, func(d *DatapathOut) bool { return len(d.DNS) > 0 }) {
+		b.WriteString("DNS\n")
+		for _, d := range dps {
+			for _, r := range d.DNS {
+				fmt.Fprintf(&b, "  %s/%s records=%s\n", d.Datapath.Name, r.Key, mapText(r.Records))
+			}
+		}
+	}
 	for _, d := range dps {
 		b.WriteString(FlowsText(d.Datapath.Name, d.Flows))
 	}
