@@ -56,6 +56,11 @@ func TestDecodedOpcodes(t *testing.T) {
 	if r.Log == nil || *r.Log != want {
 		t.Fatalf("log: %+v", r.Log)
 	}
+	r = handle(punted(t, `trigger_event(event = "empty_lb_backends", meter = "m1", vip = "10.0.0.100:80", protocol = "tcp", load_balancer = "b7d3");`))
+	if r.Event == nil || r.Event.Type != "empty_lb_backends" || len(r.Event.Info) != 3 || r.Event.Info["vip"] != "10.0.0.100:80" ||
+		r.Event.Info["protocol"] != "tcp" || r.Event.Info["load_balancer"] != "b7d3" {
+		t.Fatalf("trigger_event: %+v", r.Event)
+	}
 	if d := Describe(buildARPFrame()); d != "dl_src=0a:00:00:00:01:11,dl_dst=00:00:00:00:ff:01,dl_type=0x0806" {
 		t.Fatalf("describe ARP: %s", d)
 	}

@@ -19,7 +19,8 @@
 //   - Decisions for the chassis to carry out, returned in the Result:
 //     learned neighbours (put_arp, put_nd) as a MACBinding, learned MACs
 //     (put_fdb) as an FDBEntry, virtual port claims (bind_vport) as a
-//     VirtualBinding, ACL log lines (log) as a LogEntry.
+//     VirtualBinding, ACL log lines (log) as a LogEntry, controller events
+//     (trigger_event) as an Event.
 //
 // Packet building and the decision are pure: HandleWith takes the
 // packet-in and the southbound state it may need (Input: the DNS table)

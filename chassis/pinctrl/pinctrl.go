@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strings"
 
 	"hcnet/chassis/ofconn"
 )
@@ -39,6 +40,16 @@ type Result struct {
 	Vport *VirtualBinding
 	// Log is set by log(): an ACL log line for the chassis's log.
 	Log *LogEntry
+	// Event is set by trigger_event: a southbound Controller_Event.
+	Event *Event
+}
+
+// Event is a controller event (trigger_event) for the southbound
+// Controller_Event table: its event_type (empty_lb_backends) and
+// event_info (vip, protocol, load_balancer).
+type Event struct {
+	Type string
+	Info map[string]string
 }
 
 // FDBEntry is a MAC address learned on a logical port by put_fdb (the
@@ -153,6 +164,22 @@ func HandleWith(pi *ofconn.PacketIn, xid uint32, in *Input) (Result, error) {
 			return Result{}, fmt.Errorf("pinctrl: bind_vport without metadata, reg14 or virtual port key")
 		}
 		return Result{Vport: &VirtualBinding{Datapath: uint32(dp), Virtual: binary.BigEndian.Uint32(payload), Parent: uint32(parent)}}, nil
+	case OpEvent:
+		ev := &Event{Info: map[string]string{}}
+		for _, kv := range strings.Split(string(payload), "\x00") {
+			k, v, ok := strings.Cut(kv, "=")
+			switch {
+			case !ok:
+			case k == "event":
+				ev.Type = v
+			case k != "meter":
+				ev.Info[k] = v
+			}
+		}
+		if ev.Type == "" {
+			return Result{}, fmt.Errorf("pinctrl: trigger_event without an event type")
+		}
+		return Result{Event: ev}, nil
 	case OpLog:
 		if len(payload) < 2 {
 			return Result{}, fmt.Errorf("pinctrl: log payload of %d bytes", len(payload))
@@ -213,6 +240,7 @@ func resumeWithResult(pi *ofconn.PacketIn, xid uint32, payload []byte, build fun
 // Opcodes decoded into Result fields (internal/lflow's numbering).
 const (
 	OpLog       = 7
+	OpEvent     = 15
 	OpBindVport = 17
 	OpPutFDB    = 24
 )
