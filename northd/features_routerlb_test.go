@@ -17,7 +17,8 @@ import (
 // distributed floating IP (dnat_and_snat with logical_port and
 // external_mac: the external host resolves the floating IP to the external
 // MAC, reaches the VM through it, and the VM's own connections leave with
-// the floating IP). Not covered: a VM behind the router reaching the
+// the floating IP), and a load balancer on a gateway router with
+// lb_force_snat_ip=router_ip (the backend sees the router). Not covered: a VM behind the router reaching the
 // router's own VIP or floating IPs (ovn-northd's lr_out_egr_loop hairpin,
 // not translated yet). Needs root and OVS/OVN; skips otherwise.
 func TestRouterLBAndDistributedNATWithOVNController_Root(t *testing.T) {
@@ -95,5 +96,34 @@ func TestRouterLBAndDistributedNATWithOVNController_Root(t *testing.T) {
 		t.Fatalf("vm2 to the external host: %v", err)
 	} else if src != fip {
 		t.Fatalf("external host saw vm2 as %s, want its floating IP %s", src, fip)
+	}
+
+	// A gateway router on gw1 with a load balancer and
+	// lb_force_snat_ip=router_ip: the backend sees the router's address on
+	// its own network as the client.
+	nb("ls-add", "ls3")
+	nb("lsp-add", "ls3", "vm3", "--", "lsp-set-addresses", "vm3", "0a:00:00:00:03:13 10.0.3.13")
+	vm3 := tb.MustAddVM(t, testbed.VMSpec{Name: "vm3", Chassis: "hv1", MAC: "0a:00:00:00:03:13", CIDR: "10.0.3.13/24", Gateway: "10.0.3.1"})
+	nb("lr-add", "gr1", "--", "set", "Logical_Router", "gr1", "options:chassis=gw1", "options:lb_force_snat_ip=router_ip")
+	for _, l := range [][4]string{{"gr1-ls3", "00:00:00:00:fe:01", "10.0.3.1/24", "ls3"}, {"gr1-ext", "00:00:00:00:fe:03", "172.16.0.2/24", "ext"}} {
+		nb("lrp-add", "gr1", l[0], l[1], l[2])
+		lsp := l[3] + "-gr1"
+		nb("lsp-add", l[3], lsp, "--", "lsp-set-type", lsp, "router", "--", "lsp-set-addresses", lsp, "router",
+			"--", "lsp-set-options", lsp, "router-port="+l[0])
+	}
+	const gvip = "172.16.0.201"
+	nb("lb-add", "lbg", gvip+":5504", vm3.IP()+":5504", "tcp")
+	nb("--wait=hv", "lr-lb-add", "gr1", "lbg")
+	deadline = time.Now().Add(60 * time.Second)
+	for {
+		if src, err = tb.TCP(ext, vm3, gvip, 5504, 5*time.Second); err == nil || time.Now().After(deadline) {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("external host to the gateway router VIP %s:5504: %v", gvip, err)
+	}
+	if src != "10.0.3.1" {
+		t.Fatalf("backend vm3 saw the VIP client as %s, want the router address 10.0.3.1 (lb_force_snat_ip=router_ip)", src)
 	}
 }
