@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -23,10 +24,15 @@ type jsonArray struct {
 	inline [4]any
 }
 
-// asArray returns the elements of a decoded JSON array.
+// asArray returns the elements of a decoded JSON array (of either tree).
 func asArray(v any) ([]any, bool) {
-	if a, ok := v.(*jsonArray); ok {
+	switch a := v.(type) {
+	case *jsonArray:
 		return a.elems, true
+	case *jsonRaw:
+		if d, ok := a.decoded().(*jsonArray); ok {
+			return d.elems, true
+		}
 	}
 	return nil, false
 }
@@ -41,6 +47,118 @@ type jsonReader struct {
 	// (member names, table and column names, enum values) to an already
 	// boxed copy, so that decoding them allocates nothing.
 	intern map[string]any
+	// lazy selects the lazy tree (see parseJSONLazy): objects decode as
+	// *jsonObject, and containers at depth lazyDepth or deeper are only
+	// validated and kept as *jsonRaw.
+	lazy      bool
+	lazyDepth int
+}
+
+// jsonRaw is a JSON object or array that the lazy reader validated but did
+// not decode. Consumers decode it on demand (asArray, asObject), one level
+// at a time, or read it directly (parseDatumJSON's fast path).
+type jsonRaw struct {
+	data   []byte
+	intern map[string]any
+	depth  int // nesting depth of data in the document it came from
+	tree   any // the one-level decoding, once asked for
+}
+
+// decoded returns the value decoded one level deep: its own members or
+// elements, with containers among them left raw.
+func (j *jsonRaw) decoded() any {
+	if j.tree == nil {
+		r := jsonReader{data: j.data, intern: j.intern, lazy: true, lazyDepth: j.depth + 1}
+		v, err := r.value(j.depth)
+		if err != nil {
+			panic(fmt.Sprintf("ovsdb: validated JSON does not decode: %v", err))
+		}
+		j.tree = v
+	}
+	return j.tree
+}
+
+// jsonObject is an object of the lazy tree: members in document order, a
+// repeated name keeping only its last value (as a map would).
+type jsonObject struct {
+	members []jsonMember
+	inline  [6]jsonMember
+	index   map[string]int // member positions, once the object is large
+}
+
+type jsonMember struct {
+	key string
+	val any
+}
+
+// get returns the value of member k.
+func (o *jsonObject) get(k string) (any, bool) {
+	if o.index != nil {
+		i, ok := o.index[k]
+		if !ok {
+			return nil, false
+		}
+		return o.members[i].val, true
+	}
+	for i := range o.members {
+		if o.members[i].key == k {
+			return o.members[i].val, true
+		}
+	}
+	return nil, false
+}
+
+// set adds or replaces member k.
+func (o *jsonObject) set(k string, v any) {
+	if o.index == nil {
+		for i := range o.members {
+			if o.members[i].key == k {
+				o.members[i].val = v
+				return
+			}
+		}
+		o.members = append(o.members, jsonMember{k, v})
+		if len(o.members) >= 16 {
+			// Linear search would make a hostile object quadratic.
+			o.index = make(map[string]int, 2*len(o.members))
+			for i, m := range o.members {
+				o.index[m.key] = i
+			}
+		}
+		return
+	}
+	if i, ok := o.index[k]; ok {
+		o.members[i].val = v
+		return
+	}
+	o.index[k] = len(o.members)
+	o.members = append(o.members, jsonMember{k, v})
+}
+
+// sorted appends the members to buf ordered by name.
+func (o *jsonObject) sorted(buf []jsonMember) []jsonMember {
+	buf = append(buf, o.members...)
+	slices.SortFunc(buf, func(a, b jsonMember) int { return strings.Compare(a.key, b.key) })
+	return buf
+}
+
+// asObject returns a decoded JSON object of either tree.
+func asObject(v any) (*jsonObject, bool) {
+	switch x := v.(type) {
+	case *jsonObject:
+		return x, true
+	case *jsonRaw:
+		o, ok := x.decoded().(*jsonObject)
+		return o, ok
+	case map[string]any:
+		o := &jsonObject{}
+		o.members = o.inline[:0]
+		for _, k := range sortedKeys(x) {
+			o.set(k, x[k])
+		}
+		return o, true
+	}
+	return nil, false
 }
 
 // parseJSON decodes one JSON document.
@@ -48,7 +166,19 @@ func parseJSON(data []byte) (any, error) { return parseJSONIntern(data, nil) }
 
 // parseJSONIntern decodes one JSON document, reusing the strings of intern.
 func parseJSONIntern(data []byte, intern map[string]any) (any, error) {
-	r := jsonReader{data: data, intern: intern}
+	return parseDocument(jsonReader{data: data, intern: intern})
+}
+
+// parseJSONLazy decodes one JSON document as the lazy tree: objects are
+// *jsonObject, and objects and arrays nested depth levels deep or more are
+// validated (the whole document is, as by parseJSON, with the same errors)
+// but kept as *jsonRaw until a consumer asks. Execute reads the operations
+// this way, so that rows and sets go straight from the bytes to datums.
+func parseJSONLazy(data []byte, intern map[string]any, depth int) (any, error) {
+	return parseDocument(jsonReader{data: data, intern: intern, lazy: true, lazyDepth: depth})
+}
+
+func parseDocument(r jsonReader) (any, error) {
 	r.skipSpace()
 	v, err := r.value(0)
 	if err != nil {
@@ -83,7 +213,20 @@ func (r *jsonReader) value(depth int) (any, error) {
 	if r.pos >= len(r.data) {
 		return nil, r.errf("unexpected end of input")
 	}
-	switch c := r.data[r.pos]; {
+	c := r.data[r.pos]
+	if r.lazy && (c == '{' || c == '[') {
+		if depth >= r.lazyDepth {
+			start := r.pos
+			if err := r.skip(depth); err != nil {
+				return nil, err
+			}
+			return &jsonRaw{data: r.data[start:r.pos], intern: r.intern, depth: depth}, nil
+		}
+		if c == '{' {
+			return r.lazyObject(depth)
+		}
+	}
+	switch {
 	case c == '{':
 		r.pos++
 		m := make(map[string]any)
@@ -171,6 +314,166 @@ func (r *jsonReader) value(depth int) (any, error) {
 	}
 }
 
+// lazyObject is value's object case for the lazy tree.
+func (r *jsonReader) lazyObject(depth int) (any, error) {
+	r.pos++
+	o := &jsonObject{}
+	o.members = o.inline[:0]
+	r.skipSpace()
+	if r.pos < len(r.data) && r.data[r.pos] == '}' {
+		r.pos++
+		return o, nil
+	}
+	for {
+		r.skipSpace()
+		if r.pos >= len(r.data) || r.data[r.pos] != '"' {
+			return nil, r.errf("expected object key")
+		}
+		k, err := r.key()
+		if err != nil {
+			return nil, err
+		}
+		r.skipSpace()
+		if r.pos >= len(r.data) || r.data[r.pos] != ':' {
+			return nil, r.errf("expected ':'")
+		}
+		r.pos++
+		r.skipSpace()
+		v, err := r.value(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		o.set(k, v)
+		r.skipSpace()
+		if r.pos >= len(r.data) {
+			return nil, r.errf("unexpected end of object")
+		}
+		if r.data[r.pos] == ',' {
+			r.pos++
+			continue
+		}
+		if r.data[r.pos] == '}' {
+			r.pos++
+			return o, nil
+		}
+		return nil, r.errf("expected ',' or '}'")
+	}
+}
+
+// skip validates one value exactly as value does (same errors at the same
+// offsets) without building it.
+func (r *jsonReader) skip(depth int) error {
+	if depth > maxJSONDepth {
+		return r.errf("nesting deeper than %d", maxJSONDepth)
+	}
+	if r.pos >= len(r.data) {
+		return r.errf("unexpected end of input")
+	}
+	switch c := r.data[r.pos]; {
+	case c == '{':
+		r.pos++
+		r.skipSpace()
+		if r.pos < len(r.data) && r.data[r.pos] == '}' {
+			r.pos++
+			return nil
+		}
+		for {
+			r.skipSpace()
+			if r.pos >= len(r.data) || r.data[r.pos] != '"' {
+				return r.errf("expected object key")
+			}
+			if err := r.skipStr(); err != nil {
+				return err
+			}
+			r.skipSpace()
+			if r.pos >= len(r.data) || r.data[r.pos] != ':' {
+				return r.errf("expected ':'")
+			}
+			r.pos++
+			r.skipSpace()
+			if err := r.skip(depth + 1); err != nil {
+				return err
+			}
+			r.skipSpace()
+			if r.pos >= len(r.data) {
+				return r.errf("unexpected end of object")
+			}
+			if r.data[r.pos] == ',' {
+				r.pos++
+				continue
+			}
+			if r.data[r.pos] == '}' {
+				r.pos++
+				return nil
+			}
+			return r.errf("expected ',' or '}'")
+		}
+	case c == '[':
+		r.pos++
+		r.skipSpace()
+		if r.pos < len(r.data) && r.data[r.pos] == ']' {
+			r.pos++
+			return nil
+		}
+		for {
+			r.skipSpace()
+			if err := r.skip(depth + 1); err != nil {
+				return err
+			}
+			r.skipSpace()
+			if r.pos >= len(r.data) {
+				return r.errf("unexpected end of array")
+			}
+			if r.data[r.pos] == ',' {
+				r.pos++
+				continue
+			}
+			if r.data[r.pos] == ']' {
+				r.pos++
+				return nil
+			}
+			return r.errf("expected ',' or ']'")
+		}
+	case c == '"':
+		return r.skipStr()
+	case c == 't':
+		_, err := r.lit("true", true)
+		return err
+	case c == 'f':
+		_, err := r.lit("false", false)
+		return err
+	case c == 'n':
+		_, err := r.lit("null", nil)
+		return err
+	case c == '-' || (c >= '0' && c <= '9'):
+		_, err := r.number()
+		return err
+	default:
+		return r.errf("unexpected character %q", c)
+	}
+}
+
+// skipStr validates a string literal without building it. Anything but
+// the plain case (escapes, errors) is left to str, which says what is wrong.
+func (r *jsonReader) skipStr() error {
+	start := r.pos + 1
+	for i := start; i < len(r.data); i++ {
+		c := r.data[i]
+		if c == '"' {
+			if !utf8.Valid(r.data[start:i]) {
+				break
+			}
+			r.pos = i + 1
+			return nil
+		}
+		if c == '\\' || c < 0x20 {
+			break
+		}
+	}
+	_, err := r.str()
+	return err
+}
+
 func (r *jsonReader) lit(s string, v any) (any, error) {
 	if len(r.data)-r.pos < len(s) || string(r.data[r.pos:r.pos+len(s)]) != s {
 		return nil, r.errf("invalid literal")
@@ -236,6 +539,9 @@ func (r *jsonReader) number() (any, error) {
 // plainString returns the raw bytes of a string literal without escapes
 // at r.pos, or false.
 func (r *jsonReader) plainString() ([]byte, bool) {
+	if r.pos >= len(r.data) || r.data[r.pos] != '"' {
+		return nil, false
+	}
 	for i := r.pos + 1; i < len(r.data) && i-r.pos <= 64; i++ {
 		switch c := r.data[i]; {
 		case c == '"':
@@ -450,6 +756,20 @@ func appendJSONValue(b []byte, v any) []byte {
 			b = appendJSONValue(b, e)
 		}
 		return append(b, ']')
+	case *jsonRaw:
+		return appendJSONValue(b, v.decoded())
+	case *jsonObject:
+		var buf [8]jsonMember
+		b = append(b, '{')
+		for i, m := range v.sorted(buf[:0]) {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, m.key)
+			b = append(b, ':')
+			b = appendJSONValue(b, m.val)
+		}
+		return append(b, '}')
 	case map[string]any:
 		keys := sortedKeys(v)
 		b = append(b, '{')

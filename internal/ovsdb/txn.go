@@ -146,6 +146,13 @@ func (x *txState) freshUUID(t *table) UUID {
 	}
 }
 
+func (x *txState) resolveBytes(name []byte) UUID {
+	if s, ok := x.syms[string(name)]; ok {
+		return s.uuid
+	}
+	return x.resolve(string(name))
+}
+
 func (x *txState) resolve(name string) UUID {
 	if s, ok := x.syms[name]; ok {
 		return s.uuid
@@ -161,7 +168,9 @@ func (x *txState) resolve(name string) UUID {
 // Execute runs a transaction against d without modifying it.
 func (d *Database) Execute(t Txn) Result {
 	x := &txState{db: d, gen: uuidGen{seed: t.Seed}, rows: make(map[rowKey]*txRow), byTable: make(map[*table][]*txRow), locks: t.Locks, expired: t.WaitExpired}
-	v, err := parseJSONIntern(t.Ops, d.schema.intern)
+	// Operations decode as objects with their member values left raw:
+	// rows, sets and conditions are read straight from the bytes.
+	v, err := parseJSONLazy(t.Ops, d.schema.intern, 2)
 	if err != nil {
 		return Result{Reply: errorReply(newErr(ErrSyntax, "%v", err))}
 	}
@@ -327,7 +336,7 @@ next:
 // --- operations ---
 
 type opArgs struct {
-	obj  map[string]any
+	obj  *jsonObject
 	i, n int
 	name string
 	raw  any
@@ -338,7 +347,8 @@ func (a *opArgs) perr(format string, args ...any) *Error {
 }
 
 func (a *opArgs) check(allowed ...string) *Error {
-	for k := range a.obj {
+	for _, m := range a.obj.members {
+		k := m.key
 		if k == "op" {
 			continue
 		}
@@ -356,8 +366,14 @@ func (a *opArgs) check(allowed ...string) *Error {
 	return nil
 }
 
+// val returns member k, or nil when it is missing.
+func (a *opArgs) val(k string) any {
+	v, _ := a.obj.get(k)
+	return v
+}
+
 func (a *opArgs) required(k string) (any, *Error) {
-	v, ok := a.obj[k]
+	v, ok := a.obj.get(k)
 	if !ok {
 		return nil, a.perr("Required '%s' member is missing.", k)
 	}
@@ -365,7 +381,7 @@ func (a *opArgs) required(k string) (any, *Error) {
 }
 
 func (a *opArgs) str(k string, required bool) (string, bool, *Error) {
-	v, ok := a.obj[k]
+	v, ok := a.obj.get(k)
 	if !ok {
 		if required {
 			return "", false, a.perr("Required '%s' member is missing.", k)
@@ -403,7 +419,7 @@ func (x *txState) where(a *opArgs, t *table) ([]clause, *Error) {
 }
 
 func (x *txState) execOp(b []byte, v any, i, n int) ([]byte, *Error) {
-	obj, ok := v.(map[string]any)
+	obj, ok := asObject(v)
 	if !ok {
 		return b, syntaxErr(ErrSyntax, v, "Parsing ovsdb operation %d of %d failed: Object expected.", i+1, n)
 	}
@@ -482,7 +498,7 @@ func (x *txState) opInsert(b []byte, a *opArgs) ([]byte, *Error) {
 		return b, err
 	}
 	if hasName && !isIdentifier(name) {
-		return b, syntaxErr(ErrSyntax, a.obj["uuid-name"], "Parsing ovsdb operation %d of %d failed: Type mismatch for member 'uuid-name'.", a.i+1, a.n)
+		return b, syntaxErr(ErrSyntax, a.val("uuid-name"), "Parsing ovsdb operation %d of %d failed: Type mismatch for member 'uuid-name'.", a.i+1, a.n)
 	}
 	us, hasUUID, err := a.str("uuid", false)
 	if err != nil {
@@ -493,11 +509,11 @@ func (x *txState) opInsert(b []byte, a *opArgs) ([]byte, *Error) {
 	case hasUUID:
 		pu, perr := ParseUUID(us)
 		if perr != nil {
-			return b, syntaxErr(ErrSyntax, a.obj["uuid"], "bad uuid")
+			return b, syntaxErr(ErrSyntax, a.val("uuid"), "bad uuid")
 		}
 		u = pu
 		if t.rows[u] != nil || x.get(t, u) != nil {
-			return b, syntaxErr(ErrDuplicateUUID, a.obj["uuid"], "This UUID would duplicate a UUID already present within the table or deleted within the same transaction.")
+			return b, syntaxErr(ErrDuplicateUUID, a.val("uuid"), "This UUID would duplicate a UUID already present within the table or deleted within the same transaction.")
 		}
 		if hasName {
 			if s, ok := x.syms[name]; ok && s.created {
@@ -528,19 +544,25 @@ func (x *txState) opInsert(b []byte, a *opArgs) ([]byte, *Error) {
 		u = x.freshUUID(t)
 	}
 	row := newDefaultRow(t.schema)
-	set := make([]bool, len(row))
+	var setBuf [64]bool
+	set := setBuf[:0]
+	if len(row) <= len(setBuf) {
+		set = setBuf[:len(row)]
+	} else {
+		set = make([]bool, len(row))
+	}
 	rv, err := a.required("row")
 	if err != nil {
 		return b, err
 	}
 	{
-		obj, ok := rv.(map[string]any)
+		obj, ok := asObject(rv)
 		if !ok {
 			return b, a.perr("Type mismatch for member 'row'.")
 		}
-		var buf [24]string
-		for _, cn := range appendSortedKeys(buf[:0], obj) {
-			cv := obj[cn]
+		var buf [24]jsonMember
+		for _, m := range obj.sorted(buf[:0]) {
+			cn, cv := m.key, m.val
 			c, ok := t.schema.Column(cn)
 			if !ok {
 				return b, syntaxErr(ErrUnknownColumn, rv, "No column %s in table %s.", cn, t.schema.Name)
@@ -564,7 +586,7 @@ func (x *txState) opInsert(b []byte, a *opArgs) ([]byte, *Error) {
 		}
 	}
 	if t.rows[u] != nil || x.get(t, u) != nil {
-		return b, syntaxErr(ErrDuplicateUUID, a.obj["uuid"], "This UUID would duplicate a UUID already present within the table or deleted within the same transaction.")
+		return b, syntaxErr(ErrDuplicateUUID, a.val("uuid"), "This UUID would duplicate a UUID already present within the table or deleted within the same transaction.")
 	}
 	// A new row has its _version from the start (a select in the same
 	// transaction shows it); modified rows get a new one at commit.
@@ -620,7 +642,7 @@ func (x *txState) opSelect(b []byte, a *opArgs) ([]byte, *Error) {
 		return b, err
 	}
 	var cols []string
-	if cv, ok := a.obj["columns"]; ok {
+	if cv, ok := a.obj.get("columns"); ok {
 		if cols, err = columnList(a, t, cv); err != nil {
 			return b, err
 		}
@@ -666,19 +688,21 @@ func (x *txState) parseUpdateRow(a *opArgs, t *table) ([]*ColumnSchema, []Datum,
 	if err != nil {
 		return nil, nil, err
 	}
-	obj, ok := rv.(map[string]any)
+	obj, ok := asObject(rv)
 	if !ok {
 		return nil, nil, a.perr("Type mismatch for member 'row'.")
 	}
-	names := sortedKeys(obj)
-	cols := make([]*ColumnSchema, 0, len(names))
-	vals := make([]Datum, 0, len(names))
-	for _, cn := range names {
+	var buf [24]jsonMember
+	members := obj.sorted(buf[:0])
+	cols := make([]*ColumnSchema, 0, len(members))
+	vals := make([]Datum, 0, len(members))
+	for _, m := range members {
+		cn := m.key
 		c, ok := t.schema.Column(cn)
 		if !ok {
 			return nil, nil, syntaxErr(ErrUnknownColumn, rv, "No column %s in table %s.", cn, t.schema.Name)
 		}
-		d, perr := parseDatumJSON(obj[cn], &c.Type, x)
+		d, perr := parseDatumJSON(m.val, &c.Type, x)
 		if perr != nil {
 			return nil, nil, perr
 		}
@@ -764,7 +788,7 @@ func (x *txState) opWait(b []byte, a *opArgs) ([]byte, *Error) {
 		return b, err
 	}
 	var timeout int64 = -1
-	if tv, ok := a.obj["timeout"]; ok {
+	if tv, ok := a.obj.get("timeout"); ok {
 		switch n := tv.(type) {
 		case int64:
 			timeout = n
@@ -772,7 +796,7 @@ func (x *txState) opWait(b []byte, a *opArgs) ([]byte, *Error) {
 			return b, a.perr("Type mismatch for member 'timeout'.")
 		}
 		if timeout < 0 {
-			return b, syntaxErr(ErrSyntax, a.obj["timeout"], "timeout must be nonnegative")
+			return b, syntaxErr(ErrSyntax, a.val("timeout"), "timeout must be nonnegative")
 		}
 	}
 	where, err := x.where(a, t)
@@ -792,7 +816,7 @@ func (x *txState) opWait(b []byte, a *opArgs) ([]byte, *Error) {
 		return b, err
 	}
 	if until != "==" && until != "!=" {
-		return b, syntaxErr(ErrSyntax, a.obj["until"], "\"until\" must be \"==\" or \"!=\"")
+		return b, syntaxErr(ErrSyntax, a.val("until"), "\"until\" must be \"==\" or \"!=\"")
 	}
 	rv, err := a.required("rows")
 	if err != nil {
@@ -810,14 +834,14 @@ func (x *txState) opWait(b []byte, a *opArgs) ([]byte, *Error) {
 	// omits take their defaults, and rows compare on "columns" only.
 	expected := make(map[string]bool, len(rl))
 	for _, e := range rl {
-		obj, ok := e.(map[string]any)
+		obj, ok := asObject(e)
 		if !ok {
 			return b, syntaxErr(ErrSyntax, e, "<row> must be a JSON object")
 		}
 		row := newDefaultRow(t.schema)
 		var rowUUID UUID
-		for _, cn := range sortedKeys(obj) {
-			cv := obj[cn]
+		for _, m := range obj.sorted(nil) {
+			cn, cv := m.key, m.val
 			c, ok := t.schema.Column(cn)
 			if !ok {
 				return b, syntaxErr(ErrUnknownColumn, e, "No column %s in table %s.", cn, t.schema.Name)

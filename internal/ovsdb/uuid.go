@@ -60,6 +60,35 @@ func ParseUUID(s string) (UUID, error) {
 	return u, nil
 }
 
+// parseUUIDBytes is ParseUUID for bytes, without allocating.
+func parseUUIDBytes(b []byte) (UUID, bool) {
+	var u UUID
+	if len(b) != 36 {
+		return u, false
+	}
+	j := 0
+	for i := 0; i < 36; {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			if b[i] != '-' {
+				return u, false
+			}
+			i++
+			continue
+		}
+		if !isHex(b[i]) || !isHex(b[i+1]) {
+			return u, false
+		}
+		u[j] = unhex(b[i])<<4 | unhex(b[i+1])
+		i += 2
+		j++
+	}
+	return u, true
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
 func isUUIDString(s string) bool {
 	if len(s) != 36 {
 		return false

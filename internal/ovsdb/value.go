@@ -203,6 +203,8 @@ func appendDatumJSON(b []byte, t *ColumnType, d Datum) []byte {
 // allowed (as in storage recovery).
 type symbolResolver interface {
 	resolve(name string) UUID
+	// resolveBytes is resolve for a name still in the request's bytes.
+	resolveBytes(name []byte) UUID
 }
 
 func parseAtomJSON(v any, b *BaseType, syms symbolResolver) (Atom, *Error) {
@@ -260,6 +262,14 @@ func parseAtomJSON(v any, b *BaseType, syms symbolResolver) (Atom, *Error) {
 // and, for each atom, the base type's constraints.
 func parseDatumJSON(v any, t *ColumnType, syms symbolResolver) (Datum, *Error) {
 	var d Datum
+	if raw, ok := v.(*jsonRaw); ok {
+		if d, ok := rawDatum(raw, t, syms); ok {
+			return d, nil
+		}
+		// Something is wrong (or unusual): the general path below says
+		// what, from the decoded value, exactly as for a decoded tree.
+		v = raw.decoded()
+	}
 	if t.Value != nil {
 		a, ok := asArray(v)
 		if !ok || len(a) != 2 || a[0] != "map" {
@@ -328,6 +338,187 @@ func parseDatumJSON(v any, t *ColumnType, syms symbolResolver) (Datum, *Error) {
 		return d, err
 	}
 	return d, nil
+}
+
+// rawDatum is parseDatumJSON's fast path: it reads a datum straight from
+// the bytes of a validated set, map or UUID, and declines (false) whenever
+// the general path might report an error, so that only that path decides
+// errors. Like it, it resolves named-uuids in document order, and since
+// resolving a name twice gives the same UUID, declining half way through
+// changes nothing.
+func rawDatum(raw *jsonRaw, t *ColumnType, syms symbolResolver) (Datum, bool) {
+	r := jsonReader{data: raw.data, intern: raw.intern}
+	var d Datum
+	if !r.consume('[') {
+		return d, false
+	}
+	tag, ok := r.plainString()
+	if !ok {
+		return d, false
+	}
+	r.pos += len(tag) + 2
+	if !r.consume(',') {
+		return d, false
+	}
+	var buf [16]Atom
+	switch {
+	case t.Value != nil:
+		if string(tag) != "map" || !r.consume('[') {
+			return d, false
+		}
+		var vbuf [16]Atom
+		keys, values := buf[:0], vbuf[:0]
+		if !r.consume(']') {
+			for {
+				if !r.consume('[') {
+					return d, false
+				}
+				k, ok := r.rawAtom(&t.Key, syms)
+				if !ok || !r.consume(',') {
+					return d, false
+				}
+				v, ok := r.rawAtom(t.Value, syms)
+				if !ok || !r.consume(']') {
+					return d, false
+				}
+				keys, values = append(keys, k), append(values, v)
+				if r.consume(']') {
+					break
+				}
+				if !r.consume(',') {
+					return d, false
+				}
+			}
+		}
+		if !r.consume(']') || !r.atEnd() || len(keys) < t.Min || len(keys) > t.Max {
+			return d, false
+		}
+		d.Keys = append(make([]Atom, 0, len(keys)), keys...)
+		d.Values = append(make([]Atom, 0, len(values)), values...)
+	case string(tag) == "set":
+		if !r.consume('[') {
+			return d, false
+		}
+		keys := buf[:0]
+		if !r.consume(']') {
+			for {
+				k, ok := r.rawAtom(&t.Key, syms)
+				if !ok {
+					return d, false
+				}
+				keys = append(keys, k)
+				if r.consume(']') {
+					break
+				}
+				if !r.consume(',') {
+					return d, false
+				}
+			}
+		}
+		if !r.consume(']') || !r.atEnd() || len(keys) < t.Min || len(keys) > t.Max {
+			return d, false
+		}
+		d.Keys = append(make([]Atom, 0, len(keys)), keys...)
+	default:
+		// A single UUID: ["uuid", "..."] or ["named-uuid", "..."].
+		if t.Key.Type != TypeUUID || t.Max < 1 || t.Min > 1 {
+			return d, false
+		}
+		r.pos = 0
+		k, ok := r.rawAtom(&t.Key, syms)
+		if !ok || !r.atEnd() {
+			return d, false
+		}
+		d.Keys = []Atom{k}
+	}
+	if sortAtoms(d.Keys, d.Values) {
+		return d, false
+	}
+	if checkDatumConstraints(t, d) != nil {
+		return d, false
+	}
+	return d, true
+}
+
+// consume skips white space and then c, if it is next.
+func (r *jsonReader) consume(c byte) bool {
+	r.skipSpace()
+	if r.pos < len(r.data) && r.data[r.pos] == c {
+		r.pos++
+		r.skipSpace()
+		return true
+	}
+	return false
+}
+
+func (r *jsonReader) atEnd() bool {
+	r.skipSpace()
+	return r.pos == len(r.data)
+}
+
+// rawAtom reads one atom of type b as parseAtomJSON would accept it.
+func (r *jsonReader) rawAtom(b *BaseType, syms symbolResolver) (Atom, bool) {
+	r.skipSpace()
+	if r.pos >= len(r.data) {
+		return nil, false
+	}
+	switch c := r.data[r.pos]; {
+	case c == '"':
+		if b.Type != TypeString {
+			return nil, false
+		}
+		v, err := r.strAny()
+		return v, err == nil
+	case c == '-' || (c >= '0' && c <= '9') || c == 't' || c == 'f':
+		var v any
+		var err error
+		switch c {
+		case 't':
+			v, err = r.lit("true", true)
+		case 'f':
+			v, err = r.lit("false", false)
+		default:
+			v, err = r.number()
+		}
+		if err != nil {
+			return nil, false
+		}
+		a, perr := parseAtomJSON(v, b, nil)
+		return a, perr == nil
+	case c == '[':
+		if b.Type != TypeUUID {
+			return nil, false
+		}
+		r.pos++
+		r.skipSpace()
+		tag, ok := r.plainString()
+		if !ok {
+			return nil, false
+		}
+		r.pos += len(tag) + 2
+		if !r.consume(',') {
+			return nil, false
+		}
+		s, ok := r.plainString()
+		if !ok {
+			return nil, false
+		}
+		r.pos += len(s) + 2
+		if !r.consume(']') {
+			return nil, false
+		}
+		switch string(tag) {
+		case "uuid":
+			u, ok := parseUUIDBytes(s)
+			return u, ok
+		case "named-uuid":
+			if syms == nil {
+				return nil, false
+			}
+			return syms.resolveBytes(s), true
+		}
+	}
+	return nil, false
 }
 
 func sizeErr(what string, v any, t *ColumnType, n int) *Error {
