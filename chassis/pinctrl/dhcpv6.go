@@ -50,8 +50,12 @@ func appendOpt6(b []byte, code uint16, v []byte) []byte {
 // (a REPLY with Rapid Commit when the client asked for it), REQUEST,
 // RENEW, REBIND and INFORMATION-REQUEST a REPLY, CONFIRM, RELEASE and
 // DECLINE a REPLY with status Success. The server DUID is DUID-LL from
-// server_id; the client's IA_NA gets ia_addr with infinite lifetimes (none
-// for INFORMATION-REQUEST, or without ia_addr: stateless). A message
+// server_id; the client's IA_NA gets ia_addr with infinite T1, T2 and
+// lifetimes (none for INFORMATION-REQUEST, or without ia_addr: stateless).
+// Options follow the client identifier in the order put_dhcpv6_opts lists
+// them, as ovn-controller writes them; unlike ovn-controller (23.03), which
+// writes "ovn.org" as one 7-byte label, domain_search is encoded as RFC
+// 1035 labels. A message
 // naming another server is not answered. Ethernet, IP and UDP addresses
 // and ports are kept: the flows after the action rewrite them (the UDP
 // checksum is right for the packet as built).
@@ -89,7 +93,10 @@ func DHCPv6Reply(pkt, opts []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	var duid, addr, extra []byte
+	// The options in order; IA_NA and the server identifier are placed
+	// where ia_addr and server_id are.
+	var duid, addr, body []byte
+	const iaMark, sidMark = 0xfffe, 0xffff
 	err = tlv16(opts, func(code uint16, v []byte) error {
 		switch code {
 		case opt6ServerID:
@@ -97,13 +104,15 @@ func DHCPv6Reply(pkt, opts []byte) ([]byte, error) {
 				return fmt.Errorf("pinctrl: put_dhcpv6_opts server_id of %d bytes", len(v))
 			}
 			duid = append([]byte{0, 3, 0, 1}, v...) // DUID-LL, Ethernet
+			body = appendOpt6(body, sidMark, nil)
 		case opt6IAAddr:
 			if len(v) != 16 {
 				return fmt.Errorf("pinctrl: put_dhcpv6_opts ia_addr of %d bytes", len(v))
 			}
 			addr = v
+			body = appendOpt6(body, iaMark, nil)
 		case opt6DNSServers:
-			extra = appendOpt6(extra, code, v)
+			body = appendOpt6(body, code, v)
 		case opt6DomainList, opt6ClientFQDN:
 			var names []byte
 			if code == opt6ClientFQDN {
@@ -116,9 +125,9 @@ func DHCPv6Reply(pkt, opts []byte) ([]byte, error) {
 				}
 				names = append(names, n...)
 			}
-			extra = appendOpt6(extra, code, names)
+			body = appendOpt6(body, code, names)
 		default:
-			extra = appendOpt6(extra, code, v)
+			body = appendOpt6(body, code, v)
 		}
 		return nil
 	})
@@ -154,27 +163,35 @@ func DHCPv6Reply(pkt, opts []byte) ([]byte, error) {
 		return nil, fmt.Errorf("pinctrl: DHCPv6 message type %d not answered", typ)
 	}
 	r := append([]byte{reply}, msg[1:4]...) // transaction id
-	r = appendOpt6(r, opt6ServerID, duid)
 	if clientID != nil {
 		r = appendOpt6(r, opt6ClientID, clientID)
 	}
 	if rapid && typ == dhcp6Solicit {
 		r = appendOpt6(r, opt6RapidCommit, nil)
 	}
-	if withIA && iaid != nil && addr != nil {
-		ia := append([]byte(nil), iaid...)
-		ia = append(ia, 0, 0, 0, 0, 0, 0, 0, 0) // T1, T2: the client chooses
-		a := append([]byte(nil), addr...)
-		a = binary.BigEndian.AppendUint32(a, infinite)
-		a = binary.BigEndian.AppendUint32(a, infinite)
-		ia = appendOpt6(ia, opt6IAAddr, a)
-		r = appendOpt6(r, opt6IANA, ia)
-	}
 	if status {
 		r = appendOpt6(r, opt6StatusCode, []byte{0, 0})
-	} else {
-		r = append(r, extra...)
 	}
+	_ = tlv16(body, func(code uint16, v []byte) error {
+		switch {
+		case code == sidMark:
+			r = appendOpt6(r, opt6ServerID, duid)
+		case code == iaMark:
+			if withIA && iaid != nil {
+				ia := append([]byte(nil), iaid...)
+				ia = binary.BigEndian.AppendUint32(ia, infinite) // T1
+				ia = binary.BigEndian.AppendUint32(ia, infinite) // T2
+				a := append([]byte(nil), addr...)
+				a = binary.BigEndian.AppendUint32(a, infinite)
+				a = binary.BigEndian.AppendUint32(a, infinite)
+				ia = appendOpt6(ia, opt6IAAddr, a)
+				r = appendOpt6(r, opt6IANA, ia)
+			}
+		case !status:
+			r = appendOpt6(r, code, v)
+		}
+		return nil
+	})
 	uh := append([]byte(nil), udp[:8]...)
 	binary.BigEndian.PutUint16(uh[4:], uint16(8+len(r)))
 	return f.build(false, protoUDP, f.ttl(), append(uh, r...), 6), nil

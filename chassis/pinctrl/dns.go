@@ -42,8 +42,8 @@ const (
 // DNSReply answers a DNS query (RFC 1035 4.1) from records: a standard
 // query with one question of class IN for an A, AAAA or PTR record of a
 // known name gets a response with the question and one answer per address
-// (or the PTR target), authoritative, recursion desired copied, TTL one
-// hour. Anything else (not DNS, not a query, an unknown name, no record of
+// (or the PTR target) named as the question (uncompressed), recursion
+// desired copied, TTL one hour, as ovn-controller answers. Anything else (not DNS, not a query, an unknown name, no record of
 // the type asked) is an error: dns_lookup then leaves the packet alone and
 // stores 0. Ethernet, IP and UDP addresses and ports are kept: the flows
 // after the action swap them.
@@ -118,12 +118,12 @@ func DNSReply(pkt []byte, records map[string]string) ([]byte, error) {
 	}
 	r := make([]byte, 12, 12+len(question)+16*len(rdatas))
 	copy(r[0:2], q[0:2])
-	binary.BigEndian.PutUint16(r[2:], 0x8000|0x0400|flags&0x0100) // QR, AA, RD
+	binary.BigEndian.PutUint16(r[2:], 0x8000|flags&0x0100) // QR, RD
 	binary.BigEndian.PutUint16(r[4:], 1)
 	binary.BigEndian.PutUint16(r[6:], uint16(len(rdatas)))
 	r = append(r, question...)
 	for _, rd := range rdatas {
-		r = append(r, 0xc0, 12) // the name of the question
+		r = append(r, question[:len(question)-4]...) // the question's name
 		r = binary.BigEndian.AppendUint16(r, qtype)
 		r = binary.BigEndian.AppendUint16(r, dnsClassIN)
 		r = binary.BigEndian.AppendUint32(r, dnsTTL)

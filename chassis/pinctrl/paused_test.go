@@ -288,7 +288,7 @@ func TestDNSGolden(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !h.Response || !h.Authoritative || !h.RecursionDesired || h.ID != 0xbeef || h.RCode != dnsmessage.RCodeSuccess {
+		if !h.Response || h.Authoritative || !h.RecursionDesired || h.ID != 0xbeef || h.RCode != dnsmessage.RCodeSuccess {
 			t.Fatalf("%s: header %+v", c.q, h)
 		}
 		qs, err := p.AllQuestions()

@@ -23,11 +23,12 @@ const (
 	raRouteInfo  = 8
 )
 
-// Lifetimes in the router advertisements we send: the router lifetime is
-// RFC 4861's default (3 x MaxRtrAdvInterval); prefixes, DNS servers and
-// routes do not expire (the southbound withdraws them).
+// Lifetimes in the router advertisements we send, as ovn-controller sends
+// them (TestRootRepliesMatchOVNController): router lifetime 65535 s (above
+// RFC 4861's 9000; hosts cap it), prefixes, DNS servers and routes that do
+// not expire (the southbound withdraws them).
 const (
-	raRouterLifetime = 1800
+	raRouterLifetime = 0xffff
 	infinite         = 0xffffffff
 )
 

@@ -139,7 +139,14 @@ func optionValue(x Arg, typ string) ([]byte, error) {
 				return nil, bad(t, x.Key+" value too large")
 			}
 			b = append(b, t.val.Bytes(n)...)
-		default: // str, host_id, domains, static_routes: the text
+		case "str", "domains":
+			// A string constant, as ovn-controller requires
+			// (domain_search = ovn.org is a syntax error there).
+			if t.kind != tString {
+				return nil, bad(t, x.Key+" needs a string")
+			}
+			b = append(b, t.s...)
+		default: // host_id, static_routes: the text
 			if t.kind == tString {
 				b = append(b, t.s...)
 			} else {
