@@ -295,6 +295,7 @@ func (x *Index) routerFlows(f *flowSet, r *nb.LogicalRouter, ports []*routerPort
 	f.add(lrInIPInput, 82, "ip4.mcast || ip6.mcast", "drop;")
 	f.add(lrInIPInput, 50, "eth.bcast", "drop;")
 	f.add(lrInIPInput, 30, "ip.ttl == {0, 1}", "drop;")
+	x.routerICMPErrors(f, ports, gwRouter || dgp != nil, seenExt)
 	f.add(lrInIPInput, 0, "1", "next;")
 
 	// NAT and load balancers.
