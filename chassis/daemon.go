@@ -326,6 +326,7 @@ func (d *daemon) dialSB(ctx context.Context, remote string) {
 	}
 	d.mu.Lock()
 	d.sb = replica.New(sch)
+	d.sb.TrackChanges() // the logical flow compiler revisits only what changed
 	d.sbC = c
 	d.mu.Unlock()
 	reqs := map[string]client.MonitorRequest{}
@@ -895,7 +896,7 @@ func (d *daemon) decideLocked(ctx context.Context) (work, error) {
 	for owner, fs := range physical.Generate(in) {
 		tab.Set(owner, fs)
 	}
-	lf := d.compiler.Compile(lflows.Input{SB: d.sb, Physical: in, LocalDPs: localDPs})
+	lf := d.compiler.Compile(lflows.Input{SB: d.sb, Physical: in, LocalDPs: localDPs, Changed: d.sb.TakeChanged()})
 	for _, e := range lf.Errors {
 		d.log.Debug("logical flow not compiled", "err", e)
 	}

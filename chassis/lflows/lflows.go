@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -24,11 +25,18 @@ type Input struct {
 	SB       *replica.DB
 	Physical physical.Input
 	LocalDPs map[string]bool
+	// Changed are the SB rows (table -> UUIDs) changed since the previous
+	// Compile of the same SB replica (replica.DB.TakeChanged). With it, a
+	// round where the local datapaths, their keys and the shared lookups
+	// are unchanged revisits only the changed logical flows and those of
+	// datapaths whose ports changed. Nil: revisit every flow.
+	Changed map[string]map[string]struct{}
 }
 
 // Output is a compilation's result.
 type Output struct {
-	// Flows by Logical_Flow UUID.
+	// Flows by Logical_Flow UUID. The map is the compiler's own: valid
+	// until the next Compile, never to be modified.
 	Flows map[string][]flowtable.Flow
 	// Groups are the OpenFlow groups the flows use, by id, in ovs-ofctl
 	// syntax without group_id.
@@ -70,8 +78,21 @@ type Compiler struct {
 	// refs caches the names each flow text mentions.
 	refs map[string]refs
 	// Compiled counts compilations (cache misses), for tests and
-	// benchmarks.
-	Compiled int
+	// benchmarks; Visited counts logical flows looked at.
+	Compiled, Visited int
+
+	// The previous round, for incremental rounds over the same replica.
+	sb         *replica.DB
+	shared     uint64
+	envHash    map[string]uint64 // local datapath -> its environment's hash
+	dpKeys     map[string]uint32 // local datapath -> tunnel key
+	addrSets   map[string][]string
+	portGroups map[string][]string
+	meterGen   string
+	out        map[string][]flowtable.Flow // by Logical_Flow UUID
+	errs       map[string][]error          // by Logical_Flow UUID
+	lfDPs      map[string][]string         // Logical_Flow -> the local datapaths it compiled for
+	byDP       map[string]map[string]struct{}
 }
 
 // New returns a Compiler.
@@ -173,16 +194,49 @@ func extractRefs(text string) refs {
 	return r
 }
 
+// changedAny reports whether any of tables has a changed row.
+func changedAny(ch map[string]map[string]struct{}, tables ...string) bool {
+	for _, t := range tables {
+		if len(ch[t]) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // Compile returns the flows of every Logical_Flow of the local datapaths.
 func (c *Compiler) Compile(in Input) Output {
-	out := Output{Flows: map[string][]flowtable.Flow{}, Groups: map[uint32]string{}, Meters: map[uint32]string{}}
 	sb := in.SB
-	meterGen := ""
-	for name, spec := range meterSpecs(sb) {
-		c.meterSpec[c.meterID(name)] = spec
-		meterGen += name + "=" + spec + ";"
+	// Lookups shared by every datapath: rebuilt when their tables
+	// changed (or nothing says what changed).
+	fresh := in.Changed == nil || sb != c.sb
+	if fresh || changedAny(in.Changed, "Meter", "Meter_Band") {
+		c.meterGen = ""
+		specs := meterSpecs(sb)
+		names := make([]string, 0, len(specs))
+		for name := range specs {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			c.meterSpec[c.meterID(name)] = specs[name]
+			c.meterGen += name + "=" + specs[name] + ";"
+		}
+	}
+	if fresh || changedAny(in.Changed, "Address_Set") {
+		c.addrSets = map[string][]string{}
+		for _, r := range sb.Table("Address_Set") {
+			c.addrSets[replica.Str(r, "name")] = replica.Strs(r, "addresses")
+		}
+	}
+	if fresh || changedAny(in.Changed, "Port_Group") {
+		c.portGroups = map[string][]string{}
+		for _, r := range sb.Table("Port_Group") {
+			c.portGroups[replica.Str(r, "name")] = replica.Strs(r, "ports")
+		}
 	}
 	envs := map[string]*dpEnv{}
+	dpKeys := make(map[string]uint32, len(in.LocalDPs))
 	for dp := range in.LocalDPs {
 		r := sb.Row("Datapath_Binding", dp)
 		if r == nil {
@@ -191,6 +245,7 @@ func (c *Compiler) Compile(in Input) Output {
 		ids := replica.Map(r, "external_ids")
 		envs[dp] = &dpEnv{key: uint32(replica.Int(r, "tunnel_key")), router: ids["logical-router"] != "",
 			ports: map[string]uint32{}}
+		dpKeys[dp] = envs[dp].key
 	}
 	// Residence is global: is_chassis_resident() in a switch's flow
 	// names a router's chassisredirect port.
@@ -211,81 +266,61 @@ func (c *Compiler) Compile(in Input) Output {
 			e.ports[g.Name] = g.Key
 		}
 	}
-	shared := sharedHash(residentHere, sb, meterGen)
-	for _, e := range envs {
+	shared := sharedHash(residentHere, sb, c.meterGen)
+	envHash := make(map[string]uint64, len(envs))
+	for dp, e := range envs {
 		e.hash = e.envHash(shared)
-	}
-	addrSets := map[string][]string{}
-	for _, r := range sb.Table("Address_Set") {
-		addrSets[replica.Str(r, "name")] = replica.Strs(r, "addresses")
-	}
-	portGroups := map[string][]string{}
-	for _, r := range sb.Table("Port_Group") {
-		portGroups[replica.Str(r, "name")] = replica.Strs(r, "ports")
+		envHash[dp] = e.hash
 	}
 	usedGroups := map[uint32]string{}
-	seen := map[cacheKey]bool{}
-	texts := map[string]bool{}
-	for _, r := range sb.Sorted("Logical_Flow") {
-		u := replica.UUID(r)
-		var dps []string
-		if dp := replica.Ref(r, "logical_datapath"); dp != "" {
-			dps = append(dps, dp)
+	full := fresh || c.out == nil || shared != c.shared || !maps.Equal(dpKeys, c.dpKeys) ||
+		changedAny(in.Changed, "Datapath_Binding", "Logical_DP_Group")
+	if full {
+		if sb != c.sb {
+			// Another replica (a new southbound connection): row
+			// versions start over, so nothing cached can be trusted.
+			clear(c.cache)
 		}
-		if g := sb.Row("Logical_DP_Group", replica.Ref(r, "logical_dp_group")); g != nil {
-			dps = append(dps, replica.Refs(g, "datapaths")...)
+		c.compileAll(sb, envs, usedGroups)
+	} else {
+		dirty := map[string]struct{}{}
+		for u := range in.Changed["Logical_Flow"] {
+			dirty[u] = struct{}{}
 		}
-		var rf *refs
-		for _, dp := range dps {
-			e := envs[dp]
-			if e == nil {
-				continue
-			}
-			if rf == nil {
-				text := replica.Str(r, "match") + " " + replica.Str(r, "actions")
-				x, ok := c.refs[text]
-				if !ok {
-					x = extractRefs(text)
-					c.refs[text] = x
+		for dp, h := range envHash {
+			if c.envHash[dp] != h {
+				for u := range c.byDP[dp] {
+					dirty[u] = struct{}{}
 				}
-				rf = &x
-				texts[text] = true
 			}
-			k := cacheKey{u, dp}
-			seen[k] = true
-			ce, ok := c.cache[k]
-			version := rowVersion(r)
-			if !ok || ce.env != e.hash || ce.version != version {
-				gen := fingerprint(r, e, *rf, addrSets, portGroups, meterGen)
-				if !ok || ce.gen != gen {
-					ce = c.compileOne(r, e, addrSets, portGroups, usedGroups)
-					ce.gen = gen
-					c.Compiled++
+		}
+		us := make([]string, 0, len(dirty))
+		for u := range dirty {
+			us = append(us, u)
+		}
+		sort.Strings(us) // group ids are handed out in flow order
+		for _, u := range us {
+			old := c.forget(u)
+			if r := sb.Row("Logical_Flow", u); r != nil {
+				c.compileRowFrom(sb, r, envs, usedGroups, c.cache)
+			}
+			for _, dp := range old {
+				if !slices.Contains(c.lfDPs[u], dp) {
+					delete(c.cache, cacheKey{u, dp})
 				}
-				ce.env, ce.version = e.hash, version
-				c.cache[k] = ce
-			}
-			if ce.err != nil {
-				out.Errors = append(out.Errors, ce.err)
-				continue
-			}
-			if prev := out.Flows[u]; prev == nil {
-				// Shared with the cache: clipped, so a second
-				// datapath's append copies instead of writing into it.
-				out.Flows[u] = slices.Clip(ce.flows)
-			} else {
-				out.Flows[u] = append(prev, ce.flows...)
 			}
 		}
 	}
-	for k := range c.cache {
-		if !seen[k] {
-			delete(c.cache, k)
+	c.sb, c.shared, c.envHash, c.dpKeys = sb, shared, envHash, dpKeys
+	out := Output{Flows: c.out, Groups: make(map[uint32]string, len(c.groups)), Meters: make(map[uint32]string, len(c.meterSpec))}
+	if len(c.errs) > 0 {
+		us := make([]string, 0, len(c.errs))
+		for u := range c.errs {
+			us = append(us, u)
 		}
-	}
-	for t := range c.refs {
-		if !texts[t] {
-			delete(c.refs, t)
+		sort.Strings(us)
+		for _, u := range us {
+			out.Errors = append(out.Errors, c.errs[u]...)
 		}
 	}
 	// Groups and meters referenced by cached flows stay known.
@@ -296,6 +331,106 @@ func (c *Compiler) Compile(in Input) Output {
 		out.Meters[id] = spec
 	}
 	return out
+}
+
+// compileAll revisits every logical flow (full recompute; the per-flow
+// cache still spares unchanged compilations).
+func (c *Compiler) compileAll(sb *replica.DB, envs map[string]*dpEnv, usedGroups map[uint32]string) {
+	prevCache := c.cache
+	c.cache = make(map[cacheKey]cacheEntry, len(prevCache))
+	c.out = map[string][]flowtable.Flow{}
+	c.errs = map[string][]error{}
+	c.lfDPs = map[string][]string{}
+	c.byDP = map[string]map[string]struct{}{}
+	texts := map[string]bool{}
+	for _, r := range sb.Sorted("Logical_Flow") {
+		if text, ok := c.compileRowFrom(sb, r, envs, usedGroups, prevCache); ok {
+			texts[text] = true
+		}
+	}
+	for t := range c.refs {
+		if !texts[t] {
+			delete(c.refs, t)
+		}
+	}
+}
+
+// forget removes one logical flow's output and indexes (its cache
+// entries stay for the caller to reuse or drop) and returns the
+// datapaths it was compiled for.
+func (c *Compiler) forget(u string) []string {
+	old := c.lfDPs[u]
+	for _, dp := range old {
+		delete(c.byDP[dp], u)
+	}
+	delete(c.lfDPs, u)
+	delete(c.out, u)
+	delete(c.errs, u)
+	return old
+}
+
+// compileRowFrom compiles one logical flow, taking cached compilations
+// from prev and recording them in c.cache, the output and the indexes.
+// It returns the flow's text when the flow is on a local datapath.
+func (c *Compiler) compileRowFrom(sb *replica.DB, r ovsdb.Row, envs map[string]*dpEnv, usedGroups map[uint32]string, prev map[cacheKey]cacheEntry) (string, bool) {
+	c.Visited++
+	u := replica.UUID(r)
+	var dps []string
+	if dp := replica.Ref(r, "logical_datapath"); dp != "" {
+		dps = append(dps, dp)
+	}
+	if g := sb.Row("Logical_DP_Group", replica.Ref(r, "logical_dp_group")); g != nil {
+		dps = append(dps, replica.Refs(g, "datapaths")...)
+	}
+	var rf *refs
+	var text string
+	version := rowVersion(r)
+	for _, dp := range dps {
+		e := envs[dp]
+		if e == nil {
+			continue
+		}
+		if rf == nil {
+			text = replica.Str(r, "match") + " " + replica.Str(r, "actions")
+			x, ok := c.refs[text]
+			if !ok {
+				x = extractRefs(text)
+				c.refs[text] = x
+			}
+			rf = &x
+		}
+		k := cacheKey{u, dp}
+		ce, ok := prev[k]
+		if !ok || ce.env != e.hash || ce.version != version {
+			gen := fingerprint(r, e, *rf, c.addrSets, c.portGroups, c.meterGen)
+			if !ok || ce.gen != gen {
+				ce = c.compileOne(r, e, c.addrSets, c.portGroups, usedGroups)
+				ce.gen = gen
+				c.Compiled++
+			}
+			ce.env, ce.version = e.hash, version
+		}
+		c.cache[k] = ce
+		c.lfDPs[u] = append(c.lfDPs[u], dp)
+		m := c.byDP[dp]
+		if m == nil {
+			m = map[string]struct{}{}
+			c.byDP[dp] = m
+		}
+		m[u] = struct{}{}
+		if ce.err != nil {
+			c.errs[u] = append(c.errs[u], ce.err)
+			continue
+		}
+		if prev := c.out[u]; prev == nil {
+			// Shared with the cache: clipped, so a second
+			// datapath's append copies instead of writing into it.
+			c.out[u] = slices.Clip(ce.flows)
+		} else {
+			c.out[u] = append(prev, ce.flows...)
+		}
+	}
+	return text, rf != nil
 }
 
 // fingerprint identifies everything one compilation of row r in

@@ -13,11 +13,45 @@ import (
 type DB struct {
 	schema *ovsdb.DatabaseSchema
 	tables map[string]map[string]ovsdb.Row
+	// changed holds, per table, the rows inserted, modified or deleted
+	// since the last TakeChanged; nil when not tracking.
+	changed map[string]map[string]struct{}
 }
 
 // New returns an empty replica of a database with the given schema.
 func New(schema *ovsdb.DatabaseSchema) *DB {
 	return &DB{schema: schema, tables: map[string]map[string]ovsdb.Row{}}
+}
+
+// TrackChanges makes the replica record which rows change, for
+// TakeChanged. Whoever turns it on must take the record regularly.
+func (db *DB) TrackChanges() {
+	if db.changed == nil {
+		db.changed = map[string]map[string]struct{}{}
+	}
+}
+
+// TakeChanged returns the rows (table -> UUIDs) that changed since the
+// previous call (or since TrackChanges), and starts a new record. A row
+// in it may since have been deleted. It returns nil when not tracking.
+func (db *DB) TakeChanged() map[string]map[string]struct{} {
+	c := db.changed
+	if c != nil {
+		db.changed = map[string]map[string]struct{}{}
+	}
+	return c
+}
+
+func (db *DB) noteChanged(table, uuid string) {
+	if db.changed == nil {
+		return
+	}
+	c := db.changed[table]
+	if c == nil {
+		c = map[string]struct{}{}
+		db.changed[table] = c
+	}
+	c[uuid] = struct{}{}
 }
 
 // Table returns the rows of a table, keyed by UUID. Callers must not
@@ -44,7 +78,12 @@ func (db *DB) Sorted(table string) []ovsdb.Row {
 
 // Clear forgets every row of a table (before a monitor's fresh initial
 // state).
-func (db *DB) Clear(table string) { delete(db.tables, table) }
+func (db *DB) Clear(table string) {
+	for u := range db.tables[table] {
+		db.noteChanged(table, u)
+	}
+	delete(db.tables, table)
+}
 
 // Apply applies one update notification.
 func (db *DB) Apply(u ovsdb.TableUpdates2) error {
@@ -59,6 +98,7 @@ func (db *DB) Apply(u ovsdb.TableUpdates2) error {
 			db.tables[table] = t
 		}
 		for uuid, ru := range rows {
+			db.noteChanged(table, uuid)
 			switch {
 			case ru.Initial != nil:
 				t[uuid] = withUUID(*ru.Initial, uuid)

@@ -86,3 +86,23 @@ func TestApplyInsertModifyDelete(t *testing.T) {
 		t.Fatal("unknown table accepted")
 	}
 }
+
+func TestTakeChanged(t *testing.T) {
+	db := New(sbSchema(t))
+	if db.TakeChanged() != nil {
+		t.Fatal("changes recorded before TrackChanges")
+	}
+	db.TrackChanges()
+	for _, u := range []struct{ uuid, kind string }{{"c1", "insert"}, {"c2", "insert"}, {"c1", "delete"}} {
+		if err := db.ApplyRow("Chassis", u.uuid, u.kind, ovsdb.Row{"name": u.uuid}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := db.TakeChanged()
+	if len(got) != 1 || len(got["Chassis"]) != 2 {
+		t.Fatalf("changed %v, want Chassis c1 and c2", got)
+	}
+	if got := db.TakeChanged(); len(got) != 0 {
+		t.Fatalf("second take %v, want nothing", got)
+	}
+}
