@@ -340,3 +340,76 @@ func BenchmarkOVSDBServerSelectScan1000(b *testing.B) {
 		refExec(b, s, fmt.Sprintf(scanOps, (i%1000)/256, i%256))
 	}
 }
+
+// workloadOps is one transaction of the side-by-side benchmark's batched
+// insert workload (internal/ovsdb/bench): 100 Logical_Switch_Ports, each
+// added to the switch's ports by the closing mutate.
+func workloadOps(sw string, txn int) string {
+	var ops, refs strings.Builder
+	for r := 0; r < 100; r++ {
+		name := fmt.Sprintf("lsp%d_%d", txn, r)
+		fmt.Fprintf(&ops, `{"op":"insert","table":"Logical_Switch_Port","uuid-name":"%s","row":{"name":"%s","addresses":["set",["00:00:00:00:00:01 10.0.0.1"]]}},`, name, name)
+		if r > 0 {
+			refs.WriteByte(',')
+		}
+		fmt.Fprintf(&refs, `["named-uuid","%s"]`, name)
+	}
+	return fmt.Sprintf(`[%s{"op":"mutate","table":"Logical_Switch","where":[["name","==","%s"]],"mutations":[["ports","insert",["set",[%s]]]]}]`, ops.String(), sw, refs.String())
+}
+
+// BenchmarkWorkloadBatch100 is Execute and Commit of the side-by-side
+// benchmark's batched insert transaction, on a database holding 1000 other
+// switches; every switch receives 15 such transactions, as in the workload.
+func BenchmarkWorkloadBatch100(b *testing.B) {
+	db := nbDatabase(b)
+	for i := 0; i < 1000; i++ {
+		mustExec(b, db, uint64(i)+1<<32, fmt.Sprintf(`[{"op":"insert","table":"Logical_Switch","row":{"name":"lat-%d"}}]`, i))
+	}
+	ops := make([]string, b.N)
+	for i := range ops {
+		sw := fmt.Sprintf("batch-%d", i/15)
+		if i%15 == 0 {
+			mustExec(b, db, uint64(i)+1<<33, fmt.Sprintf(`[{"op":"insert","table":"Logical_Switch","row":{"name":"%s"}}]`, sw))
+		}
+		ops[i] = workloadOps(sw, i)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r := mustExec(b, db, uint64(i)+1<<34, ops[i])
+		if r.Changes.Len() != 101 {
+			b.Fatalf("%d changes: %s", r.Changes.Len(), r.Reply)
+		}
+	}
+}
+
+// BenchmarkStoredRow encodes one of the workload's Logical_Switch_Ports
+// for storage: RowJSON with every column named (what replica wrote) and
+// AppendStoredRowJSON (defaults left out).
+func BenchmarkStoredRow(b *testing.B) {
+	db := nbDatabase(b)
+	mustExec(b, db, 1, `[{"op":"insert","table":"Logical_Switch","row":{"name":"sw"}}]`)
+	mustExec(b, db, 2, workloadOps("sw", 0))
+	ts := db.Schema().Tables["Logical_Switch_Port"]
+	var u UUID
+	var r Row
+	db.Rows(ts.Name, func(id UUID, row Row) bool { u, r = id, row; return false })
+	cols := []string{"_version"}
+	for _, c := range ts.ColumnList() {
+		cols = append(cols, c.Name)
+	}
+	b.Run("RowJSON", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			b.SetBytes(int64(len(RowJSON(ts, u, r, cols))))
+		}
+	})
+	b.Run("AppendStoredRowJSON", func(b *testing.B) {
+		b.ReportAllocs()
+		var buf []byte
+		for i := 0; i < b.N; i++ {
+			buf = AppendStoredRowJSON(buf[:0], ts, r)
+			b.SetBytes(int64(len(buf)))
+		}
+	})
+}

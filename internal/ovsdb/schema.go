@@ -109,6 +109,8 @@ type ColumnSchema struct {
 	Index int
 	// def is the column's default value, shared by every row that has it.
 	def Datum
+	// jsonName is Name as a JSON string literal.
+	jsonName []byte
 }
 
 // Default returns the column's default value (ovsdb(7)). It is shared:
@@ -395,7 +397,7 @@ func parseColumn(name string, v any) (*ColumnSchema, error) {
 	if err := checkMembers("column "+name, obj, "type", "ephemeral", "mutable", "doc"); err != nil {
 		return nil, err
 	}
-	c := &ColumnSchema{Name: name, Mutable: true}
+	c := &ColumnSchema{Name: name, Mutable: true, jsonName: appendJSONString(nil, name)}
 	tv, ok := obj["type"]
 	if !ok {
 		return nil, fmt.Errorf("column %s: missing \"type\"", name)
