@@ -49,9 +49,9 @@ func TestStoredRowRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		db := NewDatabase(s)
-		for _, ops := range []string{batchOps("sw", 20), workloadOps("sw", 1), `[{"op":"insert","table":"Logical_Switch_Port","row":{"name":"","tag_request":0,"enabled":false,"up":true,"type":"router","options":["map",[["k",""]]]},"uuid-name":"p"},`+
-			`{"op":"mutate","table":"Logical_Switch","where":[["name","==","sw"]],"mutations":[["ports","insert",["named-uuid","p"]]]},`+
-			`{"op":"insert","table":"ACL","row":{"priority":0,"direction":"from-lport","match":"","action":"drop","severity":"alert"}},`+
+		for _, ops := range []string{batchOps("sw", 20), workloadOps("sw", 1), `[{"op":"insert","table":"Logical_Switch_Port","row":{"name":"","tag_request":0,"enabled":false,"up":true,"type":"router","options":["map",[["k",""]]]},"uuid-name":"p"},` +
+			`{"op":"mutate","table":"Logical_Switch","where":[["name","==","sw"]],"mutations":[["ports","insert",["named-uuid","p"]]]},` +
+			`{"op":"insert","table":"ACL","row":{"priority":0,"direction":"from-lport","match":"","action":"drop","severity":"alert"}},` +
 			`{"op":"insert","table":"Load_Balancer","row":{"name":"lb","vips":["map",[["10.0.0.1:80","10.0.0.2:80"]]],"protocol":"tcp"}}]`} {
 			if r := run(t, db, ops); r.Changes == nil {
 				t.Fatalf("transaction failed: %s", r.Reply)
