@@ -197,11 +197,17 @@ func TestRootRepliesMatchOVNController(t *testing.T) {
 		{"lsp-set-options", "sw0-r0", "router-port=r0-sw0"},
 		{"set", "Logical_Router_Port", "r0-sw0", "ipv6_ra_configs:address_mode=slaac", "ipv6_ra_configs:mtu=1450"},
 		{"acl-add", "sw0", "from-lport", "1000", "udp.dst == 9 || tcp.dst == 9", "reject"},
+		{"ls-add", "sw1"}, {"lrp-add", "r0", "r0-sw1", "00:00:00:00:ff:02", "10.0.1.1/24", "fd01::1/64"},
+		{"lsp-add", "sw1", "sw1-r0"}, {"lsp-set-type", "sw1-r0", "router"}, {"lsp-set-addresses", "sw1-r0", "router"},
+		{"lsp-set-options", "sw1-r0", "router-port=r0-sw1"},
 	} {
 		nbctl(c...)
 	}
 	d6 := nbctl("create", "DHCP_Options", `cidr="fd00::/64"`, `options="server_id"="00:00:00:00:ff:01" "dns_server"="{fd00::53}" "domain_search"="\"ovn.org\""`)
 	nbctl("lsp-set-dhcpv6-options", "vm1", d6)
+	d4 := nbctl("create", "DHCP_Options", "cidr=10.0.0.0/24",
+		`options="lease_time"="3600" "router"="10.0.0.1" "server_id"="10.0.0.1" "server_mac"="00:00:00:00:ff:01" "dns_server"="{8.8.8.8,8.8.4.4}" "mtu"="1400" "domain_name"="\"ovn.org\""`)
+	nbctl("lsp-set-dhcpv4-options", "vm1", d4)
 	records := map[string]string{"vm1.ovn.org": "10.0.0.11 fd00::11", "11.0.0.10.in-addr.arpa": "vm1.ovn.org"}
 	dns := nbctl("create", "DNS", `records={"vm1.ovn.org"="10.0.0.11 fd00::11", "11.0.0.10.in-addr.arpa"="vm1.ovn.org"}`)
 	nbctl("add", "Logical_Switch", "sw0", "dns_records", dns)
@@ -346,6 +352,53 @@ func TestRootRepliesMatchOVNController(t *testing.T) {
 			same("DNS answer to "+q.typ.String()+" "+q.name, tf.l4[8:], of.l4[8:])
 		}
 	})
+	t.Run("dhcpv4", func(t *testing.T) {
+		for _, typ := range []byte{dhcpDiscover, dhcpRequest} {
+			var requested []byte
+			if typ == dhcpRequest {
+				requested = []byte{10, 0, 0, 11}
+			}
+			req := buildDHCP(typ, requested)
+			copy(req[6:12], vmMAC)
+			copy(req[14+20+8+28:], vmMAC)
+			req = withChecksum(req)
+			theirs := port.exchange(t, req, func(f *frame) bool {
+				return f.proto == protoUDP && len(f.l4) > 8 && binary.BigEndian.Uint16(f.l4) == 67
+			})
+			dopts := optsOf("put_dhcp_opts")
+			ours, err := DHCPReply(req, dopts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tf, of := verify(t, theirs), verify(t, ours)
+			same(fmt.Sprintf("DHCPv4 reply to message type %d (pad options dropped)", typ), dhcpNoPad(tf.l4[8:]), dhcpNoPad(of.l4[8:]))
+		}
+	})
+	t.Run("router icmp errors", func(t *testing.T) {
+		// TTL 1 through the router: time exceeded from the router port.
+		req := eth4(rtrMAC, protoUDP, [4]byte{10, 0, 1, 99}, udpSeg(5000, 33434, "probe"))
+		req[14+8] = 1
+		binary.BigEndian.PutUint16(req[14+10:], 0)
+		binary.BigEndian.PutUint16(req[14+10:], checksum(req[14:34]))
+		req = withChecksum(req)
+		theirs := port.exchange(t, req, func(f *frame) bool { return f.proto == protoICMP && len(f.l4) > 0 && f.l4[0] == 11 })
+		ours, err := ICMP(req, false, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tf, of := verify(t, theirs), verify(t, ours)
+		same("ICMPv4 time exceeded: carried datagram", tf.l4[8:], of.l4[8:])
+		req6 := ipv6Frame(rtrMAC, vmMAC, netip.MustParseAddr("fd00::11"), netip.MustParseAddr("fd01::99"), udpSeg(5000, 33434, "probe"), protoUDP)
+		req6[14+7] = 1
+		req6 = withChecksum(req6)
+		theirs = port.exchange(t, req6, func(f *frame) bool { return f.proto == protoICMPv6 && len(f.l4) > 0 && f.l4[0] == 3 })
+		ours, err = ICMP(req6, false, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tf, of = verify(t, theirs), verify(t, ours)
+		same("ICMPv6 time exceeded: carried datagram", tf.l4[8:], of.l4[8:])
+	})
 	t.Run("reject udp", func(t *testing.T) {
 		req := withChecksum(eth4(rtrMAC, protoUDP, [4]byte{10, 0, 0, 99}, udpSeg(5000, 9, "xy")))
 		theirs := port.exchange(t, req, func(f *frame) bool { return f.proto == protoICMP })
@@ -395,4 +448,17 @@ func stripOpt6(msg []byte, code uint16) []byte {
 		return nil
 	})
 	return out
+}
+
+// dhcpNoPad is a DHCPv4 message without its pad options and what follows
+// the end option: ovn-controller pads before the end option, we after.
+func dhcpNoPad(m []byte) []byte {
+	if len(m) < 240 {
+		return m
+	}
+	out := append([]byte(nil), m[:240]...)
+	walkOptions(m[240:], func(code byte, v []byte) {
+		out = append(append(out, code, byte(len(v))), v...)
+	})
+	return append(out, 255)
 }
