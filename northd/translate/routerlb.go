@@ -19,7 +19,7 @@ type routerVIP struct {
 	SkipSNAT bool
 }
 
-// routerVIPs returns the IPv4 VIPs of a router's load balancers, sorted and
+// routerVIPs returns the VIPs of a router's load balancers, sorted and
 // without duplicates (the first load balancer in sorted order wins).
 func (x *Index) routerVIPs(r *nb.LogicalRouter) []routerVIP {
 	var out []routerVIP
@@ -98,29 +98,42 @@ func (x *Index) routerLBFlows(f *flowSet, r *nb.LogicalRouter, ports []*routerPo
 		fs = lbForceSNAT(r)
 	}
 
-	// The router answers ARP, on every port, for its VIPs that lie in one
-	// of its networks (the others are reached by routing).
-	var ips []string
+	// The router answers ARP and neighbor solicitations, on every port,
+	// for its VIPs that lie in one of its networks (the others are reached
+	// by routing).
+	var ips4, ips6 []string
 	for _, v := range vips {
 		for _, p := range ports {
-			if slices.ContainsFunc(p.V4, func(n netip.Prefix) bool { return n.Contains(v.IP) }) {
-				ips = append(ips, v.IP.String())
+			if slices.ContainsFunc(slices.Concat(p.V4, p.V6), func(n netip.Prefix) bool { return n.Contains(v.IP) }) {
+				if v.IP.Is4() {
+					ips4 = append(ips4, v.IP.String())
+				} else {
+					ips6 = append(ips6, v.IP.String())
+				}
 				break
 			}
 		}
 	}
-	ips = slices.Compact(ips)
-	if (gwRouter || dgp != nil) && len(ips) > 0 {
-		set := ips[0]
-		if len(ips) > 1 {
-			set = "{" + strings.Join(ips, ", ") + "}"
+	set := func(ips []string) string {
+		ips = slices.Compact(ips)
+		if len(ips) == 1 {
+			return ips[0]
 		}
+		return "{" + strings.Join(ips, ", ") + "}"
+	}
+	if gwRouter || dgp != nil {
 		for _, p := range ports {
 			if !p.enabled() {
 				continue
 			}
-			f.add(lrInIPInput, 90, fmt.Sprintf("inport == %s && arp.op == 1 && arp.tpa == %s%s", quote(p.Row.Name), set, resident(p)),
-				"eth.dst = eth.src; eth.src = xreg0[0..47]; arp.op = 2; /* ARP reply */ arp.tha = arp.sha; arp.sha = xreg0[0..47]; arp.tpa <-> arp.spa; outport = inport; flags.loopback = 1; output;")
+			if len(ips4) > 0 {
+				f.add(lrInIPInput, 90, fmt.Sprintf("inport == %s && arp.op == 1 && arp.tpa == %s%s", quote(p.Row.Name), set(ips4), resident(p)),
+					"eth.dst = eth.src; eth.src = xreg0[0..47]; arp.op = 2; /* ARP reply */ arp.tha = arp.sha; arp.sha = xreg0[0..47]; arp.tpa <-> arp.spa; outport = inport; flags.loopback = 1; output;")
+			}
+			if len(ips6) > 0 {
+				f.add(lrInIPInput, 90, fmt.Sprintf("inport == %s && nd_ns && nd.target == %s%s", quote(p.Row.Name), set(ips6), resident(p)),
+					"nd_na { eth.src = xreg0[0..47]; ip6.src = nd.target; nd.tll = xreg0[0..47]; outport = inport; flags.loopback = 1; output; };")
+			}
 		}
 	}
 
@@ -129,7 +142,7 @@ func (x *Index) routerLBFlows(f *flowSet, r *nb.LogicalRouter, ports []*routerPo
 	for _, v := range vips {
 		if !seen[v.IP] {
 			seen[v.IP] = true
-			f.add(lrInDefrag, 100, fmt.Sprintf("ip && ip4.dst == %s", v.IP), "ct_dnat;")
+			f.addf(lrInDefrag, 100, fmt.Sprintf("ip && %s.dst == %s", v.family(), v.IP), "ct_dnat;")
 		}
 	}
 
@@ -148,7 +161,7 @@ func (x *Index) routerLBFlows(f *flowSet, r *nb.LogicalRouter, ports []*routerPo
 		case fs.enabled():
 			flag, opt = "flags.force_snat_for_lb = 1; ", "; force_snat"
 		}
-		match, prio := fmt.Sprintf("ct.new && !ct.rel && ip4 && ip4.dst == %s", v.IP), 110
+		match, prio := fmt.Sprintf("ct.new && !ct.rel && %s && %s.dst == %s", v.family(), v.family(), v.IP), 110
 		if v.Port != 0 {
 			match, prio = fmt.Sprintf("%s && %s && %s.dst == %d", match, v.Proto, v.Proto, v.Port), 120
 		}
@@ -169,15 +182,16 @@ func (x *Index) routerLBFlows(f *flowSet, r *nb.LogicalRouter, ports []*routerPo
 		seenMatch := map[string]bool{}
 		for _, v := range vips {
 			var alts []string
+			ip := v.family()
 			for _, b := range strings.Split(v.Backends, ",") {
 				if v.Port != 0 {
 					ap := netip.MustParseAddrPort(b)
-					alts = append(alts, fmt.Sprintf("(ip4.src == %s && %s.src == %d)", ap.Addr(), v.Proto, ap.Port()))
+					alts = append(alts, fmt.Sprintf("(%s.src == %s && %s.src == %d)", ip, ap.Addr(), v.Proto, ap.Port()))
 				} else {
-					alts = append(alts, fmt.Sprintf("(ip4.src == %s)", b))
+					alts = append(alts, fmt.Sprintf("(%s.src == %s)", ip, b))
 				}
 			}
-			match := fmt.Sprintf("ip4 && (%s) && outport == %s%s", strings.Join(alts, " || "), quote(dgp.Row.Name), resident(dgp))
+			match := fmt.Sprintf("%s && (%s) && outport == %s%s", ip, strings.Join(alts, " || "), quote(dgp.Row.Name), resident(dgp))
 			if seenMatch[match] {
 				continue
 			}
@@ -202,6 +216,12 @@ func (x *Index) routerLBFlows(f *flowSet, r *nb.LogicalRouter, ports []*routerPo
 			ip := p.V4[0].Addr()
 			f.addf(lrOutSNAT, 110, "flags.force_snat_for_lb == 1 && ip4 && outport == "+quote(p.Row.Name), "ct_snat(%s);", ip)
 			f.add(lrInUnsnat, 110, fmt.Sprintf("inport == %s && ip4.dst == %s", quote(p.Row.Name), ip), "ct_snat;")
+		}
+		for _, p := range ports {
+			if a := routerIPv6(p); p.enabled() && len(a) > 0 && !a[0].IsLinkLocalUnicast() {
+				f.addf(lrOutSNAT, 110, "flags.force_snat_for_lb == 1 && ip6 && outport == "+quote(p.Row.Name), "ct_snat(%s);", a[0])
+				f.add(lrInUnsnat, 110, fmt.Sprintf("inport == %s && ip6.dst == %s", quote(p.Row.Name), a[0]), "ct_snat;")
+			}
 		}
 	}
 	if ip := fs.IP; ip.IsValid() {

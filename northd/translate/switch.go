@@ -522,7 +522,15 @@ type vip struct {
 	Backends string // "IP[:PORT],..." as ct_lb_mark takes them
 }
 
-// switchVIPs returns the IPv4 VIPs of a switch's load balancers, sorted.
+// family returns "ip4" or "ip6", the VIP's address family as a field prefix.
+func (v vip) family() string {
+	if v.IP.Is4() {
+		return "ip4"
+	}
+	return "ip6"
+}
+
+// switchVIPs returns the VIPs of a switch's load balancers, sorted.
 func (x *Index) switchVIPs(sw *nb.LogicalSwitch) []vip {
 	var out []vip
 	for _, u := range sw.LoadBalancer {
@@ -563,18 +571,16 @@ func parseVIP(key, backends, proto string) (vip, bool) {
 	} else {
 		return vip{}, false
 	}
-	if !v.IP.Is4() {
-		return vip{}, false
-	}
+	v.IP = v.IP.Unmap()
 	var bs []string
 	for _, b := range strings.Split(backends, ",") {
 		b = strings.TrimSpace(b)
 		if b == "" {
 			continue
 		}
-		if ap, err := netip.ParseAddrPort(b); err == nil && ap.Addr().Is4() && v.Port != 0 {
+		if ap, err := netip.ParseAddrPort(b); err == nil && ap.Addr().Is4() == v.IP.Is4() && v.Port != 0 {
 			bs = append(bs, ap.String())
-		} else if a, err := netip.ParseAddr(b); err == nil && a.Is4() && v.Port == 0 {
+		} else if a, err := netip.ParseAddr(b); err == nil && a.Is4() == v.IP.Is4() && v.Port == 0 {
 			bs = append(bs, a.String())
 		}
 	}
@@ -607,10 +613,10 @@ func (x *Index) lbFlows(f *flowSet, sw *nb.LogicalSwitch, ports []*switchPort) {
 	f.defaults(lsInPreLB, lsOutPreLB)
 	for _, v := range vips {
 		if v.Port == 0 {
-			f.addf(lsInLB, 110, fmt.Sprintf("ct.new && ip4.dst == %s", v.IP), "reg0[1] = 0; ct_lb_mark(backends=%s);", v.Backends)
+			f.addf(lsInLB, 110, fmt.Sprintf("ct.new && %s.dst == %s", v.family(), v.IP), "reg0[1] = 0; ct_lb_mark(backends=%s);", v.Backends)
 			continue
 		}
-		f.addf(lsInLB, 120, fmt.Sprintf("ct.new && ip4.dst == %s && %s.dst == %d", v.IP, v.Proto, v.Port),
+		f.addf(lsInLB, 120, fmt.Sprintf("ct.new && %s.dst == %s && %s.dst == %d", v.family(), v.IP, v.Proto, v.Port),
 			"reg0[1] = 0; ct_lb_mark(backends=%s);", v.Backends)
 	}
 }
