@@ -22,6 +22,12 @@
 //     VirtualBinding, ACL log lines (log) as a LogEntry, controller events
 //     (trigger_event) as an Event.
 //
+// The replies are checked against ovn-controller's for the same requests
+// (TestRootRepliesMatchOVNController: DHCPv4, DHCPv6, RA, DNS, NA, ICMP
+// errors, reject): equal, except where we follow the RFCs and
+// ovn-controller does not (domain_search labels; tcp_reset of a segment
+// carrying an ACK takes its sequence number from that ACK, RFC 793).
+//
 // Packet building and the decision are pure: HandleWith takes the
 // packet-in and the southbound state it may need (Input: the DNS table)
 // and returns the messages to send. Package chassis owns the OpenFlow

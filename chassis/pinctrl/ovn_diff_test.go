@@ -399,6 +399,32 @@ func TestRootRepliesMatchOVNController(t *testing.T) {
 		tf, of = verify(t, theirs), verify(t, ours)
 		same("ICMPv6 time exceeded: carried datagram", tf.l4[8:], of.l4[8:])
 	})
+	t.Run("router neighbour advertisement", func(t *testing.T) {
+		target := netip.MustParseAddr("fd00::1")
+		ns := append([]byte{135, 0, 0, 0, 0, 0, 0, 0}, target.AsSlice()...)
+		ns = append(ns, 1, 1, 0, 0, 0, 0, 0, 1)
+		req := withChecksum(ipv6Frame([]byte{0x33, 0x33, 0xff, 0, 0, 1}, vmMAC, netip.MustParseAddr("fd00::11"), netip.MustParseAddr("ff02::1:ff00:1"), ns, protoICMPv6))
+		theirs := port.exchange(t, req, func(f *frame) bool { return f.proto == protoICMPv6 && len(f.l4) > 0 && f.l4[0] == 136 })
+		ours, err := NeighborAdvertisement(req, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tf, of := verify(t, theirs), verify(t, ours)
+		// The target link-layer address is the router's MAC after the
+		// nested actions; compare flags and target.
+		same("NA flags and target", tf.l4[4:24], of.l4[4:24])
+	})
+	t.Run("reject udp6", func(t *testing.T) {
+		req := withChecksum(ipv6Frame(rtrMAC, vmMAC, netip.MustParseAddr("fd00::11"), netip.MustParseAddr("fd00::99"), udpSeg(5000, 9, "xy"), protoUDP))
+		theirs := port.exchange(t, req, func(f *frame) bool { return f.proto == protoICMPv6 && len(f.l4) > 0 && f.l4[0] == 1 })
+		ours, err := Reject(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tf, of := verify(t, theirs), verify(t, ours)
+		same("ICMPv6 for a rejected UDP packet", tf.l4, of.l4)
+		same("its IPv6 addresses", tf.l3[8:40], of.l3[8:40])
+	})
 	t.Run("reject udp", func(t *testing.T) {
 		req := withChecksum(eth4(rtrMAC, protoUDP, [4]byte{10, 0, 0, 99}, udpSeg(5000, 9, "xy")))
 		theirs := port.exchange(t, req, func(f *frame) bool { return f.proto == protoICMP })
