@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -138,6 +139,7 @@ func FuzzDecode(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		checkFastDecode(t, data)
 		s := NewSplitter(bufio.NewReader(strings.NewReader(string(data))), 1<<16)
 		for i := 0; i < 100; i++ {
 			b, err := s.Next()
@@ -162,4 +164,70 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkFastDecode requires decodeFast, when it accepts data, to agree with
+// encoding/json's decoding.
+func checkFastDecode(t *testing.T, data []byte) {
+	t.Helper()
+	fast, ok := decodeFast(data)
+	if !ok {
+		return
+	}
+	slow, err := decodeSlow(data)
+	if err != nil {
+		t.Fatalf("decodeFast accepted %q, encoding/json says %v", data, err)
+	}
+	same := func(a, b json.RawMessage) bool { return (a == nil) == (b == nil) && string(a) == string(b) }
+	if fast.Method != slow.Method || !same(fast.Params, slow.Params) || !same(fast.ID, slow.ID) ||
+		!same(fast.Result, slow.Result) || !same(fast.Error, slow.Error) {
+		t.Fatalf("decodeFast(%q) = %+v, encoding/json %+v", data, fast, slow)
+	}
+}
+
+func TestFastDecodeAgrees(t *testing.T) {
+	for _, s := range []string{
+		`{"method":"transact","params":["OVN_Northbound",{"op":"insert","table":"T","row":{"a":["set",[1,-2.5e3,true,null,"x\u00e9\n"]]}}],"id":7}`,
+		` {"id":"x" , "method":"echo","params":[ ]} `,
+		`{"result":[{"uuid":["uuid","00000000-0000-0000-0000-000000000000"]}],"error":null,"id":3}`,
+		`{"result":null,"error":{"error":"e"},"id":1}`,
+		`{"method":"update","params":[null,{}],"id":null}`,
+		`{"method":"echo","params":{},"id":1}`,
+		`{"Method":"echo","params":[],"id":1}`,
+		`{"method":"echo","method":"x","params":[],"id":1}`,
+		`{"method":"e\u0063ho","params":[],"id":1}`,
+		`{"method":"echo","params":[01],"id":1}`,
+		`{"method":"echo","params":["\x"],"id":1}`,
+		`{"method":"echo","params":[1.],"id":1}`,
+		`{"method":"echo","params":[],"id":1} x`,
+		`{"method":"echo","params":[],"id":1,"extra":2}`,
+		`{"result":1}`, `[]`, `{}`, `{"id":1}`,
+	} {
+		checkFastDecode(t, []byte(s))
+	}
+	if _, ok := decodeFast([]byte(`{"method":"transact","params":["db",{"op":"comment","comment":"x"}],"id":1}`)); !ok {
+		t.Fatal("decodeFast declined a plain request")
+	}
+}
+
+func BenchmarkDecodeTransact100(b *testing.B) {
+	var ops strings.Builder
+	for r := 0; r < 100; r++ {
+		fmt.Fprintf(&ops, `,{"op":"insert","row":{"addresses":["set",["00:00:00:00:00:01 10.0.0.1"]],"name":"lsp0_0_0_%d"},"table":"Logical_Switch_Port","uuid-name":"lsp0_0_0_%d"}`, r, r)
+	}
+	msg := []byte(`{"method":"transact","params":["OVN_Northbound"` + ops.String() + `],"id":1}`)
+	for _, c := range []struct {
+		name   string
+		decode func([]byte) (*Message, error)
+	}{{"encoding-json", decodeSlow}, {"Decode", Decode}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(msg)))
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if _, err := c.decode(msg); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -81,6 +81,14 @@ type wire struct {
 // Decode parses one JSON-RPC object. A JSON null in "error", "result" or
 // "id" becomes nil. Errors name what is wrong with the object.
 func Decode(data []byte) (*Message, error) {
+	if m, ok := decodeFast(data); ok {
+		return m, nil
+	}
+	return decodeSlow(data)
+}
+
+// decodeSlow is Decode by encoding/json, for any input.
+func decodeSlow(data []byte) (*Message, error) {
 	var w wire
 	if err := json.Unmarshal(data, &w); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrSyntax, err)
