@@ -16,6 +16,10 @@
 //     advertisement answering a solicitation (put_nd_ra_opts), DNS A/AAAA/PTR
 //     answers from the southbound DNS table (dns_lookup), and the MTU of
 //     icmp4.frag_mtu/icmp6.frag_mtu written into an ICMP error.
+//   - Packets waiting for a neighbour (arp, nd_ns) returned as Held, for
+//     the chassis's Buffer, which releases them with the neighbour's MAC
+//     when it is learned (re-entering at the output tables, as
+//     ovn-controller does), or drops them after BufferTimeout.
 //   - Decisions for the chassis to carry out, returned in the Result:
 //     learned neighbours (put_arp, put_nd) as a MACBinding, learned MACs
 //     (put_fdb) as an FDBEntry, virtual port claims (bind_vport) as a

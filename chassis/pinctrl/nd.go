@@ -109,28 +109,32 @@ func putND(pi *ofconn.PacketIn) (*MACBinding, error) {
 	if !ok1 || !ok2 || len(pi.Packet) < 14 {
 		return nil, fmt.Errorf("pinctrl: put_nd without metadata or reg14 in the packet-in")
 	}
-	var a [16]byte
-	found := false
-	for _, o := range pi.Metadata {
-		if ofconn.SameField(o.Header, ofconn.FieldXXReg(0)) && o.Mask == nil && len(o.Value) == 16 {
-			copy(a[:], o.Value)
-			found = true
-		}
-	}
-	if !found {
-		// The switch reports xxreg0 as reg0..reg3.
-		for i := 0; i < 4; i++ {
-			v, ok := ofconn.Uint(pi.Metadata, ofconn.FieldReg(i))
-			if ok {
-				found = true
-			}
-			binary.BigEndian.PutUint32(a[4*i:], uint32(v))
-		}
-	}
+	a, found := xxreg0(pi.Metadata)
 	if !found {
 		return nil, fmt.Errorf("pinctrl: put_nd without xxreg0 in the packet-in")
 	}
 	m := pi.Packet[6:12]
 	return &MACBinding{Datapath: uint32(dp), Port: uint32(port), IP: netip.AddrFrom16(a),
 		MAC: fmt.Sprintf("%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5])}, nil
+}
+
+// xxreg0 reads xxreg0 from packet-in metadata, which may carry it whole or
+// as reg0..reg3.
+func xxreg0(md []ofconn.OXM) ([16]byte, bool) {
+	var a [16]byte
+	for _, o := range md {
+		if ofconn.SameField(o.Header, ofconn.FieldXXReg(0)) && o.Mask == nil && len(o.Value) == 16 {
+			copy(a[:], o.Value)
+			return a, true
+		}
+	}
+	found := false
+	for i := 0; i < 4; i++ {
+		v, ok := ofconn.Uint(md, ofconn.FieldReg(i))
+		if ok {
+			found = true
+		}
+		binary.BigEndian.PutUint32(a[4*i:], uint32(v))
+	}
+	return a, found
 }

@@ -42,6 +42,10 @@ type Result struct {
 	Log *LogEntry
 	// Event is set by trigger_event: a southbound Controller_Event.
 	Event *Event
+	// Hold is set by arp and nd_ns: the packet waiting for the
+	// neighbour, for the chassis's Buffer (Release it when the MAC is
+	// learned, here or from the southbound).
+	Hold *Held
 }
 
 // Event is a controller event (trigger_event) for the southbound
@@ -115,7 +119,11 @@ func HandleWith(pi *ofconn.PacketIn, xid uint32, in *Input) (Result, error) {
 	}
 	switch op {
 	case OpARP:
-		return generated(ARPRequest(pi.Packet))
+		res, err := generated(ARPRequest(pi.Packet))
+		if err == nil {
+			res.Hold = held(pi, false)
+		}
+		return res, err
 	case OpPutARP:
 		mb, err := putARP(pi)
 		if err != nil {
@@ -141,7 +149,11 @@ func HandleWith(pi *ofconn.PacketIn, xid uint32, in *Input) (Result, error) {
 			return DNSReply(pi.Packet, records)
 		})
 	case OpNDNS:
-		return generated(NeighborSolicitation(pi.Packet))
+		res, err := generated(NeighborSolicitation(pi.Packet))
+		if err == nil {
+			res.Hold = held(pi, true)
+		}
+		return res, err
 	case OpNDNA, OpNDNARouter:
 		return generated(NeighborAdvertisement(pi.Packet, op == OpNDNARouter))
 	case OpPutND:

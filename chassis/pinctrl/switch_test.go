@@ -47,6 +47,7 @@ func TestRootControllerPathOnSwitch(t *testing.T) {
 		{0, 100, "ip4 && udp.dst == 9", `reject { eth.src = 00:00:00:00:10:02; next(pipeline=ingress, table=2); };`},
 		{0, 100, "ip4 && tcp", `tcp_reset { eth.dst <-> eth.src; ip4.dst <-> ip4.src; next(pipeline=ingress, table=2); };`},
 		{0, 100, "ip6 && udp.dst == 7", `icmp6 { eth.dst <-> eth.src; ip6.dst <-> ip6.src; icmp6.type = 1; icmp6.code = 3; next(pipeline=ingress, table=2); };`},
+		{0, 100, "ip4 && udp.dst == 10", `reg0 = 10.0.9.9; arp { eth.dst = ff:ff:ff:ff:ff:ff; arp.op = 1; next(pipeline=ingress, table=2); };`},
 		{0, 100, "ip4 && udp.dst == 8", `icmp4_error { eth.dst <-> eth.src; ip4.dst = ip4.src; ip4.src = 10.0.0.1; icmp4.type = 3; icmp4.code = 4; icmp4.frag_mtu = 1442; next(pipeline=ingress, table=2); };`},
 		{1, 100, "reg0[3] == 1", `eth.dst = eth.src; eth.src = 00:00:00:00:10:02; ip6.dst = ip6.src; ip6.src = fe80::1; udp.src = 547; udp.dst = 546; next;`},
 		{1, 100, "ip4 && reg0[4] == 1", `eth.dst <-> eth.src; ip4.src <-> ip4.dst; udp.dst = udp.src; udp.src = 53; next;`},
@@ -69,7 +70,12 @@ func TestRootControllerPathOnSwitch(t *testing.T) {
 	}
 	capture := openflow.Flow{Table: lflow.TableLogIngress + 2, Priority: 1, Actions: openflow.Actions{
 		openflow.Controller2{Reason: 1, UserData: []byte{0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0}}}}
-	msgs = append(msgs, capture.Marshal(openflow.FlowAdd, xid))
+	// Released packets re-enter at the output tables: capture them there.
+	captureOut := openflow.Flow{Table: tableRemoteOutput, Priority: 1, Actions: openflow.Actions{
+		openflow.Controller2{Reason: 1, UserData: []byte{0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0}}}}
+	msgs = append(msgs, capture.Marshal(openflow.FlowAdd, xid), captureOut.Marshal(openflow.FlowAdd, xid+1))
+	xid += 2
+	buffer := NewBuffer()
 	var queued [][]byte
 	keep := func(m []byte) { queued = append(queued, m) }
 	if err := c.Send(msgs, keep); err != nil {
@@ -84,14 +90,16 @@ func TestRootControllerPathOnSwitch(t *testing.T) {
 	// reaches the capture flow.
 	run := func(t *testing.T, pkt []byte) []byte {
 		t.Helper()
-		inject := openflow.PacketOut(openflow.PortController, openflow.Actions{
-			openflow.SetField{Field: openflow.MustField("metadata"), Value: openflow.U64(dp), Mask: openflow.Ones(64)},
-			openflow.SetField{Field: openflow.MustField("reg14"), Value: openflow.U64(1), Mask: openflow.Ones(32)},
-			openflow.Resubmit{Table: lflow.TableLogIngress},
-		}, pkt, xid)
-		xid++
-		if err := c.Send([][]byte{inject}, keep); err != nil {
-			t.Fatal(err)
+		if pkt != nil { // nil: only wait for what is under way
+			inject := openflow.PacketOut(openflow.PortController, openflow.Actions{
+				openflow.SetField{Field: openflow.MustField("metadata"), Value: openflow.U64(dp), Mask: openflow.Ones(64)},
+				openflow.SetField{Field: openflow.MustField("reg14"), Value: openflow.U64(1), Mask: openflow.Ones(32)},
+				openflow.Resubmit{Table: lflow.TableLogIngress},
+			}, pkt, xid)
+			xid++
+			if err := c.Send([][]byte{inject}, keep); err != nil {
+				t.Fatal(err)
+			}
 		}
 		deadline := time.Now().Add(20 * time.Second)
 		for time.Now().Before(deadline) {
@@ -114,6 +122,9 @@ func TestRootControllerPathOnSwitch(t *testing.T) {
 			}
 			res, herr := HandleWith(pi, xid, in)
 			xid++
+			if res.Hold != nil {
+				buffer.Add(res.Hold, time.Now())
+			}
 			if herr != nil {
 				t.Logf("opcode %d: %v", binary.BigEndian.Uint32(pi.Userdata), herr)
 			}
@@ -183,6 +194,30 @@ func TestRootControllerPathOnSwitch(t *testing.T) {
 		f := verify(t, run(t, ipv6Frame(routerMAC, vmMAC, vm6, far6, udpSeg(5000, 7, "xy"), protoUDP)))
 		if f.proto != protoICMPv6 || f.l4[0] != 1 || f.l4[1] != 3 || !bytes.Equal(f.dst, vm6.AsSlice()) {
 			t.Fatalf("icmp6 %x", f.l3)
+		}
+	})
+	t.Run("arp and buffered packet", func(t *testing.T) {
+		orig := ipv4(vm4, far4, protoUDP, udpSeg(5000, 10, "held"))
+		arp := run(t, orig)
+		if len(arp) != 42 || arp[12] != 0x08 || arp[13] != 0x06 || !bytes.Equal(arp[38:42], []byte{10, 0, 9, 9}) {
+			t.Fatalf("ARP request %x", arp)
+		}
+		if buffer.Len() != 1 {
+			t.Fatalf("%d neighbours awaited", buffer.Len())
+		}
+		// The neighbour answers (put_arp or the southbound): the held
+		// packet goes on with its MAC.
+		out := buffer.Release(dp, netip.MustParseAddr("10.0.9.9"), "0a:00:00:00:09:09", xid)
+		if len(out) != 1 {
+			t.Fatalf("released %d packets", len(out))
+		}
+		if err := c.Send(out, keep); err != nil {
+			t.Fatal(err)
+		}
+		got := run(t, nil)
+		want := append([]byte{0x0a, 0, 0, 0, 9, 9}, orig[6:]...)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("released packet %x, want %x", got, want)
 		}
 	})
 	t.Run("icmp4_error frag_mtu", func(t *testing.T) {
