@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -56,9 +57,46 @@ func TestMetrics(t *testing.T) {
 		"hcnet_ovsdb_raft_term ",
 		"hcnet_ovsdb_raft_applied_index ",
 		"hcnet_ovsdb_raft_log_last_index ",
+		"hcnet_ovsdb_raft_commit_index ",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("metrics lack %q:\n%s", want, text)
 		}
 	}
+	// The three indexes are distinct and ordered: applied <= commit <= last.
+	// The commit index is the persisted one, which may trail by a step: poll.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		last, commit, applied := gauge(t, srv.MetricsAddr(), "hcnet_ovsdb_raft_log_last_index"),
+			gauge(t, srv.MetricsAddr(), "hcnet_ovsdb_raft_commit_index"), gauge(t, srv.MetricsAddr(), "hcnet_ovsdb_raft_applied_index")
+		if applied >= 3 && applied <= commit && commit <= last {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("indexes out of order: last %v, commit %v, applied %v", last, commit, applied)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// gauge scrapes one unlabelled metric's value.
+func gauge(t *testing.T, addr, name string) float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				t.Fatalf("metric %s: %v", name, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("no metric %s in:\n%s", name, body)
+	return 0
 }

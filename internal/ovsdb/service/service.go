@@ -259,8 +259,13 @@ func (s *Service) startMetrics(addr string, reg *metrics.Registry) error {
 		}
 		return float64(id)
 	})
-	reg.GaugeFunc("hcnet_ovsdb_raft_log_last_index", "Index of the last entry in this replica's Raft log (appended; the commit index is at most this).", func() float64 {
+	reg.GaugeFunc("hcnet_ovsdb_raft_log_last_index", "Index of the last entry in this replica's Raft log (appended, not necessarily committed).", func() float64 {
 		return float64(sh.LastIndex())
+	})
+	reg.GaugeFunc("hcnet_ovsdb_raft_commit_index", "Raft commit index as this replica knows it (entries up to it are committed; 0 while unknown).", func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		return float64(sh.CommitIndex(ctx))
 	})
 	reg.GaugeFunc("hcnet_ovsdb_raft_applied_index", "Index of the last Raft entry applied to the database here.", func() float64 {
 		return float64(sh.Applied())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"math"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -22,14 +23,18 @@ type Member struct {
 
 // Status is what a replica knows about its shard.
 type Status struct {
-	Name      string   `json:"name"`
-	ShardID   uint64   `json:"shard_id"`
-	ReplicaID uint64   `json:"replica_id"`
-	Term      uint64   `json:"term"`
-	LeaderID  uint64   `json:"leader_id"` // 0 while no leader is known
-	Leader    bool     `json:"leader"`
-	NonVoting bool     `json:"non_voting,omitempty"`
-	Applied   uint64   `json:"applied_index"`
+	Name      string `json:"name"`
+	ShardID   uint64 `json:"shard_id"`
+	ReplicaID uint64 `json:"replica_id"`
+	Term      uint64 `json:"term"`
+	LeaderID  uint64 `json:"leader_id"` // 0 while no leader is known
+	Leader    bool   `json:"leader"`
+	NonVoting bool   `json:"non_voting,omitempty"`
+	Applied   uint64 `json:"applied_index"`
+	// Commit is this replica's commit index; LastIndex the index of the
+	// last entry in its log (appended, maybe not committed).
+	Commit    uint64   `json:"commit_index"`
+	LastIndex uint64   `json:"log_last_index"`
 	Members   []Member `json:"members"`
 	// ConfigChangeID is the log index of the last membership change.
 	ConfigChangeID uint64 `json:"config_change_id"`
@@ -55,7 +60,7 @@ func (s *Shard) Applied() uint64 { return s.sm.applied.Load() }
 // linearizable read, so it needs a reachable leader (bounded by ctx).
 func (s *Shard) Status(ctx context.Context) (Status, error) {
 	st := Status{Name: s.cfg.Name, ShardID: s.cfg.ShardID, ReplicaID: s.cfg.ReplicaID,
-		NonVoting: s.cfg.NonVoting, Applied: s.Applied()}
+		NonVoting: s.cfg.NonVoting, Applied: s.Applied(), Commit: s.CommitIndex(ctx), LastIndex: s.LastIndex()}
 	id, term, ok := s.LeaderInfo()
 	st.Term = term
 	if ok {
@@ -185,6 +190,32 @@ func (s *Shard) LastIndex() uint64 {
 	}
 	_, last := r.GetRange()
 	return last
+}
+
+// CommitIndex returns this replica's Raft commit index (0 while unknown):
+// entries up to it are committed in the cluster, whether or not this replica
+// has applied them yet. It asks the Raft node (a log query of an empty range
+// past the log, answered with the commit index), bounded by ctx.
+func (s *Shard) CommitIndex(ctx context.Context) uint64 {
+	const past = math.MaxUint64 - 1
+	rs, err := s.node.nh.QueryRaftLog(s.cfg.ShardID, past, past+1, 0)
+	if err != nil {
+		return 0
+	}
+	defer rs.Release()
+	select {
+	case r := <-rs.ResultC():
+		if !r.Completed() && !r.RequestOutOfRange() {
+			return 0
+		}
+		_, lr := r.RaftLogs()
+		if lr.LastIndex == 0 {
+			return 0
+		}
+		return lr.LastIndex - 1
+	case <-ctx.Done():
+		return 0
+	}
 }
 
 // HandOff moves leadership to another voter when this replica leads, so

@@ -224,7 +224,8 @@ func status(w io.Writer, c *statusCmd) error {
 	} else {
 		fmt.Fprintf(w, "Leader: unknown\n")
 	}
-	fmt.Fprintf(w, "Applied index: %d\nLog: %d bytes\nSnapshots: %d bytes\nMembers:\n", st.Applied, st.LogBytes, st.SnapshotBytes)
+	fmt.Fprintf(w, "Log last index: %d\nCommit index: %d\nApplied index: %d\nLog: %d bytes\nSnapshots: %d bytes\nMembers:\n",
+		st.LastIndex, st.Commit, st.Applied, st.LogBytes, st.SnapshotBytes)
 	sort.Slice(st.Members, func(i, j int) bool { return st.Members[i].ID < st.Members[j].ID })
 	for _, m := range st.Members {
 		kind := "voter"
