@@ -20,8 +20,8 @@ import (
 // port's binding (lsp-add with its VM already plugged) to its first
 // answered ping, the time until all 200 ports are up, hv1's flow count,
 // the daemon's CPU time and RSS. Needs root; run with -benchtime 1x.
-// HCNET_BENCH_LOGDIR keeps the daemons' logs, HCNET_BENCH_CPUPROFILE
-// (a directory) our daemons' CPU profiles.
+// HCNET_BENCH_LOGDIR keeps the daemons' logs, HCNET_BENCH_PROFILEDIR
+// (a directory) our daemons' CPU and heap profiles.
 func BenchmarkChassis200Ports_Root(b *testing.B) {
 	type result struct {
 		bindToPing, allUp time.Duration
@@ -76,9 +76,11 @@ func runScale(b *testing.B, combo testbed.Combo) (r struct {
 	b.Helper()
 	b.StopTimer()
 	cfg := testbed.Config{Combo: combo, Chassis: []testbed.ChassisSpec{{Name: "hv1", Site: 1}, {Name: "hv2", Site: 1}}}
-	if dir := os.Getenv("HCNET_BENCH_CPUPROFILE"); dir != "" {
-		// One CPU profile per daemon of ours, written when it exits.
-		cfg.ChassisArgs = []string{"--cpu-profile", filepath.Join(dir, "chassis-%d.pprof")}
+	if dir := os.Getenv("HCNET_BENCH_PROFILEDIR"); dir != "" {
+		// One CPU and one heap profile per daemon of ours, written
+		// when it exits.
+		cfg.ChassisArgs = []string{"--cpu-profile", filepath.Join(dir, "chassis-cpu-%d.pprof"),
+			"--mem-profile", filepath.Join(dir, "chassis-heap-%d.pprof")}
 	}
 	tb := testbed.Start(b, cfg)
 	hv1 := tb.Chassis("hv1")

@@ -54,8 +54,10 @@ type Options struct {
 	// instead of to the chassis of its own site plus those of other sites
 	// sharing a local datapath. Default false.
 	FullMesh bool
-	// Resync is the interval of full flow resynchronisation with the
-	// switch. Default 30 s.
+	// Resync is the interval of the check that the switch still holds
+	// the installed flows (their count under our cookie); a difference
+	// replaces the whole table (with OfctlFlows: always replaced).
+	// Default 30 s.
 	Resync time.Duration
 	// HeartbeatInterval is how often the chassis writes the time to its
 	// Chassis_Private external_ids:hcnet-heartbeat, so sbctl chassis-list
@@ -631,7 +633,23 @@ func (d *daemon) installNative(ctx context.Context, sw ofctl.Switch, w work) err
 	if err := d.syncGroupsMeters(ctx, sw, w); err != nil {
 		return err
 	}
-	if d.needFull || time.Since(d.lastFull) > d.opts.Resync {
+	if !d.needFull && time.Since(d.lastFull) > d.opts.Resync {
+		// The periodic check: the switch must hold exactly the flows
+		// installed under our cookie. Flows lost or added behind our
+		// back (a restarted switch we did not notice, an operator's
+		// del-flows) are replaced; otherwise nothing is resent.
+		n, err := d.ofc.FlowCount(ctx, d.cookie)
+		if err != nil {
+			return err
+		}
+		if n == len(d.installed) {
+			d.lastFull = time.Now()
+		} else {
+			d.log.Info("switch flows differ from the installed set; replacing", "switch", n, "installed", len(d.installed))
+			d.needFull = true
+		}
+	}
+	if d.needFull {
 		t0 := time.Now()
 		if err := d.ofc.Replace(ctx, w.desired, d.cookie); err != nil {
 			return err

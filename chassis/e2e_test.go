@@ -63,11 +63,12 @@ func ping(t *testing.T, from *testbed.VM, dst string, timeout time.Duration) tim
 
 // TestPingAcrossChassis_Root: L2 and L3 (distributed router) ping between
 // VMs on two chassis running our daemon, then a daemon restart during a
-// ping that must lose at most one second of it.
+// ping that must lose at most one second of it, then flows deleted behind
+// the daemon's back, which the periodic check (--resync 2s) restores.
 func TestPingAcrossChassis_Root(t *testing.T) {
 	tb := testbed.Start(t, testbed.Config{Combo: combo(t), Chassis: []testbed.ChassisSpec{
 		{Name: "hv1", Site: 1}, {Name: "hv2", Site: 1},
-	}})
+	}, ChassisArgs: []string{"--resync", "2s"}})
 	lsp(t, tb, "ls1", "vm1", "0a:00:00:00:01:11", "10.0.1.11")
 	lsp(t, tb, "ls1", "vm2", "0a:00:00:00:01:12", "10.0.1.12")
 	vm1 := tb.MustAddVM(t, testbed.VMSpec{Name: "vm1", Chassis: "hv1", MAC: "0a:00:00:00:01:11", CIDR: "10.0.1.11/24", Gateway: "10.0.1.1"})
@@ -247,6 +248,35 @@ func TestPingAcrossChassis_Root(t *testing.T) {
 		if gap > time.Second {
 			t.Fatalf("restart lost %v of pings (max 1s)", gap)
 		}
+	})
+	t.Run("resync-restores-deleted-flows", func(t *testing.T) {
+		if tb.Config().Combo.Chassis != testbed.Ours {
+			t.Skip("checks our daemon's periodic flow check")
+		}
+		hv2 := tb.Chassis("hv2")
+		ping(t, vm1, vm2.IP(), 15*time.Second)
+		want, err := hv2.FlowCount()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := hv2.Ofctl("del-flows"); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			n, err := hv2.FlowCount()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n >= want {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("hv2 has %d flows 20s after del-flows, had %d: the periodic check did not restore them", n, want)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		ping(t, vm1, vm2.IP(), 15*time.Second)
 	})
 }
 

@@ -99,6 +99,12 @@ func (c *Conn) read() ([]byte, error) {
 // returning the errors the switch sent by xid. An I/O error leaves the
 // connection unusable.
 func (c *Conn) exchange(ctx context.Context, msgs [][]byte) (map[uint32]SwitchError, error) {
+	return c.exchangeWith(ctx, msgs, nil)
+}
+
+// exchangeWith is exchange that also hands every other message received
+// before the barrier reply (replies to msgs) to other.
+func (c *Conn) exchangeWith(ctx context.Context, msgs [][]byte, other func([]byte)) (map[uint32]SwitchError, error) {
 	deadline := time.Now().Add(60 * time.Second)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
@@ -145,6 +151,10 @@ func (c *Conn) exchange(ctx context.Context, msgs [][]byte) (map[uint32]SwitchEr
 		case openflow.TypeBarrierReply:
 			if xid == bx {
 				return errs, nil
+			}
+		default:
+			if other != nil {
+				other(msg)
 			}
 		}
 	}

@@ -45,6 +45,11 @@ func TestRootInstall(t *testing.T) {
 	if got := sw.DumpFlows(br); len(got) != 50 || !strings.Contains(got[0], "cookie=0x1000") {
 		t.Fatalf("after replace: %d flows: %v", len(got), got[:min(2, len(got))])
 	}
+	for cookie, want := range map[uint64]int{0x1000: 50, 0x2000: 0} {
+		if n, err := c.FlowCount(ctx, cookie); err != nil || n != want {
+			t.Fatalf("flow count of cookie %#x: %d, %v; want %d", cookie, n, err, want)
+		}
+	}
 	// A diff: one delete, one add.
 	add := flowtable.Flow{Table: 0, Priority: 100, Match: "in_port=3", Actions: "move:NXM_NX_TUN_METADATA0[0..15]->NXM_NX_REG15[0..15],resubmit(,40)"}
 	ops := []flowtable.Op{{Kind: "delete", Flow: gen1["table=40,priority=100,reg15=0x1,metadata=0x1"]}, {Kind: "add", Flow: add}}

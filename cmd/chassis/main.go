@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"sync/atomic"
@@ -39,10 +40,11 @@ type cli struct {
 	BFDMinRx           int           `name:"bfd-min-rx" default:"100" help:"BFD min_rx on gateway tunnels, ms."`
 	BFDMinTx           int           `name:"bfd-min-tx" default:"100" help:"BFD min_tx on gateway tunnels, ms."`
 	FullMesh           bool          `name:"full-mesh" env:"HCNET_CHASSIS_FULL_MESH" help:"Tunnels to every chassis, not only to those of this site and those of other sites sharing a local datapath."`
-	Resync             time.Duration `name:"resync" default:"30s" help:"Interval of full flow resynchronisation."`
+	Resync             time.Duration `name:"resync" default:"30s" help:"Interval of the check that the switch holds the installed flows (replaced when it does not)."`
 	HeartbeatInterval  time.Duration `name:"heartbeat-interval" default:"10s" help:"Interval of the liveness heartbeat written to Chassis_Private external_ids:hcnet-heartbeat (sbctl chassis-list); 0 disables."`
 	LogFormat          string        `name:"log-format" default:"text" enum:"text,json" help:"Log format: text or json."`
 	CPUProfile         string        `name:"cpu-profile" env:"HCNET_CHASSIS_CPUPROFILE" help:"Write a CPU profile to this file until exit (%d: the process id)."`
+	MemProfile         string        `name:"mem-profile" env:"HCNET_CHASSIS_MEMPROFILE" help:"Write a heap profile to this file at exit (%d: the process id)."`
 	LogLevel           string        `name:"log-level" default:"info" enum:"debug,info,warn,error" env:"HCNET_CHASSIS_LOG_LEVEL" help:"Log level."`
 	PerDatapathFlows   bool          `name:"per-datapath-flows" env:"HCNET_CHASSIS_PER_DATAPATH_FLOWS" help:"One OpenFlow flow per local datapath for logical flows of datapath groups, as ovn-controller installs them, instead of one flow for copies every local datapath shares."`
 	OfctlFlows         bool          `name:"ofctl-flows" env:"HCNET_CHASSIS_OFCTL_FLOWS" help:"Install flows by running ovs-ofctl --bundle instead of over the chassis' own OpenFlow connection (debugging fallback)."`
@@ -134,9 +136,29 @@ func main() {
 		FullMesh:   c.FullMesh, OfctlFlows: c.OfctlFlows, PerDatapathFlows: c.PerDatapathFlows,
 		BFDMinRx: c.BFDMinRx, BFDMinTx: c.BFDMinTx, Resync: c.Resync, Logger: log, Metrics: m,
 	})
+	if c.MemProfile != "" {
+		writeHeapProfile(c.MemProfile, log)
+	}
 	if err != nil {
 		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "chassis:", err)
 		os.Exit(1)
+	}
+}
+
+// writeHeapProfile writes the live heap ("%d" in path: the process id).
+func writeHeapProfile(path string, log *slog.Logger) {
+	if strings.Contains(path, "%d") {
+		path = fmt.Sprintf(path, os.Getpid())
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		log.Error("heap profile", "err", err)
+		return
+	}
+	defer f.Close()
+	runtime.GC()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		log.Error("heap profile", "path", path, "err", err)
 	}
 }
