@@ -24,7 +24,8 @@
 //     learned neighbours (put_arp, put_nd) as a MACBinding, learned MACs
 //     (put_fdb) as an FDBEntry, virtual port claims (bind_vport) as a
 //     VirtualBinding, ACL log lines (log) as a LogEntry, controller events
-//     (trigger_event) as an Event.
+//     (trigger_event) as an Event, multicast group joins and leaves read
+//     from IGMP and MLD reports (igmp) as Memberships.
 //
 // The replies are checked against ovn-controller's for the same requests
 // (TestRootRepliesMatchOVNController: DHCPv4, DHCPv6, RA, DNS, NA, ICMP

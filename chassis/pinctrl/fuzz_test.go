@@ -28,6 +28,7 @@ func FuzzHandle(f *testing.F) {
 		{OpPutICMP4FragMTU, []byte{5, 0xa2}, ipv4(vm4, far4, protoICMP, make([]byte, 8))},
 		{OpNDNA, nil, ipv6Frame(routerMAC, vmMAC, vm6, far6, append([]byte{135, 0, 0, 0, 0, 0, 0, 0}, make([]byte, 16)...), protoICMPv6)},
 		{OpLog, []byte{1, 6, 'a'}, ipv4(vm4, far4, protoUDP, udpSeg(1, 2, ""))},
+		{OpIGMP, nil, ipv4(vm4, far4, 2, []byte{0x22, 0, 0, 0, 0, 0, 0, 1, 2, 0, 0, 1, 239, 1, 1, 1, 10, 0, 0, 1})},
 	} {
 		f.Add(seed.op, seed.opts, seed.pkt)
 	}

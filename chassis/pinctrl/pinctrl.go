@@ -46,6 +46,9 @@ type Result struct {
 	// neighbour, for the chassis's Buffer (Release it when the MAC is
 	// learned, here or from the southbound).
 	Hold *Held
+	// Multicast is set by igmp: the group memberships an IGMP or MLD
+	// message changes, for the southbound IGMP_Group table.
+	Multicast []Membership
 }
 
 // Event is a controller event (trigger_event) for the southbound
@@ -176,6 +179,8 @@ func HandleWith(pi *ofconn.PacketIn, xid uint32, in *Input) (Result, error) {
 			return Result{}, fmt.Errorf("pinctrl: bind_vport without metadata, reg14 or virtual port key")
 		}
 		return Result{Vport: &VirtualBinding{Datapath: uint32(dp), Virtual: binary.BigEndian.Uint32(payload), Parent: uint32(parent)}}, nil
+	case OpIGMP:
+		return handleIGMP(pi)
 	case OpEvent:
 		ev := &Event{Info: map[string]string{}}
 		for _, kv := range strings.Split(string(payload), "\x00") {
