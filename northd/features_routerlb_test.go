@@ -98,6 +98,27 @@ func TestRouterLBAndDistributedNATWithOVNController_Root(t *testing.T) {
 		t.Fatalf("external host saw vm2 as %s, want its floating IP %s", src, fip)
 	}
 
+	// Hairpin: vm4, on vm2's chassis with a floating IP of its own,
+	// reaches vm2 through vm2's floating IP (the router loops the packet
+	// back into its ingress pipeline, lr_out_egr_loop) and vm2 sees vm4's
+	// floating IP.
+	nb("lsp-add", "ls1", "vm4", "--", "lsp-set-addresses", "vm4", "0a:00:00:00:01:14 10.0.1.14")
+	vm4 := tb.MustAddVM(t, testbed.VMSpec{Name: "vm4", Chassis: "hv2", MAC: "0a:00:00:00:01:14", CIDR: "10.0.1.14/24", Gateway: "10.0.1.1"})
+	const fip4 = "172.16.0.54"
+	nb("--wait=hv", "lr-nat-add", "lr0", "dnat_and_snat", fip4, vm4.IP(), "vm4", "0a:00:00:00:aa:14")
+	deadline = time.Now().Add(60 * time.Second)
+	for {
+		if src, err = tb.TCP(vm4, vm2, fip, 5505, 5*time.Second); err == nil || time.Now().After(deadline) {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("vm4 to vm2's floating IP %s (hairpin on hv2): %v", fip, err)
+	}
+	if src != fip4 {
+		t.Fatalf("vm2 saw vm4 as %s, want vm4's floating IP %s", src, fip4)
+	}
+
 	// A gateway router on gw1 with a load balancer and
 	// lb_force_snat_ip=router_ip: the backend sees the router's address on
 	// its own network as the client.

@@ -435,6 +435,59 @@ func (x *Index) natFlows(f *flowSet, nats []natRule, dgp *routerPort, gwRouter b
 	if dgp != nil || gwRouter {
 		f.add(lrOutSNAT, 120, "nd_ns", "next;")
 	}
+	if dgp != nil && len(nats) > 0 {
+		x.dgpHairpinFlows(f, nats, dgp)
+	}
+}
+
+// dgpHairpinFlows lets traffic from behind a router with a distributed
+// gateway port reach the router's own NAT addresses (a VM to another VM's
+// floating IP, ovn-northd(8) lr_out_chk_dnat_local and lr_out_egr_loop):
+// such packets are SNATed as they leave through the gateway port, then
+// looped back into the router's ingress pipeline instead of out of the
+// port, where they are un-SNATed (in the SNAT zone, flags.use_snat_zone)
+// and DNATed like traffic from outside.
+func (x *Index) dgpHairpinFlows(f *flowSet, nats []natRule, dgp *routerPort) {
+	gw := quote(dgp.Row.Name)
+	routerIP := map[netip.Addr]bool{}
+	for _, p := range x.routerPortsOf(x.NB.Routers[dgp.Router]) {
+		for _, n := range p.V4 {
+			routerIP[n.Addr()] = true
+		}
+	}
+	const loop = "clone { ct_clear; inport = outport; outport = \"\"; eth.dst <-> eth.src; flags = 0; flags.loopback = 1; flags.use_snat_zone = reg9[4]; reg0 = 0; reg1 = 0; reg2 = 0; reg3 = 0; reg4 = 0; reg5 = 0; reg6 = 0; reg7 = 0; reg8 = 0; reg9 = 0; reg9[0] = 1; next(pipeline=ingress, table=0); };"
+	const arpReply = "eth.dst = eth.src; eth.src = xreg0[0..47]; arp.op = 2; /* ARP reply */ arp.tha = arp.sha; arp.sha = xreg0[0..47]; arp.tpa <-> arp.spa; outport = inport; flags.loopback = 1; output;"
+	f.add(lrOutChkDNATLocal, 50, "ip && ct_mark.natted == 1", "reg9[4] = 1; next;")
+	seen := map[netip.Addr]bool{}
+	var own []string
+	for _, n := range nats {
+		res := fmt.Sprintf(" && is_chassis_resident(%s)", quote(dgp.CR))
+		unsnatRes, mac := res, ""
+		if n.distributed() {
+			res = fmt.Sprintf(" && is_chassis_resident(%s)", quote(n.LogicalPort))
+			unsnatRes, mac = "", "eth.src = "+n.ExternalMAC+"; "
+		}
+		f.add(lrInUnsnat, 100, fmt.Sprintf("ip && ip4.dst == %s && inport == %s && flags.loopback == 1 && flags.use_snat_zone == 1%s", n.External, gw, unsnatRes), "ct_snat;")
+		if n.Type == nb.NATTypeSNAT || n.Type == nb.NATTypeDNATAndSNAT {
+			f.addf(lrOutSNAT, n.Logical.Bits()+1+128+1, fmt.Sprintf("ip && ip4.src == %s && outport == %s%s && reg9[4] == 1", prefixString(n.Logical), gw, res),
+				"%sreg9[4] = 0; ct_snat(%s);", mac, n.External)
+		}
+		if seen[n.External] {
+			continue
+		}
+		seen[n.External] = true
+		f.add(lrOutChkDNATLocal, 50, fmt.Sprintf("ip && ip4.dst == %s%s", n.External, res), "reg9[4] = 1; next;")
+		f.add(routerEgress[5], 100, fmt.Sprintf("ip4.dst == %s && outport == %s%s", n.External, gw, res), loop)
+		f.add(lrInARPResolve, 150, fmt.Sprintf("inport == %s && outport == %s && ip4.dst == %s", gw, gw, n.External), "drop;")
+		f.add(lrInIPInput, 90, fmt.Sprintf("arp.op == 1 && arp.tpa == %s", n.External), arpReply)
+		if routerIP[n.External] {
+			own = append(own, n.External.String())
+			f.add(lrInIPInput, 120, fmt.Sprintf("inport == %s && ip4.src == %s", gw, n.External), "next;")
+		}
+	}
+	if len(own) > 0 {
+		f.add(lrInARPResolve, 2, "ip4.dst == {"+strings.Join(own, ", ")+"}", "drop;")
+	}
 }
 
 // neighbor is a known IPv4 address reachable through a router port.

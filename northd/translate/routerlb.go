@@ -114,8 +114,8 @@ func (x *Index) routerLBFlows(f *flowSet, r *nb.LogicalRouter, ports []*routerPo
 			}
 		}
 	}
+	ips4, ips6 = slices.Compact(ips4), slices.Compact(ips6)
 	set := func(ips []string) string {
-		ips = slices.Compact(ips)
 		if len(ips) == 1 {
 			return ips[0]
 		}
