@@ -135,6 +135,20 @@ type DatapathOut struct {
 	// DNS are the NB DNS rows a switch uses (dns_records), sorted by key:
 	// the SB DNS row of each lists every datapath that names it.
 	DNS []DNSRecords
+	// LoadBalancers are the NB load balancers a switch uses, sorted by key:
+	// the SB Load_Balancer row of each lists every datapath that uses it
+	// (ovn-controller builds its hairpin flows from them).
+	LoadBalancers []LoadBalancer
+}
+
+// LoadBalancer is the content of an SB Load_Balancer row, from the NB row
+// Key: name, protocol and vips as in NB; external_ids:lb_id = Key and
+// options:hairpin_orig_tuple=true, as ovn-northd 23.03 writes them.
+type LoadBalancer struct {
+	Key      string
+	Name     string
+	Protocol string
+	Vips     map[string]string
 }
 
 // DNSRecords is the content of an SB DNS row, from the NB DNS row Key.

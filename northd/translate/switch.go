@@ -90,6 +90,7 @@ func (x *Index) switchOut(sw *nb.LogicalSwitch) *DatapathOut {
 	}
 
 	out.DNS = x.switchDNS(sw)
+	out.LoadBalancers = x.switchLoadBalancers(sw)
 
 	f := &flowSet{dp: sw.UUID}
 	x.switchFlows(f, sw, ports)
@@ -611,6 +612,7 @@ func (x *Index) lbFlows(f *flowSet, sw *nb.LogicalSwitch, ports []*switchPort) {
 		f.add(lsOutPreLB, 100, "ip", "reg0[2] = 1; next;")
 	}
 	f.defaults(lsInPreLB, lsOutPreLB)
+	x.lbHairpinFlows(f, vips)
 	for _, v := range vips {
 		if v.Port == 0 {
 			f.addf(lsInLB, 110, fmt.Sprintf("ct.new && %s.dst == %s", v.family(), v.IP), "reg0[1] = 0; ct_lb_mark(backends=%s);", v.Backends)
@@ -619,4 +621,52 @@ func (x *Index) lbFlows(f *flowSet, sw *nb.LogicalSwitch, ports []*switchPort) {
 		f.addf(lsInLB, 120, fmt.Sprintf("ct.new && %s.dst == %s && %s.dst == %d", v.family(), v.IP, v.Proto, v.Port),
 			"reg0[1] = 0; ct_lb_mark(backends=%s);", v.Backends)
 	}
+}
+
+// lbHairpinFlows lets a load balancer backend reach a VIP that picks itself
+// (ovn-northd(8) ls_in_pre_hairpin, ls_in_nat_hairpin, ls_in_hairpin): the
+// VIP and port are kept in reg1/xxreg1 and reg2 as conntrack sees the
+// connection, ovn-controller's chk_lb_hairpin() flags such packets (from
+// the SB Load_Balancer rows), and they are SNATed to the VIP and sent back
+// out of their input port.
+func (x *Index) lbHairpinFlows(f *flowSet, vips []vip) {
+	if len(vips) == 0 {
+		return
+	}
+	for _, v := range vips {
+		reg := "reg1"
+		if !v.IP.Is4() {
+			reg = "xxreg1"
+		}
+		if v.Port == 0 {
+			f.addf(lsInPreStateful, 120, fmt.Sprintf("reg0[2] == 1 && %s.dst == %s", v.family(), v.IP), "%s = %s; ct_lb_mark;", reg, v.IP)
+			continue
+		}
+		f.addf(lsInPreStateful, 120, fmt.Sprintf("reg0[2] == 1 && %s.dst == %s && %s.dst == %d", v.family(), v.IP, v.Proto, v.Port),
+			"%s = %s; reg2[0..15] = %d; ct_lb_mark;", reg, v.IP, v.Port)
+	}
+	f.add(switchIngress[14], 100, "ip && ct.trk", "reg0[6] = chk_lb_hairpin(); reg0[12] = chk_lb_hairpin_reply(); next;")
+	f.add(switchIngress[15], 100, "ip && ct.new && ct.trk && reg0[6] == 1", "ct_snat_to_vip; next;")
+	f.add(switchIngress[15], 100, "ip && ct.est && ct.trk && reg0[6] == 1", "ct_snat;")
+	f.add(switchIngress[15], 90, "ip && reg0[12] == 1", "ct_snat;")
+	f.add(switchIngress[16], 1, "(reg0[6] == 1 || reg0[12] == 1)", "eth.dst <-> eth.src; outport = inport; flags.loopback = 1; output;")
+}
+
+// switchLoadBalancers returns the SB Load_Balancer content of the load
+// balancers a switch uses, by NB row UUID.
+func (x *Index) switchLoadBalancers(sw *nb.LogicalSwitch) []LoadBalancer {
+	var out []LoadBalancer
+	for _, u := range sw.LoadBalancer {
+		lb := x.NB.LoadBalancers[u]
+		if lb == nil || len(lb.Vips) == 0 || slices.ContainsFunc(out, func(l LoadBalancer) bool { return l.Key == u }) {
+			continue
+		}
+		proto := "tcp"
+		if lb.Protocol != nil && *lb.Protocol != "" {
+			proto = *lb.Protocol
+		}
+		out = append(out, LoadBalancer{Key: u, Name: lb.Name, Protocol: proto, Vips: lb.Vips})
+	}
+	slices.SortFunc(out, func(a, b LoadBalancer) int { return strings.Compare(a.Key, b.Key) })
+	return out
 }

@@ -69,6 +69,14 @@ func (sb *SB) Text() string {
 			}
 		}
 	}
+	if slices.ContainsFunc(dps, func(d *DatapathOut) bool { return len(d.LoadBalancers) > 0 }) {
+		b.WriteString("Load_Balancer\n")
+		for _, d := range dps {
+			for _, l := range d.LoadBalancers {
+				fmt.Fprintf(&b, "  %s/%s name=%s protocol=%s vips=%s\n", d.Datapath.Name, l.Key, l.Name, l.Protocol, mapText(l.Vips))
+			}
+		}
+	}
 	for _, d := range dps {
 		b.WriteString(FlowsText(d.Datapath.Name, d.Flows))
 	}
