@@ -31,7 +31,8 @@
 // (TestRootRepliesMatchOVNController: DHCPv4, DHCPv6, RA, DNS, NA, ICMP
 // errors, reject): equal, except where we follow the RFCs and
 // ovn-controller does not (domain_search labels; tcp_reset of a segment
-// carrying an ACK takes its sequence number from that ACK, RFC 793).
+// carrying an ACK takes its sequence number from that ACK, RFC 793; DHCPv6
+// RENEW, REBIND, CONFIRM, RELEASE and DECLINE are answered, RFC 8415).
 //
 // Packet building and the decision are pure: HandleWith takes the
 // packet-in and the southbound state it may need (Input: the DNS table)

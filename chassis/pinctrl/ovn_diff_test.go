@@ -145,7 +145,7 @@ func (p *rawPort) exchange(t *testing.T, pkt []byte, match func(*frame) bool) []
 	if err := unix.Sendto(p.fd, pkt, 0, &unix.SockaddrLinklayer{Ifindex: p.ifindex, Halen: 6}); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(5 * time.Second)
 	buf := make([]byte, 9000)
 	for time.Now().Before(deadline) {
 		tv := unix.NsecToTimeval(int64(500 * time.Millisecond))
@@ -350,6 +350,33 @@ func TestRootRepliesMatchOVNController(t *testing.T) {
 			}
 			tf, of := verify(t, theirs), verify(t, ours)
 			same("DNS answer to "+q.typ.String()+" "+q.name, tf.l4[8:], of.l4[8:])
+		}
+	})
+	// ovn-controller 23.03 does not answer RENEW, REBIND, CONFIRM,
+	// RELEASE and DECLINE; we do, as RFC 8415 asks.
+	t.Run("dhcpv6 request, information-request", func(t *testing.T) {
+		serverDUID := []byte{0, 3, 0, 1, 0, 0, 0, 0, 0xff, 1}
+		for _, typ := range []byte{dhcp6Request, dhcp6InfoReq} {
+			m := []byte{typ, 0x12, 0x34, typ}
+			m = appendOpt6(m, opt6ClientID, []byte{0, 3, 0, 1, 0, 0, 0, 0, 0, 1})
+			if typ != dhcp6InfoReq {
+				m = appendOpt6(m, opt6ServerID, serverDUID)
+				m = appendOpt6(m, opt6IANA, []byte{0, 0, 0, 42, 0, 0, 0, 0, 0, 0, 0, 0})
+			}
+			req := withChecksum(ipv6Frame([]byte{0x33, 0x33, 0, 1, 0, 2}, vmMAC, vmLL, netip.MustParseAddr("ff02::1:2"), udpSeg(dhcp6ClientPort, dhcp6ServerPort, string(m)), protoUDP))
+			theirs := port.exchange(t, req, func(f *frame) bool {
+				return f.proto == protoUDP && len(f.l4) > 8 && binary.BigEndian.Uint16(f.l4) == dhcp6ServerPort && f.l4[11] == typ
+			})
+			if theirs == nil {
+				continue
+			}
+			ours, err := DHCPv6Reply(req, optsOf("put_dhcpv6_opts"))
+			if err != nil {
+				t.Errorf("type %d: %v", typ, err)
+				continue
+			}
+			tf, of := verify(t, theirs), verify(t, ours)
+			same(fmt.Sprintf("DHCPv6 reply to message type %d (without the domain list)", typ), stripOpt6(tf.l4[8:], opt6DomainList), stripOpt6(of.l4[8:], opt6DomainList))
 		}
 	})
 	t.Run("dhcpv4", func(t *testing.T) {
