@@ -9,6 +9,8 @@ import (
 	"maps"
 	"net/netip"
 	"os"
+	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -76,6 +78,9 @@ type Options struct {
 	// OfctlFlows installs flows by running ovs-ofctl --bundle instead of
 	// over the chassis' own OpenFlow connection (a debugging fallback).
 	OfctlFlows bool
+	// HeapProfile, when set, receives a heap profile as the daemon
+	// stops, while its state is still live (a debugging aid).
+	HeapProfile string
 	// Logger; default discard.
 	Logger *slog.Logger
 	// Metrics, when set, receives the daemon's Prometheus series.
@@ -186,6 +191,7 @@ type daemon struct {
 	zones          map[string]uint16
 	zonesRead      bool
 	cond           string
+	condIn         string // the inputs of the last conditions computed
 	compiler       *lflows.Compiler
 	logMu          sync.Mutex // guards lastLog
 	lastLog        map[string]string
@@ -959,6 +965,30 @@ func (d *daemon) updateConditionLocked(ctx context.Context, localDPs map[string]
 	if d.sbMon == nil {
 		return
 	}
+	// The conditions follow from the local datapaths, the local
+	// iface-ids and this chassis's row: skip building them (and their
+	// JSON key) while those are unchanged.
+	var in strings.Builder
+	for _, dp := range plan.SortedKeys(localDPs) {
+		in.WriteString(dp)
+		in.WriteByte(',')
+	}
+	in.WriteByte('|')
+	ids := make([]string, 0, len(ifaces))
+	for id := range ifaces {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		in.WriteString(id)
+		in.WriteByte(',')
+	}
+	in.WriteByte('|')
+	in.WriteString(plan.ChassisUUID(d.sb, d.cfg.SystemID))
+	if in.String() == d.condIn {
+		return
+	}
+	d.condIn = in.String()
 	conds := plan.Conditions(d.sb, d.cfg.SystemID, localDPs, ifaces)
 	key := conds.Key()
 	if key == d.cond {
@@ -1004,6 +1034,19 @@ func (d *daemon) updateConditionLocked(ctx context.Context, localDPs map[string]
 		d.mu.Unlock()
 		d.wake()
 	}()
+}
+
+func (d *daemon) writeHeapProfile() {
+	f, err := os.Create(d.opts.HeapProfile)
+	if err != nil {
+		d.log.Error("heap profile", "err", err)
+		return
+	}
+	defer f.Close()
+	runtime.GC()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		d.log.Error("heap profile", "path", d.opts.HeapProfile, "err", err)
+	}
 }
 
 func readZones(ovs *replica.DB, bridge string) map[string]uint16 {
@@ -1065,6 +1108,9 @@ func zoneOps(ovs *replica.DB, bridge string, old, cur map[string]uint16) []ovsdb
 }
 
 func (d *daemon) shutdown() {
+	if d.opts.HeapProfile != "" {
+		d.writeHeapProfile()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	d.mu.Lock()

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime"
 	"runtime/pprof"
 	"strings"
 	"sync/atomic"
@@ -44,7 +43,7 @@ type cli struct {
 	HeartbeatInterval  time.Duration `name:"heartbeat-interval" default:"10s" help:"Interval of the liveness heartbeat written to Chassis_Private external_ids:hcnet-heartbeat (sbctl chassis-list); 0 disables."`
 	LogFormat          string        `name:"log-format" default:"text" enum:"text,json" help:"Log format: text or json."`
 	CPUProfile         string        `name:"cpu-profile" env:"HCNET_CHASSIS_CPUPROFILE" help:"Write a CPU profile to this file until exit (%d: the process id)."`
-	MemProfile         string        `name:"mem-profile" env:"HCNET_CHASSIS_MEMPROFILE" help:"Write a heap profile to this file at exit (%d: the process id)."`
+	MemProfile         string        `name:"mem-profile" env:"HCNET_CHASSIS_MEMPROFILE" help:"Write a heap profile to this file as the daemon stops (%d: the process id)."`
 	LogLevel           string        `name:"log-level" default:"info" enum:"debug,info,warn,error" env:"HCNET_CHASSIS_LOG_LEVEL" help:"Log level."`
 	PerDatapathFlows   bool          `name:"per-datapath-flows" env:"HCNET_CHASSIS_PER_DATAPATH_FLOWS" help:"One OpenFlow flow per local datapath for logical flows of datapath groups, as ovn-controller installs them, instead of one flow for copies every local datapath shares."`
 	OfctlFlows         bool          `name:"ofctl-flows" env:"HCNET_CHASSIS_OFCTL_FLOWS" help:"Install flows by running ovs-ofctl --bundle instead of over the chassis' own OpenFlow connection (debugging fallback)."`
@@ -125,6 +124,9 @@ func main() {
 			}
 		}()
 	}
+	if strings.Contains(c.MemProfile, "%d") {
+		c.MemProfile = fmt.Sprintf(c.MemProfile, os.Getpid())
+	}
 	heartbeat := c.HeartbeatInterval
 	if heartbeat <= 0 {
 		heartbeat = -1 // off; zero would mean the default in chassis.Options
@@ -134,31 +136,11 @@ func main() {
 		OVSDB:             c.OVSDB, OVSRundir: c.OVSRundir, Override: over, KeepRegistration: c.KeepRegistration,
 		KeepOnExit: func() bool { return c.KeepRegistration || terminated.Load() },
 		FullMesh:   c.FullMesh, OfctlFlows: c.OfctlFlows, PerDatapathFlows: c.PerDatapathFlows,
-		BFDMinRx: c.BFDMinRx, BFDMinTx: c.BFDMinTx, Resync: c.Resync, Logger: log, Metrics: m,
+		BFDMinRx: c.BFDMinRx, BFDMinTx: c.BFDMinTx, Resync: c.Resync, Logger: log, Metrics: m, HeapProfile: c.MemProfile,
 	})
-	if c.MemProfile != "" {
-		writeHeapProfile(c.MemProfile, log)
-	}
 	if err != nil {
 		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "chassis:", err)
 		os.Exit(1)
-	}
-}
-
-// writeHeapProfile writes the live heap ("%d" in path: the process id).
-func writeHeapProfile(path string, log *slog.Logger) {
-	if strings.Contains(path, "%d") {
-		path = fmt.Sprintf(path, os.Getpid())
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		log.Error("heap profile", "err", err)
-		return
-	}
-	defer f.Close()
-	runtime.GC()
-	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
-		log.Error("heap profile", "path", path, "err", err)
 	}
 }
