@@ -10,7 +10,7 @@ import (
 
 // punted compiles a logical flow and returns the userdata of its
 // (non-pausing) controller action.
-func punted(t *testing.T, actions string) []byte {
+func punted(t testing.TB, actions string) []byte {
 	t.Helper()
 	env := &lflow.Env{Port: func(n string) (uint32, bool) {
 		return map[string]uint32{"vip0": 9, "vm1": 1}[n], n == "vip0" || n == "vm1"

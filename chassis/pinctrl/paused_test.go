@@ -18,7 +18,7 @@ import (
 // userdataOf compiles a logical flow (ingress table 0 of datapath 3) with
 // internal/lflow and returns the userdata of its controller action: the
 // contract between the compiler and this package.
-func userdataOf(t *testing.T, actions string) []byte {
+func userdataOf(t testing.TB, actions string) []byte {
 	t.Helper()
 	flows, err := lflow.Compile(lflow.LogicalFlow{Pipeline: "ingress", Priority: 100, Match: "1", Actions: actions, Datapath: 3}, &lflow.Env{})
 	if err != nil {
@@ -232,7 +232,7 @@ func TestRouterAdvertisementGolden(t *testing.T) {
 	}
 }
 
-func dnsQuery(t *testing.T, name string, typ dnsmessage.Type) []byte {
+func dnsQuery(t testing.TB, name string, typ dnsmessage.Type) []byte {
 	t.Helper()
 	b := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: 0xbeef, RecursionDesired: true})
 	if err := b.StartQuestions(); err != nil {
