@@ -21,6 +21,7 @@
 //	lb web sw0 10.0.0.100:80 10.0.0.11:8080,10.0.0.12:8080 [proto=udp] [opt:K=V]
 //	lrlb web lr0 172.16.0.100:80 10.0.0.11:8080 [proto=udp] [opt:skip_snat=true]
 //	                           (the same Load_Balancer row, on a router)
+//	lbg g1 sw0|lr0 web dns     (a Load_Balancer_Group of existing load balancers, on a switch or router)
 //	del ls|lsp|lr|lrp|pg|as|lb NAME
 //	del route lr0 0.0.0.0/0 172.16.0.254    (the words that created it)
 //	del nat lr0 snat 172.16.0.100 10.0.0.0/16

@@ -432,6 +432,27 @@ func apply(n *translate.NB, w []string) error {
 		c := *r
 		c.LoadBalancer = appendOnce(slices.Clone(c.LoadBalancer), lb.UUID)
 		n.Routers[r.UUID] = &c
+	case "lbg":
+		if err := need(w, 3, "lbg NAME SWITCH|ROUTER LB..."); err != nil {
+			return err
+		}
+		u := UUID("lbg", w[1])
+		g := &nb.LoadBalancerGroup{UUID: u, Name: w[1]}
+		for _, lb := range w[3:] {
+			g.LoadBalancer = append(g.LoadBalancer, UUID("lb", lb))
+		}
+		n.LoadBalancerGroups[u] = g
+		if sw := n.Switches[UUID("ls", w[2])]; sw != nil {
+			c := *sw
+			c.LoadBalancerGroup = appendOnce(slices.Clone(c.LoadBalancerGroup), u)
+			n.Switches[sw.UUID] = &c
+		} else if r := n.Routers[UUID("lr", w[2])]; r != nil {
+			c := *r
+			c.LoadBalancerGroup = appendOnce(slices.Clone(c.LoadBalancerGroup), u)
+			n.Routers[r.UUID] = &c
+		} else {
+			return fmt.Errorf("no switch or router %q", w[2])
+		}
 	case "dns":
 		if err := need(w, 3, "dns NAME SWITCH [HOST=ADDRS...]"); err != nil {
 			return err

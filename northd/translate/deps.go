@@ -31,6 +31,14 @@ func (x *Index) buildReaders() {
 		for _, lb := range sw.LoadBalancer {
 			r.add(lb, swU)
 		}
+		for _, g := range sw.LoadBalancerGroup {
+			r.add(g, swU)
+			if lbg := x.NB.LoadBalancerGroups[g]; lbg != nil {
+				for _, lb := range lbg.LoadBalancer {
+					r.add(lb, swU)
+				}
+			}
+		}
 		for _, d := range sw.DNSRecords {
 			r.add(d, swU)
 		}
@@ -79,6 +87,14 @@ func (x *Index) buildReaders() {
 		}
 		for _, c := range lr.LoadBalancer {
 			r.add(c, rU)
+		}
+		for _, g := range lr.LoadBalancerGroup {
+			r.add(g, rU)
+			if lbg := x.NB.LoadBalancerGroups[g]; lbg != nil {
+				for _, lb := range lbg.LoadBalancer {
+					r.add(lb, rU)
+				}
+			}
 		}
 		for _, pu := range lr.Ports {
 			p := x.NB.RouterPorts[pu]

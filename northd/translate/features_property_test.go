@@ -44,7 +44,10 @@ lsp s1 b addresses="00:00:00:00:01:01 10.0.1.11 2001:db8:1::11"
 // churn, so that changes often touch the same rows.
 func featureCommand(r *rand.Rand, dnsBFD bool) string {
 	if dnsBFD && r.IntN(8) == 0 {
-		if r.IntN(2) == 0 {
+		switch r.IntN(3) {
+		case 0:
+			return fmt.Sprintf("lbg g%d %s lb%d lb%d", r.IntN(2), []string{"s0", "gr", "dr"}[r.IntN(3)], r.IntN(3), r.IntN(3))
+		case 1:
 			return fmt.Sprintf("dns d%d s%d h%d.example.org=10.0.0.%d", r.IntN(2), r.IntN(2), r.IntN(3), 2+r.IntN(9))
 		}
 		return fmt.Sprintf("bfd dr 192.168.%d.0/24 172.16.0.%d %s", r.IntN(2), 200+r.IntN(3), []string{"up", "down", "admin_down"}[r.IntN(3)])
@@ -124,11 +127,12 @@ func TestFeaturesIncrementalEqualsRecompute(t *testing.T) {
 	if err := nbscript.Run(n, featuresBase); err != nil {
 		t.Fatal(err)
 	}
-	// DNS and BFD rows join the generator once the engine diffs those NB
-	// tables (engine.Changes); until then their changes would not reach it.
+	// DNS, BFD and Load_Balancer_Group rows join the generator once the
+	// engine diffs those NB tables (engine.Changes); until then their
+	// changes would not reach it.
 	dnsBFD := tablesDiffed(n)
 	if !dnsBFD {
-		t.Log("engine.Changes does not diff NB DNS and BFD yet: dns/bfd commands left out")
+		t.Log("engine.Changes does not diff NB DNS, BFD and Load_Balancer_Group yet: dns/bfd/lbg commands left out")
 	}
 	e := engine.New(translate.CloneNB(n), translate.Keys{})
 	steps := 300
@@ -169,13 +173,15 @@ func firstDiff(got, want string) string {
 	return fmt.Sprintf("lengths differ: incremental %d lines, recompute %d", len(g), len(w))
 }
 
-// tablesDiffed reports whether engine.Changes sees a change of an NB DNS row
-// and of an NB BFD row.
+// tablesDiffed reports whether engine.Changes sees a change of an NB DNS,
+// BFD and Load_Balancer_Group row.
 func tablesDiffed(n *translate.NB) bool {
 	a := translate.CloneNB(n)
 	b := translate.CloneNB(n)
 	b.DNS["d"] = &nb.DNS{UUID: "d"}
 	c := translate.CloneNB(n)
 	c.BFD["b"] = &nb.BFD{UUID: "b"}
-	return len(engine.Changes(a, b)) > 0 && len(engine.Changes(a, c)) > 0
+	d := translate.CloneNB(n)
+	d.LoadBalancerGroups["g"] = &nb.LoadBalancerGroup{UUID: "g"}
+	return len(engine.Changes(a, b)) > 0 && len(engine.Changes(a, c)) > 0 && len(engine.Changes(a, d)) > 0
 }

@@ -28,6 +28,8 @@ type NB struct {
 	LoadBalancers   map[string]*nb.LoadBalancer
 	DNS             map[string]*nb.DNS
 	BFD             map[string]*nb.BFD
+	// LoadBalancerGroups are Load_Balancer_Group rows.
+	LoadBalancerGroups map[string]*nb.LoadBalancerGroup
 }
 
 // NewNB returns an NB with every map allocated.
@@ -51,6 +53,8 @@ func NewNB() *NB {
 		LoadBalancers:   map[string]*nb.LoadBalancer{},
 		DNS:             map[string]*nb.DNS{},
 		BFD:             map[string]*nb.BFD{},
+
+		LoadBalancerGroups: map[string]*nb.LoadBalancerGroup{},
 	}
 }
 
@@ -196,5 +200,7 @@ func CloneNB(n *NB) *NB {
 		LoadBalancers:   maps.Clone(n.LoadBalancers),
 		DNS:             maps.Clone(n.DNS),
 		BFD:             maps.Clone(n.BFD),
+
+		LoadBalancerGroups: maps.Clone(n.LoadBalancerGroups),
 	}
 }

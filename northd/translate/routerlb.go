@@ -23,7 +23,7 @@ type routerVIP struct {
 // without duplicates (the first load balancer in sorted order wins).
 func (x *Index) routerVIPs(r *nb.LogicalRouter) []routerVIP {
 	var out []routerVIP
-	for _, u := range r.LoadBalancer {
+	for _, u := range x.loadBalancersOf(r.LoadBalancer, r.LoadBalancerGroup) {
 		lb := x.NB.LoadBalancers[u]
 		if lb == nil {
 			continue
@@ -228,4 +228,24 @@ func (x *Index) routerLBFlows(f *flowSet, r *nb.LogicalRouter, ports []*routerPo
 		f.addf(lrOutSNAT, 100, "flags.force_snat_for_lb == 1 && ip4", "ct_snat(%s);", ip)
 		f.add(lrInUnsnat, 110, fmt.Sprintf("ip4 && ip4.dst == %s", ip), "ct_snat;")
 	}
+}
+
+// loadBalancersOf returns the load balancer UUIDs a switch or router uses:
+// its load_balancer column, then the members of its load_balancer_group
+// rows, without repeats.
+func (x *Index) loadBalancersOf(direct, groups []string) []string {
+	if len(groups) == 0 {
+		return direct
+	}
+	out := slices.Clone(direct)
+	for _, g := range groups {
+		if lbg := x.NB.LoadBalancerGroups[g]; lbg != nil {
+			for _, u := range lbg.LoadBalancer {
+				if !slices.Contains(out, u) {
+					out = append(out, u)
+				}
+			}
+		}
+	}
+	return out
 }

@@ -534,7 +534,7 @@ func (v vip) family() string {
 // switchVIPs returns the VIPs of a switch's load balancers, sorted.
 func (x *Index) switchVIPs(sw *nb.LogicalSwitch) []vip {
 	var out []vip
-	for _, u := range sw.LoadBalancer {
+	for _, u := range x.loadBalancersOf(sw.LoadBalancer, sw.LoadBalancerGroup) {
 		lb := x.NB.LoadBalancers[u]
 		if lb == nil {
 			continue
@@ -656,7 +656,7 @@ func (x *Index) lbHairpinFlows(f *flowSet, vips []vip) {
 // balancers a switch uses, by NB row UUID.
 func (x *Index) switchLoadBalancers(sw *nb.LogicalSwitch) []LoadBalancer {
 	var out []LoadBalancer
-	for _, u := range sw.LoadBalancer {
+	for _, u := range x.loadBalancersOf(sw.LoadBalancer, sw.LoadBalancerGroup) {
 		lb := x.NB.LoadBalancers[u]
 		if lb == nil || len(lb.Vips) == 0 || slices.ContainsFunc(out, func(l LoadBalancer) bool { return l.Key == u }) {
 			continue
