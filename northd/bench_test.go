@@ -226,6 +226,40 @@ func peakRSS(pid int) float64 {
 	return 0
 }
 
+// procCPU returns the CPU seconds (user and system) process pid has used.
+func procCPU(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the parenthesised command name; utime and stime are
+	// the 14th and 15th of the line, in clock ticks (USER_HZ, 100).
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.Atoi(f[11])
+	st, _ := strconv.Atoi(f[12])
+	return float64(u+st) / 100
+}
+
+// serverPID finds the ovsdb-server this benchmark started on socket.
+func serverPID(socket string) int {
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if strings.Contains(string(cmd), "--remote=punix:"+socket+"\x00") {
+			return pid
+		}
+	}
+	return 0
+}
+
 func runTranslator(b *testing.B, tr translator, nb, sb string) *exec.Cmd {
 	cmd := tr.start(b, nb, sb, b.TempDir())
 	if err := cmd.Start(); err != nil {
@@ -301,12 +335,15 @@ func BenchmarkCommitSmall(b *testing.B) { benchCommit(b, small) }
 func BenchmarkCommitBig(b *testing.B)   { benchCommit(b, big) }
 
 // BenchmarkConvergeBig measures (b) and (c): a translator started on a
-// populated NB and an empty SB, until SB_Global.nb_cfg shows NB's.
+// populated NB and an empty SB, until SB_Global.nb_cfg shows NB's. It also
+// reports the SB rows written (sb-rows) and the CPU seconds the translator
+// (cpu-s) and the SB ovsdb-server (sb-server-cpu-s) spent on it.
 func BenchmarkConvergeBig(b *testing.B) {
 	for _, tr := range translators(b) {
 		b.Run(tr.name, func(b *testing.B) {
 			var total time.Duration
-			var rss float64
+			var rss, cpu, sbCPU float64
+			rows := 0
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
 				nbs := ovstest.StartOVSDBServer(b, ovstest.SchemaPath(b, "ovn-nb.ovsschema"))
@@ -318,6 +355,8 @@ func BenchmarkConvergeBig(b *testing.B) {
 				populate(b, nbc, big, 1)
 				nbc.Close()
 				w, sbc := watchSB(b, sbs.Remote())
+				sbPID := serverPID(sbs.Socket)
+				sbCPU0 := procCPU(sbPID)
 				b.StartTimer()
 				start := time.Now()
 				cmd := runTranslator(b, tr, nbs.Remote(), sbs.Remote())
@@ -327,6 +366,9 @@ func BenchmarkConvergeBig(b *testing.B) {
 				if r := peakRSS(cmd.Process.Pid); r > rss {
 					rss = r
 				}
+				cpu += procCPU(cmd.Process.Pid)
+				sbCPU += procCPU(sbPID) - sbCPU0
+				rows += w.rowCount()
 				sbc.Close()
 				_ = cmd.Process.Signal(syscall.SIGTERM)
 				_ = cmd.Wait()
@@ -335,6 +377,9 @@ func BenchmarkConvergeBig(b *testing.B) {
 			}
 			b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "converge-ms")
 			b.ReportMetric(rss, "peak-rss-MB")
+			b.ReportMetric(cpu/float64(b.N), "cpu-s")
+			b.ReportMetric(sbCPU/float64(b.N), "sb-server-cpu-s")
+			b.ReportMetric(float64(rows)/float64(b.N), "sb-rows")
 		})
 	}
 }

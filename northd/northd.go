@@ -2,6 +2,7 @@ package northd
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -540,18 +541,22 @@ func (d *Daemon) transactSB(ctx context.Context, body []ovsdb.Operation) ([]stri
 	lock := d.cfg.LockName
 	ops := append([]ovsdb.Operation{{Op: ovsdb.OperationAssert, Lock: &lock}}, body...)
 	txnStart := time.Now()
-	res, err := d.sbc.Transact(ctx, schema.SouthboundName, ops...)
+	raw, err := encodeOps(ops)
 	if err != nil {
-		var oe *client.OpError
-		if errors.As(err, &oe) && oe.Index < len(ops) {
-			d.log.Debug("failed operation", "op", fmt.Sprintf("%+v", ops[oe.Index]))
-		}
 		return nil, fmt.Errorf("SB transaction of %d operations: %w", len(ops), err)
+	}
+	reply, err := d.sbc.TransactJSON(ctx, schema.SouthboundName, raw...)
+	if err != nil {
+		return nil, fmt.Errorf("SB transaction of %d operations: %w", len(ops), err)
+	}
+	var res []ovsdb.OperationResult
+	if err := json.Unmarshal(reply, &res); err != nil {
+		return nil, fmt.Errorf("SB transaction of %d operations: reply: %w", len(ops), err)
 	}
 	if err := checkResults(res, ops); err != nil {
 		for i, r := range res {
 			if r.Error != "" && i < len(ops) {
-				d.log.Debug("failed operation", "op", fmt.Sprintf("%+v", ops[i]))
+				d.log.Debug("failed operation", "op", string(raw[i]))
 			}
 		}
 		return nil, err
