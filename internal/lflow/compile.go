@@ -792,10 +792,9 @@ func (c *compiler) selectAction(a *Action) (openflow.Actions, error) {
 // fwdGroup compiles fwd_group(liveness=B, childports="p1", "p2", ...): a
 // select group whose buckets set outport to one child and output it.
 // With liveness, as ovn-controller does, only children reached through a
-// tunnel get a bucket (local children are left out); the bucket does not
-// watch the tunnel port yet (Env has no tunnel ports), so a remote child
-// stays selectable when its tunnel is down. No bucket at all compiles to
-// drop.
+// tunnel get a bucket, which watches that tunnel's port (Env.TunnelPort;
+// children without a tunnel port are left out, local ones too). No
+// bucket at all compiles to drop.
 func (c *compiler) fwdGroup(a *Action) (openflow.Actions, error) {
 	var buckets []openflow.Bucket
 	inChildren, liveness, children := false, false, 0
@@ -819,10 +818,20 @@ func (c *compiler) fwdGroup(a *Action) (openflow.Actions, error) {
 			return nil, fmt.Errorf("%w %q (offset %d)", ErrUnknownPort, x.toks[0].s, x.Pos)
 		}
 		children++
-		if liveness && (c.env == nil || c.env.IsLocal == nil || c.env.IsLocal(x.toks[0].s)) {
-			continue
+		var watch uint32
+		if liveness {
+			if c.env == nil || c.env.IsLocal == nil || c.env.IsLocal(x.toks[0].s) {
+				continue
+			}
+			if c.env.TunnelPort != nil {
+				p, ok := c.env.TunnelPort(x.toks[0].s)
+				if !ok {
+					continue
+				}
+				watch = p
+			}
 		}
-		buckets = append(buckets, openflow.Bucket{Weight: 1, Actions: openflow.Actions{
+		buckets = append(buckets, openflow.Bucket{Weight: 1, WatchPort: watch, Actions: openflow.Actions{
 			setSub(regSub(RegOutport, 0, 16), openflow.U64(uint64(key))), openflow.Resubmit{Table: TableOutputLargePkt}}})
 	}
 	if children == 0 {

@@ -95,8 +95,8 @@
 //	R = chk_lb_hairpin(), chk_lb_hairpin_reply(), check_in_port_sec(),
 //	check_out_port_sec(), chk_ecmp_nh_mac(), chk_ecmp_nh()   yes (flag lookups)
 //	R = select(v1[=w1], ...)                 yes (select group via Env.Group, symmetric dp_hash)
-//	fwd_group(liveness=, childports=...)     yes (select group; liveness keeps only remote
-//	                                          children but does not watch their tunnel yet)
+//	fwd_group(liveness=, childports=...)     yes (select group; with liveness only remote
+//	                                          children, watching Env.TunnelPort)
 //	commit_lb_aff(vip=, backend=, proto=, timeout=)  yes (learn into table 78)
 //	R = chk_lb_aff()                          yes (flag lookup in table 78)
 //	commit_ecmp_nh(ipv6=, proto=)            yes (learn into tables 76 and 77)

@@ -17,6 +17,11 @@ type Env struct {
 	// IsLocal reports whether a logical port is resident on this chassis
 	// (is_chassis_resident()).
 	IsLocal func(port string) bool
+	// TunnelPort returns the OpenFlow port of the tunnel towards the
+	// chassis where a remote logical port resides: fwd_group(liveness=
+	// true) buckets watch it. When nil, remote children get a bucket that
+	// watches nothing.
+	TunnelPort func(port string) (ofport uint32, ok bool)
 	// Meter returns the OpenFlow meter id for a meter name (log(meter=),
 	// set_meter, controller meters).
 	Meter func(name string) (uint32, bool)

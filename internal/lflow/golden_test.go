@@ -176,6 +176,16 @@ func runGoldenCase(t *testing.T, c *goldenCase) []string {
 		}
 		_, lf.Router = c.args["router"]
 		env, extra := goldenEnv()
+		if tp, ok := c.args["tunnels"]; ok {
+			// tunnels=port:ofport,...: Env.TunnelPort.
+			ports := map[string]uint32{}
+			for _, kv := range strings.Split(tp, ",") {
+				k, v, _ := strings.Cut(kv, ":")
+				n, _ := strconv.Atoi(v)
+				ports[k] = uint32(n)
+			}
+			env.TunnelPort = func(p string) (uint32, bool) { n, ok := ports[p]; return n, ok }
+		}
 		flows, err := Compile(lf, env)
 		if err != nil {
 			return errOut(err)

@@ -419,8 +419,11 @@ const (
 
 // Bucket is one bucket of a group.
 type Bucket struct {
-	Weight  uint16
-	Actions Actions
+	Weight uint16
+	// WatchPort is the port whose liveness the bucket depends on (0:
+	// none).
+	WatchPort uint32
+	Actions   Actions
 }
 
 // GroupDesc describes a group's type and buckets (not its id).
@@ -464,6 +467,9 @@ func (g GroupDesc) String() string {
 		if g.Type == GroupTypeSelect {
 			s += fmt.Sprintf("weight:%d,", b.Weight)
 		}
+		if b.WatchPort != 0 {
+			s += fmt.Sprintf("watch_port:%d,", b.WatchPort)
+		}
 		sb = append(sb, s+"actions="+b.Actions.String())
 	}
 	return strings.Join(sb, ",")
@@ -480,7 +486,11 @@ func (g GroupDesc) GroupMod(command uint16, id uint32, xid uint32) []byte {
 			start := len(b)
 			b = be16(b, 0)
 			b = be16(b, bk.Weight)
-			b = be32(b, PortAny)
+			if bk.WatchPort != 0 {
+				b = be32(b, bk.WatchPort)
+			} else {
+				b = be32(b, PortAny)
+			}
 			b = be32(b, GroupAny)
 			b = append(b, 0, 0, 0, 0)
 			b = AppendActions(b, bk.Actions)

@@ -86,7 +86,7 @@ func TestRootFlowModMatchesOfctl(t *testing.T) {
 	bin := sw.AddBridge("brbin")
 	group := openflow.GroupDesc{Type: openflow.GroupTypeSelect, Buckets: []openflow.Bucket{
 		{Weight: 100, Actions: openflow.Actions{openflow.Resubmit{Table: 30}}},
-		{Weight: 50, Actions: openflow.Actions{openflow.Output{Port: 2}}}}}
+		{Weight: 50, WatchPort: 2, Actions: openflow.Actions{openflow.Output{Port: 2}}}}}
 	if _, err := sw.Ofctl("add-group", "unix:"+text, "group_id=1,"+group.String()); err != nil {
 		t.Fatal(err)
 	}
