@@ -11,6 +11,9 @@ type change struct {
 	uuid     UUID
 	old, new Row
 	deltas   map[int]*colDelta // see txRow.deltas
+	// indexKeys holds new's key in each of the table's indexes, when
+	// finalize computed them (nil otherwise).
+	indexKeys []string
 }
 
 // Each calls fn for every changed row in order. old is nil for an insert,

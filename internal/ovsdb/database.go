@@ -22,7 +22,64 @@ type table struct {
 	indexes []map[string]UUID
 	// inRefs maps a row of this table to the rows (of any table) that
 	// reference it, with the number of references from each.
-	inRefs map[UUID]map[rowKey]int32
+	inRefs map[UUID]inRefSet
+}
+
+// inRefSet counts the references to one row by referrer. Most rows have
+// a single referrer, which it holds without a map of its own.
+type inRefSet struct {
+	one  rowKey
+	n    int32            // references from one; 0 when one is unset
+	more map[rowKey]int32 // any other referrers
+}
+
+// add changes the count of references from src by delta and reports
+// whether none remain from anyone.
+func (s *inRefSet) add(src rowKey, delta int32) (empty bool) {
+	switch {
+	case s.n > 0 && s.one == src:
+		s.n += delta
+		if s.n <= 0 {
+			s.n, s.one = 0, rowKey{}
+		}
+	case s.n == 0 && delta > 0 && s.more[src] == 0:
+		s.one, s.n = src, delta
+	default:
+		if s.more == nil {
+			s.more = make(map[rowKey]int32, 1)
+		}
+		if s.more[src] += delta; s.more[src] <= 0 {
+			delete(s.more, src)
+		}
+	}
+	return s.n == 0 && len(s.more) == 0
+}
+
+// get returns the number of references from src.
+func (s *inRefSet) get(src rowKey) int32 {
+	if s.n > 0 && s.one == src {
+		return s.n
+	}
+	return s.more[src]
+}
+
+// each calls fn for every referrer.
+func (s *inRefSet) each(fn func(src rowKey)) {
+	if s.n > 0 {
+		fn(s.one)
+	}
+	for src := range s.more {
+		fn(src)
+	}
+}
+
+// len returns the number of referrers.
+func (s *inRefSet) len() int {
+	n := len(s.more)
+	if s.n > 0 {
+		n++
+	}
+	return n
 }
 
 // rowKey names a row of a given table.
@@ -35,7 +92,7 @@ type rowKey struct {
 func NewDatabase(s *Schema) *Database {
 	d := &Database{schema: s, tables: make(map[string]*table, len(s.Tables))}
 	for name, ts := range s.Tables {
-		t := &table{schema: ts, rows: make(map[UUID]Row), inRefs: make(map[UUID]map[rowKey]int32)}
+		t := &table{schema: ts, rows: make(map[UUID]Row), inRefs: make(map[UUID]inRefSet)}
 		for range ts.indexes {
 			t.indexes = append(t.indexes, make(map[string]UUID))
 		}
@@ -117,25 +174,21 @@ func (d *Database) apply(cs *ChangeSet) {
 			panic(fmt.Sprintf("ovsdb: commit: change to %s row %s does not fit the current state", c.table.Name, c.uuid))
 		}
 		if c.old != nil {
+			var buf [128]byte
 			for i, ix := range c.table.indexes {
-				k := indexKey(ix, c.uuid, c.old)
-				if t.indexes[i][k] == c.uuid {
-					delete(t.indexes[i], k)
+				k := appendIndexKey(buf[:0], ix, c.uuid, c.old)
+				if t.indexes[i][string(k)] == c.uuid {
+					delete(t.indexes[i], string(k))
 				}
 			}
 		}
 		src := rowKey{c.table, c.uuid}
 		d.forEachRefChange(c.table, c.uuid, c.old, c.new, c.deltas, func(target *table, u UUID, _ RefType, delta int) {
-			m := target.inRefs[u]
-			if m == nil {
-				m = make(map[rowKey]int32, 1)
-				target.inRefs[u] = m
-			}
-			if m[src] += int32(delta); m[src] <= 0 {
-				delete(m, src)
-				if len(m) == 0 {
-					delete(target.inRefs, u)
-				}
+			set := target.inRefs[u]
+			if set.add(src, int32(delta)) {
+				delete(target.inRefs, u)
+			} else {
+				target.inRefs[u] = set
 			}
 		})
 		if c.new == nil {
@@ -144,7 +197,11 @@ func (d *Database) apply(cs *ChangeSet) {
 		}
 		t.rows[c.uuid] = c.new
 		for i, ix := range c.table.indexes {
-			t.indexes[i][indexKey(ix, c.uuid, c.new)] = c.uuid
+			if i < len(c.indexKeys) {
+				t.indexes[i][c.indexKeys[i]] = c.uuid
+			} else {
+				t.indexes[i][indexKey(ix, c.uuid, c.new)] = c.uuid
+			}
 		}
 	}
 }
@@ -182,7 +239,12 @@ func (d *Database) forEachRef(ts *TableSchema, self UUID, r Row, fn func(target 
 
 // indexKey encodes the values of an index's columns for row r.
 func indexKey(cols []*ColumnSchema, uuid UUID, r Row) string {
-	var b []byte
+	var buf [128]byte
+	return string(appendIndexKey(buf[:0], cols, uuid, r))
+}
+
+// appendIndexKey is indexKey into b.
+func appendIndexKey(b []byte, cols []*ColumnSchema, uuid UUID, r Row) []byte {
 	for _, c := range cols {
 		if c == uuidColumn {
 			b = append(b, uuid[:]...)
@@ -191,7 +253,7 @@ func indexKey(cols []*ColumnSchema, uuid UUID, r Row) string {
 		b = appendDatumJSON(b, &c.Type, r[c.Index])
 		b = append(b, 0)
 	}
-	return string(b)
+	return b
 }
 
 // Load adds a committed row as it is, for recovery from storage: no

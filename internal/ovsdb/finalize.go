@@ -23,12 +23,35 @@ func rowsEqual(a, b Row) bool {
 // row u of table t, stopping once it reaches limit (0: no limit).
 func (x *txState) strongRefs(t *table, u UUID, newRefs map[rowKey][]rowKey, limit int) int {
 	n := 0
-	seen := make(map[rowKey]bool)
+	// seen holds the referrers counted so far; there are few, as a rule.
+	var seenBuf [8]rowKey
+	seen := seenBuf[:0]
+	var seenMap map[rowKey]bool
 	count := func(src rowKey) {
-		if seen[src] || src.uuid == u {
+		if src.uuid == u {
 			return // a strong reference to the row's own UUID does not count
 		}
-		seen[src] = true
+		if seenMap != nil {
+			if seenMap[src] {
+				return
+			}
+			seenMap[src] = true
+		} else {
+			for _, k := range seen {
+				if k == src {
+					return
+				}
+			}
+			if len(seen) < len(seenBuf) {
+				seen = append(seen, src)
+			} else {
+				seenMap = make(map[rowKey]bool, 2*len(seen))
+				for _, k := range seen {
+					seenMap[k] = true
+				}
+				seenMap[src] = true
+			}
+		}
 		r := x.get(x.db.tables[src.t.Name], src.uuid)
 		if r == nil {
 			return
@@ -49,11 +72,16 @@ func (x *txState) strongRefs(t *table, u UUID, newRefs map[rowKey][]rowKey, limi
 			}
 		}
 	}
-	for src := range t.inRefs[u] {
-		if limit > 0 && n >= limit {
-			return n
+	if set, ok := t.inRefs[u]; ok {
+		if set.n > 0 {
+			count(set.one)
 		}
-		count(src)
+		for src := range set.more {
+			if limit > 0 && n >= limit {
+				return n
+			}
+			count(src)
+		}
 	}
 	for _, src := range newRefs[rowKey{t.schema, u}] {
 		if limit > 0 && n >= limit {
@@ -78,14 +106,15 @@ func (x *txState) finalize() (*ChangeSet, *Error) {
 	// Rows the operations changed count as modified (and get a new
 	// _version) even if weak reference cleanup later undoes the change,
 	// as in ovsdb-server.
-	changed := make(map[*txRow]bool, len(rows))
 	for _, tr := range rows {
-		changed[tr] = true
+		tr.changed = true
 	}
 
 	// References that changed rows gained: they must point to existing
-	// rows (strong) and count as referrers below.
-	newRefs := make(map[rowKey][]rowKey)
+	// rows (strong) and count as referrers below. Most targets gain one
+	// referrer: their lists start as one-element windows of slab.
+	newRefs := make(map[rowKey][]rowKey, len(rows))
+	slab := make([]rowKey, len(rows))
 	var gcWork []rowKey
 	for _, tr := range rows {
 		src := rowKey{tr.t.schema, tr.uuid}
@@ -98,7 +127,10 @@ func (x *txState) finalize() (*ChangeSet, *Error) {
 				}
 				return
 			}
-			if l := newRefs[k]; len(l) == 0 || l[len(l)-1] != src {
+			if l := newRefs[k]; len(l) == 0 && len(slab) > 0 {
+				slab[0] = src
+				newRefs[k], slab = slab[:1:1], slab[1:]
+			} else if len(l) == 0 || l[len(l)-1] != src {
 				newRefs[k] = append(l, src)
 			}
 			if kind == RefStrong && rerr == nil && x.get(target, u) == nil {
@@ -184,17 +216,23 @@ func (x *txState) finalize() (*ChangeSet, *Error) {
 	// the transaction, from changed rows and from rows that referenced
 	// deleted rows.
 	var check []rowKey
-	for _, tr := range x.sortedTxRows() {
+	// Rows are only added to x.rows from here on, so an unchanged count
+	// means the sorted list still holds.
+	if len(x.rows) != len(rows) {
+		rows = x.sortedTxRows()
+	}
+	for _, tr := range rows {
 		if tr.new != nil && hasWeak(tr.t.schema) {
 			check = append(check, rowKey{tr.t.schema, tr.uuid})
 		}
 		if tr.old != nil && tr.new == nil {
 			var srcs []rowKey
-			for src := range tr.t.inRefs[tr.uuid] {
+			set := tr.t.inRefs[tr.uuid]
+			set.each(func(src rowKey) {
 				if hasWeak(src.t) {
 					srcs = append(srcs, src)
 				}
-			}
+			})
 			sort.Slice(srcs, func(i, j int) bool {
 				if srcs[i].t.Name != srcs[j].t.Name {
 					return srcs[i].t.Name < srcs[j].t.Name
@@ -219,12 +257,15 @@ func (x *txState) finalize() (*ChangeSet, *Error) {
 	for _, t := range x.sortedTables() {
 		trs := x.byTable[t]
 		for i, ix := range t.schema.indexes {
-			seen := make(map[string]*txRow)
+			seen := make(map[string]*txRow, len(trs))
 			for _, tr := range trs {
 				if tr.new == nil || x.rows[rowKey{t.schema, tr.uuid}] != tr {
 					continue
 				}
 				k := indexKey(ix, tr.uuid, tr.new)
+				if i == len(tr.indexKeys) {
+					tr.indexKeys = append(tr.indexKeys, k)
+				}
 				if other, ok := seen[k]; ok {
 					return nil, indexErr(t.schema, t.schema.Indexes[i], ix, indexRow{tr.uuid, tr.old, tr.new, true}, indexRow{other.uuid, other.old, other.new, true})
 				}
@@ -240,25 +281,45 @@ func (x *txState) finalize() (*ChangeSet, *Error) {
 	}
 
 	// New versions, and the change set.
-	final := x.sortedTxRows()
+	final := rows
+	if len(x.rows) != len(rows) {
+		final = x.sortedTxRows()
+	}
 	cs := &ChangeSet{changes: make([]change, 0, len(final))}
 	for _, tr := range final {
 		if tr.old == nil && tr.new == nil {
 			continue
 		}
 		if tr.new != nil && tr.old != nil {
-			if !changed[tr] && rowsEqual(tr.old, tr.new) {
+			if !tr.changed && rowsEqual(tr.old, tr.new) {
 				continue
 			}
 			r := tr.writable()
 			r[0] = Datum{Keys: []Atom{x.gen.next()}}
 		}
-		cs.changes = append(cs.changes, change{table: tr.t.schema, uuid: tr.uuid, old: tr.old, new: tr.new, deltas: tr.deltas})
+		ch := change{table: tr.t.schema, uuid: tr.uuid, old: tr.old, new: tr.new, deltas: tr.deltas}
+		if tr.new != nil && len(tr.indexKeys) == len(tr.t.schema.indexes) && !indexesVersion(tr.t.schema) {
+			ch.indexKeys = tr.indexKeys
+		}
+		cs.changes = append(cs.changes, ch)
 	}
 	if len(cs.changes) == 0 {
 		return nil, nil
 	}
 	return cs, nil
+}
+
+// indexesVersion reports whether an index of t covers _version, which
+// changes after the index keys are first computed.
+func indexesVersion(t *TableSchema) bool {
+	for _, ix := range t.indexes {
+		for _, c := range ix {
+			if c.Index == 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func hasWeak(t *TableSchema) bool {

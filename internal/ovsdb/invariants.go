@@ -46,8 +46,9 @@ func (d *Database) checkInvariants() {
 		}
 		for v, m := range refs[t] {
 			for src, n := range m {
-				if t.inRefs[v][src] != n {
-					panic(fmt.Sprintf("ovsdb: invariant: %s row %s: %d references from %s %s recorded, want %d", t.schema.Name, v, t.inRefs[v][src], src.t.Name, src.uuid, n))
+				set := t.inRefs[v]
+				if set.get(src) != n || set.len() != len(m) {
+					panic(fmt.Sprintf("ovsdb: invariant: %s row %s: %d references from %s %s recorded (of %d referrers), want %d (of %d)", t.schema.Name, v, set.get(src), src.t.Name, src.uuid, set.len(), n, len(m)))
 				}
 			}
 		}

@@ -31,10 +31,8 @@ func (r Row) clone() Row {
 
 // newDefaultRow returns a row with every column at its default value.
 func newDefaultRow(t *TableSchema) Row {
-	r := make(Row, len(t.ordered))
-	for _, c := range t.ordered[1:] {
-		r[c.Index] = c.def
-	}
+	r := make(Row, len(t.defaults))
+	copy(r, t.defaults)
 	return r
 }
 

@@ -129,8 +129,11 @@ type TableSchema struct {
 	MaxRows int // 0 means unlimited
 	Indexes [][]string
 
-	ordered []*ColumnSchema   // by Index; ordered[0] is _version
-	indexes [][]*ColumnSchema // resolved Indexes
+	ordered []*ColumnSchema // by Index; ordered[0] is _version
+	// defaults is a row with every column at its default (and an empty
+	// _version), copied by newDefaultRow.
+	defaults Row
+	indexes  [][]*ColumnSchema // resolved Indexes
 	// refCols are the columns whose key or value references another table.
 	refCols []*ColumnSchema
 	// weakFrom lists, for this table as a target, columns elsewhere that
@@ -351,6 +354,10 @@ func parseTable(name string, v any) (*TableSchema, error) {
 		c.Index = len(t.ordered)
 		t.ordered = append(t.ordered, c)
 		t.Columns[cn] = c
+	}
+	t.defaults = make(Row, len(t.ordered))
+	for _, c := range t.ordered[1:] {
+		t.defaults[c.Index] = c.def
 	}
 	if iv, ok := obj["indexes"]; ok {
 		list, ok := asArray(iv)

@@ -45,6 +45,10 @@ type txRow struct {
 	uuid     UUID
 	old, new Row  // old nil: inserted by this transaction; new nil: deleted
 	owned    bool // new is private to the transaction and may be edited
+	// changed marks the rows the operations changed (see finalize).
+	changed bool
+	// indexKeys caches new's index keys, computed by finalize's index check.
+	indexKeys []string
 	// deltas records, for reference set columns changed only by insert
 	// and delete mutations, the keys added and removed relative to old, so
 	// that reference bookkeeping need not compare whole sets. A nil entry
