@@ -295,11 +295,15 @@ func (x *Index) routerFlows(f *flowSet, r *nb.LogicalRouter, ports []*routerPort
 	f.add(lrInIPInput, 82, "ip4.mcast || ip6.mcast", "drop;")
 	f.add(lrInIPInput, 50, "eth.bcast", "drop;")
 	f.add(lrInIPInput, 30, "ip.ttl == {0, 1}", "drop;")
-	x.routerICMPErrors(f, ports, gwRouter || dgp != nil, seenExt)
+	swapTTL := seenExt
+	if dgp == nil {
+		swapTTL = nil
+	}
+	x.routerICMPErrors(f, ports, gwRouter || dgp != nil, swapTTL)
 	f.add(lrInIPInput, 0, "1", "next;")
 
 	// NAT and load balancers.
-	x.natFlows(f, nats, dgp, gwRouter, resident)
+	x.natFlows(f, nats, ports, dgp, gwRouter, resident)
 	x.routerLBFlows(f, r, ports, dgp, gwRouter, resident)
 	if gwRouter && (len(nats) > 0 || len(x.routerVIPs(r)) > 0) {
 		// A gateway router un-DNATs everything it forwards and commits
@@ -392,7 +396,7 @@ func (x *Index) routerFlows(f *flowSet, r *nb.LogicalRouter, ports []*routerPort
 	f.add(lrOutDelivery, 0, "1", "drop;")
 }
 
-func (x *Index) natFlows(f *flowSet, nats []natRule, dgp *routerPort, gwRouter bool, resident func(*routerPort) string) {
+func (x *Index) natFlows(f *flowSet, nats []natRule, ports []*routerPort, dgp *routerPort, gwRouter bool, resident func(*routerPort) string) {
 	if dgp == nil && !gwRouter {
 		return
 	}
@@ -407,7 +411,7 @@ func (x *Index) natFlows(f *flowSet, nats []natRule, dgp *routerPort, gwRouter b
 		if dgp != nil {
 			gw := quote(dgp.Row.Name)
 			res := resident(dgp)
-			if snat || dnat {
+			if snat {
 				f.add(lrInUnsnat, 100, fmt.Sprintf("ip && ip4.dst == %s && inport == %s && flags.loopback == 0%s", n.External, gw, res), "ct_snat_in_czone;")
 			}
 			if dnat {
@@ -419,12 +423,13 @@ func (x *Index) natFlows(f *flowSet, nats []natRule, dgp *routerPort, gwRouter b
 			}
 			continue
 		}
-		if snat || dnat {
+		// A gateway router: replies are un-DNATed by its lr_out_undnat
+		// catch-all (routerFlows).
+		if snat {
 			f.add(lrInUnsnat, 90, fmt.Sprintf("ip && ip4.dst == %s", n.External), "ct_snat;")
 		}
 		if dnat {
-			f.addf(lrInDNAT, 100, fmt.Sprintf("ip && ip4.dst == %s", n.External), "ct_dnat(%s);", n.Logical.Addr())
-			f.add(lrOutUndnat, 100, fmt.Sprintf("ip && ip4.src == %s", logical), "ct_dnat;")
+			f.addf(lrInDNAT, 100, fmt.Sprintf("ip && ip4.dst == %s", n.External), "flags.loopback = 1; ct_dnat(%s);", n.Logical.Addr())
 		}
 		if snat {
 			// Replies of connections the router DNATed (or load-balanced)
@@ -437,6 +442,21 @@ func (x *Index) natFlows(f *flowSet, nats []natRule, dgp *routerPort, gwRouter b
 	}
 	if dgp != nil && len(nats) > 0 {
 		x.dgpHairpinFlows(f, nats, dgp)
+	}
+	if gwRouter {
+		// Packets routed to a router address that is also a NAT address
+		// are not resolved.
+		var own []string
+		for _, p := range ports {
+			for _, pn := range p.V4 {
+				if slices.ContainsFunc(nats, func(n natRule) bool { return n.External == pn.Addr() }) && !slices.Contains(own, pn.Addr().String()) {
+					own = append(own, pn.Addr().String())
+				}
+			}
+		}
+		if len(own) > 0 {
+			f.add(lrInARPResolve, 2, "ip4.dst == {"+strings.Join(own, ", ")+"}", "drop;")
+		}
 	}
 }
 
