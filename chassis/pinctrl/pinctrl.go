@@ -329,9 +329,10 @@ func l2(pkt []byte) (int, uint16, error) {
 	return 14, et, nil
 }
 
-// ARPRequest builds the ARP request OVN's arp action starts from: from
-// the IPv4 packet's source MAC, broadcast, asking for its destination IP
-// on behalf of its source IP. The nested actions then adjust it.
+// ARPRequest builds the ARP request OVN's arp action starts from
+// (ovn-sb(5)): Ethernet addresses and VLAN tag unchanged, asking for the
+// IPv4 packet's destination on behalf of its source. The nested actions
+// then adjust it (ovn-northd's broadcast it).
 func ARPRequest(pkt []byte) ([]byte, error) {
 	hl, et, err := l2(pkt)
 	if err != nil {
@@ -342,8 +343,7 @@ func ARPRequest(pkt []byte) ([]byte, error) {
 	}
 	ip := pkt[hl:]
 	out := make([]byte, 0, 42)
-	out = append(out, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
-	out = append(out, pkt[6:12]...)
+	out = append(out, pkt[0:12]...)
 	if hl == 18 {
 		out = append(out, pkt[12:16]...)
 	}

@@ -128,7 +128,7 @@ func TestARPRequestGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "arp-request.golden", "ARP request built from an IPv4 packet 10.0.1.11 -> 172.16.0.100 (source MAC 0a:00:00:00:01:11)", arp)
+	golden(t, "arp-request.golden", "ARP request built from an IPv4 packet 10.0.1.11 -> 172.16.0.100 (MACs 0a:00:00:00:01:11 -> 00:00:00:00:ff:01 unchanged)", arp)
 	if _, err := ARPRequest(arp); err == nil {
 		t.Fatal("arp action on an ARP packet accepted")
 	}
