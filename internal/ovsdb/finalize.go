@@ -59,7 +59,7 @@ func (x *txState) strongRefs(t *table, u UUID, newRefs map[rowKey][]rowKey, limi
 		for _, c := range src.t.refCols {
 			d := r[c.Index]
 			if b := &c.Type.Key; b.refTable == t.schema && b.RefType == RefStrong {
-				if d.Contains(u) {
+				if containsUUID(d, u) {
 					n++
 				}
 			}

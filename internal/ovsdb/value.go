@@ -109,6 +109,24 @@ func (d Datum) find(k Atom) int {
 	return -1
 }
 
+// containsUUID is Contains for a UUID key, without boxing it.
+func containsUUID(d Datum, u UUID) bool {
+	n := len(d.Keys)
+	if n < 8 {
+		for _, k := range d.Keys {
+			if k.(UUID) == u {
+				return true
+			}
+		}
+		return false
+	}
+	i := sort.Search(n, func(i int) bool {
+		ki := d.Keys[i].(UUID)
+		return bytes.Compare(ki[:], u[:]) >= 0
+	})
+	return i < n && d.Keys[i].(UUID) == u
+}
+
 // Contains reports whether the set holds k (or the map has key k).
 func (d Datum) Contains(k Atom) bool { return d.find(k) >= 0 }
 
