@@ -194,6 +194,14 @@ func conjFlows(n *node, id uint32, mk func(openflow.Match, openflow.Actions, uin
 	if len(dims) < 2 {
 		return nil, false, nil
 	}
+	// ovn-controller keeps only disjunctions over one field as
+	// dimensions (arp.op == 1 || nd_ns is distributed): any other makes
+	// the whole match a cross product here.
+	for _, d := range dims {
+		if !singleField(d) {
+			return nil, false, nil
+		}
+	}
 	// Like ovn-controller: two or more independent dimensions with
 	// several alternatives each always become a conjunctive match.
 	if len(dims) > 64 {
@@ -224,6 +232,16 @@ func conjFlows(n *node, id uint32, mk func(openflow.Match, openflow.Actions, uin
 	final, _ := mergeMatch(common, openflow.Match{{Field: openflow.MustField("conj_id"), Value: openflow.U64(uint64(id)), Mask: openflow.Ones(32)}})
 	flows = append(flows, mk(final, acts, cookie))
 	return flows, true, nil
+}
+
+// singleField reports whether every match of ms tests the same one field.
+func singleField(ms []openflow.Match) bool {
+	for _, m := range ms {
+		if len(m) != 1 || m[0].Field != ms[0][0].Field {
+			return false
+		}
+	}
+	return true
 }
 
 // sharedPart returns the field matches identical in every match of ms.

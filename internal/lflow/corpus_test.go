@@ -473,6 +473,16 @@ var referenceTopology = []string{
 	"lr-policy-add r0 100 ip4.src\x00==\x0010.0.0.11 reroute 10.0.1.103",
 	"lr-policy-add r0 90 ip4.dst\x00==\x0040.0.0.0/8 drop",
 	"lr-policy-add r0 80 ip4.dst\x00==\x0041.0.0.0/8 allow",
+	// IPv6 routing, distributed NAT, policy ECMP, route tables, ACL labels.
+	"lrp-add r0 r0-sw1b 00:00:00:00:ff:04 fd01::1/64",
+	"lr-route-add r0 fd02::/64 fd01::10",
+	"--ecmp lr-route-add r0 fd03::/64 fd01::11", "--ecmp lr-route-add r0 fd03::/64 fd01::12",
+	"lr-nat-add r0 dnat_and_snat 172.16.0.4 10.0.0.12 vm2 00:00:00:00:aa:01",
+	"lr-nat-add r0 dnat_and_snat fd10::5 fd00::12",
+	"lr-policy-add r0 70 ip4.src\x00==\x0010.0.0.12 reroute 10.0.1.104,10.0.1.105",
+	"--route-table=rtb1 lr-route-add r0 50.0.0.0/24 10.0.1.106",
+	"--label=1234 acl-add sw0 to-lport 950 ip4\x00&&\x00udp.dst\x00==\x0053 allow-related",
+	"lb-add lb8 [fd10::100]:80 [fd00::12]:8080 tcp", "lr-lb-add r0 lb8",
 }
 
 // ovsUUID, ovsSet and ovsMap decode OVSDB JSON values from ovn-sbctl -f json.

@@ -46,8 +46,10 @@
 // matches removed. When the top-level conjunction has two or more
 // independent dimensions with several alternatives each (after folding
 // shared constraints and merging dimensions that test the same fields or
-// each other's OpenFlow prerequisites), the flow is emitted, as
-// ovn-controller does, as a conjunctive match: one flow per alternative
+// each other's OpenFlow prerequisites) and every dimension tests a single
+// field (ovn-controller distributes other disjunctions, such as
+// arp.op == 1 || nd_ns, so those give a cross product), the flow is
+// emitted, as ovn-controller does, as a conjunctive match: one flow per alternative
 // with conjunction(id,k/n) and cookie 0, and one flow on conj_id=id plus
 // the common part with the actions. Conjunction ids are Env.ConjIDBase
 // (or derived from the cookie). The caller must merge conjunction actions
