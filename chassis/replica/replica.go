@@ -88,40 +88,51 @@ func (db *DB) Clear(table string) {
 // Apply applies one update notification.
 func (db *DB) Apply(u ovsdb.TableUpdates2) error {
 	for table, rows := range u {
-		ts, ok := db.schema.Tables[table]
-		if !ok {
+		if _, ok := db.schema.Tables[table]; !ok {
 			return fmt.Errorf("replica: update for unknown table %q", table)
 		}
-		t := db.tables[table]
-		if t == nil {
-			t = map[string]ovsdb.Row{}
-			db.tables[table] = t
-		}
 		for uuid, ru := range rows {
-			db.noteChanged(table, uuid)
-			switch {
-			case ru.Initial != nil:
-				t[uuid] = withUUID(*ru.Initial, uuid)
-			case ru.Insert != nil:
-				t[uuid] = withUUID(*ru.Insert, uuid)
-			case ru.Delete != nil:
-				delete(t, uuid)
-			case ru.Modify != nil:
-				old, ok := t[uuid]
-				if !ok {
-					return fmt.Errorf("replica: modify of unknown row %s in %s", uuid, table)
-				}
-				nr, err := applyModify(&ts, old, *ru.Modify)
-				if err != nil {
-					return fmt.Errorf("replica: modify %s in %s: %w", uuid, table, err)
-				}
-				t[uuid] = nr
-			default:
-				// An empty update (monitor_cond with an empty delete
-				// object) removes the row.
-				delete(t, uuid)
+			if err := db.applyRow(table, uuid, ru); err != nil {
+				return err
 			}
 		}
+	}
+	return nil
+}
+
+// applyRow applies one row's update.
+func (db *DB) applyRow(table, uuid string, ru *ovsdb.RowUpdate2) error {
+	ts, ok := db.schema.Tables[table]
+	if !ok {
+		return fmt.Errorf("replica: update for unknown table %q", table)
+	}
+	t := db.tables[table]
+	if t == nil {
+		t = map[string]ovsdb.Row{}
+		db.tables[table] = t
+	}
+	db.noteChanged(table, uuid)
+	switch {
+	case ru.Initial != nil:
+		t[uuid] = withUUID(*ru.Initial, uuid)
+	case ru.Insert != nil:
+		t[uuid] = withUUID(*ru.Insert, uuid)
+	case ru.Delete != nil:
+		delete(t, uuid)
+	case ru.Modify != nil:
+		old, ok := t[uuid]
+		if !ok {
+			return fmt.Errorf("replica: modify of unknown row %s in %s", uuid, table)
+		}
+		nr, err := applyModify(&ts, old, *ru.Modify)
+		if err != nil {
+			return fmt.Errorf("replica: modify %s in %s: %w", uuid, table, err)
+		}
+		t[uuid] = nr
+	default:
+		// An empty update (monitor_cond with an empty delete object)
+		// removes the row.
+		delete(t, uuid)
 	}
 	return nil
 }
@@ -255,5 +266,5 @@ func (db *DB) ApplyRow(table, uuid, kind string, row ovsdb.Row) error {
 	default:
 		return fmt.Errorf("replica: unknown update kind %q for %s in %s", kind, uuid, table)
 	}
-	return db.Apply(ovsdb.TableUpdates2{table: {uuid: ru}})
+	return db.applyRow(table, uuid, ru)
 }
