@@ -12,9 +12,18 @@ import (
 // in flight proposes at once, from its own goroutine; otherwise it queues,
 // and the proposal that completes next takes everything queued as its next
 // log entry. Under light load nothing waits; under load one fsync covers
-// many transactions.
+// many transactions (Dragonboat also puts every proposal that arrives
+// during a step into that step's single log write).
+//
+// maxInFlight is the pipeline depth. A Raft round is the leader's and a
+// follower's log sync plus a network round trip, and the leader's log
+// writer is busy with the next step's sync while acknowledgements come in:
+// with only two proposals in flight a transaction arriving mid-round waited
+// for a whole round before it was even proposed. Eight keeps every step of
+// the pipeline fed (3-replica throughput with 8 clients measured 1.5x that
+// of two in flight) while a flood of clients still shares entries.
 const (
-	maxInFlight     = 2
+	maxInFlight     = 8
 	maxBatchBytes   = 8 << 20
 	proposalTimeout = 30 * time.Second
 )

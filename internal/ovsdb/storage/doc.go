@@ -18,8 +18,11 @@
 // leader change is proposed again (the Applier de-duplicates by an id in the
 // command). Snapshots are taken every SnapshotEntries entries and whenever
 // SnapshotBytes of entries accumulated; a replica behind the compacted log
-// is sent one. The log store is Dragonboat's tiny-memory preset, so several
-// replicas fit one test process.
+// is sent one. The log store is tan, Dragonboat's append-only log (one file
+// per replica; a data directory created with the earlier Pebble log store
+// keeps it), on logFS: the log file being written extends itself in zeros
+// a megabyte at a time, so that each commit's sync writes data only, not
+// file-size metadata through the file system journal (walfs.go).
 //
 // Driven by: internal/ovsdb/server (through the replica glue) and the nbdb and
 // sbdb services. Must not import the JSON-RPC server or any OVSDB client.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"github.com/lni/dragonboat/v4/client"
 	"github.com/lni/dragonboat/v4/config"
 	dblogger "github.com/lni/dragonboat/v4/logger"
+	"github.com/lni/dragonboat/v4/plugin/tan"
 	sm "github.com/lni/dragonboat/v4/statemachine"
 )
 
@@ -136,11 +138,36 @@ func OpenNode(cfg NodeConfig) (*Node, error) {
 			},
 		},
 	}
+	if legacyLogDB(raftDir) {
+		cfg.Logger.Info("raft log in pebble (data directory from an earlier version)", "dir", raftDir)
+	} else {
+		nhc.Expert.LogDBFactory = tan.Factory
+		nhc.Expert.FS = newLogFS()
+	}
 	nh, err := dragonboat.NewNodeHost(nhc)
 	if err != nil {
 		return nil, fmt.Errorf("storage: start raft node at %s (dir %s): %w", cfg.RaftAddress, raftDir, err)
 	}
 	return &Node{cfg: cfg, nh: nh, log: cfg.Logger, shards: map[uint64]*Shard{}, closed: make(chan struct{})}, nil
+}
+
+// legacyLogDB reports whether raftDir holds a Raft log in Dragonboat's
+// Pebble log store, which earlier versions used; it is kept (the log store
+// cannot change under existing data). New directories use tan, an
+// append-only log with one file per replica, on logFS.
+func legacyLogDB(raftDir string) bool {
+	if _, err := os.Stat(filepath.Join(raftDir, "dragonboat.ds")); err != nil {
+		return false
+	}
+	tanFound := false
+	_ = filepath.WalkDir(raftDir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() && d.Name() == "tandb" {
+			tanFound = true
+			return filepath.SkipAll
+		}
+		return nil
+	})
+	return !tanFound
 }
 
 // ShardConfig configures one database's shard.
