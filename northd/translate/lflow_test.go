@@ -24,10 +24,7 @@ var knownUnsupported = map[string]string{}
 // knownParseGaps lists action texts ovn-northd emits, that northd emits the
 // same way, and that internal/lflow does not parse yet, by a substring of
 // the actions and the reason. Any other parse failure fails the test.
-var knownParseGaps = map[string]string{
-	"; skip_snat);":  "ct_lb_mark(backends=...; skip_snat) of router load balancers: lflow's ct_lb arguments lack the skip_snat flag",
-	"; force_snat);": "ct_lb_mark(backends=...; force_snat) of router load balancers (lb_force_snat_ip): lflow's ct_lb arguments lack the force_snat flag",
-}
+var knownParseGaps = map[string]string{}
 
 // scenarioNB builds the NB of a golden scenario: every "nb" block in order.
 func scenarioNB(t *testing.T, path string) *translate.NB {
