@@ -96,6 +96,13 @@ func (c *compiler) argField(a *Action, i int) (*symbol, openflow.Subfield, error
 // With always false, arguments already in their register are left alone
 // (ovn-controller does so for get_nd and the FDB actions).
 func (c *compiler) loadArgs(a *Action, targets []openflow.Subfield, always bool) (setup, restore openflow.Actions, err error) {
+	return c.loadArgsPort(a, targets, always, true)
+}
+
+// loadArgsPort is loadArgs; with portMove false a port argument goes
+// through the stack like the others (ovn-controller's lookup_arp_ip and
+// lookup_nd_ip load inport into outport that way).
+func (c *compiler) loadArgsPort(a *Action, targets []openflow.Subfield, always, portMove bool) (setup, restore openflow.Actions, err error) {
 	srcs := make([]openflow.Subfield, len(targets))
 	for i, tgt := range targets {
 		_, s, err := c.argField(a, i)
@@ -108,7 +115,7 @@ func (c *compiler) loadArgs(a *Action, targets []openflow.Subfield, always bool)
 		srcs[i] = s
 	}
 	first := 0
-	if len(targets) > 0 && (targets[0] == subInport || targets[0] == subOutport) {
+	if portMove && len(targets) > 0 && (targets[0] == subInport || targets[0] == subOutport) {
 		first = 1
 		if srcs[0] != targets[0] {
 			setup = append(setup, openflow.Push{Src: targets[0]}, openflow.Move{Src: srcs[0], Dst: targets[0]})
@@ -193,16 +200,31 @@ func (c *compiler) controllerAction(a *Action) (openflow.Actions, bool, error) {
 		return wrap([]openflow.Subfield{subOutport, ip},
 			openflow.SetField{Field: subEthDst.Field, Value: openflow.U128{}, Mask: openflow.Ones(48)},
 			openflow.Resubmit{Table: TableMACBinding})
-	case "lookup_arp", "lookup_nd", "lookup_arp_ip", "lookup_nd_ip", "lookup_fdb":
+	case "lookup_arp_ip", "lookup_nd_ip":
+		// Is the IP in the MAC bindings of the port at all: the
+		// get_arp/get_nd table (outport, IP), which writes eth.dst
+		// (saved around it) and raises the lookup flag.
+		ip := subReg0
+		if a.Name == "lookup_nd_ip" {
+			ip = subXXReg0
+		}
+		setup, restore, err := c.loadArgsPort(a, []openflow.Subfield{subOutport, ip}, true, false)
+		if err != nil {
+			return nil, true, err
+		}
+		setup = append(setup, openflow.Push{Src: subEthDst})
+		acts, err := c.flagLookup(a, setup, TableMACBinding, FlagLookupMAC)
+		if err != nil {
+			return nil, true, err
+		}
+		acts = append(acts, openflow.Pop{Dst: subEthDst})
+		return append(acts, restore...), true, nil
+	case "lookup_arp", "lookup_nd", "lookup_fdb":
 		targets := []openflow.Subfield{subInport, subReg0, subEthSrc}
 		table, flag := uint8(TableMACLookup), FlagLookupMAC
 		switch a.Name {
 		case "lookup_nd":
 			targets[1] = subXXReg0
-		case "lookup_arp_ip":
-			targets = targets[:2]
-		case "lookup_nd_ip":
-			targets = []openflow.Subfield{subInport, subXXReg0}
 		case "lookup_fdb":
 			targets = []openflow.Subfield{subInport, subEthSrc}
 			table, flag = TableLookupFDB, FlagLookupFDB

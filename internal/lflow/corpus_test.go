@@ -483,6 +483,16 @@ var referenceTopology = []string{
 	"--route-table=rtb1 lr-route-add r0 50.0.0.0/24 10.0.1.106",
 	"--label=1234 acl-add sw0 to-lport 950 ip4\x00&&\x00udp.dst\x00==\x0053 allow-related",
 	"lb-add lb8 [fd10::100]:80 [fd00::12]:8080 tcp", "lr-lb-add r0 lb8",
+	// More switch and router options ovn-northd 23.03 turns into flows.
+	"lsp-set-port-security vm2 00:00:00:00:00:02\x0010.0.0.12\x00fd00::12",
+	"acl-add pg_web from-lport 1200 inport\x00==\x00@pg_web\x00&&\x00ip6.dst\x00==\x00$pg_db_ip6 allow-related",
+	"acl-add sw1 from-lport 300 ip4.dst\x00==\x0010.0.1.99 allow-stateless",
+	"--apply-after-lb acl-add sw0 from-lport 400 ip4.dst\x00==\x0010.0.0.100 drop",
+	"lb-add lb9 10.0.0.202:80 '' tcp", "set Load_Balancer lb9 options:reject=true", "ls-lb-add sw0 lb9",
+	"set Logical_Router r0 options:mcast_relay=true options:always_learn_from_arp_request=false options:dynamic_neigh_routers=true",
+	"set Logical_Router r0 options:mac_binding_age_threshold=300",
+	"lr-nat-add gr1 snat 172.16.0.20 10.9.0.0/16",
+	"set Logical_Router gr1 options:snat-ct-zone=100",
 }
 
 // ovsUUID, ovsSet and ovsMap decode OVSDB JSON values from ovn-sbctl -f json.
