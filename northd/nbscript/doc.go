@@ -12,7 +12,7 @@
 //	route lr0 0.0.0.0/0 172.16.0.254 [port=P] [policy=src-ip] [table=RTB]
 //	bfd lr0 0.0.0.0/0 172.16.0.254 down   (a BFD row with that status, tied to the route)
 //	dns d1 sw0 vm1.example.org=10.0.0.11 ...  (a DNS row in sw0's dns_records)
-//	policy lr0 100 "ip4.src == 10.0.0.0/24" drop|allow|reroute [NEXTHOP]
+//	policy lr0 100 "ip4.src == 10.0.0.0/24" drop|allow|reroute [NEXTHOP[,NEXTHOP...]]
 //	acl sw0|@pg DIR PRIO "MATCH" ACTION
 //	pg pg1 vm1 vm3
 //	as as1 10.0.0.5 10.0.0.6

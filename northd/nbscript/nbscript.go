@@ -301,7 +301,7 @@ func apply(n *translate.NB, w []string) error {
 		u := UUID("policy", strings.Join(w[1:], " "))
 		p := &nb.LogicalRouterPolicy{UUID: u, Priority: prio, Match: w[3], Action: w[4]}
 		if len(w) > 5 {
-			p.Nexthops = []string{w[5]}
+			p.Nexthops = strings.Split(w[5], ",")
 		}
 		n.Policies[u] = p
 		c := *r

@@ -39,7 +39,8 @@ lsp s1 b addresses="00:00:00:00:01:01 10.0.1.11 2001:db8:1::11"
 
 // featureCommand returns one random nbscript command over the NB tables and
 // columns northd-features translates (router load balancers and their
-// options, ECMP, source and route-table routes, distributed NAT, IPv6
+// options, ECMP, source and route-table routes, reroute policies with
+// several nexthops, distributed NAT, IPv6
 // addresses and routes, DHCPv6, router advertisements), mixed with port
 // churn, so that changes often touch the same rows.
 func featureCommand(r *rand.Rand, dnsBFD bool) string {
@@ -82,6 +83,10 @@ func featureCommand(r *rand.Rand, dnsBFD bool) string {
 		}
 		return fmt.Sprintf("route %s 192.168.%d.0/24 172.16.0.%d%s", router, r.IntN(2), 200+r.IntN(3), extra)
 	case 6:
+		if r.IntN(2) == 0 {
+			nhs := []string{"172.16.0.210", "172.16.0.211,172.16.0.212", "2001:db8:ff::a1,2001:db8:ff::a2", "10.9.9.9"}[r.IntN(4)]
+			return fmt.Sprintf("policy dr %d \"ip4.src == 10.0.1.%d\" reroute %s", 100+r.IntN(3), 2+r.IntN(5), nhs)
+		}
 		return fmt.Sprintf("del route %s 192.168.%d.0/24 172.16.0.%d", router, r.IntN(2), 200+r.IntN(3))
 	case 7:
 		if r.IntN(3) == 0 {

@@ -689,11 +689,17 @@ func routeTableIDs(x *Index, r *nb.LogicalRouter, ports []*routerPort) map[strin
 }
 
 func (x *Index) policyFlows(f *flowSet, r *nb.LogicalRouter, ports []*routerPort) {
+	var pols []*nb.LogicalRouterPolicy
 	for _, u := range r.Policies {
-		p := x.NB.Policies[u]
-		if p == nil {
-			continue
+		if p := x.NB.Policies[u]; p != nil {
+			pols = append(pols, p)
 		}
+	}
+	slices.SortFunc(pols, func(a, b *nb.LogicalRouterPolicy) int {
+		return cmp.Or(cmp.Compare(b.Priority, a.Priority), cmp.Compare(a.Match, b.Match), cmp.Compare(a.UUID, b.UUID))
+	})
+	ecmpID := 0
+	for _, p := range pols {
 		switch p.Action {
 		case nb.LogicalRouterPolicyActionAllow:
 			f.add(lrInPolicy, p.Priority, p.Match, "reg8[0..15] = 0; next;")
@@ -704,20 +710,45 @@ func (x *Index) policyFlows(f *flowSet, r *nb.LogicalRouter, ports []*routerPort
 			if p.Nexthop != nil {
 				nhs = append(nhs, *p.Nexthop)
 			}
-			if len(nhs) == 0 {
+			// Every nexthop must parse, be of one family and be on one of
+			// the router's networks, or the policy is left out.
+			var targets []routeTarget
+			for _, s := range nhs {
+				nh, err := netip.ParseAddr(s)
+				if err != nil {
+					targets = nil
+					break
+				}
+				t, ok := resolveNexthop(ports, nh, "")
+				if !ok || (len(targets) > 0 && targets[0].Nexthop.Is4() != nh.Is4()) {
+					targets = nil
+					break
+				}
+				targets = append(targets, t)
+			}
+			if len(targets) == 0 {
 				continue
 			}
-			nh, err := netip.ParseAddr(nhs[0])
-			if err != nil || !nh.Is4() {
+			r0, r1 := "reg0", "reg1"
+			if targets[0].Nexthop.Is6() {
+				r0, r1 = "xxreg0", "xxreg1"
+			}
+			if len(targets) == 1 {
+				t := targets[0]
+				f.addf(lrInPolicy, p.Priority, p.Match,
+					"%s = %s; %s = %s; eth.src = %s; outport = %s; flags.loopback = 1; reg8[0..15] = 0; next;",
+					r0, t.Nexthop, r1, t.PortIP, t.Port.MAC, quote(t.Port.Row.Name))
 				continue
 			}
-			t, ok := resolveNexthop(ports, nh, "")
-			if !ok {
-				continue
+			// Several nexthops: pick one per flow (lr_in_policy_ecmp).
+			ecmpID++
+			members := make([]string, len(targets))
+			for i, t := range targets {
+				members[i] = fmt.Sprint(i + 1)
+				f.addf(lrInPolicyECMP, 100, fmt.Sprintf("reg8[0..15] == %d && reg8[16..31] == %d", ecmpID, i+1),
+					"%s = %s; %s = %s; eth.src = %s; outport = %s; flags.loopback = 1; next;", r0, t.Nexthop, r1, t.PortIP, t.Port.MAC, quote(t.Port.Row.Name))
 			}
-			f.addf(lrInPolicy, p.Priority, p.Match,
-				"reg0 = %s; reg1 = %s; eth.src = %s; outport = %s; flags.loopback = 1; reg8[0..15] = 0; next;",
-				t.Nexthop, t.PortIP, t.Port.MAC, quote(t.Port.Row.Name))
+			f.addf(lrInPolicy, p.Priority, p.Match, "reg8[0..15] = %d; reg8[16..31] = select(%s);", ecmpID, strings.Join(members, ", "))
 		}
 	}
 }
