@@ -493,6 +493,14 @@ var referenceTopology = []string{
 	"set Logical_Router r0 options:mac_binding_age_threshold=300",
 	"lr-nat-add gr1 snat 172.16.0.20 10.9.0.0/16",
 	"set Logical_Router gr1 options:snat-ct-zone=100",
+	"--stateless lr-nat-add gr1 dnat_and_snat 172.16.0.30 10.9.0.30",
+	"create Address_Set name=as_ext addresses=\"172.16.0.200\"",
+	"lr-route-add r0 60.0.0.0/24 discard",
+	"set Logical_Router r0 options:lb_force_snat_ip=router_ip",
+	"--log --severity=alert --name=rej6 acl-add sw0 to-lport 600 ip6\x00&&\x00tcp.dst\x00==\x0022 reject",
+	"set Logical_Switch sw1 other_config:ipv6_prefix=fd01:: other_config:subnet=10.0.1.0/24",
+	"lsp-add sw1 vm6", "lsp-set-addresses vm6 dynamic",
+	"lsp-set-options vm3 requested-chassis=ch1",
 }
 
 // ovsUUID, ovsSet and ovsMap decode OVSDB JSON values from ovn-sbctl -f json.
