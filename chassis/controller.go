@@ -73,6 +73,9 @@ func (d *daemon) controllerSession(ctx context.Context, mgmt string, reconnect b
 	d.wake()
 	r := bufio.NewReader(conn)
 	xid := uint32(100)
+	// Packets waiting for ARP/ND resolution, released when the neighbour
+	// is learned here (put_arp, put_nd).
+	buf := pinctrl.NewBuffer()
 	for {
 		hdr := make([]byte, 8)
 		if _, err := io.ReadFull(r, hdr); err != nil {
@@ -119,9 +122,32 @@ func (d *daemon) controllerSession(ctx context.Context, mgmt string, reconnect b
 					return err
 				}
 			}
+			now := time.Now()
+			buf.Expire(now)
+			if res.Hold != nil {
+				if err := buf.Add(res.Hold, now); err != nil {
+					d.log.Debug("packet not buffered", "err", err)
+				}
+			}
+			if l := res.Log; l != nil {
+				d.log.Info("acl log", "name", l.Name, "verdict", l.Verdict, "severity", l.Severity, "packet", l.Packet)
+			}
 			if res.Learned != nil {
+				for _, m := range buf.Release(res.Learned.Datapath, res.Learned.IP, res.Learned.MAC, xid) {
+					xid++
+					if err := send(m); err != nil {
+						return err
+					}
+				}
+			}
+			if res.Learned != nil || res.FDB != nil {
 				d.mu.Lock()
-				d.learned = append(d.learned, *res.Learned)
+				if res.Learned != nil {
+					d.learned = append(d.learned, *res.Learned)
+				}
+				if res.FDB != nil {
+					d.learnedFDB = append(d.learnedFDB, *res.FDB)
+				}
 				d.mu.Unlock()
 				d.wake()
 			}
@@ -143,6 +169,47 @@ func pinInput(sb *replica.DB) *pinctrl.Input {
 		dns.Add(keys, replica.Map(r, "records"))
 	}
 	return &pinctrl.Input{DNS: dns}
+}
+
+// fdbOpsLocked turns learned FDB entries (put_fdb) into FDB inserts, or
+// updates of the port of the row with the same datapath and MAC.
+func (d *daemon) fdbOpsLocked() []ovsdb.Operation {
+	if len(d.learnedFDB) == 0 || d.sb == nil {
+		return nil
+	}
+	learned := d.learnedFDB
+	d.learnedFDB = nil
+	type key struct {
+		dp  uint32
+		mac string
+	}
+	existing := map[key]ovsdb.Row{}
+	for _, r := range d.sb.Table("FDB") {
+		existing[key{uint32(replica.Int(r, "dp_key")), strings.ToLower(replica.Str(r, "mac"))}] = r
+	}
+	last := map[key]uint32{}
+	var order []key
+	for _, e := range learned {
+		k := key{e.Datapath, strings.ToLower(e.MAC)}
+		if _, ok := last[k]; !ok {
+			order = append(order, k)
+		}
+		last[k] = e.Port
+	}
+	var ops []ovsdb.Operation
+	for _, k := range order {
+		port := last[k]
+		switch r, ok := existing[k]; {
+		case !ok:
+			ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationInsert, Table: "FDB", Row: ovsdb.Row{
+				"dp_key": int(k.dp), "port_key": int(port), "mac": k.mac}})
+		case uint32(replica.Int(r, "port_key")) != port:
+			ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: "FDB",
+				Where: []ovsdb.Condition{{Column: "_uuid", Function: ovsdb.ConditionEqual, Value: ovsdb.UUID{GoUUID: replica.UUID(r)}}},
+				Row:   ovsdb.Row{"port_key": int(port)}})
+		}
+	}
+	return ops
 }
 
 // macBindingOpsLocked turns learned neighbours into MAC_Binding inserts or

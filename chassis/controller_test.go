@@ -38,3 +38,32 @@ func TestPinInputDNS(t *testing.T) {
 		t.Fatalf("DNS %v, want %v", got, want)
 	}
 }
+
+// TestFDBOps: learned FDB entries become inserts, or updates of the port
+// of the existing row with the same datapath and MAC; the last learned
+// port wins; an unchanged entry writes nothing.
+func TestFDBOps(t *testing.T) {
+	var s ovsdb.DatabaseSchema
+	if err := json.Unmarshal(schema.Southbound, &s); err != nil {
+		t.Fatal(err)
+	}
+	sb := replica.New(&s)
+	if err := sb.ApplyRow("FDB", "44444444-0000-0000-0000-000000000000", "insert",
+		ovsdb.Row{"dp_key": 1, "port_key": 2, "mac": "0a:00:00:00:00:01"}); err != nil {
+		t.Fatal(err)
+	}
+	d := &daemon{sb: sb, learnedFDB: []pinctrl.FDBEntry{
+		{Datapath: 1, Port: 3, MAC: "0A:00:00:00:00:01"}, // moved: update
+		{Datapath: 1, Port: 5, MAC: "0a:00:00:00:00:02"}, // new, then moved again
+		{Datapath: 1, Port: 6, MAC: "0a:00:00:00:00:02"},
+	}}
+	ops := d.fdbOpsLocked()
+	if len(ops) != 2 || ops[0].Op != ovsdb.OperationUpdate || ops[0].Row["port_key"] != 3 ||
+		ops[1].Op != ovsdb.OperationInsert || ops[1].Row["port_key"] != 6 || ops[1].Row["mac"] != "0a:00:00:00:00:02" {
+		t.Fatalf("ops %+v", ops)
+	}
+	d.learnedFDB = []pinctrl.FDBEntry{{Datapath: 1, Port: 2, MAC: "0a:00:00:00:00:01"}}
+	if ops := d.fdbOpsLocked(); len(ops) != 0 {
+		t.Fatalf("unchanged entry wrote %+v", ops)
+	}
+}

@@ -125,7 +125,7 @@ var sbTables = []string{
 	"SB_Global", "Chassis", "Encap", "Chassis_Private", "Datapath_Binding", "Port_Binding",
 	"Logical_Flow", "Logical_DP_Group", "Multicast_Group", "MAC_Binding", "HA_Chassis_Group",
 	"HA_Chassis", "Gateway_Chassis", "DHCP_Options", "DHCPv6_Options", "Meter", "Meter_Band",
-	"Address_Set", "Port_Group", "Load_Balancer", "DNS",
+	"Address_Set", "Port_Group", "Load_Balancer", "DNS", "FDB",
 }
 
 type daemon struct {
@@ -137,13 +137,14 @@ type daemon struct {
 
 	// mu guards the replicas and the SB connection state; handlers write,
 	// the loop reads.
-	mu      sync.Mutex
-	ovs     *replica.DB
-	sb      *replica.DB
-	sbC     *client.Client
-	sbMon   *client.Monitor
-	sbReady bool
-	learned []pinctrl.MACBinding
+	mu         sync.Mutex
+	ovs        *replica.DB
+	sb         *replica.DB
+	sbC        *client.Client
+	sbMon      *client.Monitor
+	sbReady    bool
+	learned    []pinctrl.MACBinding
+	learnedFDB []pinctrl.FDBEntry
 	// pin is the southbound state the controller path reads (DNS for
 	// dns_lookup); rebuilt, never modified, when pinDirty.
 	pin      *pinctrl.Input
@@ -376,6 +377,7 @@ type work struct {
 	// macOps write learned neighbours, in their own transaction: a
 	// neighbour another chassis inserted first fails only that one.
 	macOps []ovsdb.Operation
+	fdbOps []ovsdb.Operation // learned FDB entries (put_fdb), likewise
 	bridge string
 }
 
@@ -467,6 +469,11 @@ func (d *daemon) round(ctx context.Context) {
 		if len(w.macOps) > 0 && sbC != nil {
 			if _, err := sbC.Transact(ctx, "OVN_Southbound", w.macOps...); err != nil {
 				d.log.Debug("write MAC_Binding", "err", err)
+			}
+		}
+		if len(w.fdbOps) > 0 && sbC != nil {
+			if _, err := sbC.Transact(ctx, "OVN_Southbound", w.fdbOps...); err != nil {
+				d.log.Debug("write FDB", "err", err)
 			}
 		}
 	}()
@@ -885,6 +892,7 @@ func (d *daemon) decideLocked(ctx context.Context) (work, error) {
 		}
 	}
 	w.macOps = d.macBindingOpsLocked()
+	w.fdbOps = d.fdbOpsLocked()
 	if d.pinDirty || d.pin == nil {
 		d.pin = pinInput(d.sb)
 		d.pinDirty = false
