@@ -68,6 +68,10 @@ func (w *writer) flows(contents []translate.Flow, want func(translate.Flow) []st
 			continue
 		}
 		c := m.content
+		if w.t.flowIns == nil {
+			w.t.flowIns = map[int]translate.Flow{}
+		}
+		w.t.flowIns[len(w.t.ops)] = c
 		w.t.insert(tLogicalFlow, ovsdb.Row{
 			"logical_datapath": optRef(dp),
 			"logical_dp_group": optRef(group),

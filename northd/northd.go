@@ -157,7 +157,7 @@ func (d *Daemon) Stats() Stats {
 var sbColumns = map[string][]string{
 	tPortBinding: {"logical_port", "datapath", "tunnel_key", "type", "options", "mac", "port_security",
 		"nat_addresses", "parent_port", "tag", "ha_chassis_group", "chassis", "up"},
-	tLogicalFlow:    {"logical_datapath", "logical_dp_group", "pipeline", "table_id", "priority", "match", "actions", "external_ids"},
+	tLogicalFlow:    {"logical_datapath", "logical_dp_group"}, // content: see sbState.flowRows
 	tDatapath:       {"tunnel_key", "external_ids"},
 	tMulticastGroup: {"datapath", "name", "tunnel_key", "ports"},
 	tChassis:        {"name"},
@@ -484,8 +484,13 @@ const (
 // any, as one transaction asserting the lock (at most two in flight), then
 // waits until the SB monitor shows all of them.
 func (d *Daemon) commitSB(ctx context.Context, n int, build func(int) *writer, start time.Time) error {
+	type learned struct {
+		uuid    string
+		content translate.Flow
+	}
 	type result struct {
 		inserted, deleted []string
+		flows             []learned
 		ops               int
 		err               error
 	}
@@ -507,8 +512,20 @@ func (d *Daemon) commitSB(ctx context.Context, n int, build func(int) *writer, s
 		wg.Add(1)
 		go func(i int, w *writer) {
 			defer func() { <-sem; wg.Done() }()
-			ins, err := d.transactSB(ctx, w.t.ops)
-			results[i] = result{inserted: ins, deleted: w.t.deletes, ops: len(w.t.ops), err: err}
+			res, err := d.transactSB(ctx, w.t.ops)
+			r := result{deleted: w.t.deletes, ops: len(w.t.ops), err: err}
+			if err == nil {
+				for j, op := range w.t.ops {
+					if op.Op == ovsdb.OperationInsert {
+						r.inserted = append(r.inserted, res[j].UUID.GoUUID)
+					}
+				}
+				r.flows = make([]learned, 0, len(w.t.flowIns))
+				for j, c := range w.t.flowIns {
+					r.flows = append(r.flows, learned{res[j].UUID.GoUUID, c})
+				}
+			}
+			results[i] = r
 		}(i, w)
 	}
 	wg.Wait()
@@ -521,6 +538,9 @@ func (d *Daemon) commitSB(ctx context.Context, n int, build func(int) *writer, s
 		inserted = append(inserted, r.inserted...)
 		deleted = append(deleted, r.deleted...)
 		ops += r.ops
+		for _, l := range r.flows {
+			d.sb.learn(l.uuid, l.content)
+		}
 	}
 	if ops == 0 {
 		return nil
@@ -530,13 +550,16 @@ func (d *Daemon) commitSB(ctx context.Context, n int, build func(int) *writer, s
 	if err := d.waitSB(ctx, inserted, deleted); err != nil {
 		return err
 	}
+	// Every row we inserted is in the mirror now; what is left was
+	// deleted meanwhile.
+	clear(d.sb.taught)
 	d.log.Debug("SB monitor caught up", "took", time.Since(written))
 	return nil
 }
 
 // transactSB sends one SB transaction asserting the lock and returns the
-// UUIDs of the rows it inserted.
-func (d *Daemon) transactSB(ctx context.Context, body []ovsdb.Operation) ([]string, error) {
+// results of body's operations.
+func (d *Daemon) transactSB(ctx context.Context, body []ovsdb.Operation) ([]ovsdb.OperationResult, error) {
 	// The assertion makes the transaction fail if we lost the lock.
 	lock := d.cfg.LockName
 	ops := append([]ovsdb.Operation{{Op: ovsdb.OperationAssert, Lock: &lock}}, body...)
@@ -566,13 +589,31 @@ func (d *Daemon) transactSB(ctx context.Context, body []ovsdb.Operation) ([]stri
 	d.stats.Transactions++
 	d.stats.RowsWritten += len(body)
 	d.statsMu.Unlock()
-	var inserted []string
-	for i, op := range ops {
-		if op.Op == ovsdb.OperationInsert && i < len(res) {
-			inserted = append(inserted, res[i].UUID.GoUUID)
+	if len(res) < len(ops) {
+		return nil, fmt.Errorf("SB transaction of %d operations: %d results", len(ops), len(res))
+	}
+	return res[1:], nil
+}
+
+// fetchFlows reads the content of the Logical_Flow rows the mirror knows
+// only by placement (see sbState.flowRows).
+func (d *Daemon) fetchFlows(ctx context.Context) error {
+	start := time.Now()
+	res, err := d.sbc.Transact(ctx, schema.SouthboundName, ovsdb.Operation{Op: ovsdb.OperationSelect, Table: tLogicalFlow,
+		Where: []ovsdb.Condition{}, Columns: []string{"_uuid", "pipeline", "table_id", "priority", "match", "actions", "external_ids"}})
+	if err != nil {
+		return fmt.Errorf("read SB logical flows: %w", err)
+	}
+	if len(res) != 1 {
+		return fmt.Errorf("read SB logical flows: %d results", len(res))
+	}
+	for _, r := range res[0].Rows {
+		if u, ok := r["_uuid"].(ovsdb.UUID); ok {
+			d.sb.learn(u.GoUUID, flowContent(r))
 		}
 	}
-	return inserted, nil
+	d.log.Debug("SB logical flows read", "rows", len(res[0].Rows), "unknown", d.sb.unknown, "took", time.Since(start))
+	return nil
 }
 
 // write brings SB in line: everything when full, else the datapaths and
@@ -589,6 +630,11 @@ func (d *Daemon) transactSB(ctx context.Context, body []ovsdb.Operation) ([]stri
 // the next. SB_Global.nb_cfg goes with the last.
 func (d *Daemon) write(ctx context.Context, delta engine.Delta, full bool, sbTouched map[string]bool) error {
 	start := time.Now()
+	if full && d.sb.unknown > 0 {
+		if err := d.fetchFlows(ctx); err != nil {
+			return err
+		}
+	}
 	desired := d.eng.SB()
 	sets := d.eng.Flows()
 	var keys []string

@@ -40,8 +40,19 @@ type sbState struct {
 	dpByKey map[string]string
 	// flowRows maps a flow's content (engine.Content) to its Logical_Flow
 	// rows, normally one; flowOf describes each row.
+	//
+	// SB is monitored for the placement of flows only (logical_datapath,
+	// logical_dp_group): the content of the rows northd inserts is known
+	// from its own transactions (learn), so a first translation does not
+	// read tens of thousands of rows back. Rows another writer made have
+	// an unknown content until fetchFlows reads them; flowRows holds the
+	// known ones.
 	flowRows map[translate.Flow][]string
 	flowOf   map[string]sbFlow
+	// taught holds contents of rows this process inserted that the
+	// monitor has not shown yet; unknown counts rows of unknown content.
+	taught  map[string]translate.Flow
+	unknown int
 	// groupDPs holds each Logical_DP_Group's sorted datapath UUIDs;
 	// groupUsers counts the Logical_Flow rows on each group.
 	groupDPs   map[string][]string
@@ -68,6 +79,7 @@ type sbState struct {
 // sbFlow is one Logical_Flow row: its content and where it applies.
 type sbFlow struct {
 	content translate.Flow
+	known   bool   // content is known
 	dp      string // logical_datapath, or ""
 	group   string // logical_dp_group, or ""
 }
@@ -79,6 +91,7 @@ func newSBState(sch *ovsdb.DatabaseSchema) *sbState {
 		dpByKey:    map[string]string{},
 		flowRows:   map[translate.Flow][]string{},
 		flowOf:     map[string]sbFlow{},
+		taught:     map[string]translate.Flow{},
 		groupDPs:   map[string][]string{},
 		groupUsers: map[string]int{},
 		portByName: map[string]string{},
@@ -100,13 +113,31 @@ func (s *sbState) flowRow(_, uuid string) ovsdb.Row {
 	if !ok {
 		return ovsdb.Row{}
 	}
-	c := f.content
-	return ovsdb.Row{
-		"logical_datapath": optRef(f.dp), "logical_dp_group": optRef(f.group),
-		"pipeline": c.Pipeline, "table_id": float64(c.Table), "priority": float64(c.Priority),
-		"match": c.Match, "actions": c.Actions,
-		"external_ids": ovsdb.OvsMap{GoMap: map[any]any{"stage-name": c.Stage}},
+	return ovsdb.Row{"logical_datapath": optRef(f.dp), "logical_dp_group": optRef(f.group)}
+}
+
+// flowContent reads a Logical_Flow row's content.
+func flowContent(r ovsdb.Row) translate.Flow {
+	return translate.Flow{Pipeline: str(r, "pipeline"), Table: num(r, "table_id"),
+		Stage: strMap(r, "external_ids")["stage-name"], Priority: num(r, "priority"),
+		Match: str(r, "match"), Actions: str(r, "actions")}
+}
+
+// learn records the content of a Logical_Flow row, from our own insert or
+// from fetchFlows.
+func (s *sbState) learn(u string, c translate.Flow) {
+	f, ok := s.flowOf[u]
+	if !ok {
+		s.taught[u] = c
+		return
 	}
+	if f.known {
+		return
+	}
+	f.content, f.known = c, true
+	s.flowOf[u] = f
+	s.flowRows[c] = append(s.flowRows[c], u)
+	s.unknown--
 }
 
 func (s *sbState) table(t string) map[string]ovsdb.Row { return s.rows.tables[t] }
@@ -165,19 +196,28 @@ func (s *sbState) update(chs []change) {
 		}
 		switch c.Table {
 		case tLogicalFlow:
+			prev, had := s.flowOf[c.UUID]
 			s.unindexFlow(c.UUID)
 			if c.Row == nil {
+				delete(s.taught, c.UUID)
 				continue
 			}
-			f := sbFlow{
-				content: translate.Flow{Pipeline: str(c.Row, "pipeline"), Table: num(c.Row, "table_id"),
-					Stage: strMap(c.Row, "external_ids")["stage-name"], Priority: num(c.Row, "priority"),
-					Match: str(c.Row, "match"), Actions: str(c.Row, "actions")},
-				dp:    ref(c.Row, "logical_datapath"),
-				group: ref(c.Row, "logical_dp_group"),
+			f := sbFlow{dp: ref(c.Row, "logical_datapath"), group: ref(c.Row, "logical_dp_group")}
+			switch {
+			case had && prev.known:
+				f.content, f.known = prev.content, true
+			case c.Row["match"] != nil:
+				f.content, f.known = flowContent(c.Row), true
+			default:
+				f.content, f.known = s.taught[c.UUID]
+				delete(s.taught, c.UUID)
 			}
 			s.flowOf[c.UUID] = f
-			s.flowRows[f.content] = append(s.flowRows[f.content], c.UUID)
+			if f.known {
+				s.flowRows[f.content] = append(s.flowRows[f.content], c.UUID)
+			} else {
+				s.unknown++
+			}
 			if f.group != "" {
 				s.groupUsers[f.group]++
 			}
@@ -241,6 +281,15 @@ func (s *sbState) unindexFlow(u string) {
 		return
 	}
 	delete(s.flowOf, u)
+	if f.group != "" {
+		if s.groupUsers[f.group]--; s.groupUsers[f.group] <= 0 {
+			delete(s.groupUsers, f.group)
+		}
+	}
+	if !f.known {
+		s.unknown--
+		return
+	}
 	rows := s.flowRows[f.content]
 	if i := slices.Index(rows, u); i >= 0 {
 		rows = slices.Delete(rows, i, i+1)
@@ -249,11 +298,6 @@ func (s *sbState) unindexFlow(u string) {
 		delete(s.flowRows, f.content)
 	} else {
 		s.flowRows[f.content] = rows
-	}
-	if f.group != "" {
-		if s.groupUsers[f.group]--; s.groupUsers[f.group] <= 0 {
-			delete(s.groupUsers, f.group)
-		}
 	}
 }
 
@@ -297,7 +341,7 @@ func (s *sbState) refreshGroups() {
 // is not a datapath of ours.
 func (s *sbState) flowDatapaths(u string) ([]string, bool) {
 	f, ok := s.flowOf[u]
-	if !ok {
+	if !ok || !f.known {
 		return nil, false
 	}
 	var keys []string

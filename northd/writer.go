@@ -17,6 +17,9 @@ type txn struct {
 	// inserted and deleted let the caller wait for the monitor to catch up.
 	deletes []string
 	inserts int
+	// flowIns maps the index of each Logical_Flow insert to its content,
+	// which the mirror learns from the transaction's result.
+	flowIns map[int]translate.Flow
 }
 
 func (t *txn) name(prefix string) string {

@@ -122,6 +122,26 @@ type natRule struct {
 	ExternalMAC string
 }
 
+// af adapts an IPv4 match or action text to the rule's address family:
+// ip6 fields and the xxreg registers for an IPv6 rule.
+func (n natRule) af(s string) string {
+	if n.External.Is4() {
+		return s
+	}
+	return strings.NewReplacer("ip4.", "ip6.", "ip4 ", "ip6 ", "reg0 == ", "xxreg0 == ", "reg1 = ", "xxreg1 = ").Replace(s)
+}
+
+// ndReply answers a neighbor solicitation for a NAT address with mac
+// (an expression such as xreg0[0..47] or a literal).
+func ndReply(mac string) string {
+	return fmt.Sprintf("nd_na { eth.src = %s; ip6.src = nd.target; nd.tll = %s; outport = inport; flags.loopback = 1; output; };", mac, mac)
+}
+
+// ndMatch matches a neighbor solicitation for ip.
+func ndMatch(ip netip.Addr) string {
+	return fmt.Sprintf("ip6.dst == {%s, %s} && nd_ns && nd.target == %s", ip, solicitedNode(ip), ip)
+}
+
 // distributed reports whether n is a distributed dnat_and_snat rule.
 func (n natRule) distributed() bool { return n.LogicalPort != "" }
 
@@ -136,11 +156,11 @@ func (x *Index) routerNATs(r *nb.LogicalRouter) []natRule {
 			continue
 		}
 		ext, err := netip.ParseAddr(n.ExternalIP)
-		if err != nil || !ext.Is4() {
+		if err != nil {
 			continue
 		}
 		lp, err := parseIPOrPrefix(n.LogicalIP)
-		if err != nil || !lp.Addr().Is4() {
+		if err != nil || lp.Addr().Is4() != ext.Is4() {
 			continue
 		}
 		rule := natRule{Type: n.Type, External: ext, Logical: lp}
@@ -271,6 +291,22 @@ func (x *Index) routerFlows(f *flowSet, r *nb.LogicalRouter, ports []*routerPort
 			continue
 		}
 		seenExt[n.External] = true
+		if n.External.Is6() {
+			switch {
+			case dgp != nil && n.distributed():
+				name := quote(dgp.Row.Name)
+				f.add(lrInIPInput, 92, fmt.Sprintf("inport == %s && %s && is_chassis_resident(%s)", name, ndMatch(n.External), quote(n.LogicalPort)), ndReply(n.ExternalMAC))
+				f.add(lrInIPInput, 91, fmt.Sprintf("inport == %s && %s", name, ndMatch(n.External)), "drop;")
+			case dgp != nil:
+				name := quote(dgp.Row.Name)
+				f.add(lrInIPInput, 92, fmt.Sprintf("inport == %s && %s%s", name, ndMatch(n.External), resident(dgp)), ndReply("xreg0[0..47]"))
+				f.add(lrInIPInput, 91, fmt.Sprintf("inport == %s && %s", name, ndMatch(n.External)), "drop;")
+				f.addf(lrInARPResolve, 100, fmt.Sprintf("outport == %s && xxreg0 == %s", name, n.External), "eth.dst = %s; next;", dgp.MAC)
+			case gwRouter:
+				f.add(lrInIPInput, 90, ndMatch(n.External), ndReply("xreg0[0..47]"))
+			}
+			continue
+		}
 		switch {
 		case dgp != nil && n.distributed():
 			// The VM's chassis answers for its floating IP, with the
@@ -412,29 +448,29 @@ func (x *Index) natFlows(f *flowSet, nats []natRule, ports []*routerPort, dgp *r
 			gw := quote(dgp.Row.Name)
 			res := resident(dgp)
 			if snat {
-				f.add(lrInUnsnat, 100, fmt.Sprintf("ip && ip4.dst == %s && inport == %s && flags.loopback == 0%s", n.External, gw, res), "ct_snat_in_czone;")
+				f.add(lrInUnsnat, 100, n.af(fmt.Sprintf("ip && ip4.dst == %s && inport == %s && flags.loopback == 0%s", n.External, gw, res)), "ct_snat_in_czone;")
 			}
 			if dnat {
-				f.addf(lrInDNAT, 100, fmt.Sprintf("ip && ip4.dst == %s && inport == %s%s", n.External, gw, res), "ct_dnat_in_czone(%s);", n.Logical.Addr())
-				f.add(lrOutUndnat, 100, fmt.Sprintf("ip && ip4.src == %s && outport == %s%s", logical, gw, res), "ct_dnat_in_czone;")
+				f.addf(lrInDNAT, 100, n.af(fmt.Sprintf("ip && ip4.dst == %s && inport == %s%s", n.External, gw, res)), "ct_dnat_in_czone(%s);", n.Logical.Addr())
+				f.add(lrOutUndnat, 100, n.af(fmt.Sprintf("ip && ip4.src == %s && outport == %s%s", logical, gw, res)), "ct_dnat_in_czone;")
 			}
 			if snat {
-				f.addf(lrOutSNAT, n.Logical.Bits()+1+128, fmt.Sprintf("ip && ip4.src == %s && outport == %s%s", logical, gw, res), "ct_snat_in_czone(%s);", n.External)
+				f.addf(lrOutSNAT, n.Logical.Bits()+1+128, n.af(fmt.Sprintf("ip && ip4.src == %s && outport == %s%s", logical, gw, res)), "ct_snat_in_czone(%s);", n.External)
 			}
 			continue
 		}
 		// A gateway router: replies are un-DNATed by its lr_out_undnat
 		// catch-all (routerFlows).
 		if snat {
-			f.add(lrInUnsnat, 90, fmt.Sprintf("ip && ip4.dst == %s", n.External), "ct_snat;")
+			f.add(lrInUnsnat, 90, n.af(fmt.Sprintf("ip && ip4.dst == %s", n.External)), "ct_snat;")
 		}
 		if dnat {
-			f.addf(lrInDNAT, 100, fmt.Sprintf("ip && ip4.dst == %s", n.External), "flags.loopback = 1; ct_dnat(%s);", n.Logical.Addr())
+			f.addf(lrInDNAT, 100, n.af(fmt.Sprintf("ip && ip4.dst == %s", n.External)), "flags.loopback = 1; ct_dnat(%s);", n.Logical.Addr())
 		}
 		if snat {
 			// Replies of connections the router DNATed (or load-balanced)
 			// keep their own translation.
-			f.addf(lrOutSNAT, n.Logical.Bits()+1, fmt.Sprintf("ip && ip4.src == %s && (!ct.trk || !ct.rpl)", logical), "ct_snat(%s);", n.External)
+			f.addf(lrOutSNAT, n.Logical.Bits()+1, n.af(fmt.Sprintf("ip && ip4.src == %s && (!ct.trk || !ct.rpl)", logical)), "ct_snat(%s);", n.External)
 		}
 	}
 	if dgp != nil || gwRouter {
@@ -487,22 +523,29 @@ func (x *Index) dgpHairpinFlows(f *flowSet, nats []natRule, dgp *routerPort) {
 			res = fmt.Sprintf(" && is_chassis_resident(%s)", quote(n.LogicalPort))
 			unsnatRes, mac = "", "eth.src = "+n.ExternalMAC+"; "
 		}
-		f.add(lrInUnsnat, 100, fmt.Sprintf("ip && ip4.dst == %s && inport == %s && flags.loopback == 1 && flags.use_snat_zone == 1%s", n.External, gw, unsnatRes), "ct_snat;")
+		f.add(lrInUnsnat, 100, n.af(fmt.Sprintf("ip && ip4.dst == %s && inport == %s && flags.loopback == 1 && flags.use_snat_zone == 1%s", n.External, gw, unsnatRes)), "ct_snat;")
 		if n.Type == nb.NATTypeSNAT || n.Type == nb.NATTypeDNATAndSNAT {
-			f.addf(lrOutSNAT, n.Logical.Bits()+1+128+1, fmt.Sprintf("ip && ip4.src == %s && outport == %s%s && reg9[4] == 1", prefixString(n.Logical), gw, res),
+			f.addf(lrOutSNAT, n.Logical.Bits()+1+128+1, n.af(fmt.Sprintf("ip && ip4.src == %s && outport == %s%s && reg9[4] == 1", prefixString(n.Logical), gw, res)),
 				"%sreg9[4] = 0; ct_snat(%s);", mac, n.External)
 		}
 		if seen[n.External] {
 			continue
 		}
 		seen[n.External] = true
-		f.add(lrOutChkDNATLocal, 50, fmt.Sprintf("ip && ip4.dst == %s%s", n.External, res), "reg9[4] = 1; next;")
-		f.add(routerEgress[5], 100, fmt.Sprintf("ip4.dst == %s && outport == %s%s", n.External, gw, res), loop)
-		f.add(lrInARPResolve, 150, fmt.Sprintf("inport == %s && outport == %s && ip4.dst == %s", gw, gw, n.External), "drop;")
-		f.add(lrInIPInput, 90, fmt.Sprintf("arp.op == 1 && arp.tpa == %s", n.External), arpReply)
+		f.add(lrOutChkDNATLocal, 50, n.af(fmt.Sprintf("ip && ip4.dst == %s%s", n.External, res)), "reg9[4] = 1; next;")
+		f.add(routerEgress[5], 100, n.af(fmt.Sprintf("ip4.dst == %s && outport == %s%s", n.External, gw, res)), loop)
+		f.add(lrInARPResolve, 150, n.af(fmt.Sprintf("inport == %s && outport == %s && ip4.dst == %s", gw, gw, n.External)), "drop;")
+		if n.External.Is6() {
+			f.add(lrInIPInput, 90, ndMatch(n.External), ndReply("xreg0[0..47]"))
+		} else {
+			f.add(lrInIPInput, 90, fmt.Sprintf("arp.op == 1 && arp.tpa == %s", n.External), arpReply)
+		}
+		if n.Type == nb.NATTypeSNAT {
+			// Hairpinned packets SNATed to this address come back in.
+			f.add(lrInIPInput, 120, n.af(fmt.Sprintf("inport == %s && ip4.src == %s", gw, n.External)), "next;")
+		}
 		if routerIP[n.External] {
 			own = append(own, n.External.String())
-			f.add(lrInIPInput, 120, fmt.Sprintf("inport == %s && ip4.src == %s", gw, n.External), "next;")
 		}
 	}
 	if len(own) > 0 {
@@ -764,12 +807,12 @@ func (x *Index) distributedNATFlows(f *flowSet, n natRule, dgp *routerPort) {
 	lp := fmt.Sprintf("is_chassis_resident(%s)", quote(n.LogicalPort))
 	logical := n.Logical.Addr()
 	f.addf(lrInAdmission, 50, fmt.Sprintf("eth.dst == %s && inport == %s && %s", n.ExternalMAC, gw, lp), "xreg0[0..47] = %s; next;", dgp.MAC)
-	f.add(lrInUnsnat, 100, fmt.Sprintf("ip && ip4.dst == %s && inport == %s && flags.loopback == 0", n.External, gw), "ct_snat_in_czone;")
-	f.addf(lrInDNAT, 100, fmt.Sprintf("ip && ip4.dst == %s && inport == %s", n.External, gw), "ct_dnat_in_czone(%s);", logical)
-	f.addf(lrInARPResolve, 100, fmt.Sprintf("outport == %s && reg0 == %s", gw, n.External), "eth.dst = %s; next;", n.ExternalMAC)
-	f.addf(lrInGwRedirect, 100, fmt.Sprintf("ip4.src == %s && outport == %s && %s", logical, gw, lp), "eth.src = %s; reg1 = %s; next;", n.ExternalMAC, n.External)
-	f.addf(lrOutUndnat, 100, fmt.Sprintf("ip && ip4.src == %s && outport == %s", logical, gw), "eth.src = %s; ct_dnat_in_czone;", n.ExternalMAC)
-	f.addf(lrOutSNAT, 161, fmt.Sprintf("ip && ip4.src == %s && outport == %s && %s", logical, gw, lp), "eth.src = %s; ct_snat_in_czone(%s);", n.ExternalMAC, n.External)
+	f.add(lrInUnsnat, 100, n.af(fmt.Sprintf("ip && ip4.dst == %s && inport == %s && flags.loopback == 0", n.External, gw)), "ct_snat_in_czone;")
+	f.addf(lrInDNAT, 100, n.af(fmt.Sprintf("ip && ip4.dst == %s && inport == %s", n.External, gw)), "ct_dnat_in_czone(%s);", logical)
+	f.addf(lrInARPResolve, 100, n.af(fmt.Sprintf("outport == %s && reg0 == %s", gw, n.External)), "eth.dst = %s; next;", n.ExternalMAC)
+	f.add(lrInGwRedirect, 100, n.af(fmt.Sprintf("ip4.src == %s && outport == %s && %s", logical, gw, lp)), n.af(fmt.Sprintf("eth.src = %s; reg1 = %s; next;", n.ExternalMAC, n.External)))
+	f.addf(lrOutUndnat, 100, n.af(fmt.Sprintf("ip && ip4.src == %s && outport == %s", logical, gw)), "eth.src = %s; ct_dnat_in_czone;", n.ExternalMAC)
+	f.addf(lrOutSNAT, n.Logical.Bits()+1+128, n.af(fmt.Sprintf("ip && ip4.src == %s && outport == %s && %s", logical, gw, lp)), "eth.src = %s; ct_snat_in_czone(%s);", n.ExternalMAC, n.External)
 }
 
 // bfdDown reports whether a static route is tied to a BFD session (its bfd
