@@ -4,6 +4,13 @@ package ovsdb
 // name and then UUID.
 type ChangeSet struct {
 	changes []change
+	// wantEq lists the equality indexes Commit should build (eqindex.go).
+	wantEq []eqWant
+}
+
+type eqWant struct {
+	t   *TableSchema
+	col *ColumnSchema
 }
 
 type change struct {

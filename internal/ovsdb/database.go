@@ -12,6 +12,9 @@ import (
 type Database struct {
 	schema *Schema
 	tables map[string]*table
+	// eqMinRows is the table size from which scans ask for equality
+	// indexes (eqIndexMinRows; tests lower it).
+	eqMinRows int
 }
 
 // table holds one table's rows and the derived indexes.
@@ -23,6 +26,9 @@ type table struct {
 	// inRefs maps a row of this table to the rows (of any table) that
 	// reference it, with the number of references from each.
 	inRefs map[UUID]inRefSet
+	// eq holds the equality indexes built so far, by column index (see
+	// eqindex.go).
+	eq map[int]eqIndex
 }
 
 // inRefSet counts the references to one row by referrer. Most rows have
@@ -90,7 +96,7 @@ type rowKey struct {
 
 // NewDatabase returns an empty database for schema s.
 func NewDatabase(s *Schema) *Database {
-	d := &Database{schema: s, tables: make(map[string]*table, len(s.Tables))}
+	d := &Database{schema: s, tables: make(map[string]*table, len(s.Tables)), eqMinRows: eqIndexMinRows}
 	for name, ts := range s.Tables {
 		t := &table{schema: ts, rows: make(map[UUID]Row), inRefs: make(map[UUID]inRefSet)}
 		for range ts.indexes {
@@ -166,6 +172,9 @@ func (d *Database) apply(cs *ChangeSet) {
 	if cs == nil {
 		return
 	}
+	for _, w := range cs.wantEq {
+		d.tables[w.t.Name].buildEqIndex(w.col)
+	}
 	for i := range cs.changes {
 		c := &cs.changes[i]
 		t := d.tables[c.table.Name]
@@ -191,6 +200,9 @@ func (d *Database) apply(cs *ChangeSet) {
 				target.inRefs[u] = set
 			}
 		})
+		if t.eq != nil {
+			t.updateEqIndexes(c.uuid, c.old, c.new)
+		}
 		if c.new == nil {
 			delete(t.rows, c.uuid)
 			continue

@@ -306,6 +306,7 @@ func (x *txState) finalize() (*ChangeSet, *Error) {
 	if len(cs.changes) == 0 {
 		return nil, nil
 	}
+	cs.wantEq = x.wantEq
 	return cs, nil
 }
 

@@ -12,6 +12,7 @@ func (d *Database) checkInvariants() {
 	refs := make(map[*table]map[UUID]map[rowKey]int32)
 	strong := make(map[rowKey]int)
 	for _, t := range d.tables {
+		t.checkEqIndexes()
 		for i, ix := range t.schema.indexes {
 			if len(t.indexes[i]) != len(t.rows) {
 				panic(fmt.Sprintf("ovsdb: invariant: %s index %d has %d entries for %d rows", t.schema.Name, i, len(t.indexes[i]), len(t.rows)))

@@ -225,6 +225,7 @@ func TestRandomDifferential(t *testing.T) {
 		t.Fatalf("monitor_cond: %s", rpcErr)
 	}
 	db := NewDatabase(s)
+	db.eqMinRows = 1 // equality indexes from the start (see eqindex.go)
 	g := &txnGen{r: rand.New(rand.NewSource(seed))}
 	var ours, theirs normalizer
 	for i := 0; i < *randomTxns; i++ {

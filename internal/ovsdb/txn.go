@@ -126,7 +126,18 @@ type symbol struct {
 	created bool
 }
 
+// noteWantEq asks Commit for an equality index (see eqindex.go).
+func (x *txState) noteWantEq(t *TableSchema, c *ColumnSchema) {
+	for _, w := range x.wantEq {
+		if w.t == t && w.col == c {
+			return
+		}
+	}
+	x.wantEq = append(x.wantEq, eqWant{t, c})
+}
+
 type txState struct {
+	wantEq  []eqWant
 	db      *Database
 	gen     uuidGen
 	syms    map[string]*symbol
@@ -280,7 +291,24 @@ func (x *txState) scan(t *table, where []clause, fn func(u UUID, r Row) *Error) 
 				match = append(match, u)
 			}
 		}
+	} else if ix, val, want := eqProbe(t, where, x.db.eqMinRows); ix != nil {
+		// Equality on an indexed column: the same candidates as below,
+		// without visiting every row.
+		s := ix[val]
+		s.each(func(u UUID) {
+			if touchedAny {
+				if _, touched := x.rows[rowKey{t.schema, u}]; touched {
+					return
+				}
+			}
+			if matchAll(where, u, t.rows[u]) {
+				match = append(match, u)
+			}
+		})
 	} else {
+		if want != nil {
+			x.noteWantEq(t.schema, want)
+		}
 		for u, r := range t.rows {
 			if touchedAny {
 				if _, touched := x.rows[rowKey{t.schema, u}]; touched {
