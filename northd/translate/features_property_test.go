@@ -95,6 +95,9 @@ func featureCommand(r *rand.Rand, dnsBFD bool) string {
 		if r.IntN(4) == 0 {
 			return fmt.Sprintf("del nat dr dnat_and_snat 172.16.0.%d 10.0.1.%d", 60+r.IntN(3), 2+r.IntN(20))
 		}
+		if r.IntN(4) == 0 {
+			return fmt.Sprintf("nat dr %s 2001:db8:ff::%x 2001:db8:1::%x", []string{"snat", "dnat_and_snat"}[r.IntN(2)], 0x50+r.IntN(3), 2+r.IntN(20))
+		}
 		return fmt.Sprintf("nat %s %s 172.16.0.%d %s", router, []string{"snat", "dnat_and_snat", "dnat"}[r.IntN(3)], 50+r.IntN(3), ip)
 	case 8:
 		switch r.IntN(4) {

@@ -42,6 +42,10 @@ func (x *Index) routerIPv6Input(f *flowSet, p *routerPort, resident string) {
 		set = append(set, a.String())
 	}
 	all := "{" + strings.Join(set, ", ") + "}"
+	// DHCPv6 replies to the router (prefix delegation) go to the controller.
+	for _, a := range addrs {
+		f.addf(lrInIPInput, 100, fmt.Sprintf("ip6.dst == %s && udp.src == 547 && udp.dst == 546", a), "reg0 = 0; handle_dhcpv6_reply;")
+	}
 	f.add(lrInIPInput, 90, fmt.Sprintf("ip6.dst == %s && icmp6.type == 128 && icmp6.code == 0", all),
 		"ip6.dst <-> ip6.src; ip.ttl = 255; icmp6.type = 129; flags.loopback = 1; next; ")
 	f.add(lrInIPInput, 60, "ip6.dst == "+all, "drop;")
@@ -199,7 +203,7 @@ func DHCPv6Codes() []DHCPOptionCode {
 // distributed gateway port (whose addresses may be NAT or load balancer
 // addresses), TCP resets, SCTP aborts and ICMP unreachables for traffic to
 // the router's own addresses.
-func (x *Index) routerICMPErrors(f *flowSet, ports []*routerPort, centralized bool, natExt map[netip.Addr]bool) {
+func (x *Index) routerICMPErrors(f *flowSet, ports []*routerPort, centralized bool, swap *routerPort) {
 	f.add(lrInIPInput, 32, "ip.ttl == {0, 1} && !ip.later_frag && (ip4.mcast || ip6.mcast)", "drop;")
 	for _, p := range ports {
 		if !p.enabled() {
@@ -210,7 +214,7 @@ func (x *Index) routerICMPErrors(f *flowSet, ports []*routerPort, centralized bo
 			// From the port's address, or, when that address is also
 			// a NAT address, swapped (SNAT rewrites it on the way out).
 			src := "ip4.dst = ip4.src; ip4.src = " + p.V4[0].Addr().String()
-			if natExt[p.V4[0].Addr()] {
+			if p == swap {
 				src = "ip4.dst <-> ip4.src"
 			}
 			f.addf(lrInIPInput, 31, fmt.Sprintf("inport == %s && ip4 && ip.ttl == {0, 1} && !ip.later_frag", name),
@@ -221,9 +225,13 @@ func (x *Index) routerICMPErrors(f *flowSet, ports []*routerPort, centralized bo
 			if n.Addr().IsLinkLocalUnicast() {
 				continue
 			}
+			src := "ip6.dst = ip6.src; ip6.src = " + n.Addr().String()
+			if p == swap {
+				src = "ip6.dst <-> ip6.src"
+			}
 			f.addf(lrInIPInput, 31, fmt.Sprintf("inport == %s && ip6 && ip6.src == %s && ip.ttl == {0, 1} && !ip.later_frag", name, networkOf(n)),
-				"icmp6 {eth.dst <-> eth.src; ip6.dst = ip6.src; ip6.src = %s ; ip.ttl = 254; icmp6.type = 3; /* Time exceeded */ icmp6.code = 0; /* TTL exceeded in transit */ outport = %s; flags.loopback = 1; output; };",
-				n.Addr(), name)
+				"icmp6 {eth.dst <-> eth.src; %s ; ip.ttl = 254; icmp6.type = 3; /* Time exceeded */ icmp6.code = 0; /* TTL exceeded in transit */ outport = %s; flags.loopback = 1; output; };",
+				src, name)
 		}
 		if centralized {
 			continue

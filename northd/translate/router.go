@@ -331,9 +331,11 @@ func (x *Index) routerFlows(f *flowSet, r *nb.LogicalRouter, ports []*routerPort
 	f.add(lrInIPInput, 82, "ip4.mcast || ip6.mcast", "drop;")
 	f.add(lrInIPInput, 50, "eth.bcast", "drop;")
 	f.add(lrInIPInput, 30, "ip.ttl == {0, 1}", "drop;")
-	swapTTL := seenExt
-	if dgp == nil {
-		swapTTL = nil
+	// On a distributed gateway port of a router with NAT, time-exceeded
+	// errors swap the addresses (SNAT rewrites the source on the way out).
+	var swapTTL *routerPort
+	if dgp != nil && len(nats) > 0 {
+		swapTTL = dgp
 	}
 	x.routerICMPErrors(f, ports, gwRouter || dgp != nil, swapTTL)
 	f.add(lrInIPInput, 0, "1", "next;")
