@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"sync/atomic"
@@ -126,6 +127,9 @@ func main() {
 	}
 	if strings.Contains(c.MemProfile, "%d") {
 		c.MemProfile = fmt.Sprintf(c.MemProfile, os.Getpid())
+	}
+	if c.MemProfile != "" {
+		runtime.MemProfileRate = 4 << 10 // fine-grained: the heap is many small objects
 	}
 	heartbeat := c.HeartbeatInterval
 	if heartbeat <= 0 {
