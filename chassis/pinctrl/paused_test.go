@@ -334,3 +334,26 @@ func TestDNSGolden(t *testing.T) {
 		}
 	}
 }
+
+// TestResultBitCleared checks that a failed paused action resumes with
+// its result bit cleared even when it was set before (the flow does not
+// clear it).
+func TestResultBitCleared(t *testing.T) {
+	ud := userdataOf(t, `reg0[4] = dns_lookup();`)
+	md := []ofconn.OXM{md3[0], md3[1], {Header: ofconn.FieldReg(0), Value: []byte{0, 0, 0, 0x30}}}
+	res, err := HandleWith(&ofconn.PacketIn{Packet: ipv4(vm4, far4, protoUDP, udpSeg(1, 53, "not dns")), Metadata: md, Userdata: ud, Continuation: []byte{1}}, 1, nil)
+	if err == nil || len(res.Send) != 1 {
+		t.Fatalf("err %v, %d messages", err, len(res.Send))
+	}
+	m := res.Send[0]
+	n := int(binary.BigEndian.Uint16(m[18:]))
+	mdProp := 16 + (n+7)/8*8
+	mdLen := int(binary.BigEndian.Uint16(m[mdProp+2:]))
+	oxms, err := ofconn.ParseOXMs(m[mdProp+4 : mdProp+mdLen])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := ofconn.Uint(oxms, ofconn.FieldReg(0)); v != 0x20 {
+		t.Fatalf("reg0 %#x after a failed dns_lookup, want 0x20 (bit 4 cleared, bit 5 kept)", v)
+	}
+}

@@ -237,8 +237,9 @@ func HandleWith(pi *ofconn.PacketIn, xid uint32, in *Input) (Result, error) {
 // (put_dhcp_opts and its relatives): the payload starts with the result
 // subfield (OXM header u32, offset u16, bits u16), then the action's
 // options. When build succeeds the packet resumes as built with the bit
-// set; otherwise it resumes unchanged with the bit clear (and the error is
-// returned too), so the pipeline always continues.
+// set; otherwise it resumes unchanged with the bit cleared (and the error
+// is returned too), so the pipeline always continues. The flow does not
+// clear the bit before pausing: this is where it gets its value.
 func resumeWithResult(pi *ofconn.PacketIn, xid uint32, payload []byte, build func(opts []byte) ([]byte, error)) (Result, error) {
 	if len(payload) < 8 {
 		return Result{}, fmt.Errorf("pinctrl: result subfield of %d bytes", len(payload))
@@ -246,7 +247,7 @@ func resumeWithResult(pi *ofconn.PacketIn, xid uint32, payload []byte, build fun
 	h := binary.BigEndian.Uint32(payload)
 	ofs := int(binary.BigEndian.Uint16(payload[4:]))
 	reply, err := build(payload[8:])
-	md, pkt := pi.Metadata, pi.Packet
+	md, pkt := clearBit(pi.Metadata, h, ofs), pi.Packet
 	if err == nil {
 		md = ofconn.SetBit(md, h, ofs)
 		pkt = reply
@@ -266,6 +267,21 @@ var (
 	verdictNames  = map[byte]string{0: "allow", 1: "drop", 2: "reject"}
 	severityNames = map[byte]string{1: "alert", 4: "warning", 5: "notice", 6: "info", 7: "debug"}
 )
+
+// clearBit returns md with bit ofs of the unmasked field with OXM header
+// h cleared (an absent field is zero already).
+func clearBit(md []ofconn.OXM, h uint32, ofs int) []ofconn.OXM {
+	out := make([]ofconn.OXM, len(md))
+	copy(out, md)
+	for i, o := range out {
+		if ofconn.SameField(o.Header, h) && o.Mask == nil && ofs/8 < len(o.Value) {
+			v := append([]byte(nil), o.Value...)
+			v[len(v)-1-ofs/8] &^= 1 << (ofs % 8)
+			out[i].Value = v
+		}
+	}
+	return out
+}
 
 func macString(m []byte) string {
 	return fmt.Sprintf("%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5])

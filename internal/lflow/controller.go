@@ -170,7 +170,11 @@ func (c *compiler) controllerAction(a *Action) (openflow.Actions, bool, error) {
 		payload := openflow.AppendActions(nil, nested)
 		return openflow.Actions{c.controller(n.op, payload, false, 0)}, true, nil
 	}
-	always := a.Name != "get_nd" && a.Name != "put_fdb" && a.Name != "handle_svc_check"
+	// Which arguments already in place still go through the stack is
+	// ovn-controller's choice per action (get_arp pushes reg0 onto
+	// itself, get_nd and put_nd leave theirs): the differential test
+	// pins it.
+	always := a.Name != "get_nd" && a.Name != "put_nd" && a.Name != "put_fdb" && a.Name != "handle_svc_check"
 	wrap := func(targets []openflow.Subfield, mid ...openflow.Action) (openflow.Actions, bool, error) {
 		setup, restore, err := c.loadArgs(a, targets, always)
 		if err != nil {
@@ -269,7 +273,9 @@ func (c *compiler) controllerAction(a *Action) (openflow.Actions, bool, error) {
 			return nil, true, err
 		}
 		payload = append(payload, opts...)
-		return openflow.Actions{setSub(d, openflow.U128{}), c.controller(op, payload, true, 0)}, true, nil
+		// No clearing of R here: the chassis writes it, 1 or 0, into the
+		// metadata it resumes with (as ovn-controller).
+		return openflow.Actions{c.controller(op, payload, true, 0)}, true, nil
 	case "log":
 		return c.logAction(a)
 	case "trigger_event":
