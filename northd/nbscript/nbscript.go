@@ -241,7 +241,7 @@ func apply(n *translate.NB, w []string) error {
 		c.GatewayChassis = appendOnce(slices.Clone(c.GatewayChassis), u)
 		n.RouterPorts[p.UUID] = &c
 	case "nat":
-		if err := need(w, 5, "nat ROUTER TYPE EXTERNAL LOGICAL [port=LP mac=MAC]"); err != nil {
+		if err := need(w, 5, "nat ROUTER TYPE EXTERNAL LOGICAL [port=LP mac=MAC] [stateless=true]"); err != nil {
 			return err
 		}
 		r := n.Routers[UUID("lr", w[1])]
@@ -256,6 +256,9 @@ func apply(n *translate.NB, w []string) error {
 		}
 		if mac := m["mac"]; mac != "" {
 			row.ExternalMAC = ptr(mac)
+		}
+		if m["stateless"] == "true" {
+			row.Options = map[string]string{"stateless": "true"}
 		}
 		n.NATs[u] = row
 		c := *r

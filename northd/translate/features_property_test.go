@@ -40,7 +40,7 @@ lsp s1 b addresses="00:00:00:00:01:01 10.0.1.11 2001:db8:1::11"
 // featureCommand returns one random nbscript command over the NB tables and
 // columns northd-features translates (router load balancers and their
 // options, ECMP, source and route-table routes, reroute policies with
-// several nexthops, distributed NAT, IPv6
+// several nexthops, distributed, stateless and IPv6 NAT, gateway_mtu, IPv6
 // addresses and routes, DHCPv6, router advertisements), mixed with port
 // churn, so that changes often touch the same rows.
 func featureCommand(r *rand.Rand, dnsBFD bool) string {
@@ -97,6 +97,12 @@ func featureCommand(r *rand.Rand, dnsBFD bool) string {
 		}
 		if r.IntN(4) == 0 {
 			return fmt.Sprintf("nat dr %s 2001:db8:ff::%x 2001:db8:1::%x", []string{"snat", "dnat_and_snat"}[r.IntN(2)], 0x50+r.IntN(3), 2+r.IntN(20))
+		}
+		if r.IntN(5) == 0 {
+			return fmt.Sprintf("nat %s dnat_and_snat 172.16.0.%d %s stateless=true", router, 70+r.IntN(3), ip)
+		}
+		if r.IntN(5) == 0 {
+			return fmt.Sprintf("lrp dr dr-pub 00:00:00:00:dd:03 172.16.0.1/24 2001:db8:ff::1/64 opt:gateway_mtu=%d", []int{0, 1400, 1300}[r.IntN(3)])
 		}
 		return fmt.Sprintf("nat %s %s 172.16.0.%d %s", router, []string{"snat", "dnat_and_snat", "dnat"}[r.IntN(3)], 50+r.IntN(3), ip)
 	case 8:

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 
 	"hcnet/schema/nb"
@@ -120,6 +121,9 @@ type natRule struct {
 	// distributed floating IP) instead of the gateway chassis.
 	LogicalPort string
 	ExternalMAC string
+	// Stateless dnat_and_snat rules rewrite addresses without conntrack
+	// (options:stateless=true).
+	Stateless bool
 }
 
 // af adapts an IPv4 match or action text to the rule's address family:
@@ -163,7 +167,7 @@ func (x *Index) routerNATs(r *nb.LogicalRouter) []natRule {
 		if err != nil || lp.Addr().Is4() != ext.Is4() {
 			continue
 		}
-		rule := natRule{Type: n.Type, External: ext, Logical: lp}
+		rule := natRule{Type: n.Type, External: ext, Logical: lp, Stateless: n.Type == nb.NATTypeDNATAndSNAT && n.Options["stateless"] == "true"}
 		if n.Type == nb.NATTypeDNATAndSNAT && n.LogicalPort != nil && n.ExternalMAC != nil {
 			if hw, ok := parseMAC(*n.ExternalMAC); ok && *n.LogicalPort != "" {
 				rule.LogicalPort, rule.ExternalMAC = *n.LogicalPort, formatMAC(hw)
@@ -228,8 +232,8 @@ func (x *Index) routerFlows(f *flowSet, r *nb.LogicalRouter, ports []*routerPort
 			continue
 		}
 		name := quote(p.Row.Name)
-		f.addf(lrInAdmission, 50, "eth.mcast && inport == "+name, "xreg0[0..47] = %s; next;", p.MAC)
-		f.addf(lrInAdmission, 50, fmt.Sprintf("eth.dst == %s && inport == %s%s", p.MAC, name, resident(p)), "xreg0[0..47] = %s; next;", p.MAC)
+		f.addf(lrInAdmission, 50, "eth.mcast && inport == "+name, "%sxreg0[0..47] = %s; next;", mtuCheck(p), p.MAC)
+		f.addf(lrInAdmission, 50, fmt.Sprintf("eth.dst == %s && inport == %s%s", p.MAC, name, resident(p)), "%sxreg0[0..47] = %s; next;", mtuCheck(p), p.MAC)
 	}
 	f.add(lrInAdmission, 0, "1", "drop;")
 
@@ -410,6 +414,7 @@ func (x *Index) routerFlows(f *flowSet, r *nb.LogicalRouter, ports []*routerPort
 	f.add(lrInARPResolve, 1, "ip4", "get_arp(outport, reg0); next;")
 	f.add(lrInARPResolve, 1, "ip6", "get_nd(outport, xxreg0); next;")
 	f.add(lrInARPResolve, 0, "1", "drop;")
+	x.gatewayMTUFlows(f, ports)
 	f.defaults(routerIngress[18], routerIngress[19])
 
 	// Gateway redirect.
@@ -449,20 +454,32 @@ func (x *Index) natFlows(f *flowSet, nats []natRule, ports []*routerPort, dgp *r
 		if dgp != nil {
 			gw := quote(dgp.Row.Name)
 			res := resident(dgp)
+			unsnatA, dnatA, undnatA, snatA := "ct_snat_in_czone;", fmt.Sprintf("ct_dnat_in_czone(%s);", n.Logical.Addr()), "ct_dnat_in_czone;", fmt.Sprintf("ct_snat_in_czone(%s);", n.External)
+			if n.Stateless {
+				unsnatA, undnatA = "next;", "next;"
+				dnatA = n.af(fmt.Sprintf("ip4.dst=%s; next;", n.Logical.Addr()))
+				snatA = n.af(fmt.Sprintf("ip4.src=%s; next;", n.External))
+			}
 			if snat {
-				f.add(lrInUnsnat, 100, n.af(fmt.Sprintf("ip && ip4.dst == %s && inport == %s && flags.loopback == 0%s", n.External, gw, res)), "ct_snat_in_czone;")
+				f.add(lrInUnsnat, 100, n.af(fmt.Sprintf("ip && ip4.dst == %s && inport == %s && flags.loopback == 0%s", n.External, gw, res)), unsnatA)
 			}
 			if dnat {
-				f.addf(lrInDNAT, 100, n.af(fmt.Sprintf("ip && ip4.dst == %s && inport == %s%s", n.External, gw, res)), "ct_dnat_in_czone(%s);", n.Logical.Addr())
-				f.add(lrOutUndnat, 100, n.af(fmt.Sprintf("ip && ip4.src == %s && outport == %s%s", logical, gw, res)), "ct_dnat_in_czone;")
+				f.add(lrInDNAT, 100, n.af(fmt.Sprintf("ip && ip4.dst == %s && inport == %s%s", n.External, gw, res)), dnatA)
+				f.add(lrOutUndnat, 100, n.af(fmt.Sprintf("ip && ip4.src == %s && outport == %s%s", logical, gw, res)), undnatA)
 			}
 			if snat {
-				f.addf(lrOutSNAT, n.Logical.Bits()+1+128, n.af(fmt.Sprintf("ip && ip4.src == %s && outport == %s%s", logical, gw, res)), "ct_snat_in_czone(%s);", n.External)
+				f.add(lrOutSNAT, n.Logical.Bits()+1+128, n.af(fmt.Sprintf("ip && ip4.src == %s && outport == %s%s", logical, gw, res)), snatA)
 			}
 			continue
 		}
 		// A gateway router: replies are un-DNATed by its lr_out_undnat
 		// catch-all (routerFlows).
+		if n.Stateless {
+			f.add(lrInUnsnat, 90, n.af(fmt.Sprintf("ip && ip4.dst == %s", n.External)), "next;")
+			f.add(lrInDNAT, 100, n.af(fmt.Sprintf("ip && ip4.dst == %s", n.External)), n.af(fmt.Sprintf("ip4.dst=%s; next;", n.Logical.Addr())))
+			f.add(lrOutSNAT, n.Logical.Bits()+1, n.af(fmt.Sprintf("ip && ip4.src == %s", logical)), n.af(fmt.Sprintf("ip4.src=%s; next;", n.External)))
+			continue
+		}
 		if snat {
 			f.add(lrInUnsnat, 90, n.af(fmt.Sprintf("ip && ip4.dst == %s", n.External)), "ct_snat;")
 		}
@@ -525,8 +542,10 @@ func (x *Index) dgpHairpinFlows(f *flowSet, nats []natRule, dgp *routerPort) {
 			res = fmt.Sprintf(" && is_chassis_resident(%s)", quote(n.LogicalPort))
 			unsnatRes, mac = "", "eth.src = "+n.ExternalMAC+"; "
 		}
-		f.add(lrInUnsnat, 100, n.af(fmt.Sprintf("ip && ip4.dst == %s && inport == %s && flags.loopback == 1 && flags.use_snat_zone == 1%s", n.External, gw, unsnatRes)), "ct_snat;")
-		if n.Type == nb.NATTypeSNAT || n.Type == nb.NATTypeDNATAndSNAT {
+		if !n.Stateless {
+			f.add(lrInUnsnat, 100, n.af(fmt.Sprintf("ip && ip4.dst == %s && inport == %s && flags.loopback == 1 && flags.use_snat_zone == 1%s", n.External, gw, unsnatRes)), "ct_snat;")
+		}
+		if !n.Stateless && (n.Type == nb.NATTypeSNAT || n.Type == nb.NATTypeDNATAndSNAT) {
 			f.addf(lrOutSNAT, n.Logical.Bits()+1+128+1, n.af(fmt.Sprintf("ip && ip4.src == %s && outport == %s%s && reg9[4] == 1", prefixString(n.Logical), gw, res)),
 				"%sreg9[4] = 0; ct_snat(%s);", mac, n.External)
 		}
@@ -808,13 +827,24 @@ func (x *Index) distributedNATFlows(f *flowSet, n natRule, dgp *routerPort) {
 	gw := quote(dgp.Row.Name)
 	lp := fmt.Sprintf("is_chassis_resident(%s)", quote(n.LogicalPort))
 	logical := n.Logical.Addr()
-	f.addf(lrInAdmission, 50, fmt.Sprintf("eth.dst == %s && inport == %s && %s", n.ExternalMAC, gw, lp), "xreg0[0..47] = %s; next;", dgp.MAC)
+	f.addf(lrInAdmission, 50, fmt.Sprintf("eth.dst == %s && inport == %s && %s", n.ExternalMAC, gw, lp), "%sxreg0[0..47] = %s; next;", mtuCheck(dgp), dgp.MAC)
 	f.add(lrInUnsnat, 100, n.af(fmt.Sprintf("ip && ip4.dst == %s && inport == %s && flags.loopback == 0", n.External, gw)), "ct_snat_in_czone;")
 	f.addf(lrInDNAT, 100, n.af(fmt.Sprintf("ip && ip4.dst == %s && inport == %s", n.External, gw)), "ct_dnat_in_czone(%s);", logical)
 	f.addf(lrInARPResolve, 100, n.af(fmt.Sprintf("outport == %s && reg0 == %s", gw, n.External)), "eth.dst = %s; next;", n.ExternalMAC)
 	f.add(lrInGwRedirect, 100, n.af(fmt.Sprintf("ip4.src == %s && outport == %s && %s", logical, gw, lp)), n.af(fmt.Sprintf("eth.src = %s; reg1 = %s; next;", n.ExternalMAC, n.External)))
 	f.addf(lrOutUndnat, 100, n.af(fmt.Sprintf("ip && ip4.src == %s && outport == %s", logical, gw)), "eth.src = %s; ct_dnat_in_czone;", n.ExternalMAC)
 	f.addf(lrOutSNAT, n.Logical.Bits()+1+128, n.af(fmt.Sprintf("ip && ip4.src == %s && outport == %s && %s", logical, gw, lp)), "eth.src = %s; ct_snat_in_czone(%s);", n.ExternalMAC, n.External)
+	if mtu := gatewayMTU(dgp); mtu > 0 {
+		// Too large for the gateway MTU: answered from the floating IP.
+		m := fmt.Sprintf("inport == %s && reg9[1] && reg9[0] == 0 && ip4 && ip4.dst == %s", gw, n.External)
+		if n.External.Is4() {
+			f.addf(lrInIPInput, 160, m, "icmp4_error {reg9[0] = 1; reg9[1] = 0; eth.dst = eth.src; eth.src = %s; ip4.dst = ip4.src; ip4.src = %s; ip.ttl = 254; icmp4.type = 3; /* Destination Unreachable. */ icmp4.code = 4; /* Frag Needed and DF was Set. */ icmp4.frag_mtu = %d; outport = %s; flags.loopback = 1; output; };",
+				n.ExternalMAC, n.External, mtu, gw)
+		} else {
+			f.addf(lrInIPInput, 160, n.af(m), "icmp6_error {reg9[0] = 1; reg9[1] = 0; eth.dst = eth.src; eth.src = %s; ip6.dst = ip6.src; ip6.src = %s; ip.ttl = 254; icmp6.type = 2; /* Packet Too Big. */ icmp6.code = 0; icmp6.frag_mtu = %d; outport = %s; flags.loopback = 1; output; };",
+				n.ExternalMAC, n.External, mtu, gw)
+		}
+	}
 }
 
 // bfdDown reports whether a static route is tied to a BFD session (its bfd
@@ -827,4 +857,68 @@ func (x *Index) bfdDown(rt *nb.LogicalRouterStaticRoute) bool {
 	}
 	b := x.NB.BFD[*rt.BFD]
 	return b != nil && b.Status != nil && *b.Status == nb.BFDStatusDown
+}
+
+// gatewayMTUFlows enforces options:gateway_mtu of a router port
+// (lr_in_chk_pkt_len, lr_in_larger_pkts): packets routed to it that are
+// larger than the MTU get an ICMP "fragmentation needed" / "packet too big"
+// from the port they came in on.
+func (x *Index) gatewayMTUFlows(f *flowSet, ports []*routerPort) {
+	for _, gw := range ports {
+		mtu := gatewayMTU(gw)
+		if mtu == 0 || !gw.enabled() {
+			continue
+		}
+		name := quote(gw.Row.Name)
+		f.addf(routerIngress[18], 50, "outport == "+name, "reg9[1] = check_pkt_larger(%d); next;", mtu+14)
+		for _, p := range ports {
+			if !p.enabled() {
+				continue
+			}
+			if p == gw {
+				// Too large for the port they came in on (admission
+				// checked it).
+				if len(p.V4) > 0 {
+					f.addf(lrInIPInput, 150, fmt.Sprintf("inport == %s && ip4 && reg9[1] && reg9[0] == 0", name),
+						"icmp4_error {reg9[0] = 1; reg9[1] = 0; eth.dst = %s; ip4.dst = ip4.src; ip4.src = %s; ip.ttl = 255; icmp4.type = 3; /* Destination Unreachable. */ icmp4.code = 4; /* Frag Needed and DF was Set. */ icmp4.frag_mtu = %d; next(pipeline=ingress, table=0); };",
+						p.MAC, p.V4[0].Addr(), mtu)
+				}
+				if a := routerIPv6(p); len(a) > 0 {
+					f.addf(lrInIPInput, 150, fmt.Sprintf("inport == %s && ip6 && reg9[1] && reg9[0] == 0", name),
+						"icmp6_error {reg9[0] = 1; reg9[1] = 0; eth.dst = %s; ip6.dst = ip6.src; ip6.src = %s; ip.ttl = 255; icmp6.type = 2; /* Packet Too Big. */ icmp6.code = 0; icmp6.frag_mtu = %d; next(pipeline=ingress, table=0); };",
+						p.MAC, a[0], mtu)
+				}
+				continue
+			}
+			m := fmt.Sprintf("inport == %s && outport == %s", quote(p.Row.Name), name)
+			if len(p.V4) > 0 {
+				f.addf(routerIngress[19], 150, m+" && ip4 && reg9[1] && reg9[0] == 0",
+					"icmp4_error {reg9[0] = 1; reg9[1] = 0; eth.dst = %s; ip4.dst = ip4.src; ip4.src = %s; ip.ttl = 255; icmp4.type = 3; /* Destination Unreachable. */ icmp4.code = 4; /* Frag Needed and DF was Set. */ icmp4.frag_mtu = %d; next(pipeline=ingress, table=0); };",
+					p.MAC, p.V4[0].Addr(), mtu)
+			}
+			if a := routerIPv6(p); len(a) > 0 {
+				f.addf(routerIngress[19], 150, m+" && ip6 && reg9[1] && reg9[0] == 0",
+					"icmp6_error {reg9[0] = 1; reg9[1] = 0; eth.dst = %s; ip6.dst = ip6.src; ip6.src = %s; ip.ttl = 255; icmp6.type = 2; /* Packet Too Big. */ icmp6.code = 0; icmp6.frag_mtu = %d; next(pipeline=ingress, table=0); };",
+					p.MAC, a[0], mtu)
+			}
+		}
+	}
+}
+
+// gatewayMTU returns a router port's options:gateway_mtu, or 0.
+func gatewayMTU(p *routerPort) int {
+	mtu, err := strconv.Atoi(p.Row.Options["gateway_mtu"])
+	if err != nil || mtu <= 0 {
+		return 0
+	}
+	return mtu
+}
+
+// mtuCheck is the admission action prefix that measures packets entering a
+// port with a gateway_mtu.
+func mtuCheck(p *routerPort) string {
+	if mtu := gatewayMTU(p); mtu > 0 {
+		return fmt.Sprintf("reg9[1] = check_pkt_larger(%d); ", mtu+14)
+	}
+	return ""
 }
