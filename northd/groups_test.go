@@ -401,3 +401,64 @@ func TestDaemonTakesOverOVNGroups(t *testing.T) {
 		t.Errorf("%d rows agree with ours, %d kept", agree, kept)
 	}
 }
+
+// TestDaemonLoadBalancerAndDNSRows: SB Load_Balancer and DNS rows follow
+// the switches that use them (one row per NB row, listing those datapaths,
+// as ovn-northd writes them), and DHCPv6_Options holds the option codes.
+func TestDaemonLoadBalancerAndDNSRows(t *testing.T) {
+	nb, sb := dbs(t)
+	nbctl(t, nb, "init")
+	startInProcess(t, nb, sb)
+	nbctl(t, nb, "ls-add", "sw0", "--", "ls-add", "sw1", "--", "lsp-add", "sw0", "vm1", "--",
+		"lsp-set-addresses", "vm1", "0a:00:00:00:00:01 10.0.0.11")
+	nbctl(t, nb, "lb-add", "lb0", "10.0.0.100:80", "10.0.0.11:8080", "tcp")
+	nbctl(t, nb, "ls-lb-add", "sw0", "lb0")
+	dnsUUID := nbctl(t, nb, "create", "DNS", `records={vm1="10.0.0.11"}`)
+	nbctl(t, nb, "add", "Logical_Switch", "sw0", "dns_records", dnsUUID)
+	nbctl(t, nb, "--wait=sb", "sync")
+	dpName := func(u string) string {
+		return strings.Trim(sbctl(t, sb, "get", "Datapath_Binding", u, "external_ids:name"), `"`)
+	}
+	datapaths := func(table, id string) []string {
+		t.Helper()
+		out := sbctl(t, sb, "--bare", "--columns=datapaths", "find", table, "external_ids:"+id)
+		var names []string
+		for _, u := range strings.Fields(out) {
+			names = append(names, dpName(u))
+		}
+		slices.Sort(names)
+		return names
+	}
+	lbID := nbctl(t, nb, "get", "Load_Balancer", "lb0", "_uuid")
+	if got := datapaths("Load_Balancer", "lb_id="+lbID); !slices.Equal(got, []string{"sw0"}) {
+		t.Errorf("Load_Balancer lb0 on %v, want [sw0]", got)
+	}
+	if got := sbctl(t, sb, "--bare", "--columns=vips", "find", "Load_Balancer", "external_ids:lb_id="+lbID); !strings.Contains(got, `10.0.0.100:80=10.0.0.11:8080`) {
+		t.Errorf("Load_Balancer vips %q", got)
+	}
+	if got := datapaths("DNS", "dns_id="+dnsUUID); !slices.Equal(got, []string{"sw0"}) {
+		t.Errorf("DNS on %v, want [sw0]", got)
+	}
+	if got := sbctl(t, sb, "--bare", "--columns=name", "list", "DHCPv6_Options"); got == "" {
+		t.Errorf("no DHCPv6_Options rows")
+	}
+
+	nbctl(t, nb, "--wait=sb", "ls-lb-add", "sw1", "lb0", "--", "add", "Logical_Switch", "sw1", "dns_records", dnsUUID)
+	if got := datapaths("Load_Balancer", "lb_id="+lbID); !slices.Equal(got, []string{"sw0", "sw1"}) {
+		t.Errorf("Load_Balancer lb0 on %v, want [sw0 sw1]", got)
+	}
+	if got := datapaths("DNS", "dns_id="+dnsUUID); !slices.Equal(got, []string{"sw0", "sw1"}) {
+		t.Errorf("DNS on %v, want [sw0 sw1]", got)
+	}
+	// A datapath that goes away leaves the rows; the last one takes them.
+	nbctl(t, nb, "--wait=sb", "ls-del", "sw0")
+	if got := datapaths("Load_Balancer", "lb_id="+lbID); !slices.Equal(got, []string{"sw1"}) {
+		t.Errorf("Load_Balancer lb0 on %v, want [sw1]", got)
+	}
+	nbctl(t, nb, "--wait=sb", "ls-del", "sw1")
+	for _, table := range []string{"Load_Balancer", "DNS"} {
+		if got := sbctl(t, sb, "--bare", "--columns=_uuid", "list", table); got != "" {
+			t.Errorf("%s rows left without switches: %q", table, got)
+		}
+	}
+}

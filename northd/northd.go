@@ -168,7 +168,7 @@ var sbColumns = map[string][]string{
 var nbTables = []string{nb.NBGlobalTable, nb.LogicalSwitchTable, nb.LogicalSwitchPortTable, nb.LogicalRouterTable,
 	nb.LogicalRouterPortTable, nb.ACLTable, nb.AddressSetTable, nb.PortGroupTable, nb.DHCPOptionsTable, nb.NATTable,
 	nb.LogicalRouterStaticRouteTable, nb.LogicalRouterPolicyTable, nb.GatewayChassisTable, nb.HAChassisGroupTable,
-	nb.HAChassisTable, nb.QoSTable, nb.LoadBalancerTable}
+	nb.HAChassisTable, nb.QoSTable, nb.LoadBalancerTable, nb.DNSTable, nb.BFDTable, nb.LoadBalancerGroupTable}
 
 // newModel returns an empty model for an NB table.
 func newModel(table string) any {
@@ -207,6 +207,12 @@ func newModel(table string) any {
 		return &nb.QoS{}
 	case nb.LoadBalancerTable:
 		return &nb.LoadBalancer{}
+	case nb.DNSTable:
+		return &nb.DNS{}
+	case nb.BFDTable:
+		return &nb.BFD{}
+	case nb.LoadBalancerGroupTable:
+		return &nb.LoadBalancerGroup{}
 	}
 	return nil
 }
@@ -696,6 +702,7 @@ func (d *Daemon) write(ctx context.Context, delta engine.Delta, full bool, sbTou
 				w.datapath(k, desired.Datapaths[k])
 			}
 			w.flows(contents, want)
+			w.shared(desired)
 			for _, k := range deletes {
 				w.deleteDatapath(k)
 			}
@@ -754,7 +761,15 @@ func (d *Daemon) write(ctx context.Context, delta engine.Delta, full bool, sbTou
 		if err := d.commitSB(ctx, len(flowChunks), step2, start); err != nil {
 			return err
 		}
-		// Step 3: deleted datapaths, and the globals.
+		// Step 3: load balancers and DNS rows, which refer to datapaths
+		// strongly; then deleted datapaths, and the globals.
+		if err := d.commitSB(ctx, 1, func(int) *writer {
+			w := newWriter(d.sb, desired, d.eng.PortDatapath)
+			w.shared(desired)
+			return w
+		}, start); err != nil {
+			return err
+		}
 		delChunks := chunk(deletes, maxDatapathsPerTxn)
 		if len(delChunks) == 0 {
 			delChunks = [][]string{nil}

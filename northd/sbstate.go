@@ -25,10 +25,13 @@ const (
 	tChassis        = "Chassis"
 	tChassisPrivate = "Chassis_Private"
 	tDPGroup        = "Logical_DP_Group"
+	tDHCPv6Options  = "DHCPv6_Options"
+	tLoadBalancer   = "Load_Balancer"
+	tDNS            = "DNS"
 )
 
 var sbTables = []string{tSBGlobal, tDatapath, tPortBinding, tMulticastGroup, tLogicalFlow, tDPGroup, tAddressSet,
-	tPortGroup, tHAGroup, tHAChassis, tDHCPOptions, tChassis, tChassisPrivate}
+	tPortGroup, tHAGroup, tHAChassis, tDHCPOptions, tDHCPv6Options, tLoadBalancer, tDNS, tChassis, tChassisPrivate}
 
 // sbState mirrors the southbound rows with the indexes the writer needs. The
 // row cache is the truth; the indexes are kept in step by update.

@@ -477,19 +477,18 @@ func (w *writer) globals(desired *translate.SB, full bool) {
 	if !full {
 		return
 	}
-	// northd writes no load balancers or DNS rows; rows another
-	// translator left would pin datapaths we may delete.
-	for _, t := range []string{"Load_Balancer", "DNS"} {
-		w.t.ops = append(w.t.ops, ovsdb.Operation{Op: ovsdb.OperationDelete, Table: t,
-			Where: []ovsdb.Condition{{Column: "_uuid", Function: ovsdb.ConditionNotEqual, Value: uuidRef("00000000-0000-0000-0000-000000000000")}}})
-	}
-	have := map[string]bool{}
-	for _, r := range w.sb.table(tDHCPOptions) {
-		have[str(r, "name")] = true
-	}
-	for _, o := range desired.DHCPOptions {
-		if !have[o.Name] {
-			w.t.insert(tDHCPOptions, ovsdb.Row{"name": o.Name, "code": o.Code, "type": o.Type}, "")
+	for _, t := range []struct {
+		table string
+		codes []translate.DHCPOptionCode
+	}{{tDHCPOptions, desired.DHCPOptions}, {tDHCPv6Options, desired.DHCPv6Options}} {
+		have := map[string]bool{}
+		for _, r := range w.sb.table(t.table) {
+			have[str(r, "name")] = true
+		}
+		for _, o := range t.codes {
+			if !have[o.Name] {
+				w.t.insert(t.table, ovsdb.Row{"name": o.Name, "code": o.Code, "type": o.Type}, "")
+			}
 		}
 	}
 }

@@ -36,6 +36,9 @@ func Changes(old, new *translate.NB) []Change {
 	out = diffMap(out, nb.HAChassisTable, old.HAChassis, new.HAChassis)
 	out = diffMap(out, nb.QoSTable, old.QoS, new.QoS)
 	out = diffMap(out, nb.LoadBalancerTable, old.LoadBalancers, new.LoadBalancers)
+	out = diffMap(out, nb.DNSTable, old.DNS, new.DNS)
+	out = diffMap(out, nb.BFDTable, old.BFD, new.BFD)
+	out = diffMap(out, nb.LoadBalancerGroupTable, old.LoadBalancerGroups, new.LoadBalancerGroups)
 	return out
 }
 

@@ -49,7 +49,8 @@ func New(n *translate.NB, keys translate.Keys) *Engine {
 
 func (e *Engine) recomputeAll(keys translate.Keys) {
 	e.idx = translate.NewIndex(e.nb, keys)
-	e.sb = &translate.SB{Datapaths: map[string]*translate.DatapathOut{}, DHCPOptions: translate.DHCPv4Codes()}
+	e.sb = &translate.SB{Datapaths: map[string]*translate.DatapathOut{}, DHCPOptions: translate.DHCPv4Codes(),
+		DHCPv6Options: translate.DHCPv6Codes()}
 	for _, u := range e.idx.DatapathUUIDs() {
 		if d := e.idx.Datapath(u); d != nil {
 			e.sb.Datapaths[u] = d
@@ -130,6 +131,12 @@ func (e *Engine) Row(table, uuid string) any {
 		r = n.QoS[uuid]
 	case nb.LoadBalancerTable:
 		r = n.LoadBalancers[uuid]
+	case nb.DNSTable:
+		r = n.DNS[uuid]
+	case nb.BFDTable:
+		r = n.BFD[uuid]
+	case nb.LoadBalancerGroupTable:
+		r = n.LoadBalancerGroups[uuid]
 	}
 	if r == nil || reflect.ValueOf(r).IsNil() {
 		return nil
@@ -331,6 +338,12 @@ func (e *Engine) set(c Change) (any, error) {
 		return setRow(n.QoS, c)
 	case nb.LoadBalancerTable:
 		return setRow(n.LoadBalancers, c)
+	case nb.DNSTable:
+		return setRow(n.DNS, c)
+	case nb.BFDTable:
+		return setRow(n.BFD, c)
+	case nb.LoadBalancerGroupTable:
+		return setRow(n.LoadBalancerGroups, c)
 	}
 	return nil, nil // a table translate does not read
 }
