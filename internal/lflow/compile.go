@@ -39,6 +39,10 @@ type LogicalFlow struct {
 	Datapath uint32 // Datapath_Binding tunnel_key: the OpenFlow metadata
 	Cookie   uint64
 	Router   bool // the datapath is a logical router (selects ct zones)
+	// ControllerMeter is the Logical_Flow's controller_meter (CoPP): the
+	// meter, by name through Env.Meter, of every controller action of the
+	// flow except log(), which has its own.
+	ControllerMeter string
 }
 
 // Compile translates one logical flow into OpenFlow flows.

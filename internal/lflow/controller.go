@@ -66,6 +66,11 @@ func userdata(op Opcode, payload []byte) []byte {
 }
 
 func (c *compiler) controller(op Opcode, payload []byte, pause bool, meter uint32) openflow.Action {
+	if meter == 0 && op != OpLog && c.lf.ControllerMeter != "" && c.env != nil && c.env.Meter != nil {
+		if id, ok := c.env.Meter(c.lf.ControllerMeter); ok {
+			meter = id
+		}
+	}
 	return openflow.Controller2{Reason: 1, UserData: userdata(op, payload), Pause: pause, MeterID: meter}
 }
 

@@ -51,6 +51,7 @@ type corpusFlow struct {
 	Priority uint16 `json:"priority"`
 	Match    string `json:"match"`
 	Actions  string `json:"actions"`
+	Meter    string `json:"controller_meter,omitempty"`
 }
 
 func loadCorpus(t testing.TB) *corpus {
@@ -139,7 +140,7 @@ func (c *corpus) instances() []instance {
 			dp := dps[d]
 			out = append(out, instance{
 				lf: LogicalFlow{Pipeline: f.Pipeline, TableID: f.Table, Priority: f.Priority, Match: f.Match, Actions: f.Actions,
-					Datapath: dp.Key, Router: dp.Router, Cookie: uint64(i + 1)},
+					Datapath: dp.Key, Router: dp.Router, Cookie: uint64(i + 1), ControllerMeter: f.Meter},
 				env: envFor(dp),
 			})
 		}
@@ -379,9 +380,13 @@ func startReference(t *testing.T) (*corpus, *reference) {
 	for _, r := range sbctl("Logical_DP_Group", "_uuid,datapaths") {
 		c.DPGroups[ovsUUID(r[0])] = ovsSet(r[1])
 	}
-	for _, r := range sbctl("Logical_Flow", "_uuid,logical_datapath,logical_dp_group,pipeline,table_id,priority,match,actions") {
+	for _, r := range sbctl("Logical_Flow", "_uuid,logical_datapath,logical_dp_group,pipeline,table_id,priority,match,actions,controller_meter") {
+		meter := ""
+		if m := ovsSet(r[8]); len(m) == 1 {
+			meter = m[0]
+		}
 		c.Flows = append(c.Flows, corpusFlow{UUID: ovsUUID(r[0]), Datapath: ovsUUID(r[1]), DPGroup: ovsUUID(r[2]),
-			Pipeline: r[3].(string), Table: uint8(r[4].(float64)), Priority: uint16(r[5].(float64)), Match: r[6].(string), Actions: r[7].(string)})
+			Pipeline: r[3].(string), Table: uint8(r[4].(float64)), Priority: uint16(r[5].(float64)), Match: r[6].(string), Actions: r[7].(string), Meter: meter})
 	}
 	sort.Slice(c.Flows, func(i, j int) bool {
 		a, b := c.Flows[i], c.Flows[j]
@@ -501,6 +506,11 @@ var referenceTopology = []string{
 	"set Logical_Switch sw1 other_config:ipv6_prefix=fd01:: other_config:subnet=10.0.1.0/24",
 	"lsp-add sw1 vm6", "lsp-set-addresses vm6 dynamic",
 	"lsp-set-options vm3 requested-chassis=ch1",
+	// Control plane protection: controller actions metered (controller_meter).
+	"meter-add copp_meter drop 200 pktps",
+	"copp-add copp0 arp copp_meter", "copp-add copp0 icmp4-error copp_meter", "copp-add copp0 dhcpv4-opts copp_meter",
+	"copp-add copp0 reject copp_meter", "copp-add copp0 nd-ns copp_meter", "copp-add copp0 dns copp_meter",
+	"lr-copp-add copp0 r0", "ls-copp-add copp0 sw0", "ls-copp-add copp0 sw1",
 }
 
 // ovsUUID, ovsSet and ovsMap decode OVSDB JSON values from ovn-sbctl -f json.

@@ -175,6 +175,7 @@ func runGoldenCase(t *testing.T, c *goldenCase) []string {
 			lf.TableID = uint8(n)
 		}
 		_, lf.Router = c.args["router"]
+		lf.ControllerMeter = c.args["meter"]
 		env, extra := goldenEnv()
 		if tp, ok := c.args["tunnels"]; ok {
 			// tunnels=port:ofport,...: Env.TunnelPort.
