@@ -114,7 +114,7 @@ var actionSpecs = map[string]actionSpec{
 	"get_fdb": {1, 0, 1}, "put_fdb": {1, 0, 0}, "lookup_fdb": {1, 0, 1}, "select": {1, 0, 1},
 	"chk_ecmp_nh_mac": {1, 0, 1}, "chk_ecmp_nh": {1, 0, 1}, "commit_ecmp_nh": {1, 0, 0},
 	"commit_lb_aff": {1, 0, 0}, "chk_lb_aff": {1, 0, 1},
-	"push": {1, 0, 0}, "pop": {1, 0, 0}, "sample": {1, 0, 0}, "fwd_group": {1, 0, 0},
+	"push": {1, 0, 0}, "pop": {1, 0, 0}, "sample": {1, 0, 0}, "fwd_group": {1, 0, 0}, "handle_bfd_msg": {-1, 0, 0},
 }
 
 // ParseActions parses a Logical_Flow actions string. Empty text and

@@ -40,6 +40,7 @@ const (
 	OpBindVport       Opcode = 17 // payload: vport key u32; parent port in reg14
 	OpDHCP6Server     Opcode = 18 // no payload (handle_dhcpv6_reply)
 	OpHandleSvcCheck  Opcode = 19 // no payload; port in reg14
+	OpBFDMsg          Opcode = 20 // no payload (handle_bfd_msg)
 	OpICMP6Error      Opcode = 21 // payload: actions for the generated ICMPv6 error
 	OpPutICMP6FragMTU Opcode = 22 // payload: mtu u32
 	OpReject          Opcode = 23 // payload: actions for the generated reject packet
@@ -199,6 +200,11 @@ func (c *compiler) controllerAction(a *Action) (openflow.Actions, bool, error) {
 		return wrap([]openflow.Subfield{subInport}, c.controller(OpHandleSvcCheck, nil, false, 0))
 	case "handle_dhcpv6_reply":
 		return openflow.Actions{c.controller(OpDHCP6Server, nil, false, 0)}, true, nil
+	case "handle_bfd_msg":
+		if len(a.Args) != 0 {
+			return nil, true, &Error{Pos: a.Pos, Token: a.Name, Msg: "handle_bfd_msg takes no arguments"}
+		}
+		return openflow.Actions{c.controller(OpBFDMsg, nil, false, 0)}, true, nil
 	case "igmp":
 		return openflow.Actions{c.controller(OpIGMP, nil, false, 0)}, true, nil
 	case "get_arp", "get_nd":

@@ -349,6 +349,7 @@ func startReference(t *testing.T) (*corpus, *reference) {
 	nbctl("--id=@hc", "create", "Load_Balancer_Health_Check", `vip="10.0.0.100:80"`, "--", "add", "Load_Balancer", "lb0", "health_check", "@hc")
 	dns := nbctl("create", "DNS", `records={"vm1.example.org"="10.0.0.11"}`)
 	nbctl("add", "Logical_Switch", "sw0", "dns_records", dns)
+	nbctl("set", "Logical_Switch_Port", "ext1", "ha_chassis_group="+nbctl("--bare", "--columns=_uuid", "find", "HA_Chassis_Group", "name=hcg0"))
 	nbctl("--wait=sb", "sync")
 
 	sbctl := func(table string, cols string) [][]any {
@@ -511,6 +512,11 @@ var referenceTopology = []string{
 	"copp-add copp0 arp copp_meter", "copp-add copp0 icmp4-error copp_meter", "copp-add copp0 dhcpv4-opts copp_meter",
 	"copp-add copp0 reject copp_meter", "copp-add copp0 nd-ns copp_meter", "copp-add copp0 dns copp_meter",
 	"lr-copp-add copp0 r0", "ls-copp-add copp0 sw0", "ls-copp-add copp0 sw1",
+	// External ports, bridged redirect, multicast querier, BFD route.
+	"ha-chassis-group-add hcg0", "ha-chassis-group-add-chassis hcg0 ch1 10",
+	"lsp-add pub ext1", "lsp-set-type ext1 external", "lsp-set-addresses ext1 00:00:00:00:00:e1\x00172.16.0.99",
+	"set Logical_Switch sw1 other_config:mcast_querier=true other_config:mcast_eth_src=00:00:00:00:ff:02 other_config:mcast_ip4_src=10.0.1.1",
+	"create BFD logical_port=r0-pub dst_ip=172.16.0.250", "--bfd lr-route-add r0 70.0.0.0/24 172.16.0.250",
 }
 
 // ovsUUID, ovsSet and ovsMap decode OVSDB JSON values from ovn-sbctl -f json.

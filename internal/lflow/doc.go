@@ -86,7 +86,9 @@
 //	arp, nd_na, nd_na_router, nd_ns, icmp4, icmp6, icmp4_error,
 //	icmp6_error, tcp_reset, sctp_abort, reject { }   yes (controller, nested actions in userdata)
 //	icmp4.frag_mtu = N, icmp6.frag_mtu = N    yes (nested controller opcode)
-//	put_arp, put_nd, put_fdb, handle_svc_check, handle_dhcpv6_reply, igmp  yes (controller)
+//	put_arp, put_nd, put_fdb, handle_svc_check, handle_dhcpv6_reply, igmp,
+//	handle_bfd_msg                            yes (controller)
+//	LogicalFlow.ControllerMeter (CoPP)        yes (meter on every controller action but log)
 //	get_arp, get_nd, lookup_arp, lookup_nd, lookup_arp_ip, lookup_nd_ip,
 //	lookup_fdb, get_fdb                       yes (lookup tables)
 //	R = put_dhcp_opts, put_dhcpv6_opts, put_nd_ra_opts, dns_lookup  yes (controller, pause)
