@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -31,6 +32,71 @@ type monTable struct {
 	// event with no columns: the row is then reported empty).
 	sel  selectFlags
 	cond *ovsdb.Conditions // nil: every row
+	// colKeys name the column lists (insert, delete, modify) in update
+	// caches: monitors that report the same columns share bodies.
+	colKeys [3]string
+}
+
+// setColKeys fills colKeys from the column lists.
+func (t *monTable) setColKeys() {
+	for i, l := range [][]string{t.insert, t.delete, t.modify} {
+		t.colKeys[i] = t.ts.Name + "\x00" + strings.Join(l, "\x00")
+	}
+}
+
+// updateCache shares the body of a row's update among the monitors that
+// report it with the same columns, within one commit: with many clients
+// monitoring the same rows, the update is encoded once rather than once
+// per monitor. The monitors of a database are called one after another
+// for each commit; the cache is kept from the second call on, so a lone
+// monitor pays nothing for it.
+type updateCache struct {
+	mu     sync.Mutex // guards the fields below
+	commit *replica.Commit
+	calls  int
+	bodies map[updateKey][]byte
+}
+
+type updateKey struct {
+	id      ovsdb.UUID
+	version int // 1, or 2 for update2 and update3
+	kind    byte
+	cols    string
+}
+
+// begin notes one monitor's call for commit c and reports whether bodies
+// should be cached.
+func (uc *updateCache) begin(c *replica.Commit) bool {
+	uc.mu.Lock()
+	defer uc.mu.Unlock()
+	if uc.commit != c {
+		uc.commit, uc.calls = c, 0
+		clear(uc.bodies)
+	}
+	uc.calls++
+	return uc.calls >= 2
+}
+
+// get returns the cached body for k in commit c, building it if needed.
+func (uc *updateCache) get(c *replica.Commit, k updateKey, build func() []byte) []byte {
+	uc.mu.Lock()
+	if uc.commit == c {
+		if b, ok := uc.bodies[k]; ok {
+			uc.mu.Unlock()
+			return b
+		}
+	}
+	uc.mu.Unlock()
+	b := build()
+	uc.mu.Lock()
+	if uc.commit == c {
+		if uc.bodies == nil {
+			uc.bodies = make(map[updateKey][]byte)
+		}
+		uc.bodies[k] = b
+	}
+	uc.mu.Unlock()
+	return b
 }
 
 func (t *monTable) match(u ovsdb.UUID, r ovsdb.Row) bool {
@@ -149,6 +215,7 @@ func parseMonitorRequests(s *ovsdb.Schema, raw json.RawMessage, cond bool) (map[
 				mt.cond = &c
 			}
 		}
+		mt.setColKeys()
 		out[table] = mt
 	}
 	return out, nil
@@ -226,31 +293,48 @@ func wrap(key string, body []byte) []byte {
 	return append(b, '}')
 }
 
-// change adds the update for one changed row (old nil: insert; new nil: delete).
-func (m *monitor) change(u *updates, table string, t *monTable, id ovsdb.UUID, old, new ovsdb.Row) {
+// change adds the update for one changed row (old nil: insert; new nil:
+// delete). With a cache (nil: none), bodies are shared within commit c.
+func (m *monitor) change(u *updates, table string, t *monTable, id ovsdb.UUID, old, new ovsdb.Row, uc *updateCache, c *replica.Commit) {
+	body := func(kind byte, build func() []byte) []byte {
+		if uc == nil {
+			return build()
+		}
+		v := m.version
+		if v > 2 {
+			v = 2
+		}
+		return uc.get(c, updateKey{id: id, version: v, kind: kind, cols: t.colKeys[kind]}, build)
+	}
+	const insert, del, modify = 0, 1, 2
 	if m.version == 1 {
 		switch {
 		case old == nil:
 			if t.sel.Insert {
-				u.add(table, id, wrap("new", ovsdb.RowJSON(t.ts, id, new, t.insert)))
+				u.add(table, id, body(insert, func() []byte { return wrap("new", ovsdb.RowJSON(t.ts, id, new, t.insert)) }))
 			}
 		case new == nil:
 			if t.sel.Delete {
-				u.add(table, id, wrap("old", ovsdb.RowJSON(t.ts, id, old, t.delete)))
+				u.add(table, id, body(del, func() []byte { return wrap("old", ovsdb.RowJSON(t.ts, id, old, t.delete)) }))
 			}
 		default:
 			if !t.sel.Modify {
 				return
 			}
-			changed := ovsdb.ColumnsChanged(t.ts, old, new, t.modify)
-			if len(changed) == 0 {
-				return
+			b := body(modify, func() []byte {
+				changed := ovsdb.ColumnsChanged(t.ts, old, new, t.modify)
+				if len(changed) == 0 {
+					return []byte{}
+				}
+				b := []byte(`{"old":`)
+				b = append(b, ovsdb.RowJSON(t.ts, id, old, changed)...)
+				b = append(b, `,"new":`...)
+				b = append(b, ovsdb.RowJSON(t.ts, id, new, t.modify)...)
+				return append(b, '}')
+			})
+			if len(b) > 0 {
+				u.add(table, id, b)
 			}
-			b := []byte(`{"old":`)
-			b = append(b, ovsdb.RowJSON(t.ts, id, old, changed)...)
-			b = append(b, `,"new":`...)
-			b = append(b, ovsdb.RowJSON(t.ts, id, new, t.modify)...)
-			u.add(table, id, append(b, '}'))
 		}
 		return
 	}
@@ -261,12 +345,18 @@ func (m *monitor) change(u *updates, table string, t *monTable, id ovsdb.UUID, o
 		if !t.sel.Modify {
 			return
 		}
-		if d, ok := update2Modify(t.ts, id, old, new, t.modify); ok {
-			u.add(table, id, wrap("modify", d))
+		b := body(modify, func() []byte {
+			if d, ok := update2Modify(t.ts, id, old, new, t.modify); ok {
+				return wrap("modify", d)
+			}
+			return []byte{}
+		})
+		if len(b) > 0 {
+			u.add(table, id, b)
 		}
 	case mn:
 		if t.sel.Insert {
-			u.add(table, id, wrap("insert", ovsdb.InsertRowJSON(t.ts, new, t.insert, true)))
+			u.add(table, id, body(insert, func() []byte { return wrap("insert", ovsdb.InsertRowJSON(t.ts, new, t.insert, true)) }))
 		}
 	case mo:
 		if t.sel.Delete {
@@ -283,9 +373,13 @@ func (m *monitor) onCommit(c *replica.Commit) {
 		return
 	}
 	var u updates
+	uc := m.s.srv.updateCache(m.db)
+	if !uc.begin(c) {
+		uc = nil
+	}
 	c.Changes.Each(func(table string, id ovsdb.UUID, old, new ovsdb.Row) {
 		if t, ok := m.tables[table]; ok {
-			m.change(&u, table, t, id, old, new)
+			m.change(&u, table, t, id, old, new, uc, c)
 		}
 	})
 	id := m.id
@@ -439,7 +533,7 @@ func (m *monitor) sinceChanges(u *updates, commits []*replica.Commit) {
 		if n.old == nil && n.new == nil {
 			continue
 		}
-		m.change(u, n.table, m.tables[n.table], id, n.old, n.new)
+		m.change(u, n.table, m.tables[n.table], id, n.old, n.new, nil, nil)
 	}
 }
 

@@ -93,6 +93,8 @@ type Server struct {
 	names  []string // sorted, including _Server
 	server *replica.DB
 	locks  *lockTable
+	// updates holds each database's updateCache (fixed at New).
+	updates map[*replica.DB]*updateCache
 
 	mu        sync.Mutex // guards listeners, sessions, closed
 	listeners []net.Listener
@@ -115,6 +117,10 @@ func New(cfg Config, dbs ...*replica.DB) (*Server, error) {
 	}
 	s.server = replica.NewLocal(ServerSchema(), cfg.Logger)
 	s.dbs[ServerDBName] = s.server
+	s.updates = make(map[*replica.DB]*updateCache, len(s.dbs))
+	for _, d := range s.dbs {
+		s.updates[d] = &updateCache{}
+	}
 	for n := range s.dbs {
 		s.names = append(s.names, n)
 	}
@@ -354,3 +360,6 @@ func (s *Server) Stats() Stats {
 	}
 	return st
 }
+
+// updateCache returns d's cache of update bodies.
+func (s *Server) updateCache(d *replica.DB) *updateCache { return s.updates[d] }
