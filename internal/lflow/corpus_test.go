@@ -517,6 +517,16 @@ var referenceTopology = []string{
 	"lsp-add pub ext1", "lsp-set-type ext1 external", "lsp-set-addresses ext1 00:00:00:00:00:e1\x00172.16.0.99",
 	"set Logical_Switch sw1 other_config:mcast_querier=true other_config:mcast_eth_src=00:00:00:00:ff:02 other_config:mcast_ip4_src=10.0.1.1",
 	"create BFD logical_port=r0-pub dst_ip=172.16.0.250", "--bfd lr-route-add r0 70.0.0.0/24 172.16.0.250",
+	// Bridged redirect, a VLAN localnet, prefix delegation, a second
+	// gateway port with its own NAT, ARP broadcast limits.
+	"ls-add pub2", "lsp-add pub2 ln2", "lsp-set-type ln2 localnet", "lsp-set-addresses ln2 unknown",
+	"lsp-set-options ln2 network_name=phys2", "set Logical_Switch_Port ln2 tag_request=100",
+	"lrp-add r0 r0-pub2 00:00:00:00:ff:05 192.168.50.10/24", "lrp-set-gateway-chassis r0-pub2 ch1 10",
+	"lsp-add pub2 pub2-r0", "lsp-set-type pub2-r0 router", "lsp-set-addresses pub2-r0 router", "lsp-set-options pub2-r0 router-port=r0-pub2",
+	"lrp-set-redirect-type r0-pub2 bridged",
+	"--gateway-port=r0-pub2 lr-nat-add r0 snat 192.168.50.1 10.0.1.0/24",
+	"set Logical_Router_Port r0-pub options:prefix_delegation=true",
+	"set Logical_Switch sw0 other_config:broadcast-arps-to-all-routers=false",
 }
 
 // ovsUUID, ovsSet and ovsMap decode OVSDB JSON values from ovn-sbctl -f json.

@@ -124,7 +124,7 @@ func TestRootDifferentialOVNController(t *testing.T) {
 
 	// Our compilation, with the chassis's view: every port local that
 	// ovn-controller binds here (and the gateway port, ch1 hosts it).
-	resident := map[string]bool{"cr-r0-pub": true}
+	resident := map[string]bool{"cr-r0-pub": true, "cr-r0-pub2": true}
 	for _, p := range local {
 		resident[p] = true
 	}
