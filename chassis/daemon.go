@@ -163,11 +163,12 @@ type daemon struct {
 	// until the replica shows them; no new Open_vSwitch operations are
 	// planned meanwhile (they would insert the same named ports again).
 	ovsInFlight plan.InFlight
-	// condMu serialises monitor_cond_change requests; condSent is the
-	// generation of the last one sent (an older one is never sent after
-	// a newer one).
-	condMu   sync.Mutex
-	condSent int
+	// condReqs is the newest monitor condition (generation condGen);
+	// one sender at a time (condSending) sends the newest request not
+	// yet sent, so requests never overtake each other and superseded
+	// ones are not sent at all.
+	condReqs    map[string]client.MonitorRequest
+	condSending bool
 
 	// Loop-owned state.
 	cfg            config.Config
@@ -1039,28 +1040,42 @@ func (d *daemon) updateConditionLocked(ctx context.Context, localDPs map[string]
 		reqs[t] = client.MonitorRequest{Where: w}
 	}
 	d.condGen++
-	gen := d.condGen
+	d.condReqs = reqs
 	if grew {
 		d.condPendingSince = time.Now()
 	}
-	go func() {
-		// Each request replaces the whole condition: send them in
-		// order, and skip one a newer request has overtaken.
-		d.condMu.Lock()
-		if gen > d.condSent {
-			d.condSent = gen
-			if err := mon.Change(ctx, reqs); err != nil {
-				d.log.Warn("monitor_cond_change", "db", "OVN_Southbound", "err", err)
-			}
+	if !d.condSending {
+		d.condSending = true
+		go d.sendConditions(ctx, mon)
+	}
+}
+
+// sendConditions sends the newest monitor condition until the one last
+// answered is the newest. Each request replaces the whole condition, so
+// only the order matters: one request in flight at a time, and those
+// superseded meanwhile are skipped.
+func (d *daemon) sendConditions(ctx context.Context, mon *client.Monitor) {
+	sent := 0
+	for {
+		d.mu.Lock()
+		if sent == d.condGen || ctx.Err() != nil {
+			d.condSending = false
+			d.mu.Unlock()
+			return
 		}
-		d.condMu.Unlock()
+		gen, reqs := d.condGen, d.condReqs
+		d.mu.Unlock()
+		if err := mon.Change(ctx, reqs); err != nil {
+			d.log.Warn("monitor_cond_change", "db", "OVN_Southbound", "err", err)
+		}
+		sent = gen
 		d.mu.Lock()
 		if d.condGen == gen {
 			d.condPendingSince = time.Time{}
 		}
 		d.mu.Unlock()
 		d.wake()
-	}()
+	}
 }
 
 func (d *daemon) writeHeapProfile() {
