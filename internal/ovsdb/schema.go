@@ -111,6 +111,8 @@ type ColumnSchema struct {
 	def Datum
 	// jsonName is Name as a JSON string literal.
 	jsonName []byte
+	// defErr is what checkDatumConstraints says of def (nil: it is valid).
+	defErr *Error
 }
 
 // Default returns the column's default value (ovsdb(7)). It is shared:
@@ -415,6 +417,7 @@ func parseColumn(name string, v any) (*ColumnSchema, error) {
 	}
 	c.Type = typ
 	c.def = defaultDatum(&c.Type)
+	c.defErr = checkDatumConstraints(&c.Type, c.def)
 	if e, ok := obj["ephemeral"]; ok {
 		b, ok := e.(bool)
 		if !ok {

@@ -182,7 +182,7 @@ func (x *txState) resolve(name string) UUID {
 
 // Execute runs a transaction against d without modifying it.
 func (d *Database) Execute(t Txn) Result {
-	x := &txState{db: d, gen: uuidGen{seed: t.Seed}, rows: make(map[rowKey]*txRow), byTable: make(map[*table][]*txRow), locks: t.Locks, expired: t.WaitExpired}
+	x := &txState{db: d, gen: uuidGen{seed: t.Seed}, byTable: make(map[*table][]*txRow), locks: t.Locks, expired: t.WaitExpired}
 	// Operations decode as objects with their member values left raw:
 	// rows, sets and conditions are read straight from the bytes.
 	v, err := parseJSONLazy(t.Ops, d.schema.intern, 2)
@@ -193,6 +193,8 @@ func (d *Database) Execute(t Txn) Result {
 	if !ok {
 		return Result{Reply: errorReply(syntaxErr(ErrSyntax, v, "transaction operations must be a JSON array"))}
 	}
+	// Most operations touch a row or two.
+	x.rows = make(map[rowKey]*txRow, len(ops))
 	reply := make([]byte, 0, 64*len(ops)+2)
 	reply = append(reply, '[')
 	for i, op := range ops {
@@ -611,10 +613,11 @@ func (x *txState) opInsert(b []byte, a *opArgs) ([]byte, *Error) {
 		}
 	}
 	for _, c := range t.schema.ordered[1:] {
-		if !set[c.Index] {
-			if err := checkDatumConstraints(&c.Type, row[c.Index]); err != nil {
-				return b, err
-			}
+		if !set[c.Index] && c.defErr != nil {
+			// The default does not satisfy the column's constraints (an
+			// enum without "", say): each insert gets its own copy.
+			e := *c.defErr
+			return b, &e
 		}
 	}
 	if t.rows[u] != nil || x.get(t, u) != nil {
