@@ -82,7 +82,7 @@ func (j *jsonRaw) decoded() any {
 // repeated name keeping only its last value (as a map would).
 type jsonObject struct {
 	members []jsonMember
-	inline  [4]jsonMember // an insert's members, or a small row's
+	inline  [4]jsonMember  // an insert's members, or a small row's
 	index   map[string]int // member positions, once the object is large
 }
 
