@@ -47,6 +47,10 @@ type LogicalFlow struct {
 
 // Compile translates one logical flow into OpenFlow flows.
 func Compile(lf LogicalFlow, env *Env) ([]openflow.Flow, error) {
+	if env != nil && len(env.Templates) > 0 {
+		lf.Match = ExpandTemplates(lf.Match, env.Templates)
+		lf.Actions = ExpandTemplates(lf.Actions, env.Templates)
+	}
 	m, err := ParseExpr(lf.Match)
 	if err != nil {
 		return nil, fmt.Errorf("match: %w", err)

@@ -28,6 +28,8 @@ type corpus struct {
 	PortGroups  map[string][]string `json:"port_groups"`
 	DPGroups    map[string][]string `json:"dp_groups"`
 	Flows       []corpusFlow        `json:"flows"`
+	// Templates are chassis ch1's template variables.
+	Templates map[string]string `json:"templates,omitempty"`
 }
 
 type corpusDatapath struct {
@@ -108,7 +110,8 @@ func (c *corpus) instances() []instance {
 				p, ok := c.PortGroups[n]
 				return p, ok
 			},
-			IsLocal: func(string) bool { return true },
+			IsLocal:   func(string) bool { return true },
+			Templates: c.Templates,
 			Group: func(g openflow.GroupDesc) uint32 {
 				k := g.String()
 				if id, ok := groups[k]; ok {
@@ -193,8 +196,8 @@ func checkCorpus(t *testing.T, c *corpus) {
 	compiled, supported, ofFlows := 0, 0, 0
 	for _, f := range c.Flows {
 		total++
-		_, err1 := ParseExpr(f.Match)
-		_, err2 := ParseActions(f.Actions)
+		_, err1 := ParseExpr(ExpandTemplates(f.Match, c.Templates))
+		_, err2 := ParseActions(ExpandTemplates(f.Actions, c.Templates))
 		if err1 == nil && err2 == nil {
 			parsed++
 			continue
@@ -378,6 +381,11 @@ func startReference(t *testing.T) (*corpus, *reference) {
 	for _, r := range sbctl("Port_Group", "name,ports") {
 		c.PortGroups[r[0].(string)] = ovsSet(r[1])
 	}
+	for _, r := range sbctl("Chassis_Template_Var", "chassis,variables") {
+		if r[0] == "ch1" {
+			c.Templates = ovsMap(r[1])
+		}
+	}
 	for _, r := range sbctl("Logical_DP_Group", "_uuid,datapaths") {
 		c.DPGroups[ovsUUID(r[0])] = ovsSet(r[1])
 	}
@@ -527,6 +535,12 @@ var referenceTopology = []string{
 	"--gateway-port=r0-pub2 lr-nat-add r0 snat 192.168.50.1 10.0.1.0/24",
 	"set Logical_Router_Port r0-pub options:prefix_delegation=true",
 	"set Logical_Switch sw0 other_config:broadcast-arps-to-all-routers=false",
+	// Template variables (Chassis_Template_Var): a template load balancer
+	// and an ACL, instantiated for ch1.
+	"create Chassis_Template_Var chassis=ch1 variables:vip=172.16.0.150 variables:vport=8080 variables:backends=10.0.0.11:80",
+	"create Load_Balancer name=lbt protocol=tcp vips:\"^vip:^vport\"=\"^backends\" options:template=true options:address-family=ipv4",
+	"lr-lb-add gr1 lbt", "ls-lb-add sw0 lbt",
+	"acl-add sw0 to-lport 990 ip4.dst\x00==\x00^vip\x00&&\x00tcp.dst\x00==\x00^vport allow",
 }
 
 // ovsUUID, ovsSet and ovsMap decode OVSDB JSON values from ovn-sbctl -f json.

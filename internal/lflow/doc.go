@@ -89,6 +89,7 @@
 //	put_arp, put_nd, put_fdb, handle_svc_check, handle_dhcpv6_reply, igmp,
 //	handle_bfd_msg                            yes (controller)
 //	LogicalFlow.ControllerMeter (CoPP)        yes (meter on every controller action but log)
+//	^NAME template variables                  yes (Env.Templates, ExpandTemplates)
 //	get_arp, get_nd, lookup_arp, lookup_nd, lookup_arp_ip, lookup_nd_ip,
 //	lookup_fdb, get_fdb                       yes (lookup tables)
 //	R = put_dhcp_opts, put_dhcpv6_opts, put_nd_ra_opts, dns_lookup  yes (controller, pause)
