@@ -471,7 +471,7 @@ func apply(n *translate.NB, w []string) error {
 		c.DNSRecords = appendOnce(slices.Clone(c.DNSRecords), u)
 		n.Switches[sw.UUID] = &c
 	case "bfd":
-		if err := need(w, 4, "bfd ROUTER PREFIX NEXTHOP up|down|admin_down"); err != nil {
+		if err := need(w, 4, "bfd ROUTER PREFIX NEXTHOP [up|down|admin_down] [port=P]"); err != nil {
 			return err
 		}
 		ru := UUID("route", strings.Join(w[1:4], " "))
@@ -480,11 +480,12 @@ func apply(n *translate.NB, w []string) error {
 			return fmt.Errorf("no route %q", strings.Join(w[1:4], " "))
 		}
 		u := UUID("bfd", strings.Join(w[1:4], " "))
+		m, _, rest := kv(w[4:])
 		status := nb.BFDStatus("admin_down")
-		if len(w) > 4 {
-			status = nb.BFDStatus(w[4])
+		if len(rest) > 0 {
+			status = nb.BFDStatus(rest[0])
 		}
-		n.BFD[u] = &nb.BFD{UUID: u, DstIP: w[3], Status: &status}
+		n.BFD[u] = &nb.BFD{UUID: u, DstIP: w[3], Status: &status, LogicalPort: m["port"]}
 		c := *rt
 		c.BFD = ptr(u)
 		n.StaticRoutes[ru] = &c

@@ -114,6 +114,11 @@ func (x *Index) buildReaders() {
 			}
 		}
 	}
+	for u, b := range x.NB.BFD {
+		if rp := x.RouterPorts[b.LogicalPort]; rp != nil {
+			r.add(u, rp.Router)
+		}
+	}
 	x.readers = r
 }
 

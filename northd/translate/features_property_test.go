@@ -51,7 +51,8 @@ func featureCommand(r *rand.Rand, dnsBFD bool) string {
 		case 1:
 			return fmt.Sprintf("dns d%d s%d h%d.example.org=10.0.0.%d", r.IntN(2), r.IntN(2), r.IntN(3), 2+r.IntN(9))
 		}
-		return fmt.Sprintf("bfd dr 192.168.%d.0/24 172.16.0.%d %s", r.IntN(2), 200+r.IntN(3), []string{"up", "down", "admin_down"}[r.IntN(3)])
+		return fmt.Sprintf("bfd dr 192.168.%d.0/24 172.16.0.%d %s%s", r.IntN(2), 200+r.IntN(3), []string{"up", "down", "admin_down"}[r.IntN(3)],
+			[]string{"", " port=dr-pub", " port=dr-s1"}[r.IntN(3)])
 	}
 	router := []string{"gr", "dr"}[r.IntN(2)]
 	ip := fmt.Sprintf("10.0.%d.%d", r.IntN(2), 2+r.IntN(20))

@@ -143,6 +143,22 @@ type DatapathOut struct {
 	// the SB Load_Balancer row of each lists every datapath that uses it
 	// (ovn-controller builds its hairpin flows from them).
 	LoadBalancers []LoadBalancer
+	// BFD are the BFD sessions of a router's ports (NB BFD rows whose
+	// logical_port is one of them), sorted by key.
+	BFD []BFDSession
+}
+
+// BFDSession is the content northd decides of an SB BFD row, from the NB
+// BFD row Key; the writer allocates src_port and disc, and copies the SB
+// status back to NB. Timers default as in ovn-northd 23.03.
+type BFDSession struct {
+	Key         string
+	LogicalPort string
+	DstIP       string
+	MinTx       int // ms, default 1000
+	MinRx       int // ms, default 1000
+	DetectMult  int // default 5
+	Options     map[string]string
 }
 
 // LoadBalancer is the content of an SB Load_Balancer row, from the NB row

@@ -64,10 +64,88 @@ func (x *Index) routerOut(r *nb.LogicalRouter) *DatapathOut {
 	}
 	slices.SortFunc(out.Ports, func(a, b Port) int { return cmp.Compare(a.Name, b.Name) })
 
+	out.BFD = x.routerBFD(ports)
+
 	f := &flowSet{dp: r.UUID}
 	x.routerFlows(f, r, ports)
+	x.bfdFlows(f, ports, out.BFD)
 	out.Flows = f.flows
 	return out
+}
+
+// routerBFD returns the BFD sessions on a router's ports.
+func (x *Index) routerBFD(ports []*routerPort) []BFDSession {
+	var out []BFDSession
+	for u, b := range x.NB.BFD {
+		if !slices.ContainsFunc(ports, func(p *routerPort) bool { return p.Row.Name == b.LogicalPort }) {
+			continue
+		}
+		s := BFDSession{Key: u, LogicalPort: b.LogicalPort, DstIP: b.DstIP, MinTx: 1000, MinRx: 1000, DetectMult: 5, Options: b.Options}
+		if b.MinTx != nil {
+			s.MinTx = *b.MinTx
+		}
+		if b.MinRx != nil {
+			s.MinRx = *b.MinRx
+		}
+		if b.DetectMult != nil {
+			s.DetectMult = *b.DetectMult
+		}
+		if s.Options == nil {
+			s.Options = map[string]string{}
+		}
+		out = append(out, s)
+	}
+	slices.SortFunc(out, func(a, b BFDSession) int { return cmp.Compare(a.Key, b.Key) })
+	return out
+}
+
+// bfdFlows lets BFD run on the ports with sessions (ovn-northd(8)
+// lr_in_ip_input): control packets to the port's addresses go to
+// handle_bfd_msg(), its own pass; and BFD packets routed out of such a port
+// keep their TTL (a copy of each single-nexthop route flow at priority + 1
+// matching udp.dst == 3784, without ip.ttl--).
+func (x *Index) bfdFlows(f *flowSet, ports []*routerPort, sessions []BFDSession) {
+	bfdPort := map[string]bool{}
+	for _, s := range sessions {
+		bfdPort[s.LogicalPort] = true
+	}
+	if len(bfdPort) == 0 {
+		return
+	}
+	for _, p := range ports {
+		if !bfdPort[p.Row.Name] {
+			continue
+		}
+		for _, n := range p.V4 {
+			f.add(lrInIPInput, 110, fmt.Sprintf("ip4.dst == %s && udp.dst == 3784", n.Addr()), "handle_bfd_msg(); ")
+			f.add(lrInIPInput, 110, fmt.Sprintf("ip4.src == %s && udp.dst == 3784", n.Addr()), "next; ")
+		}
+		for _, a := range routerIPv6(p) {
+			f.add(lrInIPInput, 110, fmt.Sprintf("ip6.dst == %s && udp.dst == 3784", a), "handle_bfd_msg(); ")
+			f.add(lrInIPInput, 110, fmt.Sprintf("ip6.src == %s && udp.dst == 3784", a), "next; ")
+		}
+	}
+	var extra []Flow
+	for _, fl := range f.flows {
+		if fl.Stage != lrInIPRouting.Name || !strings.HasPrefix(fl.Actions, "ip.ttl--; reg8[0..15] = 0; ") {
+			continue
+		}
+		i := strings.Index(fl.Actions, "outport = ")
+		if i < 0 {
+			continue
+		}
+		out := fl.Actions[i+len("outport = "):]
+		out = out[:strings.Index(out, ";")]
+		if name, err := strconv.Unquote(out); err != nil || !bfdPort[name] {
+			continue
+		}
+		c := fl
+		c.Priority++
+		c.Match += " && udp.dst == 3784"
+		c.Actions = strings.TrimPrefix(fl.Actions, "ip.ttl--; ")
+		extra = append(extra, c)
+	}
+	f.flows = append(f.flows, extra...)
 }
 
 // crOptions returns the options of a chassisredirect port: everything goes

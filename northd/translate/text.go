@@ -77,6 +77,15 @@ func (sb *SB) Text() string {
 			}
 		}
 	}
+	if slices.ContainsFunc(dps, func(d *DatapathOut) bool { return len(d.BFD) > 0 }) {
+		b.WriteString("BFD\n")
+		for _, d := range dps {
+			for _, s := range d.BFD {
+				fmt.Fprintf(&b, "  %s/%s port=%s dst=%s min_tx=%d min_rx=%d detect_mult=%d options=%s\n",
+					d.Datapath.Name, s.Key, s.LogicalPort, s.DstIP, s.MinTx, s.MinRx, s.DetectMult, mapText(s.Options))
+			}
+		}
+	}
 	for _, d := range dps {
 		b.WriteString(FlowsText(d.Datapath.Name, d.Flows))
 	}
