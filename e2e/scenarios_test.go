@@ -51,7 +51,42 @@ func scenarios() []scenario {
 		{"northd-failover", testNorthdFailover},
 		{"gateway-failover-bfd", testGatewayFailover},
 		{"nb-sb-leader-loss", testLeaderLoss},
+		{"router-lb", testRouterLB},
+		{"ecmp-routes", testECMPRoutes},
+		{"ipv6-routed", testIPv6Routed},
+		{"tcp-reject", testTCPReject},
+		{"dns", testDNS},
 	}
+}
+
+// knownGap is a scenario that fails for a known reason in some
+// combinations: one of our components does not do what OVN's does yet. Those combinations record
+// "known gap" and skip with the reason instead of failing make test;
+// HCNET_E2E_RUN_GAPS=1 runs them anyway (to check a fix).
+type knownGap struct {
+	scenario string
+	applies  func(testbed.Combo) bool
+	reason   string
+}
+
+// knownGaps lists every scenario x combination that is skipped as a known
+// gap. Remove an entry once its scenario passes there.
+var knownGaps = []knownGap{
+	{"dns", func(c testbed.Combo) bool { return c.Translator == testbed.Ours },
+		"our northd neither monitors NB DNS nor writes SB DNS rows: no dns_lookup flows, the query reaches the router (answered with ICMP port unreachable); passes with ovn-northd on both chassis"},
+}
+
+// gapFor returns the reason scenario is a known gap under combo, or "".
+func gapFor(scenario string, combo testbed.Combo) string {
+	if os.Getenv("HCNET_E2E_RUN_GAPS") != "" {
+		return ""
+	}
+	for _, g := range knownGaps {
+		if g.scenario == scenario && g.applies(combo) {
+			return g.reason
+		}
+	}
+	return ""
 }
 
 // suite is the shared state of one combo's run.
@@ -137,6 +172,11 @@ func runCombo(t *testing.T, combo testbed.Combo, root, binDir string, results *t
 			// their timeouts would only repeat the first failure.
 			results.Record(combo.String(), sc.name, testbed.Blocked)
 			t.Run(sc.name, func(t *testing.T) { t.Skipf("blocked: %s failed", blocked) })
+			continue
+		}
+		if reason := gapFor(sc.name, combo); reason != "" {
+			results.Record(combo.String(), sc.name, testbed.KnownGap)
+			t.Run(sc.name, func(t *testing.T) { t.Skipf("known gap: %s", reason) })
 			continue
 		}
 		ran := false
@@ -235,10 +275,7 @@ const (
 func tenantAGateway(t *testing.T, s *suite) (vm3 *testbed.VM) {
 	t.Helper()
 	vm3 = tenantARouter(t, s)
-	nbctl(t, s, "--may-exist", "ls-add", "ls-ext")
-	nbctl(t, s, "--may-exist", "lsp-add", "ls-ext", "ext-localnet", "--", "lsp-set-type", "ext-localnet", "localnet",
-		"--", "lsp-set-addresses", "ext-localnet", "unknown",
-		"--", "lsp-set-options", "ext-localnet", "network_name="+testbed.PhysicalNetwork)
+	extSwitch(t, s)
 	routerPort(t, s, "lr-a", "lr-a-ext", "00:00:00:00:ff:03", snatIP+"/24", "ls-ext")
 	nbctl(t, s, "lsp-set-options", "ls-ext-lr-a", "router-port=lr-a-ext", "nat-addresses=router")
 	nbctl(t, s, "lrp-set-gateway-chassis", "lr-a-ext", "gw1", "20")

@@ -17,6 +17,9 @@ const (
 	Skipped Outcome = "skipped"
 	// Blocked means it did not run because a scenario it builds on failed.
 	Blocked Outcome = "blocked"
+	// KnownGap means it did not run because it is listed as failing for a
+	// known reason in this combination.
+	KnownGap Outcome = "known gap"
 )
 
 // Results collects scenario outcomes and measured figures per combo. It is
