@@ -6,23 +6,6 @@ import (
 	"hcnet/internal/ovsdb"
 )
 
-// persistColumns lists the columns a stored row holds: _version (every
-// replica derives the same; a restarted one must keep it) and the schema's
-// columns. _uuid is in the key.
-func (d *DB) persistColumns(table string) []string {
-	if cols, ok := d.colCache[table]; ok {
-		return cols
-	}
-	t := d.schema.Tables[table]
-	cols := make([]string, 0, len(t.Columns)+1)
-	cols = append(cols, "_version")
-	for _, c := range t.ColumnList() {
-		cols = append(cols, c.Name)
-	}
-	d.colCache[table] = cols
-	return cols
-}
-
 // loadDatabase rebuilds db from stored rows as they are (versions
 // included), without re-running transactions: the rows were consistent when
 // they were stored.

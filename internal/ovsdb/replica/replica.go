@@ -79,7 +79,6 @@ type DB struct {
 	loadRows    []loadRow
 	dedup       map[[16]byte][]byte
 	dedupQ      [][16]byte
-	colCache    map[string][]string
 
 	metrics *Metrics // nil: none
 
@@ -113,7 +112,7 @@ func newDB(s *ovsdb.Schema, shardID uint64, log *slog.Logger) *DB {
 		name: s.Name, schema: s, shardID: shardID, log: log.With("db", s.Name),
 		db: ovsdb.NewDatabase(s), txnID: ZeroTxnID,
 		watchers: map[*watcher]struct{}{}, changed: make(chan struct{}),
-		dedup: map[[16]byte][]byte{}, colCache: map[string][]string{},
+		dedup: map[[16]byte][]byte{},
 	}
 }
 
@@ -419,6 +418,7 @@ func (d *DB) Apply(index uint64, cmd []byte) (storage.Applied, error) {
 	var out storage.Applied
 	results := make([][]byte, len(batch))
 	var lastChange uint64
+	var rowBuf []byte
 	for i, e := range batch {
 		if r, ok := d.dedup[e.ID]; ok {
 			results[i] = r
@@ -432,7 +432,11 @@ func (d *DB) Apply(index uint64, cmd []byte) (storage.Applied, error) {
 			res.Changes.Each(func(table string, u ovsdb.UUID, old, new ovsdb.Row) {
 				kv := storage.KV{Key: rowKey(table, u)}
 				if new != nil {
-					kv.Value = ovsdb.RowJSON(d.schema.Tables[table], u, new, d.persistColumns(table))
+					// The compact stored form (defaults left out), in one
+					// buffer per entry: the Pebble batch copies values.
+					start := len(rowBuf)
+					rowBuf = ovsdb.AppendStoredRowJSON(rowBuf, d.schema.Tables[table], new)
+					kv.Value = rowBuf[start:len(rowBuf):len(rowBuf)]
 				}
 				out.Writes = append(out.Writes, kv)
 			})
