@@ -1,9 +1,15 @@
 package northd_test
 
 import (
+	"fmt"
+	"net"
+	"net/netip"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vishvananda/netns"
 
 	"hcnet/e2e/testbed"
 )
@@ -14,8 +20,9 @@ import (
 // router advertisements ovn-controller sends for ipv6_ra_configs
 // (put_nd_ra_opts), resolves and pings the router's IPv6 address (neighbor
 // advertisement, echo reply), and pings a VM on another switch through the
-// router (IPv6 routing and neighbor resolution), across chassis. Needs root
-// and OVS/OVN; skips otherwise.
+// router (IPv6 routing and neighbor resolution), across chassis; a third VM
+// is offered its port's address by DHCPv6 (dhcpv6_options, put_dhcpv6_opts,
+// the SB DHCPv6_Options rows). Needs root and OVS/OVN; skips otherwise.
 func TestIPv6RouterWithOVNController_Root(t *testing.T) {
 	tb := testbed.Start(t, testbed.Config{
 		Combo:   testbed.Combo{DB: testbed.OVN, Translator: testbed.Ours, Chassis: testbed.OVN},
@@ -83,4 +90,121 @@ func TestIPv6RouterWithOVNController_Root(t *testing.T) {
 	if _, err := vm2.Ping(slaac, 30*time.Second); err != nil {
 		t.Fatalf("vm2 to vm1's SLAAC address: %v", err)
 	}
+
+	// DHCPv6: vm3's solicit is answered from dhcpv6_options
+	// (put_dhcpv6_opts) with the port's address.
+	dhcp := strings.TrimSpace(nb("create", "DHCP_Options", `cidr="2001:db8:1::/64"`, `options:server_id="00:00:00:00:06:ff"`))
+	nb("lsp-add", "ls1", "vm3", "--", "lsp-set-addresses", "vm3", "0a:00:00:00:01:13 2001:db8:1::13", "--", "lsp-set-dhcpv6-options", "vm3", dhcp)
+	vm3 := tb.MustAddVM(t, testbed.VMSpec{Name: "vm3", Chassis: "hv2", MAC: "0a:00:00:00:01:13"})
+	nb("--wait=hv", "sync")
+	var leased netip.Addr
+	var err error
+	deadline = time.Now().Add(60 * time.Second)
+	for {
+		if leased, err = dhcpv6Solicit(vm3.NS, "eth0", vm3.Spec.MAC, 2*time.Second); err == nil || time.Now().After(deadline) {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("vm3 DHCPv6 solicit: %v", err)
+	}
+	if leased.String() != "2001:db8:1::13" {
+		t.Fatalf("vm3 was offered %s by DHCPv6, want its port address 2001:db8:1::13", leased)
+	}
+}
+
+// dhcpv6Solicit sends a DHCPv6 SOLICIT (client id from mac, one IA_NA) from
+// dev in network namespace ns and returns the address of the IA_NA in the
+// ADVERTISE that answers it.
+func dhcpv6Solicit(ns, dev, mac string, timeout time.Duration) (netip.Addr, error) {
+	hw, err := net.ParseMAC(mac)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	var addr netip.Addr
+	err = inNetns(ns, func() error {
+		c, err := net.ListenUDP("udp6", &net.UDPAddr{Port: 546})
+		if err != nil {
+			return fmt.Errorf("listen on udp 546: %w", err)
+		}
+		defer c.Close()
+		msg := []byte{1, 0x12, 0x34, 0x56} // SOLICIT, transaction id
+		msg = append(msg, 0, 1, 0, 10, 0, 3, 0, 1)
+		msg = append(msg, hw...)                                           // client id: DUID-LL
+		msg = append(msg, 0, 3, 0, 12, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0) // IA_NA, IAID 1
+		msg = append(msg, 0, 8, 0, 2, 0, 0)                                // elapsed time
+		if _, err := c.WriteToUDP(msg, &net.UDPAddr{IP: net.ParseIP("ff02::1:2"), Port: 547, Zone: dev}); err != nil {
+			return fmt.Errorf("send solicit: %w", err)
+		}
+		_ = c.SetReadDeadline(time.Now().Add(timeout))
+		buf := make([]byte, 1500)
+		for {
+			n, _, err := c.ReadFromUDP(buf)
+			if err != nil {
+				return fmt.Errorf("no advertise: %w", err)
+			}
+			if n < 4 || buf[0] != 2 || buf[1] != 0x12 || buf[2] != 0x34 || buf[3] != 0x56 {
+				continue
+			}
+			if a, ok := iaAddr(buf[4:n]); ok {
+				addr = a
+				return nil
+			}
+			return fmt.Errorf("advertise without an IA_NA address: % x", buf[:n])
+		}
+	})
+	return addr, err
+}
+
+// iaAddr finds the first IAADDR inside an IA_NA option of DHCPv6 options.
+func iaAddr(opts []byte) (netip.Addr, bool) {
+	for len(opts) >= 4 {
+		code, l := int(opts[0])<<8|int(opts[1]), int(opts[2])<<8|int(opts[3])
+		if len(opts) < 4+l {
+			return netip.Addr{}, false
+		}
+		body := opts[4 : 4+l]
+		if code == 3 && l >= 12 {
+			sub := body[12:]
+			for len(sub) >= 4 {
+				sc, sl := int(sub[0])<<8|int(sub[1]), int(sub[2])<<8|int(sub[3])
+				if len(sub) < 4+sl {
+					break
+				}
+				if sc == 5 && sl >= 16 {
+					return netip.AddrFrom16([16]byte(sub[4:20])), true
+				}
+				sub = sub[4+sl:]
+			}
+		}
+		opts = opts[4+l:]
+	}
+	return netip.Addr{}, false
+}
+
+// inNetns runs fn on a thread in the named network namespace.
+func inNetns(name string, fn func() error) error {
+	runtime.LockOSThread()
+	orig, err := netns.Get()
+	if err != nil {
+		runtime.UnlockOSThread()
+		return err
+	}
+	defer orig.Close()
+	target, err := netns.GetFromName(name)
+	if err != nil {
+		runtime.UnlockOSThread()
+		return fmt.Errorf("netns %s: %w", name, err)
+	}
+	defer target.Close()
+	if err := netns.Set(target); err != nil {
+		runtime.UnlockOSThread()
+		return fmt.Errorf("enter netns %s: %w", name, err)
+	}
+	ferr := fn()
+	if err := netns.Set(orig); err != nil {
+		return fmt.Errorf("leave netns %s: %w", name, err) // the thread stays locked and dies with the goroutine
+	}
+	runtime.UnlockOSThread()
+	return ferr
 }
