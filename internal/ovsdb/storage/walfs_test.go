@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -135,5 +136,54 @@ func TestLogNumber(t *testing.T) {
 		if _, ok := logNumber(c.name, c.suffix); ok != c.ok {
 			t.Errorf("logNumber(%q, %q) = %v, want %v", c.name, c.suffix, ok, c.ok)
 		}
+	}
+}
+
+func TestLegacyLogDB(t *testing.T) {
+	dir := t.TempDir()
+	if legacyLogDB(dir) {
+		t.Fatal("an empty directory is not a legacy Raft log")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "dragonboat.ds"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if !legacyLogDB(dir) {
+		t.Fatal("a node directory without tan is the earlier Pebble log")
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "host", "0001", "tandb"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if legacyLogDB(dir) {
+		t.Fatal("a node directory with tan is not legacy")
+	}
+}
+
+// TestNodeUsesTan pins that a new data directory gets the tan log on logFS
+// and that a restart reads it back.
+func TestNodeUsesTan(t *testing.T) {
+	dir := t.TempDir()
+	n, s, _ := startKV(t, dir, 0)
+	for i := 0; i < 20; i++ {
+		if _, err := s.Propose(t.Context(), []byte("k"+string(rune('a'+i))+"=v")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n.Close()
+	var logs int
+	filepath.WalkDir(filepath.Join(dir, "raft"), func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if _, ok := logNumber(p, ".log"); ok && strings.Contains(p, "tandb") {
+				logs++
+			}
+		}
+		return nil
+	})
+	if logs == 0 {
+		t.Fatal("no tan log files under the node directory")
+	}
+	n, _, app := startKV(t, dir, 0)
+	defer n.Close()
+	if got := app.dump(); !strings.Contains(got, "kt=v") {
+		t.Fatalf("after restart: %s", got)
 	}
 }
