@@ -15,6 +15,9 @@ type Database struct {
 	// eqMinRows is the table size from which scans ask for equality
 	// indexes (eqIndexMinRows; tests lower it).
 	eqMinRows int
+	// eager makes Execute decode the operations in full, as a plain tree,
+	// so tests can check the lazy decoding against it.
+	eager bool
 }
 
 // table holds one table's rows and the derived indexes.

@@ -54,6 +54,13 @@ func FuzzExecute(f *testing.F) {
 		db := NewDatabase(s)
 		db.Commit(res.Changes)
 		r := db.Execute(Txn{Ops: ops, Locks: map[string]bool{"l": true}})
+		// The lazy decoding must not change a reply, errors included.
+		eager := NewDatabase(s)
+		eager.eager = true
+		eager.Commit(res.Changes)
+		if re := eager.Execute(Txn{Ops: ops, Locks: map[string]bool{"l": true}}); string(re.Reply) != string(r.Reply) || re.Blocked != r.Blocked {
+			t.Fatalf("ops %s:\nlazy decoding: %s\nfull decoding: %s", ops, r.Reply, re.Reply)
+		}
 		if r.Blocked {
 			return
 		}
@@ -82,8 +89,9 @@ func FuzzRandomTransactions(f *testing.F) {
 	schemas := map[bool]*Schema{false: loadSchema(f, "nb"), true: loadSchema(f, "sb")}
 	f.Fuzz(func(t *testing.T, seed int64, n uint8, sb bool) {
 		s := schemas[sb]
-		run := func() []string {
+		run := func(eager bool) []string {
 			db := NewDatabase(s)
+			db.eager = eager
 			g := newSchemaGen(s, seed)
 			var replies []string
 			for i := 0; i < int(n%64); i++ {
@@ -94,10 +102,13 @@ func FuzzRandomTransactions(f *testing.F) {
 			}
 			return replies
 		}
-		a, b := run(), run()
+		a, b, c := run(false), run(false), run(true)
 		for i := range a {
 			if a[i] != b[i] {
 				t.Fatalf("transaction %d is not deterministic:\n%s\n%s", i, a[i], b[i])
+			}
+			if a[i] != c[i] {
+				t.Fatalf("transaction %d: the lazy decoding changed the reply:\n%s\nfull decoding:\n%s", i, a[i], c[i])
 			}
 		}
 	})

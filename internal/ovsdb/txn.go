@@ -186,6 +186,9 @@ func (d *Database) Execute(t Txn) Result {
 	// Operations decode as objects with their member values left raw:
 	// rows, sets and conditions are read straight from the bytes.
 	v, err := parseJSONLazy(t.Ops, d.schema.intern, 2)
+	if d.eager {
+		v, err = parseJSONIntern(t.Ops, d.schema.intern)
+	}
 	if err != nil {
 		return Result{Reply: errorReply(newErr(ErrSyntax, "%v", err))}
 	}
@@ -380,7 +383,10 @@ func (a *opArgs) perr(format string, args ...any) *Error {
 	return syntaxErr(ErrSyntax, a.raw, "Parsing ovsdb operation %d of %d failed: %s", a.i+1, a.n, fmt.Sprintf(format, args...))
 }
 
+// check reports a member that the operation does not allow (the first by
+// name, so that every replica reports the same one).
 func (a *opArgs) check(allowed ...string) *Error {
+	bad, found := "", false
 	for _, m := range a.obj.members {
 		k := m.key
 		if k == "op" {
@@ -393,9 +399,12 @@ func (a *opArgs) check(allowed ...string) *Error {
 				break
 			}
 		}
-		if !ok {
-			return a.perr("Member '%s' is present but not allowed here.", k)
+		if !ok && (!found || k < bad) {
+			bad, found = k, true
 		}
+	}
+	if found {
+		return a.perr("Member '%s' is present but not allowed here.", bad)
 	}
 	return nil
 }
