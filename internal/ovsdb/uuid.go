@@ -3,7 +3,6 @@ package ovsdb
 import (
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 )
 
@@ -17,25 +16,26 @@ func (u UUID) String() string {
 	return string(b[:])
 }
 
+// put writes the canonical form into b[:36].
 func (u UUID) put(b []byte) {
-	hex.Encode(b[0:8], u[0:4])
-	b[8] = '-'
-	hex.Encode(b[9:13], u[4:6])
-	b[13] = '-'
-	hex.Encode(b[14:18], u[6:8])
-	b[18] = '-'
-	hex.Encode(b[19:23], u[8:10])
-	b[23] = '-'
-	hex.Encode(b[24:36], u[10:16])
+	const digits = "0123456789abcdef"
+	_ = b[35]
+	j := 0
+	for i, x := range u {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			b[j] = '-'
+			j++
+		}
+		b[j], b[j+1] = digits[x>>4], digits[x&0xf]
+		j += 2
+	}
 }
 
 // appendUUIDString appends the quoted canonical form.
 func appendUUIDString(b []byte, u UUID) []byte {
-	b = append(b, '"')
-	n := len(b)
-	b = append(b, make([]byte, 36)...)
-	u.put(b[n:])
-	return append(b, '"')
+	b = append(b, `"000000000000000000000000000000000000"`...)
+	u.put(b[len(b)-37:])
+	return b
 }
 
 // IsZero reports whether u is the all-zeros UUID.
