@@ -17,7 +17,8 @@ import (
 // distributed floating IP (dnat_and_snat with logical_port and
 // external_mac: the external host resolves the floating IP to the external
 // MAC, reaches the VM through it, and the VM's own connections leave with
-// the floating IP), and a load balancer on a gateway router with
+// the floating IP), a switch load balancer whose backend reaches itself
+// through the VIP (hairpin), and a load balancer on a gateway router with
 // lb_force_snat_ip=router_ip (the backend sees the router). Not covered: a VM behind the router reaching the
 // router's own VIP or floating IPs (ovn-northd's lr_out_egr_loop hairpin,
 // not translated yet). Needs root and OVS/OVN; skips otherwise.
@@ -117,6 +118,24 @@ func TestRouterLBAndDistributedNATWithOVNController_Root(t *testing.T) {
 	}
 	if src != fip4 {
 		t.Fatalf("vm2 saw vm4 as %s, want vm4's floating IP %s", src, fip4)
+	}
+
+	// Switch load balancer hairpin: vm1 is the only backend of a VIP on
+	// its own switch and connects to it; the connection comes back to it
+	// SNATed to the VIP (chk_lb_hairpin from the SB Load_Balancer rows).
+	nb("lb-add", "lbh", "10.0.9.201:5506", vm1.IP()+":5506", "tcp")
+	nb("--wait=hv", "ls-lb-add", "ls1", "lbh")
+	deadline = time.Now().Add(60 * time.Second)
+	for {
+		if src, err = tb.TCP(vm1, vm1, "10.0.9.201", 5506, 5*time.Second); err == nil || time.Now().After(deadline) {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("vm1 to a switch VIP that picks vm1 itself (hairpin): %v", err)
+	}
+	if src != "10.0.9.201" {
+		t.Fatalf("vm1 saw its hairpinned connection from %s, want the VIP 10.0.9.201", src)
 	}
 
 	// A gateway router on gw1 with a load balancer and
