@@ -107,10 +107,15 @@ func TestRootDifferentialOVNController(t *testing.T) {
 	}
 	prev := -1
 	var theirs []dumped
+	var theirGroups map[string]string
 	for time.Now().Before(deadline) {
 		ref.nbctl("--wait=hv", "sync")
 		theirs = parseDump(t, sw.DumpFlowsVersion(brInt, "OpenFlow15"))
-		if len(theirs) > 100 && len(theirs) == prev {
+		theirGroups = parseGroups(sw.DumpGroupsVersion(brInt, "OpenFlow15"))
+		// Settled: the same number of flows twice, and every group
+		// they use dumped (ovn-controller may still be replacing
+		// groups when the flows are in place).
+		if len(theirs) > 100 && len(theirs) == prev && groupsResolve(theirs, theirGroups) {
 			break
 		}
 		prev = len(theirs)
@@ -166,7 +171,7 @@ func TestRootDifferentialOVNController(t *testing.T) {
 		return m
 	}
 	tg, mg := group(theirs), group(mine)
-	theirGroups, myGroups := parseGroups(sw.DumpGroupsVersion(brInt, "OpenFlow15")), parseGroups(sw.DumpGroupsVersion(ours, "OpenFlow15"))
+	myGroups := parseGroups(sw.DumpGroupsVersion(ours, "OpenFlow15"))
 	var groupSame, groupDiffer int
 	opaque := regexp.MustCompile(`meter:|conj`)
 	var same, differ, actSame, actDiffer, onlyTheirs int
@@ -368,6 +373,19 @@ func parseGroups(lines []string) map[string]string {
 		m[g[1]] = bucketRE.ReplaceAllString(strings.TrimPrefix(l, g[0]), "bucket=")
 	}
 	return m
+}
+
+// groupsResolve reports whether every group:N in the flows' actions is
+// among groups.
+func groupsResolve(flows []dumped, groups map[string]string) bool {
+	for _, f := range flows {
+		for _, m := range groupRE.FindAllStringSubmatch(f.actions, -1) {
+			if _, ok := groups[m[1]]; !ok {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // withGroups replaces group:N in actions by the group's description.
