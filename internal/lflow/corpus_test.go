@@ -353,6 +353,10 @@ func startReference(t *testing.T) (*corpus, *reference) {
 	dns := nbctl("create", "DNS", `records={"vm1.example.org"="10.0.0.11"}`)
 	nbctl("add", "Logical_Switch", "sw0", "dns_records", dns)
 	nbctl("set", "Logical_Switch_Port", "ext1", "ha_chassis_group="+nbctl("--bare", "--columns=_uuid", "find", "HA_Chassis_Group", "name=hcg0"))
+	lbg := nbctl("--bare", "--columns=_uuid", "find", "Load_Balancer_Group", "name=lbg0")
+	nbctl("add", "Load_Balancer_Group", lbg, "load_balancer", nbctl("--bare", "--columns=_uuid", "find", "Load_Balancer", "name=lb10"))
+	nbctl("add", "Logical_Switch", "sw1", "load_balancer_group", lbg)
+	nbctl("add", "Logical_Router", "r0", "load_balancer_group", lbg)
 	nbctl("--wait=sb", "sync")
 
 	sbctl := func(table string, cols string) [][]any {
@@ -541,6 +545,12 @@ var referenceTopology = []string{
 	"create Load_Balancer name=lbt protocol=tcp vips:\"^vip:^vport\"=\"^backends\" options:template=true options:address-family=ipv4",
 	"lr-lb-add gr1 lbt", "ls-lb-add sw0 lbt",
 	"acl-add sw0 to-lport 990 ip4.dst\x00==\x00^vip\x00&&\x00tcp.dst\x00==\x00^vport allow",
+	// Global options that change the pipelines, a VTEP port, an LB group.
+	"set NB_Global . options:default_acl_drop=true options:use_ct_inv_match=false options:check_lsp_is_up=true",
+	"lsp-add sw1 vt0", "lsp-set-type vt0 vtep", "lsp-set-addresses vt0 unknown",
+	"lsp-set-options vt0 vtep-physical-switch=ps0 vtep-logical-switch=lsw0",
+	"lb-add lb10 10.0.1.110:80 10.0.1.13:80 tcp",
+	"create Load_Balancer_Group name=lbg0",
 }
 
 // ovsUUID, ovsSet and ovsMap decode OVSDB JSON values from ovn-sbctl -f json.
