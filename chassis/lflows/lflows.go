@@ -469,7 +469,11 @@ func fingerprint(r ovsdb.Row, e *dpEnv, rf refs, addrSets, portGroups map[string
 			name(m)
 		}
 	}
-	if strings.Contains(replica.Str(r, "actions"), "meter") || strings.Contains(replica.Str(r, "actions"), "log(") {
+	if cm := replica.Str(r, "controller_meter"); cm != "" {
+		w("copp", cm)
+	}
+	if strings.Contains(replica.Str(r, "actions"), "meter") || strings.Contains(replica.Str(r, "actions"), "log(") ||
+		replica.Str(r, "controller_meter") != "" {
 		w(meterGen)
 	}
 	h.Write(buf)
@@ -577,6 +581,8 @@ func (c *Compiler) compileOne(r ovsdb.Row, e *dpEnv, addrSets, portGroups map[st
 		Datapath: e.key,
 		Cookie:   ck,
 		Router:   e.router,
+		// CoPP: the meter of the flow's controller actions.
+		ControllerMeter: replica.Str(r, "controller_meter"),
 	}
 	env := &lflow.Env{
 		Port: func(name string) (uint32, bool) {

@@ -132,3 +132,27 @@ func TestCompileLocalDatapathsGroupsMeters(t *testing.T) {
 		t.Errorf("new key not used: %v", out3.Flows)
 	}
 }
+
+// TestControllerMeter: a logical flow's controller_meter (CoPP) meters
+// its controller actions with the named SB meter.
+func TestControllerMeter(t *testing.T) {
+	db := sb(t, map[string]map[string]map[string]any{
+		"Datapath_Binding": {"sw0": {"tunnel_key": 1}},
+		"Meter":            {"m": {"name": "copp-arp", "unit": "pktps", "bands": []any{"set", []any{ref("b")}}}},
+		"Meter_Band":       {"b": {"action": "drop", "rate": 10}},
+		"Logical_Flow": {"arp": {"pipeline": "ingress", "table_id": 10, "priority": 100, "match": "ip4",
+			"actions": `arp { eth.dst = ff:ff:ff:ff:ff:ff; output; };`, "logical_datapath": ref("sw0"),
+			"controller_meter": "copp-arp"}},
+	})
+	out := New().Compile(Input{SB: db, LocalDPs: map[string]bool{uuid("sw0"): true}, Physical: physical.Input{Chassis: "hv1"}})
+	if len(out.Errors) > 0 {
+		t.Fatal(out.Errors)
+	}
+	got := fmt.Sprint(out.Flows)
+	if !strings.Contains(got, "meter_id=1") {
+		t.Fatalf("controller action not metered by copp-arp (meter 1):\n%s", got)
+	}
+	if out.Meters[1] != "pktps,stats,bands=type=drop,rate=10" {
+		t.Fatalf("meters %v", out.Meters)
+	}
+}
