@@ -125,7 +125,7 @@ var sbTables = []string{
 	"SB_Global", "Chassis", "Encap", "Chassis_Private", "Datapath_Binding", "Port_Binding",
 	"Logical_Flow", "Logical_DP_Group", "Multicast_Group", "MAC_Binding", "HA_Chassis_Group",
 	"HA_Chassis", "Gateway_Chassis", "DHCP_Options", "DHCPv6_Options", "Meter", "Meter_Band",
-	"Address_Set", "Port_Group", "Load_Balancer", "DNS", "FDB",
+	"Address_Set", "Port_Group", "Load_Balancer", "DNS", "FDB", "Chassis_Template_Var",
 }
 
 type daemon struct {

@@ -89,10 +89,14 @@ type Compiler struct {
 	addrSets   map[string][]string
 	portGroups map[string][]string
 	meterGen   string
-	out        map[string][]flowtable.Flow // by Logical_Flow UUID
-	errs       map[string][]error          // by Logical_Flow UUID
-	lfDPs      map[string][]string         // Logical_Flow -> the local datapaths it compiled for
-	byDP       map[string]map[string]struct{}
+	// templates are this chassis's template variables
+	// (Chassis_Template_Var), templateGen their text form.
+	templates   map[string]string
+	templateGen string
+	out         map[string][]flowtable.Flow // by Logical_Flow UUID
+	errs        map[string][]error          // by Logical_Flow UUID
+	lfDPs       map[string][]string         // Logical_Flow -> the local datapaths it compiled for
+	byDP        map[string]map[string]struct{}
 }
 
 // New returns a Compiler.
@@ -229,6 +233,22 @@ func (c *Compiler) Compile(in Input) Output {
 			c.addrSets[replica.Str(r, "name")] = replica.Strs(r, "addresses")
 		}
 	}
+	if fresh || changedAny(in.Changed, "Chassis_Template_Var") {
+		c.templates, c.templateGen = nil, ""
+		for _, r := range sb.Table("Chassis_Template_Var") {
+			if replica.Str(r, "chassis") == in.Physical.Chassis {
+				c.templates = replica.Map(r, "variables")
+			}
+		}
+		names := make([]string, 0, len(c.templates))
+		for n := range c.templates {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			c.templateGen += n + "=" + c.templates[n] + ";"
+		}
+	}
 	if fresh || changedAny(in.Changed, "Port_Group") {
 		c.portGroups = map[string][]string{}
 		for _, r := range sb.Table("Port_Group") {
@@ -266,7 +286,7 @@ func (c *Compiler) Compile(in Input) Output {
 			e.ports[g.Name] = g.Key
 		}
 	}
-	shared := sharedHash(residentHere, sb, c.meterGen)
+	shared := sharedHash(residentHere, sb, c.meterGen+"|"+c.templateGen)
 	envHash := make(map[string]uint64, len(envs))
 	for dp, e := range envs {
 		e.hash = e.envHash(shared)
@@ -402,7 +422,7 @@ func (c *Compiler) compileRowFrom(sb *replica.DB, r ovsdb.Row, envs map[string]*
 		k := cacheKey{u, dp}
 		ce, ok := prev[k]
 		if !ok || ce.env != e.hash || ce.version != version {
-			gen := fingerprint(r, e, *rf, c.addrSets, c.portGroups, c.meterGen)
+			gen := fingerprint(r, e, *rf, c.addrSets, c.portGroups, c.meterGen, c.templateGen)
 			if !ok || ce.gen != gen {
 				ce = c.compileOne(r, e, c.addrSets, c.portGroups, usedGroups)
 				ce.gen = gen
@@ -436,7 +456,7 @@ func (c *Compiler) compileRowFrom(sb *replica.DB, r ovsdb.Row, envs map[string]*
 // fingerprint identifies everything one compilation of row r in
 // datapath e read: the row's text, the datapath, and what each name it
 // mentions resolved to.
-func fingerprint(r ovsdb.Row, e *dpEnv, rf refs, addrSets, portGroups map[string][]string, meterGen string) string {
+func fingerprint(r ovsdb.Row, e *dpEnv, rf refs, addrSets, portGroups map[string][]string, meterGen, templateGen string) string {
 	h := fnv.New64a()
 	var buf []byte
 	w := func(parts ...string) {
@@ -468,6 +488,9 @@ func fingerprint(r ovsdb.Row, e *dpEnv, rf refs, addrSets, portGroups map[string
 		for _, m := range members {
 			name(m)
 		}
+	}
+	if strings.Contains(replica.Str(r, "match"), "^") || strings.Contains(replica.Str(r, "actions"), "^") {
+		w("templates", templateGen)
 	}
 	if cm := replica.Str(r, "controller_meter"); cm != "" {
 		w("copp", cm)
@@ -606,7 +629,8 @@ func (c *Compiler) compileOne(r ovsdb.Row, e *dpEnv, addrSets, portGroups map[st
 			p, ok := portGroups[name]
 			return p, ok
 		},
-		IsLocal: func(port string) bool { return e.local[port] },
+		IsLocal:   func(port string) bool { return e.local[port] },
+		Templates: c.templates,
 		Meter: func(name string) (uint32, bool) {
 			if spec, ok := setMeterSpec(name); ok {
 				id := c.meterID(name)

@@ -156,3 +156,30 @@ func TestControllerMeter(t *testing.T) {
 		t.Fatalf("meters %v", out.Meters)
 	}
 }
+
+// TestTemplateVariables: ^NAME in a logical flow is this chassis's
+// Chassis_Template_Var value, and a change of the variables recompiles the
+// flow (incrementally too).
+func TestTemplateVariables(t *testing.T) {
+	db := sb(t, map[string]map[string]map[string]any{
+		"Datapath_Binding":     {"sw0": {"tunnel_key": 1}},
+		"Chassis_Template_Var": {"t1": {"chassis": "hv1", "variables": []any{"map", []any{[]any{"vip", "10.0.0.100"}}}}, "t2": {"chassis": "hv2", "variables": []any{"map", []any{[]any{"vip", "10.0.0.200"}}}}},
+		"Logical_Flow": {"lb": {"pipeline": "ingress", "table_id": 10, "priority": 100, "match": "ip4.dst == ^vip",
+			"actions": "drop;", "logical_datapath": ref("sw0")}},
+	})
+	db.TrackChanges()
+	c := New()
+	in := Input{SB: db, LocalDPs: map[string]bool{uuid("sw0"): true}, Physical: physical.Input{Chassis: "hv1"}}
+	if got := fmt.Sprint(c.Compile(in).Flows); !strings.Contains(got, "ip_dst=10.0.0.100") {
+		t.Fatalf("hv1's ^vip not expanded to 10.0.0.100:\n%s", got)
+	}
+	db.TakeChanged()
+	if err := db.ApplyRow("Chassis_Template_Var", uuid("t1"), "insert", ovsdb.Row{"chassis": "hv1",
+		"variables": ovsdb.OvsMap{GoMap: map[any]any{"vip": "10.0.0.101"}}}); err != nil {
+		t.Fatal(err)
+	}
+	in.Changed = db.TakeChanged()
+	if got := fmt.Sprint(c.Compile(in).Flows); !strings.Contains(got, "ip_dst=10.0.0.101") {
+		t.Fatalf("changed ^vip not recompiled:\n%s", got)
+	}
+}
