@@ -12,13 +12,16 @@ const (
 	dhcpRequest  = 3
 	dhcpAck      = 5
 	dhcpNak      = 6
+	dhcpInform   = 8
 )
 
 var dhcpMagic = []byte{99, 130, 83, 99}
 
-// DHCPReply builds the reply to a DHCPv4 DISCOVER (OFFER) or REQUEST (ACK,
-// or NAK when it asks for another address) from the options put_dhcp_opts
-// encoded (code, length, value; code 0 is the offered address). Ethernet,
+// DHCPReply builds the reply to a DHCPv4 DISCOVER (OFFER), REQUEST (ACK,
+// or NAK when it asks for another address) or INFORM (ACK without an
+// address, lease time, netmask or renewal times, as ovn-controller; RFC
+// 2131 4.3.5) from the options put_dhcp_opts encoded (code, length,
+// value; code 0 is the offered address). Ethernet,
 // IP and UDP addresses and ports are kept: the logical flows after the
 // resume rewrite them.
 func DHCPReply(pkt, opts []byte) ([]byte, error) {
@@ -85,6 +88,8 @@ func DHCPReply(pkt, opts []byte) ([]byte, error) {
 			requested == nil && !equal(ciaddr, []byte{0, 0, 0, 0}) && !equal(ciaddr, offer) {
 			typ = dhcpNak
 		}
+	case dhcpInform:
+		typ = dhcpAck
 	default:
 		return nil, fmt.Errorf("pinctrl: DHCP message type %d not answered", reqType)
 	}
@@ -92,7 +97,18 @@ func DHCPReply(pkt, opts []byte) ([]byte, error) {
 	r[0], r[1], r[2] = 2, d[1], d[2] // BOOTREPLY, htype, hlen
 	copy(r[4:8], d[4:8])             // xid
 	copy(r[10:12], d[10:12])         // flags
-	if typ != dhcpNak {
+	if reqType == dhcpInform {
+		copy(r[12:16], d[12:16]) // ciaddr
+		var kept []byte
+		_ = walkOptions(append(append([]byte(nil), rest...), 255), func(code byte, v []byte) {
+			switch code {
+			case 1, 51, 58, 59: // netmask, lease time, T1, T2
+			default:
+				kept = append(append(kept, code, byte(len(v))), v...)
+			}
+		})
+		rest = kept
+	} else if typ != dhcpNak {
 		copy(r[16:20], offer) // yiaddr
 	}
 	copy(r[24:28], d[24:28]) // giaddr

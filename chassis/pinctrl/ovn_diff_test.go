@@ -380,7 +380,7 @@ func TestRootRepliesMatchOVNController(t *testing.T) {
 		}
 	})
 	t.Run("dhcpv4", func(t *testing.T) {
-		for _, typ := range []byte{dhcpDiscover, dhcpRequest} {
+		for _, typ := range []byte{dhcpDiscover, dhcpRequest, dhcpInform} {
 			var requested []byte
 			if typ == dhcpRequest {
 				requested = []byte{10, 0, 0, 11}
@@ -388,6 +388,9 @@ func TestRootRepliesMatchOVNController(t *testing.T) {
 			req := buildDHCP(typ, requested)
 			copy(req[6:12], vmMAC)
 			copy(req[14+20+8+28:], vmMAC)
+			if typ == dhcpInform {
+				copy(req[14+20+8+12:], vmIP4[:]) // ciaddr
+			}
 			req = withChecksum(req)
 			theirs := port.exchange(t, req, func(f *frame) bool {
 				return f.proto == protoUDP && len(f.l4) > 8 && binary.BigEndian.Uint16(f.l4) == 67

@@ -112,6 +112,16 @@ func TestDHCPReplyGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "dhcp-nak.golden", "DHCPNAK for a REQUEST of 10.0.1.99 (offer is 10.0.1.11): only 53 and 54", nak)
+	inform := buildDHCP(dhcpInform, nil)
+	copy(inform[14+20+8+12:], []byte{10, 0, 1, 11})
+	ack2, err := DHCPReply(inform, dhcpOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "dhcp-inform-ack.golden", "DHCPACK for an INFORM from 10.0.1.11: ciaddr kept, no yiaddr, no netmask or lease time (options 53,3,54,26)", ack2)
+	if d := ack2[14+20+8:]; !equal(d[12:16], []byte{10, 0, 1, 11}) || !equal(d[16:20], []byte{0, 0, 0, 0}) || d[242] != dhcpAck {
+		t.Fatalf("inform ack ciaddr %v yiaddr %v type %d", d[12:16], d[16:20], d[242])
+	}
 	// Structural checks that do not depend on the golden file.
 	d := offer[14+20+8:]
 	if d[0] != 2 || !equal(d[16:20], []byte{10, 0, 1, 11}) || d[242] != dhcpOffer {
