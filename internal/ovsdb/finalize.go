@@ -295,7 +295,7 @@ func (x *txState) finalize() (*ChangeSet, *Error) {
 				continue
 			}
 			r := tr.writable()
-			r[0] = Datum{Keys: []Atom{x.gen.next()}}
+			r[0] = x.newVersion()
 		}
 		ch := change{table: tr.t.schema, uuid: tr.uuid, old: tr.old, new: tr.new, deltas: tr.deltas}
 		if tr.new != nil && len(tr.indexKeys) == len(tr.t.schema.indexes) && !indexesVersion(tr.t.schema) {

@@ -126,6 +126,39 @@ type symbol struct {
 	created bool
 }
 
+// newVersion returns a _version datum with the next UUID. The one-atom
+// key slices come from a slab that the transaction's rows share.
+func (x *txState) newVersion() Datum {
+	if len(x.atomSlab) == 0 {
+		x.atomSlab = make([]Atom, 64)
+	}
+	k := x.atomSlab[:1:1]
+	x.atomSlab = x.atomSlab[1:]
+	k[0] = x.gen.next()
+	return Datum{Keys: k}
+}
+
+// newSymbol returns a copy of s from a slab.
+func (x *txState) newSymbol(s symbol) *symbol {
+	if len(x.symSlab) == 0 {
+		x.symSlab = make([]symbol, 32)
+	}
+	p := &x.symSlab[0]
+	x.symSlab = x.symSlab[1:]
+	*p = s
+	return p
+}
+
+// newTxRow returns a zero txRow, from a slab: a transaction has many.
+func (x *txState) newTxRow() *txRow {
+	if len(x.txRowSlab) == 0 {
+		x.txRowSlab = make([]txRow, 32)
+	}
+	tr := &x.txRowSlab[0]
+	x.txRowSlab = x.txRowSlab[1:]
+	return tr
+}
+
 // noteWantEq asks Commit for an equality index (see eqindex.go).
 func (x *txState) noteWantEq(t *TableSchema, c *ColumnSchema) {
 	for _, w := range x.wantEq {
@@ -137,16 +170,19 @@ func (x *txState) noteWantEq(t *TableSchema, c *ColumnSchema) {
 }
 
 type txState struct {
-	wantEq  []eqWant
-	db      *Database
-	gen     uuidGen
-	syms    map[string]*symbol
-	rows    map[rowKey]*txRow
-	byTable map[*table][]*txRow
-	locks   map[string]bool
-	expired bool
-	durable bool
-	blocked bool
+	wantEq    []eqWant
+	txRowSlab []txRow
+	symSlab   []symbol
+	atomSlab  []Atom
+	db        *Database
+	gen       uuidGen
+	syms      map[string]*symbol
+	rows      map[rowKey]*txRow
+	byTable   map[*table][]*txRow
+	locks     map[string]bool
+	expired   bool
+	durable   bool
+	blocked   bool
 }
 
 // freshUUID returns the next generated UUID that no row of t has, so that
@@ -172,7 +208,7 @@ func (x *txState) resolve(name string) UUID {
 	if s, ok := x.syms[name]; ok {
 		return s.uuid
 	}
-	s := &symbol{uuid: x.gen.next()}
+	s := x.newSymbol(symbol{uuid: x.gen.next()})
 	if x.syms == nil {
 		x.syms = make(map[string]*symbol)
 	}
@@ -253,7 +289,8 @@ func (x *txState) touch(t *table, u UUID) *txRow {
 		return tr
 	}
 	base := t.rows[u]
-	tr := &txRow{t: t, uuid: u, old: base, new: base}
+	tr := x.newTxRow()
+	*tr = txRow{t: t, uuid: u, old: base, new: base}
 	x.rows[k] = tr
 	x.byTable[t] = append(x.byTable[t], tr)
 	return tr
@@ -568,7 +605,7 @@ func (x *txState) opInsert(b []byte, a *opArgs) ([]byte, *Error) {
 			if s, ok := x.syms[name]; ok {
 				s.uuid, s.created = u, true
 			} else {
-				x.syms[name] = &symbol{uuid: u, created: true}
+				x.syms[name] = x.newSymbol(symbol{uuid: u, created: true})
 			}
 		}
 	case hasName:
@@ -579,7 +616,7 @@ func (x *txState) opInsert(b []byte, a *opArgs) ([]byte, *Error) {
 			if x.syms == nil {
 				x.syms = make(map[string]*symbol)
 			}
-			x.syms[name] = &symbol{uuid: x.freshUUID(t)}
+			x.syms[name] = x.newSymbol(symbol{uuid: x.freshUUID(t)})
 		}
 		u = x.syms[name].uuid
 		x.syms[name].created = true
@@ -629,17 +666,21 @@ func (x *txState) opInsert(b []byte, a *opArgs) ([]byte, *Error) {
 			return b, &e
 		}
 	}
-	if t.rows[u] != nil || x.get(t, u) != nil {
+	// The UUID must be new to the table and to the transaction (one
+	// lookup of each map: they are large).
+	prev := x.rows[rowKey{t.schema, u}]
+	if t.rows[u] != nil || (prev != nil && prev.new != nil) {
 		return b, syntaxErr(ErrDuplicateUUID, a.val("uuid"), "This UUID would duplicate a UUID already present within the table or deleted within the same transaction.")
 	}
 	// A new row has its _version from the start (a select in the same
 	// transaction shows it); modified rows get a new one at commit.
-	row[0] = Datum{Keys: []Atom{x.gen.next()}}
-	if tr := x.rows[rowKey{t.schema, u}]; tr != nil {
+	row[0] = x.newVersion()
+	if tr := prev; tr != nil {
 		// Inserted and deleted earlier in this transaction: it comes back.
 		tr.new, tr.owned = row, true
 	} else {
-		tr := &txRow{t: t, uuid: u, new: row, owned: true}
+		tr := x.newTxRow()
+		*tr = txRow{t: t, uuid: u, new: row, owned: true}
 		x.rows[rowKey{t.schema, u}] = tr
 		x.byTable[t] = append(x.byTable[t], tr)
 	}
