@@ -97,8 +97,10 @@ func DHCPReply(pkt, opts []byte) ([]byte, error) {
 	r[0], r[1], r[2] = 2, d[1], d[2] // BOOTREPLY, htype, hlen
 	copy(r[4:8], d[4:8])             // xid
 	copy(r[10:12], d[10:12])         // flags
+	if typ == dhcpAck {
+		copy(r[12:16], d[12:16]) // ciaddr (RFC 2131 table 3)
+	}
 	if reqType == dhcpInform {
-		copy(r[12:16], d[12:16]) // ciaddr
 		var kept []byte
 		_ = walkOptions(append(append([]byte(nil), rest...), 255), func(code byte, v []byte) {
 			switch code {

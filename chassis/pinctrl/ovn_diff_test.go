@@ -403,6 +403,27 @@ func TestRootRepliesMatchOVNController(t *testing.T) {
 			tf, of := verify(t, theirs), verify(t, ours)
 			same(fmt.Sprintf("DHCPv4 reply to message type %d (pad options dropped)", typ), dhcpNoPad(tf.l4[8:]), dhcpNoPad(of.l4[8:]))
 		}
+		// A renewal: unicast REQUEST from the bound address to the
+		// server, ciaddr set, no requested-address option.
+		req := buildDHCP(dhcpRequest, nil)
+		copy(req[0:6], rtrMAC)
+		copy(req[6:12], vmMAC)
+		copy(req[14+20+8+28:], vmMAC)
+		copy(req[14+20+8+12:], vmIP4[:])
+		copy(req[14+12:], vmIP4[:])
+		copy(req[14+16:], []byte{10, 0, 0, 1})
+		binary.BigEndian.PutUint16(req[14+10:], 0)
+		binary.BigEndian.PutUint16(req[14+10:], checksum(req[14:34]))
+		req = withChecksum(req)
+		theirs := port.exchange(t, req, func(f *frame) bool {
+			return f.proto == protoUDP && len(f.l4) > 8 && binary.BigEndian.Uint16(f.l4) == 67
+		})
+		ours, err := DHCPReply(req, optsOf("put_dhcp_opts"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tf, of := verify(t, theirs), verify(t, ours)
+		same("DHCPv4 reply to a renewal (pad options dropped)", dhcpNoPad(tf.l4[8:]), dhcpNoPad(of.l4[8:]))
 	})
 	t.Run("router icmp errors", func(t *testing.T) {
 		// TTL 1 through the router: time exceeded from the router port.
