@@ -14,8 +14,23 @@
 //
 // It prints medians of interleaved rounds, the servers' CPU time per
 // transaction and per row (from /proc, robust to a busy machine), and ratios
-// (ours divided by each ovsdb-server). It skips the ovsdb-server columns when
-// Open vSwitch is not installed. HCNET_BENCH_ONLY_OURS=1 runs nbdb alone,
-// HCNET_BENCH_ONLY_LATENCY=1 only the single-row workload, and
-// HCNET_BENCH_SERVER_CPUPROFILE=FILE profiles the nbdb process.
+// (ours divided by each ovsdb-server). The batched transactions are encoded
+// before the clock starts, so the client's JSON encoding (the same for every
+// server) does not compete with the server for the two cores. It skips the
+// ovsdb-server columns when Open vSwitch is not installed.
+//
+// Environment: HCNET_BENCH_ONLY_OURS=1 runs nbdb alone,
+// HCNET_BENCH_ONLY_LATENCY=1 only the single-row workload,
+// HCNET_BENCH_ONLY_BATCH=1 only the batched inserts, HCNET_BENCH_ROUNDS=N
+// runs N rounds instead of 3 (longer profiles), and
+// HCNET_BENCH_SERVER_CPUPROFILE=FILE profiles the nbdb process, e.g.
+//
+//	HCNET_BENCH_ONLY_OURS=1 HCNET_BENCH_ONLY_BATCH=1 HCNET_BENCH_ROUNDS=8 \
+//	HCNET_BENCH_SERVER_CPUPROFILE=/tmp/nbdb.prof \
+//	go test -run '^$' -bench SideBySide -benchtime 1x ./internal/ovsdb/bench/
+//
+// The executor's share is measured in process by go test -bench
+// 'WorkloadBatch100|InsertBatch100' -benchmem ./internal/ovsdb/ (CPU time
+// per transaction as cpu-ns/op) and the JSON-RPC decoding by
+// BenchmarkDecodeTransact100 in internal/jsonrpc.
 package bench
