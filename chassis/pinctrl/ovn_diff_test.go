@@ -351,6 +351,17 @@ func TestRootRepliesMatchOVNController(t *testing.T) {
 			tf, of := verify(t, theirs), verify(t, ours)
 			same("DNS answer to "+q.typ.String()+" "+q.name, tf.l4[8:], of.l4[8:])
 		}
+		q := udpSeg(33334, 53, string(dnsQuery(t, "vm1.ovn.org.", dnsmessage.TypeAAAA)))
+		req := withChecksum(ipv6Frame(rtrMAC, vmMAC, netip.MustParseAddr("fd00::11"), netip.MustParseAddr("fd00::1"), q, protoUDP))
+		theirs := port.exchange(t, req, func(f *frame) bool {
+			return f.v6 && f.proto == protoUDP && len(f.l4) > 8 && binary.BigEndian.Uint16(f.l4) == 53
+		})
+		ours, err := DNSReply(req, dnsRecords(records))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tf, of := verify(t, theirs), verify(t, ours)
+		same("DNS answer over IPv6", tf.l4[8:], of.l4[8:])
 	})
 	// ovn-controller 23.03 does not answer RENEW, REBIND, CONFIRM,
 	// RELEASE and DECLINE; we do, as RFC 8415 asks.
