@@ -126,11 +126,21 @@ type symbol struct {
 	created bool
 }
 
+// slabSize is the length of a slab: the first of its kind holds one
+// element per operation (a small transaction allocates little), later
+// ones 64.
+func (x *txState) slabSize(first bool) int {
+	if first {
+		return max(x.slab, 1)
+	}
+	return 64
+}
+
 // newVersion returns a _version datum with the next UUID. The one-atom
 // key slices come from a slab that the transaction's rows share.
 func (x *txState) newVersion() Datum {
 	if len(x.atomSlab) == 0 {
-		x.atomSlab = make([]Atom, 64)
+		x.atomSlab = make([]Atom, x.slabSize(x.atomSlab == nil))
 	}
 	k := x.atomSlab[:1:1]
 	x.atomSlab = x.atomSlab[1:]
@@ -141,7 +151,7 @@ func (x *txState) newVersion() Datum {
 // newSymbol returns a copy of s from a slab.
 func (x *txState) newSymbol(s symbol) *symbol {
 	if len(x.symSlab) == 0 {
-		x.symSlab = make([]symbol, 32)
+		x.symSlab = make([]symbol, x.slabSize(x.symSlab == nil))
 	}
 	p := &x.symSlab[0]
 	x.symSlab = x.symSlab[1:]
@@ -152,7 +162,7 @@ func (x *txState) newSymbol(s symbol) *symbol {
 // newTxRow returns a zero txRow, from a slab: a transaction has many.
 func (x *txState) newTxRow() *txRow {
 	if len(x.txRowSlab) == 0 {
-		x.txRowSlab = make([]txRow, 32)
+		x.txRowSlab = make([]txRow, x.slabSize(x.txRowSlab == nil))
 	}
 	tr := &x.txRowSlab[0]
 	x.txRowSlab = x.txRowSlab[1:]
@@ -174,6 +184,7 @@ type txState struct {
 	txRowSlab []txRow
 	symSlab   []symbol
 	atomSlab  []Atom
+	slab      int // see slabSize
 	db        *Database
 	gen       uuidGen
 	syms      map[string]*symbol
@@ -234,6 +245,7 @@ func (d *Database) Execute(t Txn) Result {
 	}
 	// Most operations touch a row or two.
 	x.rows = make(map[rowKey]*txRow, len(ops))
+	x.slab = min(max(len(ops), 1), 64)
 	reply := make([]byte, 0, 64*len(ops)+2)
 	reply = append(reply, '[')
 	for i, op := range ops {
