@@ -69,23 +69,22 @@ func (x *Index) ndRAFlows(f *flowSet, p *routerPort) {
 	if len(prefixes) == 0 {
 		return
 	}
+	ra := raConfig(p)
 	opts := []string{fmt.Sprintf("addr_mode = %s", strconv.Quote(mode)), "slla = " + p.MAC}
-	if m, err := strconv.Atoi(cfg["mtu"]); err == nil && m >= 1280 {
-		opts = append(opts, fmt.Sprintf("mtu = %d", m))
+	if ra.MTU > 0 {
+		opts = append(opts, fmt.Sprintf("mtu = %d", ra.MTU))
+	}
+	if ra.Preference != "MEDIUM" {
+		opts = append(opts, fmt.Sprintf("router_preference = %s", strconv.Quote(ra.Preference)))
+	}
+	if ra.RDNSS.IsValid() {
+		opts = append(opts, "rdnss = "+ra.RDNSS.String())
+	}
+	if ra.DNSSL != "" {
+		opts = append(opts, fmt.Sprintf("dnssl = %s", strconv.Quote(ra.DNSSL)))
 	}
 	for _, pf := range prefixes {
 		opts = append(opts, "prefix = "+pf)
-	}
-	if pref := cfg["router_preference"]; pref == "HIGH" || pref == "LOW" {
-		opts = append(opts, fmt.Sprintf("router_preference = %s", strconv.Quote(pref)))
-	}
-	if rdnss := cfg["rdnss"]; rdnss != "" {
-		if a, err := netip.ParseAddr(rdnss); err == nil && a.Is6() {
-			opts = append(opts, "rdnss = "+a.String())
-		}
-	}
-	if dnssl := cfg["dnssl"]; dnssl != "" && !strings.ContainsAny(dnssl, `"\`) {
-		opts = append(opts, fmt.Sprintf("dnssl = %s", strconv.Quote(dnssl)))
 	}
 	name := quote(p.Row.Name)
 	f.addf(routerIngress[10], 50, fmt.Sprintf("inport == %s && ip6.dst == ff02::2 && nd_rs", name),
@@ -250,5 +249,77 @@ func (x *Index) routerICMPErrors(f *flowSet, ports []*routerPort, centralized bo
 			f.add(lrInIPInput, 80, m+" && udp", "icmp6 {eth.dst <-> eth.src; ip6.dst <-> ip6.src; ip.ttl = 255; icmp6.type = 1; icmp6.code = 4; next; };")
 			f.add(lrInIPInput, 70, m, "icmp6 {eth.dst <-> eth.src; ip6.dst <-> ip6.src; ip.ttl = 255; icmp6.type = 1; icmp6.code = 3; next; };")
 		}
+	}
+}
+
+// raSettings are a router port's validated ipv6_ra_configs.
+type raSettings struct {
+	MTU        int    // 0: not advertised
+	Preference string // HIGH, MEDIUM or LOW
+	RDNSS      netip.Addr
+	DNSSL      string
+}
+
+func raConfig(p *routerPort) raSettings {
+	cfg := p.Row.Ipv6RaConfigs
+	s := raSettings{Preference: "MEDIUM"}
+	if m, err := strconv.Atoi(cfg["mtu"]); err == nil && m >= 1280 {
+		s.MTU = m
+	}
+	if pref := cfg["router_preference"]; pref == "HIGH" || pref == "LOW" {
+		s.Preference = pref
+	}
+	if a, err := netip.ParseAddr(cfg["rdnss"]); err == nil && a.Is6() {
+		s.RDNSS = a
+	}
+	if d := cfg["dnssl"]; d != "" && !strings.ContainsAny(d, `"\`) {
+		s.DNSSL = d
+	}
+	return s
+}
+
+// periodicRAOptions adds to a router port's Port_Binding options what
+// ovn-controller needs to send unsolicited router advertisements
+// (ipv6_ra_configs send_periodic=true; ovn-sb(5) Port_Binding options
+// ipv6_ra_*): intervals (max 600 s by default, min a third of it), the
+// advertised prefixes, MTU, preference, DNS and the source addresses.
+func periodicRAOptions(p *routerPort, opts map[string]string) {
+	cfg := p.Row.Ipv6RaConfigs
+	mode := cfg["address_mode"]
+	if cfg["send_periodic"] != "true" || !p.LLA.IsValid() || (mode != "slaac" && mode != "dhcpv6_stateful" && mode != "dhcpv6_stateless") {
+		return
+	}
+	var prefixes []string
+	for _, n := range p.V6 {
+		if !n.Addr().IsLinkLocalUnicast() {
+			prefixes = append(prefixes, networkOf(n).String())
+		}
+	}
+	maxI := 600
+	if v, err := strconv.Atoi(cfg["max_interval"]); err == nil {
+		maxI = min(max(v, 4), 1800)
+	}
+	minI := maxI / 3
+	if v, err := strconv.Atoi(cfg["min_interval"]); err == nil {
+		minI = v
+	}
+	minI = min(max(minI, 3), maxI*3/4)
+	ra := raConfig(p)
+	opts["ipv6_ra_send_periodic"] = "true"
+	opts["ipv6_ra_address_mode"] = mode
+	opts["ipv6_ra_max_interval"] = strconv.Itoa(maxI)
+	opts["ipv6_ra_min_interval"] = strconv.Itoa(minI)
+	opts["ipv6_ra_prefixes"] = strings.Join(prefixes, " ")
+	opts["ipv6_ra_prf"] = ra.Preference
+	opts["ipv6_ra_src_addr"] = p.LLA.String()
+	opts["ipv6_ra_src_eth"] = p.MAC
+	if ra.MTU > 0 {
+		opts["ipv6_ra_mtu"] = strconv.Itoa(ra.MTU)
+	}
+	if ra.RDNSS.IsValid() {
+		opts["ipv6_ra_rdnss"] = ra.RDNSS.String()
+	}
+	if ra.DNSSL != "" {
+		opts["ipv6_ra_dnssl"] = ra.DNSSL
 	}
 }

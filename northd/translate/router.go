@@ -48,6 +48,7 @@ func (x *Index) routerOut(r *nb.LogicalRouter) *DatapathOut {
 			pb.Type = "l3gateway"
 			pb.Options["l3gateway-chassis"] = gwChassis
 		}
+		periodicRAOptions(p, pb.Options)
 		if p.Gateway {
 			pb.Options["chassis-redirect-port"] = p.CR
 			if ck, ok := pkeys[p.CR]; ok {
