@@ -114,8 +114,8 @@ func featureCommand(r *rand.Rand, dnsBFD bool) string {
 			return []string{"dhcp d6 2001:db8:1::/64 server_id=00:00:00:00:06:ff dns_server=2001:db8::53",
 				"dhcp d6 2001:db8:1::/64 server_id=00:00:00:00:06:fe dhcpv6_stateless=true", "del lsp b"}[r.IntN(3)]
 		case 2:
-			return fmt.Sprintf("lrp dr dr-s1 00:00:00:00:dd:01 10.0.1.1/24 2001:db8:1::1/64 opt:ra:address_mode=%s opt:ra:mtu=%d",
-				[]string{"slaac", "dhcpv6_stateless", "off"}[r.IntN(3)], 1280+r.IntN(200))
+			return fmt.Sprintf("lrp dr dr-s1 00:00:00:00:dd:01 10.0.1.1/24 2001:db8:1::1/64 opt:ra:address_mode=%s opt:ra:mtu=%d opt:ra:send_periodic=%v",
+				[]string{"slaac", "dhcpv6_stateless", "off"}[r.IntN(3)], 1280+r.IntN(200), r.IntN(2) == 0)
 		}
 		return fmt.Sprintf("lsp s%d p%d addresses=\"00:00:00:00:0%d:%02x %s\"", r.IntN(2), r.IntN(6), r.IntN(2), r.IntN(256), ip)
 	case 9:
