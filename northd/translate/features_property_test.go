@@ -66,6 +66,9 @@ func featureCommand(r *rand.Rand, dnsBFD bool) string {
 		if r.IntN(4) == 0 {
 			return fmt.Sprintf("lrlb lb%d dr [2001:db8:ff::%x]:80 [2001:db8:1::%x]:8080%s", r.IntN(3), 0x100+r.IntN(3), 2+r.IntN(9), opt)
 		}
+		if r.IntN(6) == 0 {
+			return fmt.Sprintf("lrlb lb%d %s %s:81 \"\"%s", r.IntN(3), router, vip, []string{"", " opt:reject=true"}[r.IntN(2)])
+		}
 		if r.IntN(2) == 0 {
 			return fmt.Sprintf("lrlb lb%d %s %s:80 %s:8080,10.0.1.11:8080%s", r.IntN(3), router, vip, ip, opt)
 		}

@@ -35,6 +35,7 @@ func (x *Index) routerVIPs(r *nb.LogicalRouter) []routerVIP {
 		skip := lb.Options["skip_snat"] == "true"
 		for k, backends := range lb.Vips {
 			if v, ok := parseVIP(k, backends, proto); ok {
+				v.Reject = lb.Options["reject"] == "true"
 				out = append(out, routerVIP{vip: v, SkipSNAT: skip})
 			}
 		}
@@ -165,6 +166,10 @@ func (x *Index) routerLBFlows(f *flowSet, r *nb.LogicalRouter, ports []*routerPo
 		if v.Port != 0 {
 			match, prio = fmt.Sprintf("%s && %s && %s.dst == %d", match, v.Proto, v.Proto, v.Port), 120
 		}
+		if v.Backends == "" {
+			f.add(lrInDNAT, prio, match+res, v.noBackends(lrOutSNAT.Table))
+			continue
+		}
 		f.addf(lrInDNAT, prio, match+res, "%sct_lb_mark(backends=%s%s);", flag, v.Backends, opt)
 	}
 	// Established and related traffic of load-balanced connections keeps
@@ -181,6 +186,9 @@ func (x *Index) routerLBFlows(f *flowSet, r *nb.LogicalRouter, ports []*routerPo
 	if dgp != nil && !gwRouter {
 		seenMatch := map[string]bool{}
 		for _, v := range vips {
+			if v.Backends == "" {
+				continue
+			}
 			var alts []string
 			ip := v.family()
 			for _, b := range strings.Split(v.Backends, ",") {

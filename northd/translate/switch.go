@@ -520,7 +520,20 @@ type vip struct {
 	IP       netip.Addr
 	Port     int // 0: any
 	Proto    string
-	Backends string // "IP[:PORT],..." as ct_lb_mark takes them
+	Backends string // "IP[:PORT],..." as ct_lb_mark takes them; "" for none
+	// Reject is the load balancer's options:reject: a VIP without
+	// backends rejects new connections instead of dropping them.
+	Reject bool
+}
+
+// noBackends returns the action for a new connection to a VIP without
+// backends in a pipeline whose stage after the reply turnaround is
+// next(pipeline=egress,table=egressTable).
+func (v vip) noBackends(egressTable int) string {
+	if v.Reject {
+		return fmt.Sprintf("reg0 = 0; reject { outport <-> inport; next(pipeline=egress,table=%d);};", egressTable)
+	}
+	return "drop;"
 }
 
 // family returns "ip4" or "ip6", the VIP's address family as a field prefix.
@@ -545,6 +558,7 @@ func (x *Index) switchVIPs(sw *nb.LogicalSwitch) []vip {
 		}
 		for k, backends := range lb.Vips {
 			v, ok := parseVIP(k, backends, proto)
+			v.Reject = lb.Options["reject"] == "true"
 			if ok {
 				out = append(out, v)
 			}
@@ -585,8 +599,8 @@ func parseVIP(key, backends, proto string) (vip, bool) {
 			bs = append(bs, a.String())
 		}
 	}
-	if len(bs) == 0 {
-		return vip{}, false
+	if len(bs) == 0 && strings.TrimSpace(backends) != "" {
+		return vip{}, false // backends given, none usable
 	}
 	v.Backends = strings.Join(bs, ",")
 	return v, true
@@ -614,12 +628,15 @@ func (x *Index) lbFlows(f *flowSet, sw *nb.LogicalSwitch, ports []*switchPort) {
 	f.defaults(lsInPreLB, lsOutPreLB)
 	x.lbHairpinFlows(f, vips)
 	for _, v := range vips {
-		if v.Port == 0 {
-			f.addf(lsInLB, 110, fmt.Sprintf("ct.new && %s.dst == %s", v.family(), v.IP), "reg0[1] = 0; ct_lb_mark(backends=%s);", v.Backends)
-			continue
+		match, prio := fmt.Sprintf("ct.new && %s.dst == %s", v.family(), v.IP), 110
+		if v.Port != 0 {
+			match, prio = fmt.Sprintf("%s && %s.dst == %d", match, v.Proto, v.Port), 120
 		}
-		f.addf(lsInLB, 120, fmt.Sprintf("ct.new && %s.dst == %s && %s.dst == %d", v.family(), v.IP, v.Proto, v.Port),
-			"reg0[1] = 0; ct_lb_mark(backends=%s);", v.Backends)
+		action := fmt.Sprintf("reg0[1] = 0; ct_lb_mark(backends=%s);", v.Backends)
+		if v.Backends == "" {
+			action = v.noBackends(lsOutQoSMark.Table)
+		}
+		f.add(lsInLB, prio, match, action)
 	}
 }
 
