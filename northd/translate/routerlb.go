@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 
 	"hcnet/schema/nb"
@@ -36,6 +37,7 @@ func (x *Index) routerVIPs(r *nb.LogicalRouter) []routerVIP {
 		for k, backends := range lb.Vips {
 			if v, ok := parseVIP(k, backends, proto); ok {
 				v.Reject = lb.Options["reject"] == "true"
+				v.Affinity, _ = strconv.Atoi(lb.Options["affinity_timeout"])
 				out = append(out, routerVIP{vip: v, SkipSNAT: skip})
 			}
 		}
@@ -171,6 +173,17 @@ func (x *Index) routerLBFlows(f *flowSet, r *nb.LogicalRouter, ports []*routerPo
 			continue
 		}
 		f.addf(lrInDNAT, prio, match+res, "%sct_lb_mark(backends=%s%s);", flag, v.Backends, opt)
+		// Affinity (gateway and distributed routers; not yet on a
+		// distributed gateway port).
+		if bs := v.affinityBackends(); bs != nil && res == "" {
+			f.addf(routerIngress[6], 100, match, "reg0 = ip4.dst; reg9[16..31] = %s.dst; reg9[6] = chk_lb_aff(); next;", v.Proto)
+			for _, b := range bs {
+				f.addf(lrInDNAT, 150, fmt.Sprintf("reg9[6] == 1 && ct.new && ip4 && reg4 == %s && reg8[0..15] == %d", b.Addr(), b.Port()),
+					"reg0 = %s; %sct_lb_mark(backends=%s%s);", v.IP, flag, b, opt)
+				f.addf(routerIngress[8], 100, fmt.Sprintf("reg9[6] == 0 && ct.new && ip4 && reg0 == %s && reg9[16..31] == %d && ip4.dst == %s && %s.dst == %d", v.IP, v.Port, b.Addr(), v.Proto, b.Port()),
+					"commit_lb_aff(vip = \"%s:%d\", backend = \"%s\", proto = %s, timeout = %d); /* drop */", v.IP, v.Port, b, v.Proto, v.Affinity)
+			}
+		}
 	}
 	// Established and related traffic of load-balanced connections keeps
 	// its SNAT decision (ct_mark) and skips backend selection.

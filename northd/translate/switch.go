@@ -524,6 +524,24 @@ type vip struct {
 	// Reject is the load balancer's options:reject: a VIP without
 	// backends rejects new connections instead of dropping them.
 	Reject bool
+	// Affinity is options:affinity_timeout in seconds (0: none): a client
+	// keeps its backend for that long.
+	Affinity int
+}
+
+// affinityBackends returns the backends of an IPv4 VIP with a port and an
+// affinity timeout, or nil.
+func (v vip) affinityBackends() []netip.AddrPort {
+	if v.Affinity <= 0 || v.Port == 0 || !v.IP.Is4() || v.Backends == "" {
+		return nil
+	}
+	var out []netip.AddrPort
+	for _, b := range strings.Split(v.Backends, ",") {
+		if ap, err := netip.ParseAddrPort(b); err == nil {
+			out = append(out, ap)
+		}
+	}
+	return out
 }
 
 // noBackends returns the action for a new connection to a VIP without
@@ -559,6 +577,7 @@ func (x *Index) switchVIPs(sw *nb.LogicalSwitch) []vip {
 		for k, backends := range lb.Vips {
 			v, ok := parseVIP(k, backends, proto)
 			v.Reject = lb.Options["reject"] == "true"
+			v.Affinity, _ = strconv.Atoi(lb.Options["affinity_timeout"])
 			if ok {
 				out = append(out, v)
 			}
@@ -637,6 +656,17 @@ func (x *Index) lbFlows(f *flowSet, sw *nb.LogicalSwitch, ports []*switchPort) {
 			action = v.noBackends(lsOutQoSMark.Table)
 		}
 		f.add(lsInLB, prio, match, action)
+		// Affinity: a client seen recently goes to the backend it had
+		// (chk_lb_aff), a new choice is remembered (commit_lb_aff).
+		if bs := v.affinityBackends(); bs != nil {
+			f.add(switchIngress[11], 100, fmt.Sprintf("ct.new && ip4 && reg1 == %s && reg2[0..15] == %d", v.IP, v.Port), "reg9[6] = chk_lb_aff(); next;")
+			for _, b := range bs {
+				f.addf(lsInLB, 150, fmt.Sprintf("reg9[6] == 1 && ct.new && ip4 && reg4 == %s && reg8[0..15] == %d", b.Addr(), b.Port()),
+					"reg0[1] = 0; reg1 = %s; reg2[0..15] = %d; ct_lb_mark(backends=%s);", v.IP, v.Port, b)
+				f.addf(switchIngress[13], 100, fmt.Sprintf("reg9[6] == 0 && ct.new && ip4 && reg1 == %s && reg2[0..15] == %d && ip4.dst == %s && %s.dst == %d", v.IP, v.Port, b.Addr(), v.Proto, b.Port()),
+					"commit_lb_aff(vip = \"%s:%d\", backend = \"%s\", proto = %s, timeout = %d); /* drop */", v.IP, v.Port, b, v.Proto, v.Affinity)
+			}
+		}
 	}
 }
 
