@@ -54,7 +54,9 @@ func FuzzParseExpr(f *testing.F) {
 // FuzzParseActions: parsing never panics, errors name their position, and
 // whatever parses compiles (or fails cleanly) without panicking.
 func FuzzParseActions(f *testing.F) {
-	for _, s := range []string{"next;", `outport = "vm2"; output;`, "ct_commit { ct_mark.blocked = 1; }; next;", "eth.dst <-> eth.src;", "reg0[3] = put_dhcp_opts(router = 10.0.0.1);"} {
+	for _, s := range []string{"next;", `outport = "vm2"; output;`, "ct_commit { ct_mark.blocked = 1; }; next;", "eth.dst <-> eth.src;", "reg0[3] = put_dhcp_opts(router = 10.0.0.1);",
+		`fwd_group(liveness="true", childports="vm1", "vm3");`, "handle_bfd_msg();", "ct_lb_mark(backends=10.0.0.1:80,10.0.0.2:80; skip_snat);",
+		"reg8[16..31] = select(1, 2=50);", "reg9[3] = lookup_arp_ip(inport, arp.spa);"} {
 		f.Add(s)
 	}
 	env, _ := goldenEnv()

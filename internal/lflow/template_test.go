@@ -1,6 +1,9 @@
 package lflow
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestExpandTemplates(t *testing.T) {
 	vars := map[string]string{"vip": "172.16.0.150", "vport": "8080", "backends": "10.0.0.11:80,10.0.0.12:80"}
@@ -27,4 +30,20 @@ func TestExpandTemplates(t *testing.T) {
 	if _, err := Compile(LogicalFlow{Pipeline: "ingress", Priority: 1, Match: "ip4.dst == ^vip", Actions: "next;", Datapath: 1}, &Env{}); err == nil {
 		t.Fatal("undefined template variable compiled")
 	}
+}
+
+func FuzzExpandTemplates(f *testing.F) {
+	for _, s := range []string{"ip4.dst == ^vip", `"^vip" ^vport`, "^", `"a\"`, "^^vip", "ct_lb_mark(backends=^b);"} {
+		f.Add(s)
+	}
+	vars := map[string]string{"vip": "10.0.0.1", "vport": "80", "b": "10.0.0.2:80"}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := ExpandTemplates(s, vars)
+		if !strings.Contains(s, "^") && out != s {
+			t.Fatalf("%q changed to %q without templates", s, out)
+		}
+		if again := ExpandTemplates(s, nil); again != s {
+			t.Fatalf("%q changed to %q without variables", s, again)
+		}
+	})
 }
