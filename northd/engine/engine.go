@@ -145,7 +145,57 @@ func (e *Engine) Row(table, uuid string) any {
 }
 
 // SwitchPort returns the NB row of the switch port named name.
-func (e *Engine) SwitchPort(name string) (*nb.LogicalSwitchPort, bool) { return e.idx.SwitchPort(name) }
+func (e *Engine) SwitchPort(name string) (*nb.LogicalSwitchPort, bool) {
+	p, ok := e.idx.SwitchPort(name)
+	if !ok {
+		return nil, false
+	}
+	// The index may hold an earlier version of the row (see indexFree).
+	if cur := e.nb.SwitchPorts[p.UUID]; cur != nil {
+		return cur, true
+	}
+	return p, true
+}
+
+// indexFree reports whether a batch changes only what the translate index
+// does not derive anything from, so Apply can keep the index instead of
+// rebuilding it (which costs time in proportion to NB): the
+// acknowledgement columns northd itself writes, Logical_Switch_Port.up and
+// NB_Global's *_cfg and *_cfg_timestamp. Readers of those changes are
+// computed as usual; the index reads NB_Global from the snapshot.
+func indexFree(changes []Change, prevs []any) bool {
+	for i, c := range changes {
+		switch c.Table {
+		case nb.LogicalSwitchPortTable:
+			o, _ := prevs[i].(*nb.LogicalSwitchPort)
+			n, _ := c.Row.(*nb.LogicalSwitchPort)
+			if o == nil || n == nil {
+				return false
+			}
+			x := *o
+			x.Up = n.Up
+			if !reflect.DeepEqual(&x, n) {
+				return false
+			}
+		case nb.NBGlobalTable:
+			o, _ := prevs[i].(*nb.NBGlobal)
+			n, _ := c.Row.(*nb.NBGlobal)
+			if o == nil || n == nil {
+				return false
+			}
+			x := *o
+			x.NbCfg, x.NbCfgTimestamp = n.NbCfg, n.NbCfgTimestamp
+			x.SbCfg, x.SbCfgTimestamp = n.SbCfg, n.SbCfgTimestamp
+			x.HvCfg, x.HvCfgTimestamp = n.HvCfg, n.HvCfgTimestamp
+			if !reflect.DeepEqual(&x, n) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // PortDatapath returns the NB key of the datapath a logical port belongs to.
 func (e *Engine) PortDatapath(name string) (string, bool) { return e.idx.PortDatapath(name) }
@@ -203,7 +253,9 @@ func (e *Engine) Apply(changes []Change) (Delta, error) {
 			}
 		}
 	}
-	e.idx = translate.NewIndexFrom(old, e.nb, e.keys)
+	if !indexFree(changes, prevs) {
+		e.idx = translate.NewIndexFrom(old, e.nb, e.keys)
+	}
 	for i, c := range changes {
 		if c.Row != nil {
 			for _, u := range e.idx.Readers(c.Table, c.UUID, prevs[i], c.Row) {

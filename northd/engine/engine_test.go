@@ -281,4 +281,14 @@ func TestUpColumnRecomputesNothing(t *testing.T) {
 	if got := e.Stats().Recomputed; len(got) != 0 || !d.Empty() {
 		t.Errorf("up-only changes recomputed %v (delta empty: %v)", got, d.Empty())
 	}
+	// The engine answers with the new rows although it kept its index.
+	for _, p := range next.SwitchPorts {
+		got, ok := e.SwitchPort(p.Name)
+		if !ok || got.Up == nil || !*got.Up {
+			t.Errorf("SwitchPort(%s) = %+v after up changed", p.Name, got)
+		}
+	}
+	if got, want := e.SB().Text(), translate.Translate(translate.CloneNB(next), e.Keys()).Text(); got != want {
+		t.Errorf("after up-only changes:\n%s", lineDiff(got, want))
+	}
 }
