@@ -132,5 +132,6 @@ func DNSReply(pkt []byte, records map[string]string) ([]byte, error) {
 	}
 	uh := append([]byte(nil), udp[:8]...)
 	binary.BigEndian.PutUint16(uh[4:], uint16(8+len(r)))
+	f.keepIPv4ID = true
 	return f.build(false, protoUDP, f.ttl(), append(uh, r...), 6), nil
 }

@@ -20,6 +20,11 @@
 //     the chassis's Buffer, which releases them with the neighbour's MAC
 //     when it is learned (re-entering at the output tables, as
 //     ovn-controller does), or drops them after BufferTimeout.
+//   - Load balancer health checks: Probe builds the TCP SYN or UDP probe
+//     of a Service_Monitor (sent to the backend's port on this chassis),
+//     handle_svc_check answers come back as Result.Svc (online or
+//     offline), and Reset closes the half-open TCP connection; probing
+//     on a schedule and writing Service_Monitor.status is the chassis's.
 //   - Decisions for the chassis to carry out, returned in the Result:
 //     learned neighbours (put_arp, put_nd) as a MACBinding, learned MACs
 //     (put_fdb) as an FDBEntry, virtual port claims (bind_vport) as a
@@ -29,7 +34,8 @@
 //
 // The replies are checked against ovn-controller's for the same requests
 // (TestRootRepliesMatchOVNController: DHCPv4, DHCPv6, RA, DNS, NA, ICMP
-// errors, reject): equal, except where we follow the RFCs and
+// errors, reject, health check probes and resets): equal, except where we
+// follow the RFCs and
 // ovn-controller does not (domain_search labels; tcp_reset of a segment
 // carrying an ACK takes its sequence number from that ACK, RFC 793; DHCPv6
 // RENEW, REBIND, CONFIRM, RELEASE and DECLINE are answered, RFC 8415).

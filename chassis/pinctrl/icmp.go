@@ -38,6 +38,11 @@ type frame struct {
 	src, dst       []byte // IP addresses (4 or 16 bytes)
 	proto          byte   // IPv4 protocol or IPv6 next header
 	l4             []byte
+	// keepIPv4ID builds IPv4 replies with the packet's own
+	// identification and flags (answers made in place: DNS); otherwise
+	// generated packets get identification 0 and don't-fragment, as
+	// ovn-controller's.
+	keepIPv4ID bool
 }
 
 // parseIP splits an IPv4 or IPv6 frame; what is not IP is an error.
@@ -107,6 +112,11 @@ func (f *frame) build(swap bool, proto, ttl byte, payload []byte, csumOfs int) [
 		ip := make([]byte, 20)
 		ip[0], ip[1] = 0x45, f.l3[1]
 		binary.BigEndian.PutUint16(ip[2:], uint16(20+len(payload)))
+		if f.keepIPv4ID && len(f.l3) >= 8 {
+			copy(ip[4:8], f.l3[4:8])
+		} else {
+			ip[6] = 0x40 // don't fragment
+		}
 		ip[8], ip[9] = ttl, proto
 		copy(ip[12:16], src)
 		copy(ip[16:20], dst)

@@ -142,12 +142,25 @@ func openRaw(t *testing.T, ns, ifname string) *rawPort {
 // accepts, within the deadline.
 func (p *rawPort) exchange(t *testing.T, pkt []byte, match func(*frame) bool) []byte {
 	t.Helper()
-	if err := unix.Sendto(p.fd, pkt, 0, &unix.SockaddrLinklayer{Ifindex: p.ifindex, Halen: 6}); err != nil {
-		t.Fatal(err)
+	send := func() {
+		if pkt == nil { // only listen
+			return
+		}
+		if err := unix.Sendto(p.fd, pkt, 0, &unix.SockaddrLinklayer{Ifindex: p.ifindex, Halen: 6}); err != nil {
+			t.Fatal(err)
+		}
 	}
+	send()
 	deadline := time.Now().Add(5 * time.Second)
+	resend := time.Now().Add(time.Second)
 	buf := make([]byte, 9000)
 	for time.Now().Before(deadline) {
+		if time.Now().After(resend) {
+			// A request lost while the switch's flows were being
+			// replaced: ask again.
+			send()
+			resend = time.Now().Add(time.Second)
+		}
 		tv := unix.NsecToTimeval(int64(500 * time.Millisecond))
 		unix.SetsockoptTimeval(p.fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
 		n, from, err := unix.Recvfrom(p.fd, buf, 0)
@@ -211,6 +224,13 @@ func TestRootRepliesMatchOVNController(t *testing.T) {
 	records := map[string]string{"vm1.ovn.org": "10.0.0.11 fd00::11", "11.0.0.10.in-addr.arpa": "vm1.ovn.org"}
 	dns := nbctl("create", "DNS", `records={"vm1.ovn.org"="10.0.0.11 fd00::11", "11.0.0.10.in-addr.arpa"="vm1.ovn.org"}`)
 	nbctl("add", "Logical_Switch", "sw0", "dns_records", dns)
+	// A load balancer whose backend vm1 is health checked every second.
+	nbctl("set", "NB_Global", ".", "options:svc_monitor_mac=0a:00:00:00:fe:fe")
+	nbctl("lb-add", "lbh", "10.0.0.200:80", "10.0.0.11:8080", "tcp")
+	nbctl("ls-lb-add", "sw1", "lbh") // not on vm1's switch: stateful LB pipelines there change how its rejects flow
+	nbctl("set", "Load_Balancer", "lbh", "ip_port_mappings:10.0.0.11=vm1:10.0.0.254")
+	nbctl("--id=@hc", "create", "Load_Balancer_Health_Check", `vip="10.0.0.200:80"`, "options:interval=1", "options:timeout=1",
+		"options:success_count=1", "options:failure_count=1", "--", "add", "Load_Balancer", "lbh", "health_check", "@hc")
 
 	ctlDir := t.TempDir()
 	cmd := exec.Command("ovn-controller", "unix:"+filepath.Join(sw.Dir, "db.sock"), "--log-file="+filepath.Join(ctlDir, "ovn-controller.log"))
@@ -502,13 +522,63 @@ func TestRootRepliesMatchOVNController(t *testing.T) {
 		req := withChecksum(eth4(rtrMAC, protoTCP, [4]byte{10, 0, 0, 99}, tcpSeg(1000, 0, tcpSYN, "")))
 		binary.BigEndian.PutUint16(req[14+20+2:], 9)
 		req = withChecksum(req)
-		theirs := port.exchange(t, req, func(f *frame) bool { return f.proto == protoTCP })
+		theirs := port.exchange(t, req, func(f *frame) bool {
+			return f.proto == protoTCP && len(f.l4) >= 20 && f.l4[13]&tcpRST != 0 && binary.BigEndian.Uint16(f.l4) == 9
+		})
 		ours, err := Reject(req)
 		if err != nil {
 			t.Fatal(err)
 		}
 		tf, of := verify(t, theirs), verify(t, ours)
 		same("TCP ports, sequence, acknowledgment, offset and flags of the reset", tf.l4[:14], of.l4[:14])
+	})
+	// Last: the backend's status changes with every answer (or its
+	// absence), and ovn-northd and ovn-controller recompute.
+	t.Run("health check", func(t *testing.T) {
+		m := Monitor{PortMAC: [6]byte{0, 0, 0, 0, 0, 1}, SrcMAC: [6]byte{0x0a, 0, 0, 0, 0xfe, 0xfe},
+			SrcIP: netip.MustParseAddr("10.0.0.254"), IP: netip.MustParseAddr("10.0.0.11"), Protocol: "tcp", L4Port: 8080}
+		isProbe := func(f *frame) bool {
+			return f.proto == protoTCP && len(f.l4) >= 20 && binary.BigEndian.Uint16(f.l4[2:]) == 8080 && f.l4[13] == tcpSYN
+		}
+		theirs := port.exchange(t, nil, isProbe)
+		if theirs == nil {
+			return
+		}
+		tf := verify(t, theirs)
+		po, err := Probe(m, binary.BigEndian.Uint16(tf.l4), binary.BigEndian.Uint32(tf.l4[4:]), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, ours := packetOutParts(t, po)
+		of := verify(t, ours)
+		same("health check SYN (Ethernet, IPv4 addresses and TTL, TCP)", append(append(append([]byte(nil), theirs[:14]...), tf.l3[8:20]...), tf.l4...),
+			append(append(append([]byte(nil), ours[:14]...), of.l3[8:20]...), of.l4...))
+		// The backend answers SYN+ACK: ovn-controller resets the
+		// connection as our Reset does.
+		synack := ipv4([4]byte{10, 0, 0, 11}, [4]byte{10, 0, 0, 254}, protoTCP,
+			tcpHeader(8080, binary.BigEndian.Uint16(tf.l4), 777, binary.BigEndian.Uint32(tf.l4[4:])+1, tcpSYN|tcpACK))
+		copy(synack[0:6], m.SrcMAC[:])
+		copy(synack[6:12], m.PortMAC[:])
+		synack = withChecksum(synack)
+		rst := port.exchange(t, synack, func(f *frame) bool {
+			return f.proto == protoTCP && len(f.l4) >= 20 && f.l4[13]&tcpRST != 0 && binary.BigEndian.Uint16(f.l4) == binary.BigEndian.Uint16(tf.l4)
+		})
+		if rst == nil {
+			return
+		}
+		st, err := SvcReply(synack)
+		if err != nil || !st.Online {
+			t.Fatalf("%+v %v", st, err)
+		}
+		_, ourRst := packetOutParts(t, Reset(m, st, 2))
+		rf, orf := verify(t, rst), verify(t, ourRst)
+		// ovn-controller's reset carries SEG.ACK+1 as its sequence
+		// number; ours SEG.ACK (RFC 793). The rest must be equal.
+		if got := binary.BigEndian.Uint32(orf.l4[4:]); got != st.Ack {
+			t.Errorf("reset sequence number %d, want the SYN+ACK's acknowledgment %d", got, st.Ack)
+		}
+		noSeq := func(h []byte) []byte { h = append([]byte(nil), h[:16]...); copy(h[4:8], []byte{0, 0, 0, 0}); return h }
+		same("health check reset after SYN+ACK (TCP header but sequence number and checksum)", noSeq(rf.l4), noSeq(orf.l4))
 	})
 	for _, d := range diffs {
 		t.Error(d)

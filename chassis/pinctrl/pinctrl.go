@@ -49,6 +49,9 @@ type Result struct {
 	// Multicast is set by igmp: the group memberships an IGMP or MLD
 	// message changes, for the southbound IGMP_Group table.
 	Multicast []Membership
+	// Svc is set by handle_svc_check: a load balancer backend's answer
+	// to a health check probe (Service_Monitor status).
+	Svc *SvcStatus
 }
 
 // Event is a controller event (trigger_event) for the southbound
@@ -181,6 +184,12 @@ func HandleWith(pi *ofconn.PacketIn, xid uint32, in *Input) (Result, error) {
 		return Result{Vport: &VirtualBinding{Datapath: uint32(dp), Virtual: binary.BigEndian.Uint32(payload), Parent: uint32(parent)}}, nil
 	case OpIGMP:
 		return handleIGMP(pi)
+	case OpHandleSvcCheck:
+		st, err := SvcReply(pi.Packet)
+		if err != nil {
+			return Result{}, err
+		}
+		return Result{Svc: &st}, nil
 	case OpEvent:
 		ev := &Event{Info: map[string]string{}}
 		for _, kv := range strings.Split(string(payload), "\x00") {

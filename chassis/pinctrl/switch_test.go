@@ -73,8 +73,13 @@ func TestRootControllerPathOnSwitch(t *testing.T) {
 	// Released packets re-enter at the output tables: capture them there.
 	captureOut := openflow.Flow{Table: tableRemoteOutput, Priority: 1, Actions: openflow.Actions{
 		openflow.Controller2{Reason: 1, UserData: []byte{0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0}}}}
-	msgs = append(msgs, capture.Marshal(openflow.FlowAdd, xid), captureOut.Marshal(openflow.FlowAdd, xid+1))
-	xid += 2
+	// Health check probes go straight to the port's local output, on
+	// this chassis only: capture them there, with the flag checked.
+	captureProbe := openflow.Flow{Table: tableLocalOutput, Priority: 1,
+		Match:   openflow.Match{{Field: openflow.MustField("reg10"), Value: openflow.U64(flagLocalOnly), Mask: openflow.U64(flagLocalOnly)}, {Field: openflow.MustField("reg15"), Value: openflow.U64(2), Mask: openflow.Ones(32)}},
+		Actions: openflow.Actions{openflow.Controller2{Reason: 1, UserData: []byte{0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0}}}}
+	msgs = append(msgs, capture.Marshal(openflow.FlowAdd, xid), captureOut.Marshal(openflow.FlowAdd, xid+1), captureProbe.Marshal(openflow.FlowAdd, xid+2))
+	xid += 3
 	buffer := NewBuffer()
 	var queued [][]byte
 	keep := func(m []byte) { queued = append(queued, m) }
@@ -218,6 +223,22 @@ func TestRootControllerPathOnSwitch(t *testing.T) {
 		want := append([]byte{0x0a, 0, 0, 0, 9, 9}, orig[6:]...)
 		if !bytes.Equal(got, want) {
 			t.Fatalf("released packet %x, want %x", got, want)
+		}
+	})
+	t.Run("health check probe", func(t *testing.T) {
+		m := svcMon
+		m.Datapath = dp
+		po, err := Probe(m, 40000, 1000, xid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		xid++
+		if err := c.Send([][]byte{po}, keep); err != nil {
+			t.Fatal(err)
+		}
+		f := verify(t, run(t, nil))
+		if f.proto != protoTCP || f.l4[13] != tcpSYN || binary.BigEndian.Uint16(f.l4[2:]) != 8080 {
+			t.Fatalf("probe %x", f.l3)
 		}
 	})
 	t.Run("icmp4_error frag_mtu", func(t *testing.T) {
