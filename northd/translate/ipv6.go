@@ -196,62 +196,6 @@ func DHCPv6Codes() []DHCPOptionCode {
 	}
 }
 
-// routerICMPErrors adds lr_in_ip_input's error replies (ovn-northd(8)):
-// ICMP time exceeded for packets whose TTL runs out, from the input port's
-// address; and, on routers that are neither gateway routers nor have a
-// distributed gateway port (whose addresses may be NAT or load balancer
-// addresses), TCP resets, SCTP aborts and ICMP unreachables for traffic to
-// the router's own addresses.
-func (x *Index) routerICMPErrors(f *flowSet, ports []*routerPort, centralized bool, swap *routerPort) {
-	f.add(lrInIPInput, 32, "ip.ttl == {0, 1} && !ip.later_frag && (ip4.mcast || ip6.mcast)", "drop;")
-	for _, p := range ports {
-		if !p.enabled() {
-			continue
-		}
-		name := quote(p.Row.Name)
-		if len(p.V4) > 0 {
-			// From the port's address, or, when that address is also
-			// a NAT address, swapped (SNAT rewrites it on the way out).
-			src := "ip4.dst = ip4.src; ip4.src = " + p.V4[0].Addr().String()
-			if p == swap {
-				src = "ip4.dst <-> ip4.src"
-			}
-			f.addf(lrInIPInput, 31, fmt.Sprintf("inport == %s && ip4 && ip.ttl == {0, 1} && !ip.later_frag", name),
-				"icmp4 {eth.dst <-> eth.src; icmp4.type = 11; /* Time exceeded */ icmp4.code = 0; /* TTL exceeded in transit */ %s ; ip.ttl = 254; outport = %s; flags.loopback = 1; output; };",
-				src, name)
-		}
-		for _, n := range p.V6 {
-			if n.Addr().IsLinkLocalUnicast() {
-				continue
-			}
-			src := "ip6.dst = ip6.src; ip6.src = " + n.Addr().String()
-			if p == swap {
-				src = "ip6.dst <-> ip6.src"
-			}
-			f.addf(lrInIPInput, 31, fmt.Sprintf("inport == %s && ip6 && ip6.src == %s && ip.ttl == {0, 1} && !ip.later_frag", name, networkOf(n)),
-				"icmp6 {eth.dst <-> eth.src; %s ; ip.ttl = 254; icmp6.type = 3; /* Time exceeded */ icmp6.code = 0; /* TTL exceeded in transit */ outport = %s; flags.loopback = 1; output; };",
-				src, name)
-		}
-		if centralized {
-			continue
-		}
-		for _, n := range p.V4 {
-			m := fmt.Sprintf("ip4 && ip4.dst == %s && !ip.later_frag", n.Addr())
-			f.add(lrInIPInput, 80, m+" && sctp", "sctp_abort {eth.dst <-> eth.src; ip4.dst <-> ip4.src; next; };")
-			f.add(lrInIPInput, 80, m+" && tcp", "tcp_reset {eth.dst <-> eth.src; ip4.dst <-> ip4.src; next; };")
-			f.add(lrInIPInput, 80, m+" && udp", "icmp4 {eth.dst <-> eth.src; ip4.dst <-> ip4.src; ip.ttl = 255; icmp4.type = 3; icmp4.code = 3; next; };")
-			f.add(lrInIPInput, 70, m, "icmp4 {eth.dst <-> eth.src; ip4.dst <-> ip4.src; ip.ttl = 255; icmp4.type = 3; icmp4.code = 2; next; };")
-		}
-		for _, a := range routerIPv6(p) {
-			m := fmt.Sprintf("ip6 && ip6.dst == %s && !ip.later_frag", a)
-			f.add(lrInIPInput, 80, m+" && sctp", "sctp_abort {eth.dst <-> eth.src; ip6.dst <-> ip6.src; next; };")
-			f.add(lrInIPInput, 80, m+" && tcp", "tcp_reset {eth.dst <-> eth.src; ip6.dst <-> ip6.src; next; };")
-			f.add(lrInIPInput, 80, m+" && udp", "icmp6 {eth.dst <-> eth.src; ip6.dst <-> ip6.src; ip.ttl = 255; icmp6.type = 1; icmp6.code = 4; next; };")
-			f.add(lrInIPInput, 70, m, "icmp6 {eth.dst <-> eth.src; ip6.dst <-> ip6.src; ip.ttl = 255; icmp6.type = 1; icmp6.code = 3; next; };")
-		}
-	}
-}
-
 // raSettings are a router port's validated ipv6_ra_configs.
 type raSettings struct {
 	MTU        int    // 0: not advertised
