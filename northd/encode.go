@@ -264,3 +264,32 @@ func encodeOps(ops []ovsdb.Operation) ([]json.RawMessage, error) {
 	}
 	return out, nil
 }
+
+// opResult is one operation's result as the writer reads it.
+type opResult struct {
+	UUID    []string `json:"uuid"` // ["uuid", "<uuid>"] for an insert
+	Count   int      `json:"count"`
+	Error   string   `json:"error"`
+	Details string   `json:"details"`
+}
+
+// decodeResults decodes a transaction's result array (RFC 7047 5.2: one
+// object per operation, null for those not executed) without libovsdb's
+// per-value decoding; rows of select results are not read.
+func decodeResults(raw json.RawMessage) ([]ovsdb.OperationResult, error) {
+	var rs []*opResult
+	if err := json.Unmarshal(raw, &rs); err != nil {
+		return nil, err
+	}
+	out := make([]ovsdb.OperationResult, len(rs))
+	for i, r := range rs {
+		if r == nil {
+			continue
+		}
+		out[i] = ovsdb.OperationResult{Count: r.Count, Error: r.Error, Details: r.Details}
+		if len(r.UUID) == 2 {
+			out[i].UUID = ovsdb.UUID{GoUUID: r.UUID[1]}
+		}
+	}
+	return out, nil
+}

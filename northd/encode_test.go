@@ -79,3 +79,17 @@ func normalize(v any) any {
 	}
 	return v
 }
+
+// TestDecodeResults reads inserts' UUIDs, counts, errors and the nulls of
+// operations not executed.
+func TestDecodeResults(t *testing.T) {
+	u := "6a1c4d4e-0f0e-4b8e-9a52-2f9f3f3b1a10"
+	got, err := decodeResults(json.RawMessage(`[{},{"uuid":["uuid","` + u + `"]},{"count":3},{"error":"constraint violation","details":"x"},null]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []ovsdb.OperationResult{{}, {UUID: ovsdb.UUID{GoUUID: u}}, {Count: 3}, {Error: "constraint violation", Details: "x"}, {}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+}

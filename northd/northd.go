@@ -2,7 +2,6 @@ package northd
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -585,8 +584,8 @@ func (d *Daemon) transactSB(ctx context.Context, body []ovsdb.Operation) ([]ovsd
 	if err != nil {
 		return nil, fmt.Errorf("SB transaction of %d operations: %w", len(ops), err)
 	}
-	var res []ovsdb.OperationResult
-	if err := json.Unmarshal(reply, &res); err != nil {
+	res, err := decodeResults(reply)
+	if err != nil {
 		return nil, fmt.Errorf("SB transaction of %d operations: reply: %w", len(ops), err)
 	}
 	if err := checkResults(res, ops); err != nil {
