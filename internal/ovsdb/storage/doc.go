@@ -22,7 +22,10 @@
 // per replica; a data directory created with the earlier Pebble log store
 // keeps it), on logFS: the log file being written extends itself in zeros
 // a megabyte at a time, so that each commit's sync writes data only, not
-// file-size metadata through the file system journal (walfs.go).
+// file-size metadata through the file system journal (walfs.go). tan
+// rotates its file at 64 MiB and deletes a file once every entry in it is
+// compacted behind a snapshot, so a replica's log stays under about twice
+// that.
 //
 // Driven by: internal/ovsdb/server (through the replica glue) and the nbdb and
 // sbdb services. Must not import the JSON-RPC server or any OVSDB client.
