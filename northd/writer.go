@@ -27,7 +27,22 @@ func (t *txn) name(prefix string) string {
 	return fmt.Sprintf("%s%d", prefix, t.named)
 }
 
+// insert appends an insert of row. Empty sets and maps are left out: they
+// are the columns' defaults, and a first translation sends tens of
+// thousands of rows.
 func (t *txn) insert(table string, row ovsdb.Row, named string) {
+	for col, v := range row {
+		switch x := v.(type) {
+		case ovsdb.OvsSet:
+			if len(x.GoSet) == 0 {
+				delete(row, col)
+			}
+		case ovsdb.OvsMap:
+			if len(x.GoMap) == 0 {
+				delete(row, col)
+			}
+		}
+	}
 	t.ops = append(t.ops, ovsdb.Operation{Op: ovsdb.OperationInsert, Table: table, Row: row, UUIDName: named})
 	t.inserts++
 }
