@@ -7,6 +7,14 @@
 // NB_Global.sb_cfg, Chassis_Private.nb_cfg → NB_Global.hv_cfg) and copies
 // Port_Binding.up to Logical_Switch_Port.up.
 //
+// A logical flow that several datapaths want is one Logical_Flow row on a
+// Logical_DP_Group shared by every flow with the same datapaths, as
+// ovn-northd 23.03 writes them; adding or removing a datapath mutates the
+// groups. Rows written by another instance or by ovn-northd are adopted
+// when they already say the same. Large writes (a first translation, a
+// takeover) go in transactions of two datapaths, which cost ovsdb-server
+// far less than large ones.
+//
 // Standby instances keep the same state hot and start writing as soon as the
 // lock is granted to them. One goroutine (Run) owns all state; monitor
 // handlers only hand updates over through channels.

@@ -2,7 +2,10 @@
 // NB snapshot and the southbound output derived from it, takes batches of NB
 // row changes, recomputes only the datapaths that read a changed row (as
 // translate.Index.Readers says) and reports the difference as row-level
-// deltas for the writer. Global outputs (SB_Global, Address_Set) are cheap and
+// deltas for the writer. It also indexes the flows by content (FlowSets:
+// which datapaths want each), so the writer can put a flow several
+// datapaths share on one Logical_DP_Group, and names in each Delta the
+// contents whose datapaths changed. Global outputs (SB_Global, Address_Set) are cheap and
 // recomputed on every batch. A full recompute (translate.Translate) is the
 // oracle: after any sequence of batches Engine.SB equals it.
 //
