@@ -79,7 +79,8 @@ func featureCommand(r *rand.Rand, dnsBFD bool) string {
 	case 2:
 		return fmt.Sprintf("del lb lb%d", r.IntN(3))
 	case 3:
-		return fmt.Sprintf("lr gr opt:chassis=gw1 opt:lb_force_snat_ip=%s", []string{"router_ip", "172.16.0.9", ""}[r.IntN(3)])
+		return fmt.Sprintf("lr gr opt:chassis=gw1 opt:lb_force_snat_ip=%s opt:dnat_force_snat_ip=%s",
+			[]string{"router_ip", "172.16.0.9", ""}[r.IntN(3)], []string{"", "172.16.0.9", "172.16.0.8"}[r.IntN(3)])
 	case 4, 5:
 		extra := []string{"", "", " policy=src-ip", " table=rtb1", " table=rtb2"}[r.IntN(5)]
 		if r.IntN(4) == 0 {
@@ -87,6 +88,9 @@ func featureCommand(r *rand.Rand, dnsBFD bool) string {
 		}
 		if r.IntN(3) == 0 {
 			return fmt.Sprintf("route dr 2001:db8:%x::/48 2001:db8:ff::%x%s", 0x70+r.IntN(2), 0xfe-r.IntN(3), extra)
+		}
+		if r.IntN(6) == 0 {
+			return fmt.Sprintf("route %s 192.168.%d.0/24 discard%s", router, r.IntN(2), extra)
 		}
 		return fmt.Sprintf("route %s 192.168.%d.0/24 172.16.0.%d%s", router, r.IntN(2), 200+r.IntN(3), extra)
 	case 6:

@@ -46,7 +46,11 @@ func (x *Index) routerIPv6Input(f *flowSet, p *routerPort, resident string) {
 	for _, a := range addrs {
 		f.addf(lrInIPInput, 100, fmt.Sprintf("ip6.dst == %s && udp.src == 547 && udp.dst == 546", a), "reg0 = 0; handle_dhcpv6_reply;")
 	}
-	f.add(lrInIPInput, 90, fmt.Sprintf("ip6.dst == %s && icmp6.type == 128 && icmp6.code == 0", all),
+	echo := all // ovn-northd writes a single address without braces here
+	if len(set) == 1 {
+		echo = set[0]
+	}
+	f.add(lrInIPInput, 90, fmt.Sprintf("ip6.dst == %s && icmp6.type == 128 && icmp6.code == 0", echo),
 		"ip6.dst <-> ip6.src; ip.ttl = 255; icmp6.type = 129; flags.loopback = 1; next; ")
 	f.add(lrInIPInput, 60, "ip6.dst == "+all, "drop;")
 }

@@ -424,7 +424,7 @@ func (x *Index) routerFlows(f *flowSet, r *nb.LogicalRouter, ports []*routerPort
 	f.add(lrInIPInput, 0, "1", "next;")
 
 	// NAT and load balancers.
-	x.natFlows(f, nats, ports, dgp, gwRouter, resident)
+	x.natFlows(f, r, nats, ports, dgp, gwRouter, resident)
 	x.routerLBFlows(f, r, ports, dgp, gwRouter, resident)
 	if gwRouter && (len(nats) > 0 || len(x.routerVIPs(r)) > 0) {
 		// A gateway router un-DNATs everything it forwards and commits
@@ -518,7 +518,7 @@ func (x *Index) routerFlows(f *flowSet, r *nb.LogicalRouter, ports []*routerPort
 	f.add(lrOutDelivery, 0, "1", "drop;")
 }
 
-func (x *Index) natFlows(f *flowSet, nats []natRule, ports []*routerPort, dgp *routerPort, gwRouter bool, resident func(*routerPort) string) {
+func (x *Index) natFlows(f *flowSet, r *nb.LogicalRouter, nats []natRule, ports []*routerPort, dgp *routerPort, gwRouter bool, resident func(*routerPort) string) {
 	if dgp == nil && !gwRouter {
 		return
 	}
@@ -563,7 +563,11 @@ func (x *Index) natFlows(f *flowSet, nats []natRule, ports []*routerPort, dgp *r
 			f.add(lrInUnsnat, 90, n.af(fmt.Sprintf("ip && ip4.dst == %s", n.External)), "ct_snat;")
 		}
 		if dnat {
-			f.addf(lrInDNAT, 100, n.af(fmt.Sprintf("ip && ip4.dst == %s", n.External)), "flags.loopback = 1; ct_dnat(%s);", n.Logical.Addr())
+			force := ""
+			if fs := dnatForceSNAT(r); fs.IsValid() && fs.Is4() == n.External.Is4() {
+				force = "flags.force_snat_for_dnat = 1; "
+			}
+			f.addf(lrInDNAT, 100, n.af(fmt.Sprintf("ip && ip4.dst == %s", n.External)), "%sflags.loopback = 1; ct_dnat(%s);", force, n.Logical.Addr())
 		}
 		if snat {
 			// Replies of connections the router DNATed (or load-balanced)
@@ -578,6 +582,18 @@ func (x *Index) natFlows(f *flowSet, nats []natRule, ports []*routerPort, dgp *r
 		x.dgpHairpinFlows(f, nats, dgp)
 	}
 	if gwRouter {
+		// options:dnat_force_snat_ip: DNATed connections are also SNATed.
+		if ip := dnatForceSNAT(r); ip.IsValid() {
+			fam := "ip4"
+			if ip.Is6() {
+				fam = "ip6"
+			}
+			lbIP := lbForceSNAT(r).IP
+			if ip != lbIP || len(x.routerVIPs(r)) == 0 {
+				f.add(lrInUnsnat, 110, fmt.Sprintf("%s && %s.dst == %s", fam, fam, ip), "ct_snat;")
+			}
+			f.addf(lrOutSNAT, 100, "flags.force_snat_for_dnat == 1 && "+fam, "ct_snat(%s);", ip)
+		}
 		// Packets routed to a router address that is also a NAT address
 		// are not resolved.
 		var own []string
@@ -722,6 +738,7 @@ func (x *Index) staticRouteFlows(f *flowSet, r *nb.LogicalRouter, ports []*route
 		srcIP   bool
 		table   int // route table id, 0 for the main table
 		targets []routeTarget
+		discard bool // a discard route for the prefix wins
 	}
 	tables := routeTableIDs(x, r, ports)
 	for _, name := range slices.Sorted(maps.Keys(tables)) {
@@ -744,6 +761,18 @@ func (x *Index) staticRouteFlows(f *flowSet, r *nb.LogicalRouter, ports []*route
 		if err != nil {
 			continue
 		}
+		src := rt.Policy != nil && *rt.Policy == "src-ip"
+		table := tables[rt.RouteTable]
+		if rt.Nexthop == "discard" {
+			// A discard route drops what it matches.
+			k := fmt.Sprintf("%v|%08d|%s", src, table, pfx)
+			if g := groups[k]; g == nil {
+				groups[k] = &group{prefix: pfx, srcIP: src, table: table, discard: true}
+			} else {
+				g.discard = true
+			}
+			continue
+		}
 		nh, err := netip.ParseAddr(rt.Nexthop)
 		if err != nil || nh.Is4() != pfx.Addr().Is4() {
 			continue
@@ -756,8 +785,6 @@ func (x *Index) staticRouteFlows(f *flowSet, r *nb.LogicalRouter, ports []*route
 		if !ok || !t.Port.enabled() {
 			continue
 		}
-		src := rt.Policy != nil && *rt.Policy == "src-ip"
-		table := tables[rt.RouteTable]
 		k := fmt.Sprintf("%v|%08d|%s", src, table, pfx)
 		g := groups[k]
 		if g == nil {
@@ -787,6 +814,10 @@ func (x *Index) staticRouteFlows(f *flowSet, r *nb.LogicalRouter, ports []*route
 		match, prio := fmt.Sprintf("reg7 == %d && %s.dst == %s", g.table, ip, g.prefix), 3*g.prefix.Bits()+1
 		if g.srcIP {
 			match, prio = fmt.Sprintf("%s.src == %s", ip, g.prefix), 3*g.prefix.Bits()
+		}
+		if g.discard {
+			f.add(lrInIPRouting, prio, match, "drop;")
+			continue
 		}
 		if len(g.targets) == 1 {
 			t := g.targets[0]
@@ -936,4 +967,16 @@ func (x *Index) bfdDown(rt *nb.LogicalRouterStaticRoute) bool {
 	}
 	b := x.NB.BFD[*rt.BFD]
 	return b != nil && b.Status != nil && *b.Status == nb.BFDStatusDown
+}
+
+// dnatForceSNAT returns a gateway router's options:dnat_force_snat_ip.
+func dnatForceSNAT(r *nb.LogicalRouter) netip.Addr {
+	if r == nil {
+		return netip.Addr{}
+	}
+	a, err := netip.ParseAddr(strings.Fields(r.Options["dnat_force_snat_ip"] + " x")[0])
+	if err != nil {
+		return netip.Addr{}
+	}
+	return a
 }
