@@ -153,29 +153,17 @@ func freePort(tb testing.TB) string {
 	return p
 }
 
-var buildOnce sync.Once
-var buildErr error
-var nbdbBin string
-
+// buildNBDB builds cmd/nbdb into the benchmark's temporary directory (the
+// build cache makes the second build of a run cheap).
 func buildNBDB(tb testing.TB) string {
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "hcbenchbin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		nbdbBin = filepath.Join(dir, "nbdb")
-		root := filepath.Dir(filepath.Dir(schemaPath(tb)))
-		cmd := exec.Command("go", "build", "-o", nbdbBin, "./cmd/nbdb")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build ./cmd/nbdb: %v: %s", err, out)
-		}
-	})
-	if buildErr != nil {
-		tb.Fatal(buildErr)
+	bin := filepath.Join(tempDir(tb), "nbdb")
+	root := filepath.Dir(filepath.Dir(schemaPath(tb)))
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/nbdb")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("go build ./cmd/nbdb: %v: %s", err, out)
 	}
-	return nbdbBin
+	return bin
 }
 
 func startOurCluster(tb testing.TB) *benchCluster {
