@@ -349,7 +349,11 @@ func startReference(t *testing.T) (*corpus, *reference) {
 	nbctl("lsp-set-dhcpv4-options", "vm1", d4)
 	d6 := nbctl("create", "DHCP_Options", `cidr="fd00::/64"`, `options="server_id"="00:00:00:00:ff:01" "dns_server"="{fd00::53}"`)
 	nbctl("lsp-set-dhcpv6-options", "vm2", d6)
-	nbctl("--id=@hc", "create", "Load_Balancer_Health_Check", `vip="10.0.0.100:80"`, "--", "add", "Load_Balancer", "lb0", "health_check", "@hc")
+	// Probes unanswered for an hour before a status change: the flows
+	// must not change under the differential test (a backend going
+	// offline rewrites the load balancer's flows).
+	nbctl("--id=@hc", "create", "Load_Balancer_Health_Check", `vip="10.0.0.100:80"`, "options:interval=3600", "options:timeout=3600",
+		"options:failure_count=1000", "--", "add", "Load_Balancer", "lb0", "health_check", "@hc")
 	dns := nbctl("create", "DNS", `records={"vm1.example.org"="10.0.0.11"}`)
 	nbctl("add", "Logical_Switch", "sw0", "dns_records", dns)
 	nbctl("set", "Logical_Switch_Port", "ext1", "ha_chassis_group="+nbctl("--bare", "--columns=_uuid", "find", "HA_Chassis_Group", "name=hcg0"))
