@@ -790,3 +790,211 @@ func testNeighborBuffer(t *testing.T, s *suite) {
 		t.Log(vm1.Explain(vm3.IP(), "first packets to unresolved neighbours were lost (see above)"))
 	}
 }
+
+// ---- dhcpv6 ----
+
+const (
+	dhcp6VM   = "vmd6"
+	dhcp6MAC  = "0a:00:00:00:62:d6"
+	dhcp6Addr = "2001:db8:62::d6"
+)
+
+// testDHCPv6: a port on ls-v2 with dhcpv6_options gets its address by
+// DHCPv6 (a small client in the VM: Debian's busybox has no udhcpc6): the
+// chassis's ADVERTISE carries the port's address in IA_NA and the server
+// identifier, a REQUEST for it is confirmed by a REPLY, and the VM pings
+// the router from the leased address.
+func testDHCPv6(t *testing.T, s *suite) {
+	nbctl(t, s, "--may-exist", "lr-add", "lr-v6")
+	routerPort(t, s, "lr-v6", "lr-v6-ls2", "00:00:00:00:f6:02", v6Net2+"1/64", "ls-v2")
+	uuid := nbctl(t, s, "--bare", "--columns=_uuid", "find", "DHCP_Options", `cidr="`+v6Net2+`/64"`)
+	if uuid == "" {
+		nbctl(t, s, "dhcp-options-create", v6Net2+"/64")
+		uuid = nbctl(t, s, "--bare", "--columns=_uuid", "find", "DHCP_Options", `cidr="`+v6Net2+`/64"`)
+	}
+	nbctl(t, s, "dhcp-options-set-options", uuid, "server_id=00:00:00:00:f6:02")
+	addPort(t, s, "ls-v2", dhcp6VM, dhcp6MAC, dhcp6Addr)
+	nbctl(t, s, "lsp-set-dhcpv6-options", dhcp6VM, uuid)
+	v := vm(t, s, testbed.VMSpec{Name: dhcp6VM, Chassis: "hv2", MAC: dhcp6MAC})
+	mac, _ := net.ParseMAC(dhcp6MAC)
+	start := time.Now()
+	deadline := start.Add(30 * time.Second)
+	var lease dhcp6Lease
+	var err error
+	for {
+		if lease, err = dhcpv6Exchange(v, mac, 1, nil, 2, 2*time.Second); err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(v.Explain("ff02::1:2", fmt.Sprintf("DHCPv6 SOLICIT not answered with an ADVERTISE within 30s: %v; check ovn-sbctl list DHCPv6_Options (ovn-controller needs those rows for put_dhcpv6_opts) and the ls_in_dhcp_options flows", err)))
+	}
+	s.figure(t, "dhcpv6: ADVERTISE received after", time.Since(start).Round(10*time.Millisecond))
+	if lease.Addr != dhcp6Addr {
+		t.Fatalf("ADVERTISE offers %q in IA_NA, want the port's address %s (lease %+v)", lease.Addr, dhcp6Addr, lease)
+	}
+	if !strings.EqualFold(lease.ServerMAC, "00:00:00:00:f6:02") {
+		t.Fatalf("ADVERTISE server identifier's MAC %q, want server_id 00:00:00:00:f6:02 (lease %+v)", lease.ServerMAC, lease)
+	}
+	// REQUEST the offered address from that server; the REPLY confirms it.
+	addr := netip.MustParseAddr(lease.Addr).As16()
+	iaaddr := append(addr[:], 0, 0, 0, 0, 0, 0, 0, 0) // preferred and valid lifetimes 0
+	ia := append([]byte{0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0}, dhcp6Opt(nil, 5, iaaddr)...)
+	reply, err := dhcpv6Exchange(v, mac, 3, dhcp6Opt(dhcp6Opt(nil, 2, lease.ServerID), 3, ia), 7, 3*time.Second)
+	if err != nil {
+		t.Fatal(v.Explain("ff02::1:2", fmt.Sprintf("DHCPv6 REQUEST for %s not answered with a REPLY: %v", lease.Addr, err)))
+	}
+	if reply.Addr != dhcp6Addr {
+		t.Fatalf("REPLY confirms %q in IA_NA, want %s (reply %+v)", reply.Addr, dhcp6Addr, reply)
+	}
+	if out, err := v.Exec(10*time.Second, "sh", "-c", "ip -6 addr replace "+reply.Addr+"/64 dev eth0 nodad && ip -6 route replace default via "+v6Net2+"1"); err != nil {
+		t.Fatalf("%s: apply the leased address: %v: %s", dhcp6VM, err, out)
+	}
+	mustPing(t, v, v6Net2+"1", 30*time.Second)
+}
+
+// dhcp6Opt appends one DHCPv6 option (code, length, data) to b.
+func dhcp6Opt(b []byte, code uint16, data []byte) []byte {
+	b = append(b, byte(code>>8), byte(code), byte(len(data)>>8), byte(len(data)))
+	return append(b, data...)
+}
+
+// dhcp6Lease is what an ADVERTISE or REPLY carried.
+type dhcp6Lease struct {
+	Addr      string // IA_NA's first IAADDR
+	ServerID  []byte // the server identifier option's DUID
+	ServerMAC string // link-layer address of that DUID
+}
+
+// dhcpv6Exchange sends one message of type typ from the VM's eth0 (client
+// DUID-LL of mac; opts, or one empty IA_NA when nil) to
+// All_DHCP_Relay_Agents_and_Servers and returns the answer of type want
+// with the same transaction id.
+func dhcpv6Exchange(v *testbed.VM, mac net.HardwareAddr, typ byte, opts []byte, want byte, timeout time.Duration) (dhcp6Lease, error) {
+	xid := [3]byte{0x65, 0x2e, typ}
+	msg := []byte{typ, xid[0], xid[1], xid[2]}
+	msg = dhcp6Opt(msg, 1, append([]byte{0, 3, 0, 1}, mac...)) // client id: DUID-LL, ethernet
+	if opts == nil {
+		opts = dhcp6Opt(nil, 3, []byte{0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0}) // IA_NA, IAID 1
+	}
+	msg = append(msg, opts...)
+	msg = dhcp6Opt(msg, 8, []byte{0, 0}) // elapsed time
+	var reply []byte
+	if err := v.Do(func() error {
+		c, err := net.ListenUDP("udp6", &net.UDPAddr{IP: net.IPv6unspecified, Port: 546})
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(timeout))
+		if _, err := c.WriteToUDP(msg, &net.UDPAddr{IP: net.ParseIP("ff02::1:2"), Port: 547, Zone: "eth0"}); err != nil {
+			return fmt.Errorf("send message type %d: %w", typ, err)
+		}
+		buf := make([]byte, 1500)
+		for {
+			n, _, err := c.ReadFromUDP(buf)
+			if err != nil {
+				return fmt.Errorf("no answer of type %d: %w", want, err)
+			}
+			if n >= 4 && buf[0] == want && [3]byte(buf[1:4]) == xid {
+				reply = append([]byte(nil), buf[:n]...)
+				return nil
+			}
+		}
+	}); err != nil {
+		return dhcp6Lease{}, err
+	}
+	var l dhcp6Lease
+	var walk func(b []byte, fn func(code uint16, data []byte)) error
+	walk = func(b []byte, fn func(code uint16, data []byte)) error {
+		for len(b) > 0 {
+			if len(b) < 4 {
+				return fmt.Errorf("truncated option header % x", b)
+			}
+			code, n := uint16(b[0])<<8|uint16(b[1]), int(b[2])<<8|int(b[3])
+			if len(b) < 4+n {
+				return fmt.Errorf("option %d: length %d beyond the message", code, n)
+			}
+			fn(code, b[4:4+n])
+			b = b[4+n:]
+		}
+		return nil
+	}
+	var inner error
+	err := walk(reply[4:], func(code uint16, data []byte) {
+		switch code {
+		case 2: // server id: DUID-LLT (1) or DUID-LL (3), link-layer address last
+			l.ServerID = append([]byte(nil), data...)
+			if len(data) >= 10 {
+				l.ServerMAC = net.HardwareAddr(data[len(data)-6:]).String()
+			}
+		case 3: // IA_NA: IAID, T1, T2, options
+			if len(data) < 12 {
+				inner = fmt.Errorf("IA_NA of %d bytes", len(data))
+				return
+			}
+			inner = walk(data[12:], func(code uint16, data []byte) {
+				if code == 5 && len(data) >= 24 && l.Addr == "" {
+					l.Addr = netip.AddrFrom16([16]byte(data[:16])).String()
+				}
+			})
+		}
+	})
+	if err == nil {
+		err = inner
+	}
+	if err != nil {
+		return l, fmt.Errorf("answer % x: %w", reply, err)
+	}
+	return l, nil
+}
+
+// ---- distributed-fip ----
+
+const (
+	dfipVM  = "vmf"
+	dfipIP  = "172.16.0.52"
+	dfipMAC = "0a:00:00:00:aa:41"
+)
+
+// testDistributedFIP: a floating IP with logical_port and external_mac
+// (distributed dnat_and_snat) for vmf, which runs on gw2 while lr-a's
+// gateway port is active on gw1: the external host resolves the floating
+// IP to the external MAC, reaches vmf through it and sees vmf's own
+// connections come from the floating IP.
+func testDistributedFIP(t *testing.T, s *suite) {
+	tenantAGateway(t, s)
+	addPort(t, s, "ls-a2", dfipVM, "0a:00:00:00:02:41", "10.0.2.41")
+	v := vm(t, s, testbed.VMSpec{Name: dfipVM, Chassis: "gw2", MAC: "0a:00:00:00:02:41", CIDR: "10.0.2.41/24", Gateway: "10.0.2.1"})
+	nbctl(t, s, "--may-exist", "lr-nat-add", "lr-a", "dnat_and_snat", dfipIP, v.IP(), dfipVM, dfipMAC)
+	ext := s.tb.ExternalHost()
+	deadline := time.Now().Add(60 * time.Second)
+	var src string
+	var err error
+	for {
+		if src, err = s.tb.TCP(ext, v, dfipIP, 5901, 3*time.Second); err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src != testbed.ExternalHostIP {
+		t.Fatalf("vmf saw the external host as %s, want %s (DNAT only)", src, testbed.ExternalHostIP)
+	}
+	mac, err := ext.Neighbor(dfipIP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.EqualFold(mac, dfipMAC) {
+		t.Fatalf("external host resolved the distributed floating IP %s to %s, want its external_mac %s (answered by vmf's chassis gw2, not the gateway port's)", dfipIP, mac, dfipMAC)
+	}
+	if src, err = s.tb.TCP(v, ext, testbed.ExternalHostIP, 5902, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if src != dfipIP {
+		t.Fatalf("external host saw vmf's connection from %s, want its floating IP %s", src, dfipIP)
+	}
+}

@@ -59,6 +59,8 @@ func scenarios() []scenario {
 		{"router-lb-dgp", testRouterLBDistributedGateway},
 		{"ipv6-lb", testIPv6LB},
 		{"neighbor-buffer", testNeighborBuffer},
+		{"dhcpv6-lease", testDHCPv6},
+		{"distributed-fip", testDistributedFIP},
 	}
 }
 
