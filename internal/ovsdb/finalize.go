@@ -115,6 +115,10 @@ func (x *txState) finalize() (*ChangeSet, *Error) {
 	// referrer: their lists start as one-element windows of slab.
 	newRefs := make(map[rowKey][]rowKey, len(rows))
 	slab := make([]rowKey, len(rows))
+	// strongSrc holds, for a row that gained a strong reference, one row
+	// whose final value holds it: while that row exists, the target is
+	// referenced, which spares the garbage collection below a recount.
+	strongSrc := make(map[rowKey]rowKey, len(rows))
 	var gcWork []rowKey
 	for _, tr := range rows {
 		src := rowKey{tr.t.schema, tr.uuid}
@@ -132,6 +136,11 @@ func (x *txState) finalize() (*ChangeSet, *Error) {
 				newRefs[k], slab = slab[:1:1], slab[1:]
 			} else if len(l) == 0 || l[len(l)-1] != src {
 				newRefs[k] = append(l, src)
+			}
+			if kind == RefStrong {
+				if _, ok := strongSrc[k]; !ok {
+					strongSrc[k] = src
+				}
 			}
 			if kind == RefStrong && rerr == nil && x.get(target, u) == nil {
 				rerr = newErr(ErrReferentialIntegrity, "Table %s column %s row %s references nonexistent row %s in table %s.",
@@ -177,7 +186,13 @@ func (x *txState) finalize() (*ChangeSet, *Error) {
 		delete(queued, k)
 		t := x.db.tables[k.t.Name]
 		r := x.get(t, k.uuid)
-		if r == nil || x.strongRefs(t, k.uuid, newRefs, 1) > 0 {
+		if r == nil {
+			continue
+		}
+		if src, ok := strongSrc[k]; ok && x.get(x.db.tables[src.t.Name], src.uuid) != nil {
+			continue
+		}
+		if x.strongRefs(t, k.uuid, newRefs, 1) > 0 {
 			continue
 		}
 		tr := x.touch(t, k.uuid)
