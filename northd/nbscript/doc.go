@@ -9,6 +9,7 @@
 //	gw lr0-public gw1 10       (a Gateway_Chassis)
 //	nat lr0 snat 172.16.0.100 10.0.0.0/16
 //	nat lr0 dnat_and_snat 172.16.0.50 10.0.0.11 port=vm1 mac=00:00:00:00:aa:01  (distributed)
+//	nat lr0 snat 172.16.0.60 10.0.0.0/24 allowed=as1|exempted=as1 [stateless=true]
 //	route lr0 0.0.0.0/0 172.16.0.254 [port=P] [policy=src-ip] [table=RTB]
 //	bfd lr0 0.0.0.0/0 172.16.0.254 down [port=lr0-ext]   (a BFD row with that status, tied to the route)
 //	dns d1 sw0 vm1.example.org=10.0.0.11 ...  (a DNS row in sw0's dns_records)

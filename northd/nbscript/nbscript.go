@@ -241,7 +241,7 @@ func apply(n *translate.NB, w []string) error {
 		c.GatewayChassis = appendOnce(slices.Clone(c.GatewayChassis), u)
 		n.RouterPorts[p.UUID] = &c
 	case "nat":
-		if err := need(w, 5, "nat ROUTER TYPE EXTERNAL LOGICAL [port=LP mac=MAC] [stateless=true]"); err != nil {
+		if err := need(w, 5, "nat ROUTER TYPE EXTERNAL LOGICAL [port=LP mac=MAC] [stateless=true] [allowed=AS|exempted=AS]"); err != nil {
 			return err
 		}
 		r := n.Routers[UUID("lr", w[1])]
@@ -259,6 +259,12 @@ func apply(n *translate.NB, w []string) error {
 		}
 		if m["stateless"] == "true" {
 			row.Options = map[string]string{"stateless": "true"}
+		}
+		if a := m["allowed"]; a != "" {
+			row.AllowedExtIPs = ptr(UUID("as", a))
+		}
+		if a := m["exempted"]; a != "" {
+			row.ExemptedExtIPs = ptr(UUID("as", a))
 		}
 		n.NATs[u] = row
 		c := *r

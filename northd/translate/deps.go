@@ -62,6 +62,13 @@ func (x *Index) buildReaders() {
 	for rU, lr := range x.NB.Routers {
 		for _, c := range lr.Nat {
 			r.add(c, rU)
+			if n := x.NB.NATs[c]; n != nil {
+				for _, as := range []*string{n.AllowedExtIPs, n.ExemptedExtIPs} {
+					if as != nil {
+						r.add(*as, rU)
+					}
+				}
+			}
 			// The switches behind a distributed gateway port read the
 			// router's NAT rules (floating IP MACs in ls_in_l2_lkup).
 			for _, pu := range lr.Ports {

@@ -113,6 +113,13 @@ func featureCommand(r *rand.Rand, dnsBFD bool) string {
 			return fmt.Sprintf("nat %s dnat_and_snat 172.16.0.%d %s stateless=true", router, 70+r.IntN(3), ip)
 		}
 		if r.IntN(5) == 0 {
+			return fmt.Sprintf("nat %s %s 172.16.0.%d %s %s=as%d", router, []string{"snat", "dnat_and_snat", "dnat"}[r.IntN(3)], 80+r.IntN(3), ip,
+				[]string{"allowed", "exempted"}[r.IntN(2)], r.IntN(2))
+		}
+		if r.IntN(8) == 0 {
+			return fmt.Sprintf("as as%d 8.8.8.%d 9.9.9.9", r.IntN(2), r.IntN(9))
+		}
+		if r.IntN(5) == 0 {
 			return fmt.Sprintf("lrp dr dr-pub 00:00:00:00:dd:03 172.16.0.1/24 2001:db8:ff::1/64 opt:gateway_mtu=%d", []int{0, 1400, 1300}[r.IntN(3)])
 		}
 		return fmt.Sprintf("nat %s %s 172.16.0.%d %s", router, []string{"snat", "dnat_and_snat", "dnat"}[r.IntN(3)], 50+r.IntN(3), ip)

@@ -203,6 +203,19 @@ type natRule struct {
 	// Stateless dnat_and_snat rules rewrite addresses without conntrack
 	// (options:stateless=true).
 	Stateless bool
+	// Allowed and Exempted are the names of the address sets of
+	// allowed_ext_ips / exempted_ext_ips: the rule applies only to, or
+	// never to, those external peers.
+	Allowed, Exempted string
+}
+
+// peerIn returns the match suffix restricting the rule to its allowed
+// external peers, on the field dir ("src" for DNAT, "dst" for SNAT).
+func (n natRule) peerIn(dir string) string {
+	if n.Allowed == "" {
+		return ""
+	}
+	return n.af(fmt.Sprintf(" && ip4.%s == $%s", dir, n.Allowed))
 }
 
 // af adapts an IPv4 match or action text to the rule's address family:
@@ -252,10 +265,27 @@ func (x *Index) routerNATs(r *nb.LogicalRouter) []natRule {
 				rule.LogicalPort, rule.ExternalMAC = *n.LogicalPort, formatMAC(hw)
 			}
 		}
+		asName := func(u *string) string {
+			if u == nil {
+				return ""
+			}
+			if as := x.NB.AddressSets[*u]; as != nil {
+				return as.Name
+			}
+			return ""
+		}
+		rule.Allowed, rule.Exempted = asName(n.AllowedExtIPs), asName(n.ExemptedExtIPs)
+		if rule.Exempted != "" {
+			// The two are exclusive (ovn-nb(5)); with both set we use
+			// exempted_ext_ips.
+			rule.Allowed = ""
+		}
 		out = append(out, rule)
 	}
 	slices.SortFunc(out, func(a, b natRule) int {
-		return cmp.Or(cmp.Compare(a.Type, b.Type), a.External.Compare(b.External), cmp.Compare(a.Logical.String(), b.Logical.String()))
+		return cmp.Or(cmp.Compare(a.Type, b.Type), a.External.Compare(b.External), cmp.Compare(a.Logical.String(), b.Logical.String()),
+			cmp.Compare(a.LogicalPort, b.LogicalPort), cmp.Compare(a.ExternalMAC, b.ExternalMAC), boolCmp(a.Stateless, b.Stateless),
+			cmp.Compare(a.Allowed, b.Allowed), cmp.Compare(a.Exempted, b.Exempted))
 	})
 	return out
 }
@@ -543,11 +573,17 @@ func (x *Index) natFlows(f *flowSet, r *nb.LogicalRouter, nats []natRule, ports 
 				f.add(lrInUnsnat, 100, n.af(fmt.Sprintf("ip && ip4.dst == %s && inport == %s && flags.loopback == 0%s", n.External, gw, res)), unsnatA)
 			}
 			if dnat {
-				f.add(lrInDNAT, 100, n.af(fmt.Sprintf("ip && ip4.dst == %s && inport == %s%s", n.External, gw, res)), dnatA)
+				f.add(lrInDNAT, 100, n.af(fmt.Sprintf("ip && ip4.dst == %s && inport == %s%s", n.External, gw, res))+n.peerIn("src"), dnatA)
 				f.add(lrOutUndnat, 100, n.af(fmt.Sprintf("ip && ip4.src == %s && outport == %s%s", logical, gw, res)), undnatA)
+				if n.Exempted != "" {
+					f.add(lrInDNAT, 102, n.af(fmt.Sprintf("ip && ip4.dst == %s && inport == %s%s && ip4.src == $%s", n.External, gw, res, n.Exempted)), "next;")
+				}
 			}
 			if snat {
-				f.add(lrOutSNAT, n.Logical.Bits()+1+128, n.af(fmt.Sprintf("ip && ip4.src == %s && outport == %s%s", logical, gw, res)), snatA)
+				f.add(lrOutSNAT, n.Logical.Bits()+1+128, n.af(fmt.Sprintf("ip && ip4.src == %s && outport == %s%s", logical, gw, res))+n.peerIn("dst"), snatA)
+				if n.Exempted != "" {
+					f.add(lrOutSNAT, n.Logical.Bits()+1+128+2, n.af(fmt.Sprintf("ip && ip4.src == %s && outport == %s%s && ip4.dst == $%s", logical, gw, res, n.Exempted)), "next;")
+				}
 			}
 			continue
 		}
@@ -567,12 +603,18 @@ func (x *Index) natFlows(f *flowSet, r *nb.LogicalRouter, nats []natRule, ports 
 			if fs := dnatForceSNAT(r); fs.IsValid() && fs.Is4() == n.External.Is4() {
 				force = "flags.force_snat_for_dnat = 1; "
 			}
-			f.addf(lrInDNAT, 100, n.af(fmt.Sprintf("ip && ip4.dst == %s", n.External)), "%sflags.loopback = 1; ct_dnat(%s);", force, n.Logical.Addr())
+			f.addf(lrInDNAT, 100, n.af(fmt.Sprintf("ip && ip4.dst == %s", n.External))+n.peerIn("src"), "%sflags.loopback = 1; ct_dnat(%s);", force, n.Logical.Addr())
+			if n.Exempted != "" {
+				f.add(lrInDNAT, 102, n.af(fmt.Sprintf("ip && ip4.dst == %s && ip4.src == $%s", n.External, n.Exempted)), "next;")
+			}
 		}
 		if snat {
 			// Replies of connections the router DNATed (or load-balanced)
 			// keep their own translation.
-			f.addf(lrOutSNAT, n.Logical.Bits()+1, n.af(fmt.Sprintf("ip && ip4.src == %s && (!ct.trk || !ct.rpl)", logical)), "ct_snat(%s);", n.External)
+			f.addf(lrOutSNAT, n.Logical.Bits()+1, n.af(fmt.Sprintf("ip && ip4.src == %s", logical))+n.peerIn("dst")+" && (!ct.trk || !ct.rpl)", "ct_snat(%s);", n.External)
+			if n.Exempted != "" {
+				f.add(lrOutSNAT, n.Logical.Bits()+1+2, n.af(fmt.Sprintf("ip && ip4.src == %s && ip4.dst == $%s", logical, n.Exempted)), "next;")
+			}
 		}
 	}
 	if dgp != nil || gwRouter {
@@ -637,11 +679,11 @@ func (x *Index) dgpHairpinFlows(f *flowSet, nats []natRule, dgp *routerPort) {
 			res = fmt.Sprintf(" && is_chassis_resident(%s)", quote(n.LogicalPort))
 			unsnatRes, mac = "", "eth.src = "+n.ExternalMAC+"; "
 		}
-		if !n.Stateless {
+		if !n.Stateless && n.Type != nb.NATTypeDNAT {
 			f.add(lrInUnsnat, 100, n.af(fmt.Sprintf("ip && ip4.dst == %s && inport == %s && flags.loopback == 1 && flags.use_snat_zone == 1%s", n.External, gw, unsnatRes)), "ct_snat;")
 		}
 		if !n.Stateless && (n.Type == nb.NATTypeSNAT || n.Type == nb.NATTypeDNATAndSNAT) {
-			f.addf(lrOutSNAT, n.Logical.Bits()+1+128+1, n.af(fmt.Sprintf("ip && ip4.src == %s && outport == %s%s && reg9[4] == 1", prefixString(n.Logical), gw, res)),
+			f.addf(lrOutSNAT, n.Logical.Bits()+1+128+1, n.af(fmt.Sprintf("ip && ip4.src == %s && outport == %s%s", prefixString(n.Logical), gw, res))+n.peerIn("dst")+" && reg9[4] == 1",
 				"%sreg9[4] = 0; ct_snat(%s);", mac, n.External)
 		}
 		if seen[n.External] {

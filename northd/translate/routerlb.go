@@ -43,8 +43,11 @@ func (x *Index) routerVIPs(r *nb.LogicalRouter) []routerVIP {
 		}
 	}
 	slices.SortFunc(out, func(a, b routerVIP) int {
+		// Every field takes part, so that which of two load balancers
+		// with the same VIP wins does not depend on map order.
 		return cmp.Or(a.IP.Compare(b.IP), cmp.Compare(a.Port, b.Port), cmp.Compare(a.Proto, b.Proto),
-			cmp.Compare(a.Backends, b.Backends), boolCmp(a.SkipSNAT, b.SkipSNAT))
+			cmp.Compare(a.Backends, b.Backends), boolCmp(a.SkipSNAT, b.SkipSNAT), boolCmp(a.Reject, b.Reject),
+			cmp.Compare(a.Affinity, b.Affinity))
 	})
 	return slices.CompactFunc(out, func(a, b routerVIP) bool {
 		return a.IP == b.IP && a.Port == b.Port && (a.Port == 0 || a.Proto == b.Proto)
