@@ -86,6 +86,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Metrics, when set, receives the daemon's Prometheus series.
 	Metrics *Metrics
+	// TracePortUp logs, at Info, each newly plugged port's way up: when
+	// the Open_vSwitch update showing its interface arrived, when its
+	// flows were planned, its claim sent and acknowledged, its flows sent
+	// and acknowledged by the switch (a measuring aid).
+	TracePortUp bool
 }
 
 func (o *Options) fillDefaults() {
@@ -169,6 +174,10 @@ type daemon struct {
 	// ones are not sent at all.
 	condReqs    map[string]client.MonitorRequest
 	condSending bool
+	// ifaceUpdateAt is when the last Interface update arrived; trace
+	// follows ports up (Options.TracePortUp).
+	ifaceUpdateAt time.Time
+	trace         tracer
 
 	// Loop-owned state.
 	cfg            config.Config
@@ -295,6 +304,9 @@ func (d *daemon) handler(db func() *replica.DB) client.Handler {
 			if table == "DNS" || table == "Datapath_Binding" {
 				d.pinDirty = true
 			}
+			if table == "Interface" {
+				d.ifaceUpdateAt = time.Now()
+			}
 			for uuid, ru := range rows {
 				if err := r.ApplyRow(table, uuid, ru.Kind, ru.Row); err != nil {
 					d.applyErr = err
@@ -380,6 +392,11 @@ type work struct {
 	macOps []ovsdb.Operation
 	fdbOps []ovsdb.Operation // learned FDB entries (put_fdb), likewise
 	bridge string
+	// With Options.TracePortUp: the logical ports this round claims, and
+	// the local ports its flows carry.
+	traceClaims, tracePorts []string
+	stages                  stages // the decision's steps, when tracing
+	traceNew                bool   // a traced port appeared this round
 }
 
 // heartbeat writes the time to the chassis's Chassis_Private row (one
@@ -463,8 +480,14 @@ func (d *daemon) round(ctx context.Context) {
 		}
 		if sendSB {
 			d.log.Debug("transact", "db", "OVN_Southbound", "ops", sbKey)
+			sent := time.Now()
 			if _, sbErr = sbC.Transact(ctx, "OVN_Southbound", w.sbOps...); sbErr != nil {
 				d.log.Warn("transact", "db", "OVN_Southbound", "err", sbErr)
+			} else if len(w.traceClaims) > 0 {
+				acked := time.Now()
+				d.mu.Lock()
+				d.trace.claim(w.traceClaims, sent, acked)
+				d.mu.Unlock()
 			}
 		}
 		if len(w.macOps) > 0 && sbC != nil {
@@ -505,10 +528,17 @@ func (d *daemon) round(ctx context.Context) {
 		d.pinctrlStarted = true
 		go d.runController(ctx, "unix:"+d.opts.OVSRundir+"/"+w.bridge+".mgmt")
 	}
+	flowsSent := time.Now()
 	if err := d.installRejecting(ctx, w); err != nil {
 		d.logOnce("install", "install flows", "err", err)
 		d.needFull = true
 		return
+	}
+	if len(w.tracePorts) > 0 {
+		acked := time.Now()
+		d.mu.Lock()
+		d.trace.flows(w.tracePorts, flowsSent, acked)
+		d.mu.Unlock()
 	}
 	d.logMu.Lock()
 	delete(d.lastLog, "install")
@@ -533,6 +563,9 @@ func (d *daemon) round(ctx context.Context) {
 				d.log.Warn("set ports up", "err", err)
 			}
 		}
+	}
+	if d.opts.TracePortUp {
+		d.logTraces()
 	}
 	if len(w.sbOps) == 0 && sbC != nil {
 		d.mu.Lock()
@@ -854,6 +887,7 @@ func (d *daemon) decideLocked(ctx context.Context) (work, error) {
 			}
 		}
 	}
+	w.stages.start(d.opts.TracePortUp)
 	me := cfg.SystemID
 	w.sbOps = plan.Register(d.sb, plan.DesiredChassis(cfg, d.opts.Hostname))
 	chUUID := plan.ChassisUUID(d.sb, me)
@@ -884,6 +918,7 @@ func (d *daemon) decideLocked(ctx context.Context) (work, error) {
 		}
 	}
 	localDPs := plan.LocalDatapaths(d.sb, seeds)
+	w.stages.mark("local")
 	claims := plan.Claims(d.sb, chUUID, wanted)
 	w.sbOps = append(w.sbOps, claims...)
 	w.wanted, w.chassis, w.claimed = wanted, chUUID, map[string]bool{}
@@ -931,7 +966,9 @@ func (d *daemon) decideLocked(ctx context.Context) (work, error) {
 		d.zones = zones
 	}
 
+	w.stages.mark("ovsops")
 	d.updateConditionLocked(ctx, localDPs, ifaces)
+	w.stages.mark("conditions")
 
 	in := plan.Physical(plan.PhysInput{Me: me, SB: d.sb, LocalDPs: localDPs, Ifaces: ifaces, Tunnels: tunnels,
 		Localnet: plan.LocalnetOFPorts(d.ovs, cfg.Bridge), Gateways: gws, Zones: zones})
@@ -942,13 +979,17 @@ func (d *daemon) decideLocked(ctx context.Context) (work, error) {
 	// Physical flows are a function of their input alone: an unchanged
 	// input reuses the last output (whose slices the table recognises
 	// without comparing flows).
+	w.stages.mark("physin")
 	if d.physOut == nil || !reflect.DeepEqual(in, d.physIn) {
 		d.physIn, d.physOut = in, physical.Generate(in)
 	}
+	w.stages.mark("physical")
 	for owner, fs := range d.physOut {
 		tab.Set(owner, fs)
 	}
+	w.stages.mark("set")
 	lf := d.compiler.Compile(lflows.Input{SB: d.sb, Physical: in, LocalDPs: localDPs, Changed: d.sb.TakeChanged()})
+	w.stages.mark("compile")
 	for _, e := range lf.Errors {
 		d.log.Debug("logical flow not compiled", "err", e)
 	}
@@ -959,6 +1000,7 @@ func (d *daemon) decideLocked(ctx context.Context) (work, error) {
 	w.groups = lf.Groups
 	w.meters = lf.Meters
 	desired, conflicts := tab.Finish()
+	w.stages.mark("finish")
 	if !d.opts.PerDatapathFlows {
 		if d.agg == nil {
 			d.agg = flowtable.NewAggregator()
@@ -972,6 +1014,7 @@ func (d *daemon) decideLocked(ctx context.Context) (work, error) {
 		}
 		desired = d.aggOut
 	}
+	w.stages.mark("aggregate")
 	for _, c := range conflicts {
 		d.log.Debug("flow conflict", "flow", c)
 	}
@@ -980,6 +1023,12 @@ func (d *daemon) decideLocked(ctx context.Context) (work, error) {
 	w.desired = desired
 	w.nbCfg = plan.NbCfg(d.sb)
 	w.ready = true
+	if d.opts.TracePortUp {
+		d.traceLocked(&w, ifaces, in)
+		if w.traceNew {
+			d.log.Info("port-up round", "stages", w.stages.String())
+		}
+	}
 	if !d.condPendingSince.IsZero() && time.Since(d.condPendingSince) < time.Second {
 		w.hold = true
 	}

@@ -56,9 +56,11 @@ type cacheEntry struct {
 	gen   string
 	flows []flowtable.Flow
 	err   error
-	// env and version short-cut the fingerprint: while the datapath's
-	// whole environment and the row are unchanged, so is the result.
+	// env, res and version short-cut the fingerprint: while the
+	// datapath's whole environment, the chassis's residence and the row
+	// are unchanged, so is the result.
 	env     uint64
+	res     uint64
 	version string
 }
 
@@ -84,6 +86,8 @@ type Compiler struct {
 	// The previous round, for incremental rounds over the same replica.
 	sb         *replica.DB
 	shared     uint64
+	resident   map[string]bool // ports resident here, and their hash
+	resHash    uint64
 	envHash    map[string]uint64 // local datapath -> its environment's hash
 	dpKeys     map[string]uint32 // local datapath -> tunnel key
 	addrSets   map[string][]string
@@ -97,6 +101,7 @@ type Compiler struct {
 	errs        map[string][]error          // by Logical_Flow UUID
 	lfDPs       map[string][]string         // Logical_Flow -> the local datapaths it compiled for
 	byDP        map[string]map[string]struct{}
+	curRes      uint64 // residence hash of the round being compiled
 }
 
 // New returns a Compiler.
@@ -136,9 +141,8 @@ func (e *dpEnv) envHash(shared uint64) uint64 {
 	return h.Sum64()
 }
 
-// sharedHash hashes what every datapath's flows may read besides their
-// own ports: residence, address sets, port groups, meters.
-func sharedHash(resident map[string]bool, sb *replica.DB, meterGen string) uint64 {
+// residenceHash hashes the names of the ports resident here.
+func residenceHash(resident map[string]bool) uint64 {
 	names := make([]string, 0, len(resident))
 	for n := range resident {
 		names = append(names, n)
@@ -150,6 +154,17 @@ func sharedHash(resident map[string]bool, sb *replica.DB, meterGen string) uint6
 		buf = append(buf, n...)
 		buf = append(buf, ';')
 	}
+	h.Write(buf)
+	return h.Sum64()
+}
+
+// sharedHash hashes what every datapath's flows may read besides their
+// own ports and residence: address sets, port groups, meters.
+// Residence is apart: a port bound here revisits only the flows that
+// name it (see Compile).
+func sharedHash(sb *replica.DB, meterGen string) uint64 {
+	h := fnv.New64a()
+	var buf []byte
 	for _, t := range []string{"Address_Set", "Port_Group"} {
 		for _, r := range sb.Sorted(t) {
 			buf = append(buf, t...)
@@ -286,7 +301,9 @@ func (c *Compiler) Compile(in Input) Output {
 			e.ports[g.Name] = g.Key
 		}
 	}
-	shared := sharedHash(residentHere, sb, c.meterGen+"|"+c.templateGen)
+	shared := sharedHash(sb, c.meterGen+"|"+c.templateGen)
+	resHash := residenceHash(residentHere)
+	c.curRes = resHash
 	envHash := make(map[string]uint64, len(envs))
 	for dp, e := range envs {
 		e.hash = e.envHash(shared)
@@ -314,6 +331,9 @@ func (c *Compiler) Compile(in Input) Output {
 				}
 			}
 		}
+		if resHash != c.resHash {
+			c.residenceDirty(sb, c.resident, residentHere, dirty)
+		}
 		us := make([]string, 0, len(dirty))
 		for u := range dirty {
 			us = append(us, u)
@@ -332,6 +352,7 @@ func (c *Compiler) Compile(in Input) Output {
 		}
 	}
 	c.sb, c.shared, c.envHash, c.dpKeys = sb, shared, envHash, dpKeys
+	c.resident, c.resHash = residentHere, resHash
 	out := Output{Flows: c.out, Groups: make(map[uint32]string, len(c.groups)), Meters: make(map[uint32]string, len(c.meterSpec))}
 	if len(c.errs) > 0 {
 		us := make([]string, 0, len(c.errs))
@@ -351,6 +372,53 @@ func (c *Compiler) Compile(in Input) Output {
 		out.Meters[id] = spec
 	}
 	return out
+}
+
+// residenceDirty adds to dirty the compiled flows whose result may
+// depend on the residence of a port that changed between old and cur:
+// those naming the port, and those naming a port group when the port
+// belongs to one (as the fingerprint reads residence).
+func (c *Compiler) residenceDirty(sb *replica.DB, old, cur map[string]bool, dirty map[string]struct{}) {
+	changed := map[string]bool{}
+	for n := range old {
+		if !cur[n] {
+			changed[n] = true
+		}
+	}
+	for n := range cur {
+		if !old[n] {
+			changed[n] = true
+		}
+	}
+	inGroup := false
+	for _, members := range c.portGroups {
+		for _, m := range members {
+			if changed[m] {
+				inGroup = true
+			}
+		}
+	}
+	for u := range c.lfDPs {
+		if _, ok := dirty[u]; ok {
+			continue
+		}
+		r := sb.Row("Logical_Flow", u)
+		if r == nil {
+			dirty[u] = struct{}{}
+			continue
+		}
+		rf, ok := c.refs[replica.Str(r, "match")+" "+replica.Str(r, "actions")]
+		if !ok || (inGroup && len(rf.groups) > 0) {
+			dirty[u] = struct{}{}
+			continue
+		}
+		for _, n := range rf.names {
+			if changed[n] {
+				dirty[u] = struct{}{}
+				break
+			}
+		}
+	}
 }
 
 // compileAll revisits every logical flow (full recompute; the per-flow
@@ -421,14 +489,14 @@ func (c *Compiler) compileRowFrom(sb *replica.DB, r ovsdb.Row, envs map[string]*
 		}
 		k := cacheKey{u, dp}
 		ce, ok := prev[k]
-		if !ok || ce.env != e.hash || ce.version != version {
+		if !ok || ce.env != e.hash || ce.res != c.curRes || ce.version != version {
 			gen := fingerprint(r, e, *rf, c.addrSets, c.portGroups, c.meterGen, c.templateGen)
 			if !ok || ce.gen != gen {
 				ce = c.compileOne(r, e, c.addrSets, c.portGroups, usedGroups)
 				ce.gen = gen
 				c.Compiled++
 			}
-			ce.env, ce.version = e.hash, version
+			ce.env, ce.res, ce.version = e.hash, c.curRes, version
 		}
 		c.cache[k] = ce
 		c.lfDPs[u] = append(c.lfDPs[u], dp)

@@ -183,3 +183,61 @@ func TestTemplateVariables(t *testing.T) {
 		t.Fatalf("changed ^vip not recompiled:\n%s", got)
 	}
 }
+
+// TestResidenceIncremental: a port becoming resident here (bound to a
+// local interface) revisits only the flows that name it, directly or
+// through a port group it belongs to, and the result equals a fresh
+// compilation's.
+func TestResidenceIncremental(t *testing.T) {
+	lf := func(table, prio int, match, actions string) map[string]any {
+		return map[string]any{"pipeline": "ingress", "table_id": table, "priority": prio, "match": match,
+			"actions": actions, "logical_datapath": ref("sw0")}
+	}
+	db := sb(t, map[string]map[string]map[string]any{
+		"Datapath_Binding": {"sw0": {"tunnel_key": 1}},
+		"Port_Group":       {"pg": {"name": "pg1", "ports": []any{"set", []any{"vm2"}}}},
+		"Logical_Flow": {
+			"res":   lf(10, 100, `is_chassis_resident("vm2")`, `next;`),
+			"named": lf(11, 100, `inport == "vm1"`, `next;`),
+			"group": lf(12, 100, `inport == @pg1`, `next;`),
+			"plain": lf(13, 100, `ip4`, `next;`),
+		},
+	})
+	ports := func(vm2Here bool) map[string]physical.Port {
+		p2 := physical.Port{UUID: "pb2", Name: "vm2", Datapath: uuid("sw0"), Key: 2}
+		if vm2Here {
+			p2.Chassis, p2.OFPort = "hv1", 4
+		}
+		return map[string]physical.Port{
+			"pb1": {UUID: "pb1", Name: "vm1", Datapath: uuid("sw0"), Key: 1, Chassis: "hv1", OFPort: 3},
+			"pb2": p2,
+		}
+	}
+	in := Input{SB: db, LocalDPs: map[string]bool{uuid("sw0"): true}, Changed: map[string]map[string]struct{}{},
+		Physical: physical.Input{Chassis: "hv1", Ports: ports(false)}}
+	c := New()
+	c.Compile(Input{SB: db, LocalDPs: in.LocalDPs, Physical: in.Physical}) // fresh
+	if got := fmt.Sprint(c.Compile(in).Flows); strings.Contains(got, "table=18,") {
+		t.Fatalf("vm2 not resident, yet its is_chassis_resident flow compiled: %s", got)
+	}
+	visited := c.Visited
+	in.Physical.Ports = ports(true)
+	got := c.Compile(in)
+	if n := c.Visited - visited; n != 2 { // res (names vm2) and group (pg1 holds vm2)
+		t.Errorf("vm2 becoming resident revisited %d flows, want 2", n)
+	}
+	want := New().Compile(Input{SB: db, LocalDPs: in.LocalDPs, Physical: in.Physical})
+	if fmt.Sprint(got.Flows) != fmt.Sprint(want.Flows) {
+		t.Errorf("incremental after a residence change\n%v\nfresh\n%v", got.Flows, want.Flows)
+	}
+	if !strings.Contains(fmt.Sprint(got.Flows), "table=18,") {
+		t.Errorf("vm2 resident, but its is_chassis_resident flow is missing: %v", got.Flows)
+	}
+	// And back.
+	in.Physical.Ports = ports(false)
+	got = c.Compile(in)
+	want = New().Compile(Input{SB: db, LocalDPs: in.LocalDPs, Physical: in.Physical})
+	if fmt.Sprint(got.Flows) != fmt.Sprint(want.Flows) {
+		t.Errorf("incremental after vm2 left\n%v\nfresh\n%v", got.Flows, want.Flows)
+	}
+}

@@ -1,0 +1,288 @@
+package chassis_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"hcnet/e2e/testbed"
+)
+
+// BenchmarkPortUp_Root measures port-up latency: the time from binding a
+// port (setting external_ids:iface-id on an Interface already plugged
+// into hv1's br-int, its logical switch port already in the northbound)
+// to the first answered echo request from the port's VM. Two testbeds run
+// at once, one with ovn-controller and one with our chassis (OVN's
+// databases and ovn-northd in both), on the same content: 200 background
+// ports on hv1 (20 switches x 10) and, on switch bls0, a peer VM on hv1
+// and one on hv2. Ports are bound alternately on the two testbeds, so
+// both see the same machine load. From the new VM, two probe series run
+// at once (raw ICMP socket, one echo request every millisecond): to the
+// local peer (hv1's own flows) and to the remote peer (also hv2's
+// reaction to the claim). The result is the send time of the first
+// answered request minus the bind time, per port; reported as median and
+// p90 per implementation and their ratio ours/OVN. Static neighbours
+// keep ARP out. Needs root; run with -benchtime 1x.
+//
+// HCNET_BENCH_PORTUP_N sets the number of ports bound per
+// implementation (default 8); HCNET_BENCH_TRACE=1 runs our chassis with
+// --trace-port-up and logs each port's breakdown (interface update seen,
+// flows planned, claim sent/acknowledged, flows sent/acknowledged).
+func BenchmarkPortUp_Root(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("needs root (network namespaces, Open vSwitch)")
+	}
+	if os.Getenv("HCNET_SKIP_OVS") == "1" {
+		b.Skip("HCNET_SKIP_OVS=1")
+	}
+	n := 8
+	if v, err := strconv.Atoi(os.Getenv("HCNET_BENCH_PORTUP_N")); err == nil && v > 0 {
+		n = v
+	}
+	trace := os.Getenv("HCNET_BENCH_TRACE") != ""
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		impls := []testbed.Impl{testbed.OVN, testbed.Ours}
+		names := map[testbed.Impl]string{testbed.OVN: "ovn-controller", testbed.Ours: "hcnet-chassis"}
+		beds := map[testbed.Impl]*portUpBed{}
+		for _, impl := range impls {
+			beds[impl] = newPortUpBed(b, impl, trace)
+		}
+		for _, impl := range impls {
+			beds[impl].cpu0 = cpuTime(b, beds[impl].tb.Chassis("hv1").Daemon.PID())
+		}
+		for p := 0; p < n; p++ {
+			order := impls
+			if p%2 == 1 {
+				order = []testbed.Impl{testbed.Ours, testbed.OVN}
+			}
+			for _, impl := range order {
+				beds[impl].bindOne(b, p)
+			}
+		}
+		res := map[testbed.Impl]portUpResult{}
+		for _, impl := range impls {
+			bed := beds[impl]
+			hv1 := bed.tb.Chassis("hv1")
+			r := portUpResult{local: bed.local, remote: bed.remote,
+				cpu: cpuTime(b, hv1.Daemon.PID()) - bed.cpu0, rssKB: rssKB(b, hv1.Daemon.PID())}
+			res[impl] = r
+			b.Logf("%s: local ms %v; remote ms %v", names[impl], msList(r.local), msList(r.remote))
+			if trace && impl == testbed.Ours {
+				bed.logTraces(b)
+			}
+		}
+		o, h := res[testbed.OVN], res[testbed.Ours]
+		for _, impl := range impls {
+			r := res[impl]
+			b.Run(names[impl], func(b *testing.B) {
+				b.ReportMetric(ms(quantile(r.local, 0.5)), "local-median-ms")
+				b.ReportMetric(ms(quantile(r.local, 0.9)), "local-p90-ms")
+				b.ReportMetric(ms(quantile(r.remote, 0.5)), "remote-median-ms")
+				b.ReportMetric(ms(quantile(r.remote, 0.9)), "remote-p90-ms")
+				b.ReportMetric(float64(r.cpu.Milliseconds()), "cpu-ms")
+				b.ReportMetric(float64(r.rssKB)/1024, "rss-MB")
+			})
+		}
+		b.Run("ratio-hcnet-over-ovn", func(b *testing.B) {
+			b.ReportMetric(ratio(quantile(h.local, 0.5), quantile(o.local, 0.5)), "local-median-x")
+			b.ReportMetric(ratio(quantile(h.local, 0.9), quantile(o.local, 0.9)), "local-p90-x")
+			b.ReportMetric(ratio(quantile(h.remote, 0.5), quantile(o.remote, 0.5)), "remote-median-x")
+			b.ReportMetric(ratio(quantile(h.remote, 0.9), quantile(o.remote, 0.9)), "remote-p90-x")
+			b.ReportMetric(ratio(h.cpu, o.cpu), "cpu-x")
+			b.ReportMetric(float64(h.rssKB)/float64(o.rssKB), "rss-x")
+		})
+	}
+}
+
+type portUpResult struct {
+	local, remote []time.Duration
+	cpu           time.Duration
+	rssKB         int
+}
+
+// portUpBed is one testbed of BenchmarkPortUp_Root.
+type portUpBed struct {
+	tb            *testbed.Testbed
+	impl          testbed.Impl
+	peer1, peer2  *testbed.VM
+	local, remote []time.Duration
+	binds         map[string]time.Time // port -> bind time
+	cpu0          time.Duration
+}
+
+const portUpProbe = 3 * time.Second // a port not answering by then counts as this
+
+func newPortUpBed(b *testing.B, impl testbed.Impl, trace bool) *portUpBed {
+	b.Helper()
+	cfg := testbed.Config{Combo: testbed.Combo{DB: testbed.OVN, Translator: testbed.OVN, Chassis: impl},
+		Chassis: []testbed.ChassisSpec{{Name: "hv1", Site: 1}, {Name: "hv2", Site: 1}}}
+	if trace && impl == testbed.Ours {
+		cfg.ChassisArgs = []string{"--trace-port-up"}
+	}
+	tb := testbed.Start(b, cfg)
+	hv1 := tb.Chassis("hv1")
+	var vs []string
+	for s := 0; s < 20; s++ {
+		ls := fmt.Sprintf("bls%d", s)
+		args := []string{"ls-add", ls}
+		for p := 0; p < 10; p++ {
+			port := fmt.Sprintf("bp%d-%d", s, p)
+			args = append(args, "--", "lsp-add", ls, port, "--", "lsp-set-addresses", port,
+				fmt.Sprintf("0a:00:00:%02x:%02x:01 10.%d.%d.10", s, p, 100+s, p))
+			vs = append(vs, "--", "add-port", "br-int", port, "--", "set", "Interface", port, "type=internal",
+				"external_ids:iface-id="+port)
+		}
+		tb.MustNBCtl(b, args...)
+	}
+	if _, err := hv1.Vsctl(vs...); err != nil {
+		b.Fatal(err)
+	}
+	tb.MustNBCtl(b, "lsp-add", "bls0", "peer1", "--", "lsp-set-addresses", "peer1", "0a:00:00:00:bb:01 10.100.0.201",
+		"--", "lsp-add", "bls0", "peer2", "--", "lsp-set-addresses", "peer2", "0a:00:00:00:bb:02 10.100.0.202")
+	bed := &portUpBed{tb: tb, impl: impl, binds: map[string]time.Time{},
+		peer1: tb.MustAddVM(b, testbed.VMSpec{Name: "peer1", Chassis: "hv1", MAC: "0a:00:00:00:bb:01", CIDR: "10.100.0.201/16"}),
+		peer2: tb.MustAddVM(b, testbed.VMSpec{Name: "peer2", Chassis: "hv2", MAC: "0a:00:00:00:bb:02", CIDR: "10.100.0.202/16"}),
+	}
+	if _, err := bed.peer1.Ping(bed.peer2.IP(), 60*time.Second); err != nil {
+		b.Fatal(err)
+	}
+	deadline := time.Now().Add(120 * time.Second)
+	for {
+		out, _ := tb.SBCtl("--bare", "--columns=logical_port", "find", "Port_Binding", "up=true")
+		if len(strings.Fields(out)) >= 202 {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("%s: not all 202 ports up after 120s", impl)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return bed
+}
+
+// bindOne creates logical port pu<i> and a VM for it plugged into hv1
+// under another iface-id, then binds it and probes both peers.
+func (bed *portUpBed) bindOne(b *testing.B, i int) {
+	b.Helper()
+	tb := bed.tb
+	port := fmt.Sprintf("pu%d", i)
+	mac := fmt.Sprintf("0a:00:00:00:cc:%02x", i+1)
+	ip := fmt.Sprintf("10.100.1.%d", i+1)
+	tb.MustNBCtl(b, "lsp-add", "bls0", port, "--", "lsp-set-addresses", port, mac+" "+ip)
+	vm := tb.MustAddVM(b, testbed.VMSpec{Name: port, Port: "unbound-" + port, Chassis: "hv1", MAC: mac, CIDR: ip + "/16"})
+	for _, nb := range []struct {
+		vm      *testbed.VM
+		ip, mac string
+	}{{vm, bed.peer1.IP(), bed.peer1.Spec.MAC}, {vm, bed.peer2.IP(), bed.peer2.Spec.MAC},
+		{bed.peer1, ip, mac}, {bed.peer2, ip, mac}} {
+		if err := nb.vm.SetNeighbor(nb.ip, nb.mac); err != nil {
+			b.Fatal(err)
+		}
+	}
+	// The port binding must be in the southbound (and at the chassis)
+	// before the bind, as for a VM plugged into an existing port.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out, _ := tb.SBCtl("--bare", "--columns=logical_port", "find", "Port_Binding", "logical_port="+port)
+		if strings.TrimSpace(out) == port {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("%s: port binding %s not in the southbound after 30s", bed.impl, port)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	local := vm.StartPings(bed.peer1.IP(), time.Millisecond, portUpProbe)
+	remote := vm.StartPings(bed.peer2.IP(), time.Millisecond, portUpProbe)
+	t0 := time.Now()
+	if _, err := tb.Chassis("hv1").Vsctl("set", "Interface", vm.OVSPort, "external_ids:iface-id="+port); err != nil {
+		b.Fatal(err)
+	}
+	bed.binds[port] = t0
+	for _, s := range []struct {
+		run *testbed.ProbeRun
+		out *[]time.Duration
+	}{{local, &bed.local}, {remote, &bed.remote}} {
+		st, err := s.run.Wait()
+		d := portUpProbe
+		if err == nil {
+			for _, at := range st.Times {
+				if !at.Before(t0) {
+					d = at.Sub(t0)
+					break
+				}
+			}
+		}
+		*s.out = append(*s.out, d)
+	}
+}
+
+// logTraces logs our chassis's --trace-port-up lines for the bound
+// ports, relative to the bind.
+func (bed *portUpBed) logTraces(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join(bed.tb.Chassis("hv1").Dir, "chassis.log"))
+	if err != nil {
+		b.Logf("trace: %v", err)
+		return
+	}
+	b.Logf("trace (ms after the bind): ovsdb update seen, flows planned, claim sent, claim acked, flows sent, flows acked")
+	for _, l := range strings.Split(string(data), "\n") {
+		if i := strings.Index(l, "stages="); i >= 0 && strings.Contains(l, "port-up round") {
+			b.Logf("round %s", l[i:])
+			continue
+		}
+		if !strings.Contains(l, "port-up trace") {
+			continue
+		}
+		kv := map[string]string{}
+		for _, f := range strings.Fields(l) {
+			if k, v, ok := strings.Cut(f, "="); ok {
+				kv[k] = v
+			}
+		}
+		t0, ok := bed.binds[kv["port"]]
+		if !ok {
+			continue
+		}
+		seenUS, _ := strconv.ParseInt(kv["seen_unix_us"], 10, 64)
+		seen := float64(time.UnixMicro(seenUS).Sub(t0).Microseconds()) / 1000
+		at := func(k string) float64 {
+			v, _ := strconv.ParseFloat(kv[k], 64)
+			return seen + v/1000
+		}
+		b.Logf("trace %s: seen %.1f planned %.1f claim %.1f/%.1f flows %.1f/%.1f", kv["port"], seen,
+			at("decided_us"), at("claim_sent_us"), at("claim_acked_us"), at("flows_sent_us"), at("flows_acked_us"))
+	}
+}
+
+func quantile(ds []time.Duration, q float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	i := int(q*float64(len(s)) + 0.5)
+	if q == 0.5 {
+		i = len(s) / 2
+	}
+	if i >= len(s) {
+		i = len(s) - 1
+	}
+	return s[i]
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func msList(ds []time.Duration) string {
+	var parts []string
+	for _, d := range ds {
+		parts = append(parts, strconv.FormatFloat(ms(d), 'f', 1, 64))
+	}
+	return strings.Join(parts, " ")
+}
