@@ -176,9 +176,9 @@ func (x *Index) routerLBFlows(f *flowSet, r *nb.LogicalRouter, ports []*routerPo
 			continue
 		}
 		f.addf(lrInDNAT, prio, match+res, "%sct_lb_mark(backends=%s%s);", flag, v.Backends, opt)
-		// Affinity (gateway and distributed routers; not yet on a
-		// distributed gateway port).
-		if bs := v.affinityBackends(); bs != nil && res == "" {
+		// Affinity: a client keeps its backend (the check itself is not
+		// limited to the gateway chassis, as in ovn-northd).
+		if bs := v.affinityBackends(); bs != nil {
 			f.addf(routerIngress[6], 100, match, "reg0 = ip4.dst; reg9[16..31] = %s.dst; reg9[6] = chk_lb_aff(); next;", v.Proto)
 			for _, b := range bs {
 				f.addf(lrInDNAT, 150, fmt.Sprintf("reg9[6] == 1 && ct.new && ip4 && reg4 == %s && reg8[0..15] == %d", b.Addr(), b.Port()),
