@@ -101,7 +101,8 @@ func featureCommand(r *rand.Rand, dnsBFD bool) string {
 		return fmt.Sprintf("del route %s 192.168.%d.0/24 172.16.0.%d", router, r.IntN(2), 200+r.IntN(3))
 	case 7:
 		if r.IntN(3) == 0 {
-			return fmt.Sprintf("nat dr dnat_and_snat 172.16.0.%d 10.0.1.%d port=p%d mac=00:00:00:00:aa:%02x", 60+r.IntN(3), 2+r.IntN(20), r.IntN(6), r.IntN(4))
+			return fmt.Sprintf("nat dr dnat_and_snat 172.16.0.%d 10.0.1.%d port=p%d mac=00:00:00:00:aa:%02x%s", 60+r.IntN(3), 2+r.IntN(20), r.IntN(6), r.IntN(4),
+				[]string{"", "", " allowed=as0", " exempted=as1"}[r.IntN(4)])
 		}
 		if r.IntN(4) == 0 {
 			return fmt.Sprintf("del nat dr dnat_and_snat 172.16.0.%d 10.0.1.%d", 60+r.IntN(3), 2+r.IntN(20))

@@ -981,11 +981,15 @@ func (x *Index) distributedNATFlows(f *flowSet, n natRule, dgp *routerPort) {
 	logical := n.Logical.Addr()
 	f.addf(lrInAdmission, 50, fmt.Sprintf("eth.dst == %s && inport == %s && %s", n.ExternalMAC, gw, lp), "%sxreg0[0..47] = %s; next;", mtuCheck(dgp), dgp.MAC)
 	f.add(lrInUnsnat, 100, n.af(fmt.Sprintf("ip && ip4.dst == %s && inport == %s && flags.loopback == 0", n.External, gw)), "ct_snat_in_czone;")
-	f.addf(lrInDNAT, 100, n.af(fmt.Sprintf("ip && ip4.dst == %s && inport == %s", n.External, gw)), "ct_dnat_in_czone(%s);", logical)
+	f.addf(lrInDNAT, 100, n.af(fmt.Sprintf("ip && ip4.dst == %s && inport == %s", n.External, gw))+n.peerIn("src"), "ct_dnat_in_czone(%s);", logical)
+	if n.Exempted != "" {
+		f.add(lrInDNAT, 102, n.af(fmt.Sprintf("ip && ip4.dst == %s && inport == %s && ip4.src == $%s", n.External, gw, n.Exempted)), "next;")
+		f.add(lrOutSNAT, n.Logical.Bits()+1+128+2, n.af(fmt.Sprintf("ip && ip4.src == %s && outport == %s && %s && ip4.dst == $%s", logical, gw, lp, n.Exempted)), "next;")
+	}
 	f.addf(lrInARPResolve, 100, n.af(fmt.Sprintf("outport == %s && reg0 == %s", gw, n.External)), "eth.dst = %s; next;", n.ExternalMAC)
 	f.add(lrInGwRedirect, 100, n.af(fmt.Sprintf("ip4.src == %s && outport == %s && %s", logical, gw, lp)), n.af(fmt.Sprintf("eth.src = %s; reg1 = %s; next;", n.ExternalMAC, n.External)))
 	f.addf(lrOutUndnat, 100, n.af(fmt.Sprintf("ip && ip4.src == %s && outport == %s", logical, gw)), "eth.src = %s; ct_dnat_in_czone;", n.ExternalMAC)
-	f.addf(lrOutSNAT, n.Logical.Bits()+1+128, n.af(fmt.Sprintf("ip && ip4.src == %s && outport == %s && %s", logical, gw, lp)), "eth.src = %s; ct_snat_in_czone(%s);", n.ExternalMAC, n.External)
+	f.addf(lrOutSNAT, n.Logical.Bits()+1+128, n.af(fmt.Sprintf("ip && ip4.src == %s && outport == %s && %s", logical, gw, lp))+n.peerIn("dst"), "eth.src = %s; ct_snat_in_czone(%s);", n.ExternalMAC, n.External)
 	if mtu := gatewayMTU(dgp); mtu > 0 {
 		// Too large for the gateway MTU: answered from the floating IP.
 		m := fmt.Sprintf("inport == %s && reg9[1] && reg9[0] == 0 && ip4 && ip4.dst == %s", gw, n.External)
