@@ -7,6 +7,7 @@
 //
 // Every request carries its own xid and a barrier ends each exchange;
 // an error the switch sends for a flow-mod is returned as a RejectedError
-// naming that flow, and the bundle holding it is discarded (nothing of it
-// applied). The package does I/O; the flows come from chassis/flowtable.
+// naming that flow (a bundle refused at commit applies nothing). A
+// bundle's open, flow-mods and commit go out in one write answered by one
+// barrier: one round trip. The package does I/O; the flows come from chassis/flowtable.
 package ofinstall

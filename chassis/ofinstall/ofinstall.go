@@ -64,8 +64,10 @@ func (e SwitchError) Error() string {
 	return fmt.Sprintf("OpenFlow error type %d code %d (xid %d)", e.Type, e.Code, e.XID)
 }
 
-// RejectedError is the switch refusing one flow-mod; the bundle it was
-// in was discarded.
+// RejectedError is the switch refusing one flow-mod of a bundle; a
+// refusal at commit applied nothing of it, one at add time may have let
+// the bundle's other flow-mods in (retrying without the refused flow
+// converges).
 type RejectedError struct {
 	Flow flowtable.Flow
 	Op   string // "add" or "delete"
@@ -173,12 +175,19 @@ type entry struct {
 	flow flowtable.Flow
 }
 
-// bundle sends mods in one atomic bundle: open and add, barrier; any
-// error discards the bundle and is returned naming its flow; else commit.
+// bundle sends mods in one atomic bundle: open, add, commit, barrier;
+// an error is returned naming the refused flow.
 func (c *Conn) bundle(ctx context.Context, mods [][]byte, xids []uint32, entries []entry) error {
 	c.bundleID++
 	id := c.bundleID
-	msgs := make([][]byte, 0, len(mods)+1)
+	// Open, adds and commit go out in one write, answered by one
+	// barrier: one round trip to the switch instead of two. A refusal
+	// at commit time (e.g. a missing group) applies nothing. A
+	// flow-mod refused at add time is left out of the bundle, and the
+	// commit may apply the others; either way the caller retries
+	// without the refused flow (adds replace, strict deletes of absent
+	// flows are no-ops), which converges on the same table.
+	msgs := make([][]byte, 0, len(mods)+2)
 	ox := c.nextXID()
 	msgs = append(msgs, openflow.BundleOpen(id, openflow.BundleAtomic, ox))
 	byXID := make(map[uint32]int, len(mods))
@@ -186,18 +195,9 @@ func (c *Conn) bundle(ctx context.Context, mods [][]byte, xids []uint32, entries
 		msgs = append(msgs, openflow.BundleAdd(id, openflow.BundleAtomic, m, xids[i]))
 		byXID[xids[i]] = i
 	}
-	errs, err := c.exchange(ctx, msgs)
-	if err != nil {
-		return err
-	}
-	if len(errs) > 0 {
-		if _, derr := c.exchange(ctx, [][]byte{openflow.BundleDiscard(id, openflow.BundleAtomic, c.nextXID())}); derr != nil {
-			return derr
-		}
-		return firstRejected(errs, byXID, entries, ox)
-	}
 	cx := c.nextXID()
-	errs, err = c.exchange(ctx, [][]byte{openflow.BundleCommit(id, openflow.BundleAtomic, cx)})
+	msgs = append(msgs, openflow.BundleCommit(id, openflow.BundleAtomic, cx))
+	errs, err := c.exchange(ctx, msgs)
 	if err != nil {
 		return err
 	}
