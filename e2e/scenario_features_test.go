@@ -152,9 +152,10 @@ func countsString(m map[string]int) string {
 // ---- router-lb ----
 
 const (
-	grExtIP = "172.16.0.3"   // gateway router gr-g on the external network
-	lbVIP   = "172.16.0.210" // its load balancer's VIP
-	lbPort  = 5701
+	grExtIP     = "172.16.0.3"   // gateway router gr-g on the external network
+	lbVIP       = "172.16.0.210" // its load balancer's VIP
+	lbPort      = 5701
+	lbForcePort = 5703 // router-lb-force-snat's VIP port
 )
 
 // gatewayRouterLB builds gateway router gr-g (options:chassis=gw1) between
@@ -225,6 +226,48 @@ func testRouterLB(t *testing.T, s *suite) {
 	if len(byBackend) < 2 {
 		groups, _ := s.tb.Chassis("gw1").Groups()
 		t.Fatalf("all connections to VIP %s went to one backend (%s) although source ports and addresses varied; gw1's groups:\n%s", vip, countsString(byBackend), groups)
+	}
+}
+
+// testRouterLBForceSNAT: with lb_force_snat_ip=router_ip on the gateway
+// router, the load balancer's backends see the router's address on their
+// own network as the client.
+func testRouterLBForceSNAT(t *testing.T, s *suite) {
+	b1, b2 := gatewayRouterLB(t, s)
+	serveTCP(t, lbForcePort, b1, b2)
+	nbctl(t, s, "--may-exist", "lb-add", "lb-g", fmt.Sprintf("%s:%d", lbVIP, lbForcePort),
+		fmt.Sprintf("%s:%d,%s:%d", b1.IP(), lbForcePort, b2.IP(), lbForcePort), "tcp")
+	ext := s.tb.ExternalHost()
+	vip := net.JoinHostPort(lbVIP, fmt.Sprint(lbForcePort))
+	nbctl(t, s, "set", "Logical_Router", "gr-g", "options:lb_force_snat_ip=router_ip")
+	t.Cleanup(func() { _, _ = s.tb.NBCtl("remove", "Logical_Router", "gr-g", "options", "lb_force_snat_ip") })
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		backend, seen, err := askTCP(ext, "", vip, 3*time.Second)
+		if err == nil && seen == "10.0.3.1" {
+			break
+		}
+		if time.Now().After(deadline) {
+			flows, _ := s.tb.SBCtl("lflow-list", "gr-g")
+			var fs []string
+			for _, l := range strings.Split(flows, "\n") {
+				if strings.Contains(l, "force_snat") {
+					fs = append(fs, strings.TrimSpace(l))
+				}
+			}
+			ct, _ := s.tb.Chassis("gw1").Appctl("dpctl/dump-conntrack")
+			var cts []string
+			for _, l := range strings.Split(ct, "\n") {
+				if strings.Contains(l, fmt.Sprint(lbForcePort)) {
+					cts = append(cts, l)
+				}
+			}
+			groups, _ := s.tb.Chassis("gw1").Groups()
+			fs = append(fs, "gw1's groups:", groups)
+			t.Fatal(ext.Explain(lbVIP, fmt.Sprintf("with lb_force_snat_ip=router_ip on gr-g, backend %q saw the VIP client as %q (err %v) 30s later, want the router's address 10.0.3.1\ngr-g's logical flows with force_snat:\n%s\ngw1's conntrack entries for the VIP port:\n%s",
+				backend, seen, err, strings.Join(fs, "\n"), strings.Join(cts, "\n"))))
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
 
