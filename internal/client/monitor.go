@@ -319,37 +319,3 @@ func (m *Monitor) LastTxnID() string {
 	defer m.mu.Unlock()
 	return m.lastTxn
 }
-
-func decodeUpdates2(raw json.RawMessage) (TableUpdates, error) {
-	var tables map[string]map[string]map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &tables); err != nil {
-		return nil, fmt.Errorf("table updates: %w", err)
-	}
-	out := make(TableUpdates, len(tables))
-	for table, rows := range tables {
-		tu := make(map[string]RowUpdate, len(rows))
-		for uuid, obj := range rows {
-			var ru RowUpdate
-			for kind, val := range obj {
-				switch kind {
-				case Initial, Insert, Modify:
-					var r ovsdb.Row
-					if err := json.Unmarshal(val, &r); err != nil {
-						return nil, fmt.Errorf("table %s row %s: %w", table, uuid, err)
-					}
-					ru = RowUpdate{Kind: kind, Row: r}
-				case Delete:
-					ru = RowUpdate{Kind: Delete}
-				default:
-					return nil, fmt.Errorf("table %s row %s: unknown update kind %q", table, uuid, kind)
-				}
-			}
-			if ru.Kind == "" {
-				return nil, fmt.Errorf("table %s row %s: empty row update", table, uuid)
-			}
-			tu[uuid] = ru
-		}
-		out[table] = tu
-	}
-	return out, nil
-}
