@@ -554,6 +554,18 @@ var referenceTopology = []string{
 	"lsp-add sw1 vt0", "lsp-set-type vt0 vtep", "lsp-set-addresses vt0 unknown",
 	"lsp-set-options vt0 vtep-physical-switch=ps0 vtep-logical-switch=lsw0",
 	"lb-add lb10 10.0.1.110:80 10.0.1.13:80 tcp",
+	// A gateway router with lb_force_snat_ip=router_ip set after its load
+	// balancer (two VIPs) and a skip_snat load balancer: ovn-northd writes
+	// ct_lb_mark(...; force_snat) / (...; skip_snat) only while every
+	// chassis advertises other_config:ovn-ct-lb-related (ovn-controller
+	// does); the groups must carry ct_mark bit 3 / 2 as ovn-controller's.
+	"lr-add gr2", "set Logical_Router gr2 options:chassis=ch1",
+	"lrp-add gr2 gr2-pub 00:00:00:00:ee:02 172.16.0.21/24",
+	"lsp-add pub pub-gr2", "lsp-set-type pub-gr2 router", "lsp-set-addresses pub-gr2 router", "lsp-set-options pub-gr2 router-port=gr2-pub",
+	"lb-add lb11 172.16.0.130:80 10.0.0.11:80,10.0.0.12:80 tcp", "lr-lb-add gr2 lb11",
+	"--may-exist lb-add lb11 172.16.0.130:81 10.0.0.11:81,10.0.0.12:81 tcp",
+	"set Logical_Router gr2 options:lb_force_snat_ip=router_ip",
+	"lb-add lb12 172.16.0.131:80 10.0.0.11:80,10.0.0.12:80 tcp", "set Load_Balancer lb12 options:skip_snat=true", "lr-lb-add gr2 lb12",
 	"create Load_Balancer_Group name=lbg0",
 }
 
