@@ -78,8 +78,6 @@ type knownGap struct {
 // knownGaps lists every scenario x combination that is skipped as a known
 // gap. Remove an entry once its scenario passes there.
 var knownGaps = []knownGap{
-	{"dns", func(c testbed.Combo) bool { return c.Translator == testbed.Ours },
-		"our northd neither monitors NB DNS nor writes SB DNS rows: no dns_lookup flows, the query reaches the router (answered with ICMP port unreachable); passes with ovn-northd on both chassis"},
 	{"neighbor-buffer", func(c testbed.Combo) bool { return c.Chassis == testbed.Ours },
 		"our chassis releases a packet held for ARP/ND only when the answer is handled on the same chassis, not when the SB MAC_Binding arrives from the chassis that got it: first ping to a neighbour on another chassis is lost (same chassis: answered)"},
 	{"router-lb-force-snat", func(c testbed.Combo) bool { return c.Translator == testbed.OVN && c.Chassis == testbed.Ours },
