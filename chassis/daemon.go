@@ -564,6 +564,17 @@ func (d *daemon) round(ctx context.Context) {
 			}
 		}
 	}
+	// Tell the cloud management system, as ovn-controller(8) does: the
+	// interfaces whose flows ovs-vswitchd has now processed carry
+	// external_ids:ovn-installed=true (and -ts); released ones lose it.
+	d.mu.Lock()
+	inst := plan.Installed(d.ovs, d.sb, w.bridge, w.wanted, time.Now().UnixMilli())
+	d.mu.Unlock()
+	if len(inst) > 0 {
+		if _, err := d.ovsC.Transact(ctx, "Open_vSwitch", inst...); err != nil {
+			d.log.Warn("mark interfaces ovn-installed", "err", err)
+		}
+	}
 	if d.opts.TracePortUp {
 		d.logTraces()
 	}

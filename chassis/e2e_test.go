@@ -78,6 +78,23 @@ func TestPingAcrossChassis_Root(t *testing.T) {
 		d := ping(t, vm1, vm2.IP(), 45*time.Second)
 		t.Logf("MEASURED L2 first reply after %v", d)
 		ping(t, vm2, vm1.IP(), 15*time.Second)
+		// ovn-controller(8): once the interface's flows are processed by
+		// ovs-vswitchd, external_ids:ovn-installed=true and -ts are set.
+		for _, vm := range []*testbed.VM{vm1, vm2} {
+			var out string
+			deadline := time.Now().Add(15 * time.Second)
+			for {
+				o, err := vm.Chassis.Vsctl("--if-exists", "get", "Interface", vm.OVSPort, "external_ids:ovn-installed", "external_ids:ovn-installed-ts")
+				out = strings.TrimSpace(o)
+				if err == nil && strings.HasPrefix(out, "\"true\"\n") {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%s: Interface %s external_ids ovn-installed/-ts = %q, want \"true\" and a timestamp", vm.Spec.Name, vm.OVSPort, out)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
 	})
 	t.Run("l3", func(t *testing.T) {
 		routerPort(t, tb, "lr1", "lr1-ls1", "00:00:00:00:ff:01", "10.0.1.1/24", "ls1")
