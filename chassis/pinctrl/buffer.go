@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"strings"
+	"sync"
 	"time"
 
 	"hcnet/chassis/ofconn"
@@ -61,9 +63,12 @@ func held(pi *ofconn.PacketIn, v6 bool) *Held {
 // Buffer keeps packets waiting for a neighbour's MAC address, per
 // datapath and next-hop IP: at most BufferDepth packets per neighbour
 // (the oldest make room), BufferNeighbors neighbours (more are refused),
-// each dropped BufferTimeout after its last packet. It is not safe for
-// concurrent use: the chassis's packet-in loop owns it.
+// each dropped BufferTimeout after its last packet. It is safe for
+// concurrent use: the packet-in loop adds and releases on a local put_arp
+// or put_nd, the southbound side releases when a MAC_Binding learned by
+// another chassis arrives (ReleaseKnown).
 type Buffer struct {
+	mu   sync.Mutex
 	held map[bufKey]*bufEntry
 }
 
@@ -82,6 +87,8 @@ func NewBuffer() *Buffer { return &Buffer{held: map[bufKey]*bufEntry{}} }
 
 // Add keeps h (a Result's Hold) at time now.
 func (b *Buffer) Add(h *Held, now time.Time) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	k := bufKey{h.Datapath, h.IP}
 	e := b.held[k]
 	if e == nil {
@@ -100,7 +107,11 @@ func (b *Buffer) Add(h *Held, now time.Time) error {
 }
 
 // Len is the number of neighbours awaited.
-func (b *Buffer) Len() int { return len(b.held) }
+func (b *Buffer) Len() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.held)
+}
 
 // Release returns the packet-outs that send the packets held for
 // datapath dp and ip to mac ("0a:00:00:00:00:01"): the Ethernet
@@ -108,11 +119,48 @@ func (b *Buffer) Len() int { return len(b.held) }
 // output tables. The first packet-out uses xid, the next ones xid+1, ...
 func (b *Buffer) Release(dp uint32, ip netip.Addr, mac string, xid uint32) [][]byte {
 	k := bufKey{dp, ip.Unmap()}
+	b.mu.Lock()
 	e := b.held[k]
+	delete(b.held, k)
+	b.mu.Unlock()
 	if e == nil {
 		return nil
 	}
-	delete(b.held, k)
+	return e.packetOuts(mac, xid)
+}
+
+// ReleaseKnown releases, as Release, every neighbour whose MAC known
+// has (the southbound MAC_Binding table: a neighbour learned by another
+// chassis, or learned before its packet was held). The first packet-out
+// uses xid, the next ones xid+1, ...
+func (b *Buffer) ReleaseKnown(known MACBindings, xid uint32) [][]byte {
+	if len(known) == 0 {
+		return nil
+	}
+	type found struct {
+		e   *bufEntry
+		mac string
+	}
+	var fs []found
+	b.mu.Lock()
+	for k, e := range b.held {
+		if mac, ok := known[NeighborKey{k.dp, k.ip}]; ok {
+			fs = append(fs, found{e, mac})
+			delete(b.held, k)
+		}
+	}
+	b.mu.Unlock()
+	var out [][]byte
+	for _, f := range fs {
+		ms := f.e.packetOuts(f.mac, xid)
+		xid += uint32(len(ms))
+		out = append(out, ms...)
+	}
+	return out
+}
+
+// packetOuts sends e's packets to mac.
+func (e *bufEntry) packetOuts(mac string, xid uint32) [][]byte {
 	hw, err := parseMAC(mac)
 	if err != nil {
 		return nil
@@ -134,6 +182,8 @@ func (b *Buffer) Release(dp uint32, ip netip.Addr, mac string, xid uint32) [][]b
 // Expire drops the neighbours whose last packet is older than
 // BufferTimeout at now, and returns how many packets it dropped.
 func (b *Buffer) Expire(now time.Time) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	n := 0
 	for k, e := range b.held {
 		if now.Sub(e.last) >= BufferTimeout {
@@ -150,4 +200,30 @@ func parseMAC(s string) ([6]byte, error) {
 		return m, fmt.Errorf("pinctrl: MAC %q: %w", s, err)
 	}
 	return m, nil
+}
+
+// NeighborKey names a neighbour: a datapath's tunnel key and an IP
+// address (IPv4 unmapped).
+type NeighborKey struct {
+	Datapath uint32
+	IP       netip.Addr
+}
+
+// MACBindings maps neighbours to their MAC address ("0a:00:00:00:00:01"),
+// from the southbound MAC_Binding table.
+type MACBindings map[NeighborKey]string
+
+// Add records a MAC_Binding row: datapath tunnel key dp, logical_ip ip,
+// mac mac. It returns an error naming the row's address or MAC when
+// either does not parse (the row is then left out).
+func (m MACBindings) Add(dp uint32, ip, mac string) error {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return fmt.Errorf("pinctrl: MAC_Binding logical_ip %q: %w", ip, err)
+	}
+	if _, err := parseMAC(mac); err != nil {
+		return err
+	}
+	m[NeighborKey{dp, a.Unmap()}] = strings.ToLower(mac)
+	return nil
 }

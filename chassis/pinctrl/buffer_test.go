@@ -3,6 +3,9 @@ package pinctrl
 import (
 	"bytes"
 	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -77,5 +80,77 @@ func TestBuffer(t *testing.T) {
 	}
 	if err := b.Add(res.Hold, t0); err == nil {
 		t.Fatal("neighbour limit not enforced")
+	}
+}
+
+// TestBufferReleaseKnown: a neighbour learned by another chassis (its
+// southbound MAC_Binding) releases the packets held for it, as a local
+// put_arp would; bindings of other datapaths or addresses release nothing.
+func TestBufferReleaseKnown(t *testing.T) {
+	md := []ofconn.OXM{
+		{Header: ofconn.FieldMetadata, Value: []byte{0, 0, 0, 0, 0, 0, 0, 3}},
+		{Header: ofconn.FieldReg(0), Value: []byte{10, 0, 9, 9}},
+	}
+	hold := func(b *Buffer) {
+		t.Helper()
+		res, err := Handle(&ofconn.PacketIn{Packet: ipv4(vm4, far4, protoUDP, udpSeg(1000, 9, "x")), Metadata: md, Userdata: []byte{0, 0, 0, OpARP, 0, 0, 0, 0}}, 1)
+		if err != nil || res.Hold == nil {
+			t.Fatalf("arp: hold %+v, err %v", res.Hold, err)
+		}
+		if err := b.Add(res.Hold, time.Unix(1000, 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	known := MACBindings{}
+	for _, r := range [][3]string{{"4", "10.0.9.9", "0a:00:00:00:04:04"}, {"3", "10.0.9.8", "0a:00:00:00:03:08"}, {"3", "fd00::9", "0a:00:00:00:03:09"}} {
+		dp, _ := strconv.Atoi(r[0])
+		if err := known.Add(uint32(dp), r[1], r[2]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := NewBuffer()
+	hold(b)
+	if out := b.ReleaseKnown(known, 7); out != nil || b.Len() != 1 {
+		t.Fatalf("released %d packets for bindings of other neighbours", len(out))
+	}
+	if err := known.Add(3, "10.0.9.9", "0A:00:00:00:09:09"); err != nil {
+		t.Fatal(err)
+	}
+	out := b.ReleaseKnown(known, 7)
+	ref := NewBuffer()
+	hold(ref)
+	want := ref.Release(3, netip.MustParseAddr("10.0.9.9"), "0a:00:00:00:09:09", 7)
+	if len(out) != 1 || !bytes.Equal(out[0], want[0]) {
+		t.Fatalf("released %d packets, want the one Release sends", len(out))
+	}
+	if b.Len() != 0 || b.ReleaseKnown(known, 8) != nil {
+		t.Fatal("released twice")
+	}
+	for _, bad := range [][2]string{{"10.0.9", "0a:00:00:00:09:09"}, {"10.0.9.9", "0a:00"}} {
+		if err := known.Add(3, bad[0], bad[1]); err == nil || !strings.Contains(err.Error(), bad[0]) && !strings.Contains(err.Error(), bad[1]) {
+			t.Fatalf("Add(%q, %q): err %v, want one naming the bad value", bad[0], bad[1], err)
+		}
+	}
+
+	// The packet-in loop and the southbound side use the buffer at once.
+	b = NewBuffer()
+	var wg sync.WaitGroup
+	released := make(chan int, 1)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		n := 0
+		for i := 0; i < 200; i++ {
+			n += len(b.ReleaseKnown(known, 1))
+		}
+		released <- n
+	}()
+	for i := 0; i < 200; i++ {
+		hold(b)
+	}
+	wg.Wait()
+	n := <-released + len(b.ReleaseKnown(known, 1))
+	if n == 0 || b.Len() != 0 {
+		t.Fatalf("released %d packets, %d neighbours left", n, b.Len())
 	}
 }

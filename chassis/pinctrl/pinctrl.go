@@ -97,6 +97,9 @@ var ErrIgnored = errors.New("pinctrl: opcode not handled")
 type Input struct {
 	// DNS is the southbound DNS table, for dns_lookup.
 	DNS DNS
+	// MACBindings is the southbound MAC_Binding table: packets held for
+	// a neighbour in it are released (Buffer.ReleaseKnown).
+	MACBindings MACBindings
 }
 
 // Handle decides what to do with a packet-in, without southbound state.
