@@ -10,8 +10,10 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+	"runtime/trace"
 	"sort"
 	"strings"
 	"sync"
@@ -146,7 +148,24 @@ func runNBDB(dir string) {
 			defer pprof.StopCPUProfile()
 		}
 	}
+	if path := os.Getenv("HCNET_BENCH_SERVER_TRACE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			trace.Start(f)
+			defer trace.Stop()
+		}
+	}
+	if path := os.Getenv("HCNET_BENCH_SERVER_BLOCKPROFILE"); path != "" {
+		runtime.SetBlockProfileRate(int(10 * time.Microsecond))
+		defer func() {
+			if f, err := os.Create(path); err == nil {
+				pprof.Lookup("block").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
+	}
 	<-ctx.Done()
+	// HCNET_TXN_TRACE: where the transactions waited.
+	srv.DB().WriteTraceSummary(os.Stderr)
 	srv.Close()
 }
 

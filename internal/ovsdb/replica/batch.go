@@ -59,6 +59,7 @@ func (d *DB) propose(ctx context.Context, e *entry) (Response, error) {
 	}
 	select {
 	case r := <-p.done:
+		d.trace.finish(e.ID)
 		if r.err != nil {
 			return Response{}, fmt.Errorf("transact on %s: %w", d.name, r.err)
 		}
@@ -90,6 +91,7 @@ func (d *DB) proposeBatch(batch []*pending) {
 	entries := make([]*entry, len(batch))
 	for i, p := range batch {
 		entries[i] = p.e
+		d.trace.mark(p.e.ID, func(t *txnTimes, now time.Time) { t.proposed = now })
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), proposalTimeout)
 	out, err := d.shard.Propose(ctx, encodeBatch(entries))

@@ -79,8 +79,10 @@ type DB struct {
 	loadRows    []loadRow
 	dedup       map[[16]byte][]byte
 	dedupQ      [][16]byte
+	traced      [][16]byte // applied since the last publication (tracing only)
 
-	metrics *Metrics // nil: none
+	metrics *Metrics  // nil: none
+	trace   *txnTrace // nil unless HCNET_TXN_TRACE is set
 
 	bmu      sync.Mutex // guards waiting, inflight, stopped
 	waiting  []*pending // transactions queued for the next proposal
@@ -113,6 +115,7 @@ func newDB(s *ovsdb.Schema, shardID uint64, log *slog.Logger) *DB {
 		db: ovsdb.NewDatabase(s), txnID: ZeroTxnID,
 		watchers: map[*watcher]struct{}{}, changed: make(chan struct{}),
 		dedup: map[[16]byte][]byte{},
+		trace: traceFromEnv(),
 	}
 }
 
@@ -271,6 +274,7 @@ func (d *DB) transact(ctx context.Context, r Request) (Response, error) {
 	e.WaitExpired = r.WaitExpired
 	e.Locks = sortedLocks(r.Locks)
 	e.Ops = r.Ops
+	d.trace.mark(e.ID, func(t *txnTimes, now time.Time) { t.received = now })
 	if d.shard == nil {
 		return d.transactLocal(&e), nil
 	}
@@ -418,28 +422,23 @@ func (d *DB) Apply(index uint64, cmd []byte) (storage.Applied, error) {
 	var out storage.Applied
 	results := make([][]byte, len(batch))
 	var lastChange uint64
-	var rowBuf []byte
+	var changed []*ovsdb.ChangeSet
 	for i, e := range batch {
 		if r, ok := d.dedup[e.ID]; ok {
 			results[i] = r
 			continue
 		}
 		pos := position(index, i)
+		d.trace.mark(e.ID, func(t *txnTimes, now time.Time) { t.applyStart, t.batch = now, len(batch) })
 		res := d.applyLocked(pos, e)
+		d.trace.mark(e.ID, func(t *txnTimes, now time.Time) { t.applyEnd = now })
+		if d.trace != nil {
+			d.traced = append(d.traced, e.ID)
+		}
 		results[i] = encodeResult(res.Blocked, res.Reply)
 		if n := len(d.pending); n > 0 && d.pending[n-1].Index == pos {
 			lastChange = pos
-			res.Changes.Each(func(table string, u ovsdb.UUID, old, new ovsdb.Row) {
-				kv := storage.KV{Key: rowKey(table, u)}
-				if new != nil {
-					// The compact stored form (defaults left out), in one
-					// buffer per entry: the Pebble batch copies values.
-					start := len(rowBuf)
-					rowBuf = ovsdb.AppendStoredRowJSON(rowBuf, d.schema.Tables[table], new)
-					kv.Value = rowBuf[start:len(rowBuf):len(rowBuf)]
-				}
-				out.Writes = append(out.Writes, kv)
-			})
+			changed = append(changed, res.Changes)
 		}
 		d.dedup[e.ID] = results[i]
 		d.dedupQ = append(d.dedupQ, e.ID)
@@ -449,9 +448,28 @@ func (d *DB) Apply(index uint64, cmd []byte) (storage.Applied, error) {
 		}
 	}
 	if lastChange != 0 {
-		var ib [8]byte
-		binary.BigEndian.PutUint64(ib[:], lastChange)
-		out.Writes = append(out.Writes, storage.KV{Key: metaTxn, Value: ib[:]})
+		// The stored rows are encoded on the store's writer goroutine: the
+		// committed change sets and their rows are never modified again.
+		schema := d.schema
+		out.Encode = func(put func(storage.KV)) {
+			var rowBuf []byte
+			for _, cs := range changed {
+				cs.Each(func(table string, u ovsdb.UUID, old, new ovsdb.Row) {
+					kv := storage.KV{Key: rowKey(table, u)}
+					if new != nil {
+						// The compact stored form (defaults left out), in one
+						// buffer per entry: the Pebble batch copies values.
+						start := len(rowBuf)
+						rowBuf = ovsdb.AppendStoredRowJSON(rowBuf, schema.Tables[table], new)
+						kv.Value = rowBuf[start:len(rowBuf):len(rowBuf)]
+					}
+					put(kv)
+				})
+			}
+			var ib [8]byte
+			binary.BigEndian.PutUint64(ib[:], lastChange)
+			put(storage.KV{Key: metaTxn, Value: ib[:]})
+		}
 	}
 	d.applied = endOf(index)
 	out.Result = encodeResults(results)
@@ -463,6 +481,10 @@ func (d *DB) Published(index uint64) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.publishLocked()
+	for _, id := range d.traced {
+		d.trace.mark(id, func(t *txnTimes, now time.Time) { t.published = now })
+	}
+	d.traced = d.traced[:0]
 }
 
 // ErrReadOnly is returned for writes to a read-only database.

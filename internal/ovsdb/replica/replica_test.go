@@ -56,11 +56,12 @@ func TestApplyIsDeterministicAndDeduplicates(t *testing.T) {
 		t.Fatal(err)
 	}
 	rb, _ := b.Apply(5, cmd)
-	if string(ra.Result) != string(rb.Result) || len(ra.Writes) != len(rb.Writes) {
-		t.Fatalf("replicas disagree: %q vs %q", ra.Result, rb.Result)
+	wa, wb := ra.AllWrites(), rb.AllWrites()
+	if string(ra.Result) != string(rb.Result) || len(wa) != len(wb) || len(wa) == 0 {
+		t.Fatalf("replicas disagree: %q vs %q, %d vs %d writes", ra.Result, rb.Result, len(wa), len(wb))
 	}
-	for i := range ra.Writes {
-		if string(ra.Writes[i].Key) != string(rb.Writes[i].Key) || string(ra.Writes[i].Value) != string(rb.Writes[i].Value) {
+	for i := range wa {
+		if string(wa[i].Key) != string(wb[i].Key) || string(wa[i].Value) != string(wb[i].Value) {
 			t.Fatalf("write %d differs", i)
 		}
 	}

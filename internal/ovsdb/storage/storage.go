@@ -38,17 +38,31 @@ type Applied struct {
 	// Writes are the keys to persist, in order, in the same Pebble batch as
 	// the applied index.
 	Writes []KV
+	// Encode, if set, produces more keys to persist after Writes. It runs
+	// later on the store's writer goroutine, off the apply path, so it must
+	// read only values that nothing modifies any more.
+	Encode func(put func(KV))
 	// Result is handed back to the proposer.
 	Result []byte
+}
+
+// AllWrites returns Writes followed by what Encode produces.
+func (a Applied) AllWrites() []KV {
+	out := append([]KV(nil), a.Writes...)
+	if a.Encode != nil {
+		a.Encode(func(kv KV) { out = append(out, kv) })
+	}
+	return out
 }
 
 // Applier is the deterministic application behind a shard. Apply is called
 // from one goroutine, in log order, and must read nothing but the command and
 // the state built by earlier calls. It applies the entry to its in-memory
 // state before returning (later entries of the same batch see it).
-// Published is called once the batch holding those entries has been written to
-// Pebble, with the indexes of the entries, so the application may notify
-// observers in commit order.
+// Published is called once the entries of one Update are applied (they are
+// durable in the Raft log already; their writes reach Pebble in order on the
+// store's writer goroutine, off the apply path), with the last index, so the
+// application may notify observers in commit order.
 type Applier interface {
 	// Reset drops all in-memory state (before Load on open or snapshot recovery).
 	Reset()
@@ -58,7 +72,7 @@ type Applier interface {
 	Loaded(index uint64) error
 	// Apply executes the entry at index.
 	Apply(index uint64, cmd []byte) (Applied, error)
-	// Published reports that entries up to index are in Pebble.
+	// Published reports that entries up to index are applied.
 	Published(index uint64)
 }
 
@@ -455,6 +469,7 @@ type stateMachine struct {
 	app           Applier
 	log           *slog.Logger
 	db            *pebble.DB
+	w             *writer
 }
 
 func (m *stateMachine) Open(stop <-chan struct{}) (uint64, error) {
@@ -479,8 +494,10 @@ func (m *stateMachine) Open(stop <-chan struct{}) (uint64, error) {
 		return 0, fmt.Errorf("storage: open pebble %s: %w", m.dir, err)
 	}
 	m.db = db
+	m.w = newWriter(db, m.log)
 	idx, err := m.loadAll()
 	if err != nil {
+		m.w.close()
 		return 0, err
 	}
 	m.log.Info("storage opened", "dir", m.dir, "index", idx)
@@ -521,41 +538,31 @@ func (m *stateMachine) loadAll() (uint64, error) {
 }
 
 func (m *stateMachine) Update(entries []sm.Entry) ([]sm.Entry, error) {
-	b := m.db.NewBatch()
-	defer b.Close()
-	var last uint64
+	if err := m.w.failed(); err != nil {
+		return nil, err
+	}
+	job := writeJob{}
 	for i := range entries {
 		e := &entries[i]
 		a, err := m.app.Apply(e.Index, e.Cmd)
 		if err != nil {
 			return nil, fmt.Errorf("storage: apply entry %d: %w", e.Index, err)
 		}
-		for _, kv := range a.Writes {
-			if kv.Value == nil {
-				err = b.Delete(dataKey(kv.Key), nil)
-			} else {
-				err = b.Set(dataKey(kv.Key), kv.Value, nil)
-			}
-			if err != nil {
-				return nil, fmt.Errorf("storage: batch entry %d: %w", e.Index, err)
-			}
+		if len(a.Writes) > 0 || a.Encode != nil {
+			job.applied = append(job.applied, a)
 		}
 		e.Result = sm.Result{Value: 1, Data: a.Result}
-		last = e.Index
+		job.last = e.Index
 		m.sinceSnapshot.Add(int64(len(e.Cmd)))
 	}
-	m.applied.Store(last)
-	var ib [8]byte
-	binary.BigEndian.PutUint64(ib[:], last)
-	if err := b.Set(metaApplied, ib[:], nil); err != nil {
-		return nil, fmt.Errorf("storage: batch index: %w", err)
-	}
-	// The Raft log is fsynced before entries are applied; a crash replays
-	// from the index Pebble last persisted, so this write need not be durable.
-	if err := b.Commit(pebble.NoSync); err != nil {
-		return nil, fmt.Errorf("storage: commit batch up to %d: %w", last, err)
-	}
-	m.app.Published(last)
+	m.applied.Store(job.last)
+	// The Raft log is fsynced before entries are applied, and a crash
+	// replays from the index Pebble last persisted: the store's write need
+	// not be durable, nor done before the results go back. The writer
+	// commits the batches in order; everything that reads Pebble or lets
+	// Dragonboat compact the log waits for it first (drain).
+	m.w.submit(job)
+	m.app.Published(job.last)
 	return entries, nil
 }
 
@@ -564,10 +571,16 @@ func (m *stateMachine) Lookup(q interface{}) (interface{}, error) { return nil, 
 // Sync makes everything applied so far durable (Dragonboat calls it before
 // it records a snapshot index and compacts the log).
 func (m *stateMachine) Sync() error {
+	if err := m.w.drain(); err != nil {
+		return err
+	}
 	return m.db.Flush()
 }
 
 func (m *stateMachine) PrepareSnapshot() (interface{}, error) {
+	if err := m.w.drain(); err != nil {
+		return nil, err
+	}
 	return m.db.NewSnapshot(), nil
 }
 
@@ -599,6 +612,9 @@ func (m *stateMachine) SaveSnapshot(ctx interface{}, w io.Writer, done <-chan st
 }
 
 func (m *stateMachine) RecoverFromSnapshot(r io.Reader, done <-chan struct{}) error {
+	if err := m.w.drain(); err != nil {
+		return err
+	}
 	br := bufio.NewReader(r)
 	b := m.db.NewBatch()
 	defer b.Close()
@@ -657,8 +673,12 @@ func (m *stateMachine) Close() error {
 	if m.db == nil {
 		return nil
 	}
+	werr := m.w.close()
 	// Flushing keeps the next start from replaying the log.
 	ferr := m.db.Flush()
+	if ferr == nil {
+		ferr = werr
+	}
 	if err := m.db.Close(); err != nil {
 		return err
 	}
