@@ -196,7 +196,7 @@ func TestRegisterIdempotent(t *testing.T) {
 	sb = sbDB(t, rows{
 		"Chassis": {"hv1": {"name": "hv1", "hostname": "host1", "encaps": refs("e1"),
 			"external_ids": omapJSON("site", "paris"),
-			"other_config": omapJSON("datapath-type", "", "ovn-bridge-mappings", "", "is-interconn", "false", "ct-no-masked-label", "true", "site", "paris")}},
+			"other_config": omapJSON("datapath-type", "", "ovn-bridge-mappings", "", "is-interconn", "false", "ct-no-masked-label", "true", "ovn-ct-lb-related", "true", "site", "paris")}},
 		"Encap":           {"e1": {"type": "geneve", "ip": "192.0.2.1", "chassis_name": "hv1", "options": omapJSON("csum", "true")}},
 		"Chassis_Private": {"p1": {"name": "hv1", "chassis": ref("hv1")}},
 	})

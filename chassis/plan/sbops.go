@@ -56,6 +56,10 @@ func DesiredChassis(cfg config.Config, hostname string) ChassisRow {
 			"ovn-bridge-mappings": config.FormatBridgeMappings(cfg.BridgeMappings),
 			"is-interconn":        "false",
 			"ct-no-masked-label":  "true",
+			// ct_lb_mark's skip_snat/force_snat options are compiled
+			// (internal/lflow): without this ovn-northd leaves them out
+			// and relies on ct_mark bits nothing then sets.
+			"ovn-ct-lb-related": "true",
 		},
 	}
 	if cfg.Hostname != "" {
