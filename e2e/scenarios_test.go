@@ -80,8 +80,6 @@ type knownGap struct {
 var knownGaps = []knownGap{
 	{"neighbor-buffer", func(c testbed.Combo) bool { return c.Chassis == testbed.Ours },
 		"our chassis releases a packet held for ARP/ND only when the answer is handled on the same chassis, not when the SB MAC_Binding arrives from the chassis that got it: first ping to a neighbour on another chassis is lost (same chassis: answered)"},
-	{"router-lb-force-snat", func(c testbed.Combo) bool { return c.Translator == testbed.OVN && c.Chassis == testbed.Ours },
-		"ovn-northd's lb_force_snat_ip=router_ip flows on our chassis: the connection to the VIP is reset after the handshake (no DNAT-zone conntrack entry for it on gw1); our northd's flows pass on both chassis"},
 }
 
 // gapFor returns the reason scenario is a known gap under combo, or "".
