@@ -74,8 +74,36 @@ func (d *daemon) controllerSession(ctx context.Context, mgmt string, reconnect b
 	r := bufio.NewReader(conn)
 	xid := uint32(100)
 	// Packets waiting for ARP/ND resolution, released when the neighbour
-	// is learned here (put_arp, put_nd).
+	// is learned here (put_arp, put_nd) or its MAC_Binding arrives from
+	// the southbound (learned by another chassis).
 	buf := pinctrl.NewBuffer()
+	d.mu.Lock()
+	notify := d.pinNotifyLocked()
+	d.mu.Unlock()
+	sessCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		xid := uint32(1 << 31) // apart from the packet-in loop's
+		for {
+			select {
+			case <-sessCtx.Done():
+				return
+			case <-notify:
+			}
+			d.mu.Lock()
+			in := d.pin
+			d.mu.Unlock()
+			if in == nil {
+				continue
+			}
+			for _, m := range buf.ReleaseKnown(in.MACBindings, xid) {
+				xid++
+				if err := send(m); err != nil {
+					return
+				}
+			}
+		}
+	}()
 	for {
 		hdr := make([]byte, 8)
 		if _, err := io.ReadFull(r, hdr); err != nil {
@@ -128,6 +156,16 @@ func (d *daemon) controllerSession(ctx context.Context, mgmt string, reconnect b
 				if err := buf.Add(res.Hold, now); err != nil {
 					d.log.Debug("packet not buffered", "err", err)
 				}
+				if in != nil {
+					// The binding may have arrived before the flows
+					// that use it.
+					for _, m := range buf.ReleaseKnown(in.MACBindings, xid) {
+						xid++
+						if err := send(m); err != nil {
+							return err
+						}
+					}
+				}
 			}
 			if l := res.Log; l != nil {
 				d.log.Info("acl log", "name", l.Name, "verdict", l.Verdict, "severity", l.Severity, "packet", l.Packet)
@@ -155,9 +193,34 @@ func (d *daemon) controllerSession(ctx context.Context, mgmt string, reconnect b
 	}
 }
 
+// pinNotifyLocked returns the channel that wakes the controller session
+// when the southbound view (pin) is rebuilt. d.mu is held.
+func (d *daemon) pinNotifyLocked() chan struct{} {
+	if d.pinNotify == nil {
+		d.pinNotify = make(chan struct{}, 1)
+	}
+	return d.pinNotify
+}
+
 // pinInput builds the controller path's view of the southbound: the DNS
-// table by datapath tunnel key.
+// table by datapath tunnel key, the MAC_Binding table by datapath tunnel
+// key and IP.
 func pinInput(sb *replica.DB) *pinctrl.Input {
+	macs := pinctrl.MACBindings{}
+	keys := map[string]uint32{}
+	for _, r := range sb.Table("MAC_Binding") {
+		dp := replica.Ref(r, "datapath")
+		k, ok := keys[dp]
+		if !ok {
+			if b := sb.Row("Datapath_Binding", dp); b != nil {
+				k, ok = uint32(replica.Int(b, "tunnel_key")), true
+			}
+			keys[dp] = k
+		}
+		if k != 0 {
+			_ = macs.Add(k, replica.Str(r, "ip"), replica.Str(r, "mac")) // a row that does not parse holds nothing
+		}
+	}
 	dns := pinctrl.DNS{}
 	for _, r := range sb.Table("DNS") {
 		var keys []uint32
@@ -168,7 +231,7 @@ func pinInput(sb *replica.DB) *pinctrl.Input {
 		}
 		dns.Add(keys, replica.Map(r, "records"))
 	}
-	return &pinctrl.Input{DNS: dns}
+	return &pinctrl.Input{DNS: dns, MACBindings: macs}
 }
 
 // fdbOpsLocked turns learned FDB entries (put_fdb) into FDB inserts, or

@@ -2,6 +2,7 @@ package chassis
 
 import (
 	"encoding/json"
+	"net/netip"
 	"reflect"
 	"testing"
 
@@ -36,6 +37,41 @@ func TestPinInputDNS(t *testing.T) {
 	want := pinctrl.DNS{1: {"vm1.example": "10.0.0.4"}, 2: {"vm1.example": "10.0.0.4"}}
 	if got := pinInput(sb).DNS; !reflect.DeepEqual(got, want) {
 		t.Fatalf("DNS %v, want %v", got, want)
+	}
+}
+
+// TestPinInputMACBindings: the controller path's MAC_Binding view keys
+// each row's MAC by its datapath's tunnel key and its IP (a row of an
+// unknown datapath or with an address that does not parse is left out).
+func TestPinInputMACBindings(t *testing.T) {
+	var s ovsdb.DatabaseSchema
+	if err := json.Unmarshal(schema.Southbound, &s); err != nil {
+		t.Fatal(err)
+	}
+	sb := replica.New(&s)
+	const dp1 = "11111111-0000-0000-0000-000000000000"
+	row := func(u, dp, ip, mac string) string {
+		return `"` + u + `": {"initial": {"datapath": ["uuid", "` + dp + `"], "logical_port": "lrp", "ip": "` + ip + `", "mac": "` + mac + `"}}`
+	}
+	upd := `{
+	 "Datapath_Binding": {"` + dp1 + `": {"initial": {"tunnel_key": 5}}},
+	 "MAC_Binding": {` + row("a1000000-0000-0000-0000-000000000000", dp1, "10.0.0.9", "0A:00:00:00:00:09") + `,
+	   ` + row("a2000000-0000-0000-0000-000000000000", dp1, "fd00::9", "0a:00:00:00:00:19") + `,
+	   ` + row("a3000000-0000-0000-0000-000000000000", dp1, "10.0.0", "0a:00:00:00:00:29") + `,
+	   ` + row("a4000000-0000-0000-0000-000000000000", "99999999-0000-0000-0000-000000000000", "10.0.0.7", "0a:00:00:00:00:07") + `}}`
+	var tu ovsdb.TableUpdates2
+	if err := json.Unmarshal([]byte(upd), &tu); err != nil {
+		t.Fatal(err)
+	}
+	if err := sb.Apply(tu); err != nil {
+		t.Fatal(err)
+	}
+	want := pinctrl.MACBindings{
+		{Datapath: 5, IP: netip.MustParseAddr("10.0.0.9")}: "0a:00:00:00:00:09",
+		{Datapath: 5, IP: netip.MustParseAddr("fd00::9")}:  "0a:00:00:00:00:19",
+	}
+	if got := pinInput(sb).MACBindings; !reflect.DeepEqual(got, want) {
+		t.Fatalf("MAC bindings %v, want %v", got, want)
 	}
 }
 

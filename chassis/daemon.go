@@ -154,6 +154,9 @@ type daemon struct {
 	// dns_lookup); rebuilt, never modified, when pinDirty.
 	pin      *pinctrl.Input
 	pinDirty bool
+	// pinNotify wakes the controller session when pin is rebuilt (it
+	// releases packets held for neighbours now in MAC_Binding).
+	pinNotify chan struct{}
 	// switchReset is set when the controller connection (re)connects.
 	switchReset bool
 	// condDPs are the local datapaths of the last monitor condition;
@@ -301,7 +304,7 @@ func (d *daemon) handler(db func() *replica.DB) client.Handler {
 		d.mu.Lock()
 		r := db()
 		for table, rows := range u {
-			if table == "DNS" || table == "Datapath_Binding" {
+			if table == "DNS" || table == "Datapath_Binding" || table == "MAC_Binding" {
 				d.pinDirty = true
 			}
 			if table == "Interface" {
@@ -943,6 +946,10 @@ func (d *daemon) decideLocked(ctx context.Context) (work, error) {
 	if d.pinDirty || d.pin == nil {
 		d.pin = pinInput(d.sb)
 		d.pinDirty = false
+		select {
+		case d.pinNotifyLocked() <- struct{}{}:
+		default:
+		}
 	}
 
 	bfdPeers := gws.Peers

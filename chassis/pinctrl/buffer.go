@@ -213,13 +213,13 @@ type NeighborKey struct {
 // from the southbound MAC_Binding table.
 type MACBindings map[NeighborKey]string
 
-// Add records a MAC_Binding row: datapath tunnel key dp, logical_ip ip,
+// Add records a MAC_Binding row: datapath tunnel key dp, ip ip,
 // mac mac. It returns an error naming the row's address or MAC when
 // either does not parse (the row is then left out).
 func (m MACBindings) Add(dp uint32, ip, mac string) error {
 	a, err := netip.ParseAddr(ip)
 	if err != nil {
-		return fmt.Errorf("pinctrl: MAC_Binding logical_ip %q: %w", ip, err)
+		return fmt.Errorf("pinctrl: MAC_Binding ip %q: %w", ip, err)
 	}
 	if _, err := parseMAC(mac); err != nil {
 		return err
