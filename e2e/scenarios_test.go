@@ -77,10 +77,7 @@ type knownGap struct {
 
 // knownGaps lists every scenario x combination that is skipped as a known
 // gap. Remove an entry once its scenario passes there.
-var knownGaps = []knownGap{
-	{"neighbor-buffer", func(c testbed.Combo) bool { return c.Chassis == testbed.Ours },
-		"our chassis releases a packet held for ARP/ND only when the answer is handled on the same chassis, not when the SB MAC_Binding arrives from the chassis that got it: first ping to a neighbour on another chassis is lost (same chassis: answered)"},
-}
+var knownGaps = []knownGap{}
 
 // gapFor returns the reason scenario is a known gap under combo, or "".
 func gapFor(scenario string, combo testbed.Combo) string {
