@@ -439,6 +439,7 @@ func (d *DB) Apply(index uint64, cmd []byte) (storage.Applied, error) {
 		if n := len(d.pending); n > 0 && d.pending[n-1].Index == pos {
 			lastChange = pos
 			changed = append(changed, res.Changes)
+			out.EncodeKeys += res.Changes.Len()
 		}
 		d.dedup[e.ID] = results[i]
 		d.dedupQ = append(d.dedupQ, e.ID)
@@ -470,6 +471,7 @@ func (d *DB) Apply(index uint64, cmd []byte) (storage.Applied, error) {
 			binary.BigEndian.PutUint64(ib[:], lastChange)
 			put(storage.KV{Key: metaTxn, Value: ib[:]})
 		}
+		out.EncodeKeys++
 	}
 	d.applied = endOf(index)
 	out.Result = encodeResults(results)

@@ -42,6 +42,9 @@ type Applied struct {
 	// later on the store's writer goroutine, off the apply path, so it must
 	// read only values that nothing modifies any more.
 	Encode func(put func(KV))
+	// EncodeKeys is about how many keys Encode produces (small updates are
+	// written on the apply path when the writer is idle: no hand-over).
+	EncodeKeys int
 	// Result is handed back to the proposer.
 	Result []byte
 }
@@ -550,6 +553,7 @@ func (m *stateMachine) Update(entries []sm.Entry) ([]sm.Entry, error) {
 		}
 		if len(a.Writes) > 0 || a.Encode != nil {
 			job.applied = append(job.applied, a)
+			job.keys += len(a.Writes) + a.EncodeKeys
 		}
 		e.Result = sm.Result{Value: 1, Data: a.Result}
 		job.last = e.Index

@@ -32,7 +32,12 @@ type writer struct {
 type writeJob struct {
 	applied []Applied
 	last    uint64 // the last applied index of the Update
+	keys    int    // about how many keys it writes
 }
+
+// inlineKeys: a job this small is committed by the caller itself when the
+// writer is idle (handing it over would cost more than it saves).
+const inlineKeys = 64
 
 // writerQueue bounds the Updates waiting for the writer: the apply path
 // blocks when the store falls this far behind.
@@ -47,9 +52,30 @@ func newWriter(db *pebble.DB, log *slog.Logger) *writer {
 
 func (w *writer) submit(j writeJob) {
 	w.mu.Lock()
+	idle := w.written == w.submitted
 	w.submitted++
+	if idle && j.keys <= inlineKeys {
+		// Nothing queued: committing here keeps the order. The counters
+		// make drain wait for it like for a queued job.
+		w.mu.Unlock()
+		err := w.commit(j)
+		w.mu.Lock()
+		w.done(j, err)
+		w.mu.Unlock()
+		return
+	}
 	w.mu.Unlock()
 	w.ch <- j
+}
+
+// done records a committed job; w.mu is held.
+func (w *writer) done(j writeJob, err error) {
+	if err != nil && w.err == nil {
+		w.err = err
+		w.log.Error("store write failed", "index", j.last, "err", err)
+	}
+	w.written++
+	w.cond.Broadcast()
 }
 
 func (w *writer) run() {
@@ -57,12 +83,7 @@ func (w *writer) run() {
 	for j := range w.ch {
 		err := w.commit(j)
 		w.mu.Lock()
-		if err != nil && w.err == nil {
-			w.err = err
-			w.log.Error("store write failed", "index", j.last, "err", err)
-		}
-		w.written++
-		w.cond.Broadcast()
+		w.done(j, err)
 		w.mu.Unlock()
 	}
 }
