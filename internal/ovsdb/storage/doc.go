@@ -6,7 +6,11 @@
 // writes and an in-memory commit. Every entry is applied exactly in log order;
 // the keys it changes and the applied index go into the same Pebble batch, so
 // after a restart the Applier is rebuilt from Pebble (Load) and Dragonboat
-// replays only the entries after the recorded index.
+// replays only the entries after the recorded index. The Raft log entry is
+// fsynced before it is applied, so the Pebble batch need not be durable nor
+// written before the reply: a writer goroutine (writer.go) encodes and
+// commits the batches in order, off the serial apply path (small updates are
+// written inline when it is idle); Sync, snapshots and Close wait for it.
 //
 // One Node is one Dragonboat NodeHost per process; each database is a Shard of
 // it. The Raft address is separate from the OVSDB listen addresses. A shard is
