@@ -74,10 +74,15 @@ func (c *Conn) Write(m *Message) error {
 	return c.w.Flush()
 }
 
-// WriteRaw sends bytes that already hold one encoded message.
+// WriteRaw sends bytes that already hold one or more encoded messages, in
+// one write to the stream (not copied through the buffer when it is empty).
 func (c *Conn) WriteRaw(data []byte) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.w.Buffered() == 0 {
+		_, err := c.rwc.Write(data)
+		return err
+	}
 	if _, err := c.w.Write(data); err != nil {
 		return err
 	}

@@ -512,6 +512,11 @@ func BenchmarkSideBySide(b *testing.B) {
 			for k, tgt := range targets {
 				var res result
 				onlyBatch := os.Getenv("HCNET_BENCH_ONLY_BATCH") != ""
+				if os.Getenv("HCNET_BENCH_ONLY_FANOUT") != "" {
+					res.fanP50, res.fanP99 = fanout(b, tgt, r)
+					all[k] = append(all[k], res)
+					continue
+				}
 				c0 := cpuTime(tgt.pid)
 				if !onlyBatch {
 					res.p50, res.p99 = singleRow(b, tgt)

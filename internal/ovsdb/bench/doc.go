@@ -21,7 +21,8 @@
 //
 // Environment: HCNET_BENCH_ONLY_OURS=1 runs nbdb alone,
 // HCNET_BENCH_ONLY_LATENCY=1 only the single-row workload,
-// HCNET_BENCH_ONLY_BATCH=1 only the batched inserts, HCNET_BENCH_ROUNDS=N
+// HCNET_BENCH_ONLY_BATCH=1 only the batched inserts,
+// HCNET_BENCH_ONLY_FANOUT=1 only the monitor fan-out, HCNET_BENCH_ROUNDS=N
 // runs N rounds instead of 3 (longer profiles), and
 // HCNET_BENCH_SERVER_CPUPROFILE=FILE profiles the nbdb process, e.g.
 //

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -290,6 +291,50 @@ func TestLimits(t *testing.T) {
 			}
 		case <-timeout:
 			t.Fatal("oversized message did not end the connection")
+		}
+	}
+}
+
+// A monitoring client that stops reading while commits pile up (the socket
+// fills, so writes are partial and the rest is queued) still receives every
+// update, whole and in commit order, once it reads again.
+func TestLaggingMonitorGetsEveryUpdateInOrder(t *testing.T) {
+	o := startOurs(t, "", server.Config{InactivityProbe: -1, MaxBacklog: 64 << 20}, bothSchemas...)
+	nc, err := net.Dial("unix", o.Socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	if _, err := nc.Write([]byte(`{"method":"monitor","params":["OVN_Northbound",1,{"Logical_Switch":{"columns":["name","external_ids"]}}],"id":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	sp := jsonrpc.NewSplitter(bufio.NewReader(nc), 0)
+	nc.SetReadDeadline(time.Now().Add(30 * time.Second))
+	if b, err := sp.Next(); err != nil || !strings.Contains(string(b), `"id":1`) {
+		t.Fatalf("monitor reply %s: %v", b, err)
+	}
+	const n = 120
+	w := connect(t, o.Socket, true)
+	big := strings.Repeat("x", 8000) // n*8000 bytes is more than a socket buffer
+	for i := 0; i < n; i++ {
+		r := w.call("transact", "OVN_Northbound", map[string]any{"op": "insert", "table": "Logical_Switch",
+			"row": map[string]any{"name": fmt.Sprint("s", i), "external_ids": []any{"map", []any{[]any{"pad", big}}}}})
+		if isErr(r) {
+			t.Fatalf("transaction %d: %s", i, r.Error)
+		}
+	}
+	for i := 0; i < n; i++ {
+		b, err := sp.Next()
+		if err != nil {
+			t.Fatalf("update %d: %v", i, err)
+		}
+		m, err := jsonrpc.Decode(b)
+		if err != nil {
+			t.Fatalf("update %d: %v in %.200s", i, err, b)
+		}
+		want := fmt.Sprintf(`"name":"s%d"`, i)
+		if m.Method != "update" || !strings.Contains(string(b), want) || !strings.Contains(string(b), big) {
+			t.Fatalf("message %d is not the update with %s: %.200s", i, want, b)
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"hcnet/internal/jsonrpc"
@@ -25,11 +26,13 @@ type session struct {
 	conn *jsonrpc.Conn
 	log  *slog.Logger
 
-	qmu     sync.Mutex // guards queue, qbytes, qclosed
+	qmu     sync.Mutex // guards queue, qbytes, qclosed, writing
 	queue   [][]byte
 	qbytes  int
 	qclosed bool
+	writing bool // a write to the connection is in progress
 	qsig    chan struct{}
+	raw     syscall.RawConn // nil when the connection has no descriptor (TLS)
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -45,7 +48,12 @@ type session struct {
 }
 
 func newSession(srv *Server, nc net.Conn) *session {
+	var raw syscall.RawConn
+	if sc, ok := nc.(syscall.Conn); ok {
+		raw, _ = sc.SyscallConn()
+	}
 	return &session{
+		raw: raw,
 		srv: srv, nc: nc,
 		conn:     jsonrpc.NewConn(nc, jsonrpc.ConnOptions{MaxMessageSize: srv.cfg.MaxMessageSize}),
 		log:      srv.log.With("remote", remoteName(nc)),
@@ -75,27 +83,96 @@ func (s *session) close() {
 	})
 }
 
-// enqueue queues one encoded message. A client whose backlog exceeds the
-// bound is disconnected.
+// enqueue sends one encoded message. When nothing is queued or being
+// written, the caller writes it to the socket itself without blocking (a
+// commit's notifications go out from the apply path without waking one
+// goroutine per session); what the socket does not take is queued for the
+// session's writer. A client whose backlog exceeds the bound is
+// disconnected.
 func (s *session) enqueue(b []byte) {
 	s.qmu.Lock()
 	if s.qclosed {
 		s.qmu.Unlock()
 		return
 	}
+	if s.raw != nil && !s.writing && len(s.queue) == 0 {
+		s.writing = true
+		s.qmu.Unlock()
+		n, err := s.tryWrite(b)
+		s.qmu.Lock()
+		s.writing = false
+		if err != nil {
+			s.qmu.Unlock()
+			s.close()
+			return
+		}
+		if n == len(b) {
+			pending := len(s.queue) > 0
+			s.qmu.Unlock()
+			if pending {
+				s.signal()
+			}
+			return
+		}
+		// The rest goes ahead of anything queued meanwhile.
+		s.queue = append(s.queue, nil)
+		copy(s.queue[1:], s.queue)
+		s.queue[0] = b[n:]
+		s.qbytes += len(b) - n
+		over := s.qbytes > s.srv.cfg.MaxBacklog
+		s.qmu.Unlock()
+		s.afterQueue(over)
+		return
+	}
 	s.queue = append(s.queue, b)
 	s.qbytes += len(b)
 	over := s.qbytes > s.srv.cfg.MaxBacklog
 	s.qmu.Unlock()
+	s.afterQueue(over)
+}
+
+func (s *session) afterQueue(over bool) {
 	if over {
 		s.log.Warn("client too slow, disconnecting", "backlog", s.qbytes)
 		s.close()
 		return
 	}
+	s.signal()
+}
+
+func (s *session) signal() {
 	select {
 	case s.qsig <- struct{}{}:
 	default:
 	}
+}
+
+// tryWrite writes as much of b as the socket takes now, never waiting.
+func (s *session) tryWrite(b []byte) (n int, err error) {
+	werr := s.raw.Write(func(fd uintptr) bool {
+		for n < len(b) {
+			m, e := syscall.Write(int(fd), b[n:])
+			if m > 0 {
+				n += m
+			}
+			switch {
+			case e == syscall.EINTR:
+				continue
+			case e == syscall.EAGAIN:
+				return true
+			case e != nil:
+				err = fmt.Errorf("write to %s: %w", remoteName(s.nc), e)
+				return true
+			case m <= 0:
+				return true
+			}
+		}
+		return true
+	})
+	if err == nil && werr != nil {
+		err = werr
+	}
+	return n, err
 }
 
 func (s *session) writer() {
@@ -109,17 +186,31 @@ func (s *session) writer() {
 		}
 		for {
 			s.qmu.Lock()
+			if s.writing {
+				// A direct write is in progress; it signals when done.
+				s.qmu.Unlock()
+				break
+			}
 			batch, s.queue = s.queue, batch[:0]
 			s.qbytes = 0
+			s.writing = len(batch) > 0
 			s.qmu.Unlock()
 			if len(batch) == 0 {
 				break
 			}
-			buf = buf[:0]
-			for _, b := range batch {
-				buf = append(buf, b...)
+			out := batch[0]
+			if len(batch) > 1 {
+				buf = buf[:0]
+				for _, b := range batch {
+					buf = append(buf, b...)
+				}
+				out = buf
 			}
-			if err := s.conn.WriteRaw(buf); err != nil {
+			err := s.conn.WriteRaw(out)
+			s.qmu.Lock()
+			s.writing = false
+			s.qmu.Unlock()
+			if err != nil {
 				s.close()
 				return
 			}
@@ -596,10 +687,12 @@ func (s *session) lockMethod(m *jsonrpc.Message) {
 		s.mu.Lock()
 		s.locks[name] = true
 		s.mu.Unlock()
-		s.reply(m.ID, lockedJSON(true))
+		// The loser hears of it before our client does, so a client
+		// that acts on the reply finds the notification already sent.
 		if prev != nil {
 			prev.lostLock(name)
 		}
+		s.reply(m.ID, lockedJSON(true))
 	case "unlock":
 		if !have {
 			s.replyErr(m.ID, "syntax error", fmt.Sprintf("unlock of %q without lock or steal", name))
@@ -609,10 +702,10 @@ func (s *session) lockMethod(m *jsonrpc.Message) {
 		delete(s.locks, name)
 		s.mu.Unlock()
 		next := s.srv.locks.unlock(name, s)
-		s.reply(m.ID, json.RawMessage("{}"))
 		if next != nil {
 			next.gotLock(name)
 		}
+		s.reply(m.ID, json.RawMessage("{}"))
 	}
 }
 
