@@ -6,7 +6,10 @@
 // A connection is a session: one goroutine reads requests, one writes from a
 // bounded queue (a client whose backlog grows past the bound is
 // disconnected, so a slow monitor never stalls the others), and one runs the
-// session's transactions in order. Databases are replica.DBs; monitors watch
+// session's transactions in order. When the queue is empty, whoever sends a
+// message writes it to the socket directly without blocking and queues only
+// what the socket does not take, so a commit's notifications to many
+// monitors leave from the apply path with no goroutine hand-off. Databases are replica.DBs; monitors watch
 // them and queue their notifications on the apply path, so the updates of a
 // transaction always precede its reply.
 //
