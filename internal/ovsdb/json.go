@@ -228,47 +228,11 @@ func (r *jsonReader) value(depth int) (any, error) {
 	}
 	switch {
 	case c == '{':
-		r.pos++
 		m := make(map[string]any)
-		r.skipSpace()
-		if r.pos < len(r.data) && r.data[r.pos] == '}' {
-			r.pos++
-			return m, nil
+		if err := r.members(depth, func(k string, v any) { m[k] = v }); err != nil {
+			return nil, err
 		}
-		for {
-			r.skipSpace()
-			if r.pos >= len(r.data) || r.data[r.pos] != '"' {
-				return nil, r.errf("expected object key")
-			}
-			k, err := r.key()
-			if err != nil {
-				return nil, err
-			}
-			r.skipSpace()
-			if r.pos >= len(r.data) || r.data[r.pos] != ':' {
-				return nil, r.errf("expected ':'")
-			}
-			r.pos++
-			r.skipSpace()
-			v, err := r.value(depth + 1)
-			if err != nil {
-				return nil, err
-			}
-			m[k] = v
-			r.skipSpace()
-			if r.pos >= len(r.data) {
-				return nil, r.errf("unexpected end of object")
-			}
-			if r.data[r.pos] == ',' {
-				r.pos++
-				continue
-			}
-			if r.data[r.pos] == '}' {
-				r.pos++
-				return m, nil
-			}
-			return nil, r.errf("expected ',' or '}'")
-		}
+		return m, nil
 	case c == '[':
 		r.pos++
 		arr := &jsonArray{}
@@ -316,37 +280,47 @@ func (r *jsonReader) value(depth int) (any, error) {
 
 // lazyObject is value's object case for the lazy tree.
 func (r *jsonReader) lazyObject(depth int) (any, error) {
-	r.pos++
 	o := &jsonObject{}
 	o.members = o.inline[:0]
+	if err := r.members(depth, o.set); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// members reads an object starting at its '{', handing each member to set
+// in document order (the eager and the lazy tree share this loop, so both
+// report the same errors at the same offsets).
+func (r *jsonReader) members(depth int, set func(k string, v any)) error {
+	r.pos++
 	r.skipSpace()
 	if r.pos < len(r.data) && r.data[r.pos] == '}' {
 		r.pos++
-		return o, nil
+		return nil
 	}
 	for {
 		r.skipSpace()
 		if r.pos >= len(r.data) || r.data[r.pos] != '"' {
-			return nil, r.errf("expected object key")
+			return r.errf("expected object key")
 		}
 		k, err := r.key()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		r.skipSpace()
 		if r.pos >= len(r.data) || r.data[r.pos] != ':' {
-			return nil, r.errf("expected ':'")
+			return r.errf("expected ':'")
 		}
 		r.pos++
 		r.skipSpace()
 		v, err := r.value(depth + 1)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		o.set(k, v)
+		set(k, v)
 		r.skipSpace()
 		if r.pos >= len(r.data) {
-			return nil, r.errf("unexpected end of object")
+			return r.errf("unexpected end of object")
 		}
 		if r.data[r.pos] == ',' {
 			r.pos++
@@ -354,9 +328,9 @@ func (r *jsonReader) lazyObject(depth int) (any, error) {
 		}
 		if r.data[r.pos] == '}' {
 			r.pos++
-			return o, nil
+			return nil
 		}
-		return nil, r.errf("expected ',' or '}'")
+		return r.errf("expected ',' or '}'")
 	}
 }
 
