@@ -407,16 +407,7 @@ func apply(n *translate.NB, w []string) error {
 		if sw == nil {
 			return fmt.Errorf("no switch %q", w[2])
 		}
-		m, opts, _ := kv(w[5:])
-		lb := loadBalancer(n, w[1])
-		lb.Vips[w[3]] = w[4]
-		if p := m["proto"]; p != "" {
-			lb.Protocol = ptr(p)
-		}
-		for k, v := range opts {
-			lb.Options[k] = v
-		}
-		n.LoadBalancers[lb.UUID] = lb
+		lb := addVIP(n, w)
 		c := *sw
 		c.LoadBalancer = appendOnce(slices.Clone(c.LoadBalancer), lb.UUID)
 		n.Switches[sw.UUID] = &c
@@ -428,16 +419,7 @@ func apply(n *translate.NB, w []string) error {
 		if r == nil {
 			return fmt.Errorf("no router %q", w[2])
 		}
-		m, opts, _ := kv(w[5:])
-		lb := loadBalancer(n, w[1])
-		lb.Vips[w[3]] = w[4]
-		if p := m["proto"]; p != "" {
-			lb.Protocol = ptr(p)
-		}
-		for k, v := range opts {
-			lb.Options[k] = v
-		}
-		n.LoadBalancers[lb.UUID] = lb
+		lb := addVIP(n, w)
 		c := *r
 		c.LoadBalancer = appendOnce(slices.Clone(c.LoadBalancer), lb.UUID)
 		n.Routers[r.UUID] = &c
@@ -621,6 +603,23 @@ func addRef(list *[]string, u string, set func(*nb.LogicalSwitch), sw *nb.Logica
 
 // loadBalancer returns a copy of the load balancer named name (a new one if
 // there is none), to be edited and stored back.
+// addVIP adds VIP w[3] → BACKENDS w[4] (and proto=, opt:K=V from w[5:])
+// to load balancer w[1], creating it if needed: the common part of lb
+// and lrlb.
+func addVIP(n *translate.NB, w []string) *nb.LoadBalancer {
+	m, opts, _ := kv(w[5:])
+	lb := loadBalancer(n, w[1])
+	lb.Vips[w[3]] = w[4]
+	if p := m["proto"]; p != "" {
+		lb.Protocol = ptr(p)
+	}
+	for k, v := range opts {
+		lb.Options[k] = v
+	}
+	n.LoadBalancers[lb.UUID] = lb
+	return lb
+}
+
 func loadBalancer(n *translate.NB, name string) *nb.LoadBalancer {
 	u := UUID("lb", name)
 	lb := &nb.LoadBalancer{UUID: u, Name: name, Vips: map[string]string{}, Options: map[string]string{}}
