@@ -234,6 +234,27 @@ func pinInput(sb *replica.DB) *pinctrl.Input {
 	return &pinctrl.Input{DNS: dns, MACBindings: macs}
 }
 
+// ctrlState is the controller path's state that lives with the daemon
+// (guarded by daemon.mu).
+type ctrlState struct{}
+
+// ctrlTxn is one southbound transaction the controller path asks for;
+// what names it in logs.
+type ctrlTxn struct {
+	what string
+	ops  []ovsdb.Operation
+}
+
+// controllerTxnsLocked returns the southbound writes the controller path
+// has pending, each its own transaction; the round sends them after its
+// own.
+func (d *daemon) controllerTxnsLocked() []ctrlTxn {
+	return []ctrlTxn{
+		{"MAC_Binding", d.macBindingOpsLocked()},
+		{"FDB", d.fdbOpsLocked()},
+	}
+}
+
 // fdbOpsLocked turns learned FDB entries (put_fdb) into FDB inserts, or
 // updates of the port of the row with the same datapath and MAC.
 func (d *daemon) fdbOpsLocked() []ovsdb.Operation {

@@ -150,6 +150,8 @@ type daemon struct {
 	sbReady    bool
 	learned    []pinctrl.MACBinding
 	learnedFDB []pinctrl.FDBEntry
+	// ctrl is the rest of the controller path's state (controller.go).
+	ctrl ctrlState
 	// pin is the southbound state the controller path reads (DNS for
 	// dns_lookup); rebuilt, never modified, when pinDirty.
 	pin      *pinctrl.Input
@@ -390,11 +392,11 @@ type work struct {
 	// them this round's sbOps claim. Their up=true waits for the flows.
 	wanted, claimed map[string]bool
 	chassis         string // this chassis's Chassis UUID
-	// macOps write learned neighbours, in their own transaction: a
-	// neighbour another chassis inserted first fails only that one.
-	macOps []ovsdb.Operation
-	fdbOps []ovsdb.Operation // learned FDB entries (put_fdb), likewise
-	bridge string
+	// ctrlTxns are the controller path's southbound writes (learned
+	// neighbours and MACs, ...), each in its own transaction: a row
+	// another chassis inserted first fails only that one.
+	ctrlTxns []ctrlTxn
+	bridge   string
 	// With Options.TracePortUp: the logical ports this round claims, and
 	// the local ports its flows carry.
 	traceClaims, tracePorts []string
@@ -493,14 +495,12 @@ func (d *daemon) round(ctx context.Context) {
 				d.mu.Unlock()
 			}
 		}
-		if len(w.macOps) > 0 && sbC != nil {
-			if _, err := sbC.Transact(ctx, "OVN_Southbound", w.macOps...); err != nil {
-				d.log.Debug("write MAC_Binding", "err", err)
+		for _, t := range w.ctrlTxns {
+			if len(t.ops) == 0 || sbC == nil {
+				continue
 			}
-		}
-		if len(w.fdbOps) > 0 && sbC != nil {
-			if _, err := sbC.Transact(ctx, "OVN_Southbound", w.fdbOps...); err != nil {
-				d.log.Debug("write FDB", "err", err)
+			if _, err := sbC.Transact(ctx, "OVN_Southbound", t.ops...); err != nil {
+				d.log.Debug("write "+t.what, "err", err)
 			}
 		}
 	}()
@@ -941,8 +941,7 @@ func (d *daemon) decideLocked(ctx context.Context) (work, error) {
 			w.claimed[u.GoUUID] = true
 		}
 	}
-	w.macOps = d.macBindingOpsLocked()
-	w.fdbOps = d.fdbOpsLocked()
+	w.ctrlTxns = d.controllerTxnsLocked()
 	if d.pinDirty || d.pin == nil {
 		d.pin = pinInput(d.sb)
 		d.pinDirty = false
