@@ -37,7 +37,7 @@ type scenario struct {
 }
 
 func scenarios() []scenario {
-	return []scenario{
+	return append([]scenario{
 		{"l2-one-switch-across-chassis", testL2},
 		{"l3-distributed-router", testL3},
 		{"inter-site-path-shaped", testShaped},
@@ -62,8 +62,13 @@ func scenarios() []scenario {
 		{"dhcpv6-lease", testDHCPv6},
 		{"distributed-fip", testDistributedFIP},
 		{"router-lb-force-snat", testRouterLBForceSNAT},
-	}
+	}, extraScenarios...)
 }
+
+// extraScenarios are scenarios registered from their own files (an init
+// function in scenario_<topic>_test.go appends to it), run after the list
+// above in the order of the file names.
+var extraScenarios []scenario
 
 // knownGap is a scenario that fails for a known reason in some
 // combinations: one of our components does not do what OVN's does yet. Those combinations record
