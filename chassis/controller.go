@@ -104,6 +104,7 @@ func (d *daemon) controllerSession(ctx context.Context, mgmt string, reconnect b
 			}
 		}
 	}()
+	go d.runHealthChecks(sessCtx, send)
 	for {
 		hdr := make([]byte, 8)
 		if _, err := io.ReadFull(r, hdr); err != nil {
@@ -164,6 +165,14 @@ func (d *daemon) controllerSession(ctx context.Context, mgmt string, reconnect b
 						if err := send(m); err != nil {
 							return err
 						}
+					}
+				}
+			}
+			if res.Svc != nil {
+				for _, m := range d.svcAnswer(*res.Svc, xid) {
+					xid++
+					if err := send(m); err != nil {
+						return err
 					}
 				}
 			}
@@ -236,7 +245,9 @@ func pinInput(sb *replica.DB) *pinctrl.Input {
 
 // ctrlState is the controller path's state that lives with the daemon
 // (guarded by daemon.mu).
-type ctrlState struct{}
+type ctrlState struct {
+	health healthState // load balancer health checks (ctrl_health.go)
+}
 
 // ctrlTxn is one southbound transaction the controller path asks for;
 // what names it in logs.
@@ -252,6 +263,7 @@ func (d *daemon) controllerTxnsLocked() []ctrlTxn {
 	return []ctrlTxn{
 		{"MAC_Binding", d.macBindingOpsLocked()},
 		{"FDB", d.fdbOpsLocked()},
+		{"Service_Monitor", d.svcStatusOpsLocked()},
 	}
 }
 

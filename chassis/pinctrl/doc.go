@@ -23,8 +23,11 @@
 //   - Load balancer health checks: Probe builds the TCP SYN or UDP probe
 //     of a Service_Monitor (sent to the backend's port on this chassis),
 //     handle_svc_check answers come back as Result.Svc (online or
-//     offline), and Reset closes the half-open TCP connection; probing
-//     on a schedule and writing Service_Monitor.status is the chassis's.
+//     offline), and Reset closes the half-open TCP connection.
+//     HealthChecks is the schedule and the success/failure state machine
+//     (interval, timeout, success_count, failure_count), with time
+//     passed in; the chassis sends its probes and writes
+//     Service_Monitor.status.
 //   - Decisions for the chassis to carry out, returned in the Result:
 //     learned neighbours (put_arp, put_nd) as a MACBinding, learned MACs
 //     (put_fdb) as an FDBEntry, virtual port claims (bind_vport) as a

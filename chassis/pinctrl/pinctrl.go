@@ -192,6 +192,12 @@ func HandleWith(pi *ofconn.PacketIn, xid uint32, in *Input) (Result, error) {
 		if err != nil {
 			return Result{}, err
 		}
+		if dp, ok := ofconn.Uint(pi.Metadata, ofconn.FieldMetadata); ok {
+			st.Datapath = uint32(dp)
+		}
+		if p, ok := ofconn.Uint(pi.Metadata, ofconn.FieldReg(14)); ok {
+			st.Port = uint32(p)
+		}
 		return Result{Svc: &st}, nil
 	case OpEvent:
 		ev := &Event{Info: map[string]string{}}

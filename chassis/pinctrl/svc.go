@@ -104,6 +104,9 @@ type SvcStatus struct {
 	// sequence and acknowledgment numbers (Reset uses them).
 	ProbePort uint16
 	Seq, Ack  uint32
+	// Datapath and Port are the tunnel keys of the datapath and logical
+	// port the answer came from, when the packet-in carries them.
+	Datapath, Port uint32
 }
 
 // SvcReply reads a backend's answer to a probe (handle_svc_check): a TCP
