@@ -233,7 +233,13 @@ type client struct {
 	mu      sync.Mutex
 	id      int
 	replies chan *jsonrpc.Message
-	notes   chan *jsonrpc.Message
+	notes   chan note
+}
+
+// note is a notification and when the client's reader got it.
+type note struct {
+	m  *jsonrpc.Message
+	at time.Time
 }
 
 func dial(tb testing.TB, t target) *client {
@@ -241,7 +247,7 @@ func dial(tb testing.TB, t target) *client {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	c := &client{c: jsonrpc.NewConn(nc, jsonrpc.ConnOptions{}), replies: make(chan *jsonrpc.Message, 1), notes: make(chan *jsonrpc.Message, 10000)}
+	c := &client{c: jsonrpc.NewConn(nc, jsonrpc.ConnOptions{}), replies: make(chan *jsonrpc.Message, 1), notes: make(chan note, 10000)}
 	go func() {
 		for {
 			m, err := c.c.Read()
@@ -256,7 +262,7 @@ func dial(tb testing.TB, t target) *client {
 				c.c.Write(&jsonrpc.Message{ID: m.ID, Result: m.Params})
 			default:
 				select {
-				case c.notes <- m:
+				case c.notes <- note{m, time.Now()}:
 				default:
 				}
 			}
@@ -413,7 +419,7 @@ func batched(tb testing.TB, t target, round int) float64 {
 
 // fanout: 100 clients monitor Logical_Switch; a writer updates one switch
 // and we time until every client has its notification.
-func fanout(tb testing.TB, t target, round int) (p50, p99 time.Duration) {
+func fanout(tb testing.TB, t target, round int, dist *fanDist) (p50, p99 time.Duration) {
 	fan := fmt.Sprint("fan-", round)
 	w := dial(tb, t)
 	defer w.close()
@@ -433,26 +439,46 @@ func fanout(tb testing.TB, t target, round int) (p50, p99 time.Duration) {
 		mons = append(mons, c)
 	}
 	var lat []time.Duration
+	cpu0, self0 := cpuTime(t.pid), cpuTime(os.Getpid())
 	for n := 0; n < fanoutCommits; n++ {
 		start := time.Now()
 		var wg sync.WaitGroup
-		for _, c := range mons {
+		arrived := make([]time.Time, len(mons))
+		for i, c := range mons {
 			wg.Add(1)
-			go func(c *client) {
+			go func(i int, c *client) {
 				defer wg.Done()
 				select {
-				case <-c.notes:
+				case nt := <-c.notes:
+					arrived[i] = nt.at
 				case <-time.After(requestTimeout):
 				}
-			}(c)
+			}(i, c)
 		}
 		if _, err := w.call("transact", "OVN_Northbound", map[string]any{"op": "update", "table": "Logical_Switch",
 			"where": []any{[]any{"name", "==", fan}},
 			"row":   map[string]any{"other_config": []any{"map", []any{[]any{"n", fmt.Sprint(n)}}}}}); err != nil {
 			tb.Fatal(err)
 		}
+		replied := time.Now()
 		wg.Wait()
 		lat = append(lat, time.Since(start))
+		if dist != nil {
+			first, last := arrived[0], arrived[0]
+			for _, a := range arrived {
+				if a.Before(first) {
+					first = a
+				}
+				if a.After(last) {
+					last = a
+				}
+			}
+			dist.add(t.name, lat[len(lat)-1], first.Sub(start), last.Sub(start), replied.Sub(start))
+		}
+	}
+	if dist != nil {
+		dist.cpu[t.name] += cpuTime(t.pid) - cpu0
+		dist.self[t.name] += cpuTime(os.Getpid()) - self0
 	}
 	return percentile(lat, 0.5), percentile(lat, 0.99)
 }
@@ -507,13 +533,18 @@ func BenchmarkSideBySide(b *testing.B) {
 			}
 		}
 		all := make([][]result, len(targets))
+		var dist *fanDist
+		if os.Getenv("HCNET_BENCH_FANOUT_DIST") != "" {
+			dist = &fanDist{cpu: map[string]time.Duration{}, self: map[string]time.Duration{}}
+			defer dist.print()
+		}
 		rounds := benchRounds()
 		for r := 0; r < rounds; r++ {
 			for k, tgt := range targets {
 				var res result
 				onlyBatch := os.Getenv("HCNET_BENCH_ONLY_BATCH") != ""
 				if os.Getenv("HCNET_BENCH_ONLY_FANOUT") != "" {
-					res.fanP50, res.fanP99 = fanout(b, tgt, r)
+					res.fanP50, res.fanP99 = fanout(b, tgt, r, dist)
 					all[k] = append(all[k], res)
 					continue
 				}
@@ -531,7 +562,7 @@ func BenchmarkSideBySide(b *testing.B) {
 				res.cpuPerTxn = (c1 - c0) / latencyTxns
 				res.cpuPer1kRows = (c2 - c1) * 1000 / (batchClients * batchTxns * batchRows)
 				if !onlyBatch {
-					res.fanP50, res.fanP99 = fanout(b, tgt, r)
+					res.fanP50, res.fanP99 = fanout(b, tgt, r, dist)
 				}
 				all[k] = append(all[k], res)
 			}
@@ -592,4 +623,43 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
+}
+
+// fanDist pools the fan-out samples of all rounds per server
+// (HCNET_BENCH_FANOUT_DIST=1): the commit's total, when its first and last
+// notifications reached the clients' readers, and when the writer had its
+// reply, all from the moment the writer sent the transaction.
+type fanDist struct {
+	names     []string
+	s         map[string]*[4][]time.Duration
+	cpu, self map[string]time.Duration // server's and benchmark's CPU time
+}
+
+func (d *fanDist) add(name string, total, first, last, reply time.Duration) {
+	if d.s == nil {
+		d.s = map[string]*[4][]time.Duration{}
+	}
+	v := d.s[name]
+	if v == nil {
+		v = &[4][]time.Duration{}
+		d.s[name] = v
+		d.names = append(d.names, name)
+	}
+	for i, x := range []time.Duration{total, first, last, reply} {
+		v[i] = append(v[i], x)
+	}
+}
+
+func (d *fanDist) print() {
+	for _, name := range d.names {
+		v := d.s[name]
+		fmt.Printf("%s: %d commits, CPU per commit: server %v, clients %v\n", name, len(v[0]),
+			(d.cpu[name] / time.Duration(len(v[0]))).Round(time.Microsecond), (d.self[name] / time.Duration(len(v[0]))).Round(time.Microsecond))
+		for i, what := range []string{"total", "first note", "last note", "reply"} {
+			fmt.Printf("  %-11s p10 %8v p50 %8v p90 %8v p95 %8v p99 %8v max %8v\n", what,
+				percentile(v[i], .1).Round(time.Microsecond), percentile(v[i], .5).Round(time.Microsecond),
+				percentile(v[i], .9).Round(time.Microsecond), percentile(v[i], .95).Round(time.Microsecond),
+				percentile(v[i], .99).Round(time.Microsecond), percentile(v[i], 1).Round(time.Microsecond))
+		}
+	}
 }

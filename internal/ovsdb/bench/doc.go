@@ -23,7 +23,11 @@
 // HCNET_BENCH_ONLY_LATENCY=1 only the single-row workload,
 // HCNET_BENCH_ONLY_BATCH=1 only the batched inserts,
 // HCNET_BENCH_ONLY_FANOUT=1 only the monitor fan-out, HCNET_BENCH_ROUNDS=N
-// runs N rounds instead of 3 (longer profiles), and
+// runs N rounds instead of 3 (longer profiles), HCNET_BENCH_FANOUT_DIST=1
+// prints each server's fan-out samples pooled over all rounds (quantiles of
+// the total and of when the first and the last notification reached the
+// clients and the writer its reply, and the server's and the clients' CPU
+// time per commit), and
 // HCNET_BENCH_SERVER_CPUPROFILE=FILE profiles the nbdb process, e.g.
 //
 //	HCNET_BENCH_ONLY_OURS=1 HCNET_BENCH_ONLY_BATCH=1 HCNET_BENCH_ROUNDS=8 \

@@ -9,9 +9,12 @@
 // session's transactions in order. When the queue is empty, whoever sends a
 // message writes it to the socket directly without blocking and queues only
 // what the socket does not take, so a commit's notifications to many
-// monitors leave from the apply path with no goroutine hand-off. Databases are replica.DBs; monitors watch
-// them and queue their notifications on the apply path, so the updates of a
-// transaction always precede its reply.
+// monitors leave from the apply path with no goroutine hand-off. Databases
+// are replica.DBs; monitors watch them and queue their notifications on the
+// apply path, so the updates of a transaction always precede its reply.
+// Monitors of the same shape (version, monitor id, columns, conditions)
+// get the same bytes for a commit: the first builds the notification, the
+// others send it as it is.
 //
 // Driven by: the nbdb and sbdb services. Imports the executor
 // (internal/ovsdb), replica and jsonrpc; never an OVSDB client.

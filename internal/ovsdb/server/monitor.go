@@ -1,10 +1,12 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -32,6 +34,8 @@ type monTable struct {
 	// event with no columns: the row is then reported empty).
 	sel  selectFlags
 	cond *ovsdb.Conditions // nil: every row
+	// condKey is the compacted JSON cond was parsed from ("" for none).
+	condKey string
 	// colKeys name the column lists (insert, delete, modify) in update
 	// caches: monitors that report the same columns share bodies.
 	colKeys [3]string
@@ -47,14 +51,17 @@ func (t *monTable) setColKeys() {
 // updateCache shares the body of a row's update among the monitors that
 // report it with the same columns, within one commit: with many clients
 // monitoring the same rows, the update is encoded once rather than once
-// per monitor. The monitors of a database are called one after another
-// for each commit; the cache is kept from the second call on, so a lone
+// per monitor. Monitors of the same shape (see monitor.shape) share the
+// whole notification: the first of them builds it, the others send the
+// same bytes. The monitors of a database are called one after another for
+// each commit; the cache is kept from the second call on, so a lone
 // monitor pays nothing for it.
 type updateCache struct {
 	mu     sync.Mutex // guards the fields below
 	commit *replica.Commit
 	calls  int
 	bodies map[updateKey][]byte
+	msgs   map[string][]byte // by monitor shape; nil value: nothing to send
 }
 
 type updateKey struct {
@@ -72,9 +79,36 @@ func (uc *updateCache) begin(c *replica.Commit) bool {
 	if uc.commit != c {
 		uc.commit, uc.calls = c, 0
 		clear(uc.bodies)
+		clear(uc.msgs)
 	}
 	uc.calls++
 	return uc.calls >= 2
+}
+
+// message returns the notification a monitor of this shape got for commit
+// c, if one did.
+func (uc *updateCache) message(c *replica.Commit, shape string) ([]byte, bool) {
+	uc.mu.Lock()
+	defer uc.mu.Unlock()
+	if uc.commit != c {
+		return nil, false
+	}
+	b, ok := uc.msgs[shape]
+	return b, ok
+}
+
+// putMessage records the notification (nil: none) for monitors of shape
+// in commit c.
+func (uc *updateCache) putMessage(c *replica.Commit, shape string, b []byte) {
+	uc.mu.Lock()
+	defer uc.mu.Unlock()
+	if uc.commit != c {
+		return
+	}
+	if uc.msgs == nil {
+		uc.msgs = make(map[string][]byte)
+	}
+	uc.msgs[shape] = b
 }
 
 // get returns the cached body for k in commit c, building it if needed.
@@ -110,11 +144,64 @@ type monitor struct {
 	id      json.RawMessage
 	version int // 1: update, 2: update2, 3: update3
 
-	mu      sync.Mutex // guards tables, skip, stopped, id
+	mu      sync.Mutex // guards tables, skip, stopped, id, shape
 	tables  map[string]*monTable
 	skip    uint64
 	stopped bool
 	cancel  func()
+	// shape is everything a commit's notification to this monitor depends
+	// on besides the commit: the version, the id as sent, and per table the
+	// reported events and columns and the condition. Monitors of equal
+	// shape get byte-identical notifications (updateCache shares them).
+	shape string
+}
+
+// setShapeLocked computes shape from the id and tables.
+func (m *monitor) setShapeLocked() {
+	names := make([]string, 0, len(m.tables))
+	for t := range m.tables {
+		names = append(names, t)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	b.WriteString(strconv.Itoa(m.version))
+	b.WriteByte(0)
+	b.Write(m.id)
+	flag := func(v bool) {
+		if v {
+			b.WriteByte('1')
+		} else {
+			b.WriteByte('0')
+		}
+	}
+	for _, name := range names {
+		t := m.tables[name]
+		b.WriteByte(1)
+		b.WriteString(name)
+		b.WriteByte(0)
+		flag(t.sel.Insert)
+		flag(t.sel.Delete)
+		flag(t.sel.Modify)
+		for _, k := range t.colKeys {
+			b.WriteByte(0)
+			b.WriteString(k)
+		}
+		b.WriteByte(0)
+		if t.cond != nil {
+			b.WriteByte('c')
+			b.WriteString(t.condKey)
+		}
+	}
+	m.shape = b.String()
+}
+
+// compactJSON returns raw without insignificant white space.
+func compactJSON(raw json.RawMessage) string {
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		return string(raw)
+	}
+	return b.String()
 }
 
 func (m *monitor) stop() {
@@ -212,7 +299,7 @@ func parseMonitorRequests(s *ovsdb.Schema, raw json.RawMessage, cond bool) (map[
 				if err != nil {
 					return nil, fmt.Errorf("table %s: %w", table, err)
 				}
-				mt.cond = &c
+				mt.cond, mt.condKey = &c, compactJSON(q.Where)
 			}
 		}
 		mt.setColKeys()
@@ -372,34 +459,50 @@ func (m *monitor) onCommit(c *replica.Commit) {
 		m.mu.Unlock()
 		return
 	}
-	var u updates
 	uc := m.s.srv.updateCache(m.db)
 	if !uc.begin(c) {
 		uc = nil
+	} else if b, ok := uc.message(c, m.shape); ok {
+		m.mu.Unlock()
+		if b != nil {
+			m.s.enqueue(b)
+		}
+		return
 	}
+	var u updates
 	c.Changes.Each(func(table string, id ovsdb.UUID, old, new ovsdb.Row) {
 		if t, ok := m.tables[table]; ok {
 			m.change(&u, table, t, id, old, new, uc, c)
 		}
 	})
-	id := m.id
-	m.mu.Unlock()
-	if u.n == 0 {
-		return
+	var msg []byte
+	if u.n > 0 {
+		msg = m.message(m.id, c.TxnID, u.json())
 	}
-	m.send(id, c.TxnID, u.json())
+	if uc != nil {
+		uc.putMessage(c, m.shape, msg)
+	}
+	m.mu.Unlock()
+	if msg != nil {
+		m.s.enqueue(msg)
+	}
+}
+
+// message encodes the notification of body to the monitor.
+func (m *monitor) message(id json.RawMessage, txnID string, body []byte) []byte {
+	switch m.version {
+	case 1:
+		return notification("update", id, body)
+	case 2:
+		return notification("update2", id, body)
+	default:
+		t, _ := json.Marshal(txnID)
+		return notification("update3", id, t, body)
+	}
 }
 
 func (m *monitor) send(id json.RawMessage, txnID string, body []byte) {
-	switch m.version {
-	case 1:
-		m.s.notify("update", id, body)
-	case 2:
-		m.s.notify("update2", id, body)
-	default:
-		t, _ := json.Marshal(txnID)
-		m.s.notify("update3", id, t, body)
-	}
+	m.s.enqueue(m.message(id, txnID, body))
 }
 
 // monitor handles monitor, monitor_cond and monitor_cond_since.
@@ -439,6 +542,7 @@ func (s *session) monitor(msg *jsonrpc.Message) {
 	}
 	key := monitorKey(p[1])
 	m := &monitor{s: s, db: d, id: p[1], version: version, tables: tables}
+	m.setShapeLocked()
 	s.mu.Lock()
 	_, dup := s.monitors[key]
 	full := len(s.monitors) >= s.srv.cfg.MaxMonitors
@@ -591,6 +695,7 @@ func (s *session) monitorCondChange(msg *jsonrpc.Message) {
 		return
 	}
 	conds := map[string]*ovsdb.Conditions{}
+	condKeys := map[string]string{}
 	for table, list := range reqs {
 		mt, ok := m.tables[table]
 		if !ok {
@@ -607,6 +712,7 @@ func (s *session) monitorCondChange(msg *jsonrpc.Message) {
 				return
 			}
 			conds[table] = &c
+			condKeys[table] = compactJSON(r.Where)
 		}
 	}
 	m.db.Exclusive(func(v replica.View) {
@@ -631,10 +737,11 @@ func (s *session) monitorCondChange(msg *jsonrpc.Message) {
 				}
 				return true
 			})
-			mt.cond = conds[table]
+			mt.cond, mt.condKey = conds[table], condKeys[table]
 		}
 		m.id = p[1]
 		m.skip = v.Index
+		m.setShapeLocked()
 		m.mu.Unlock()
 		if newKey != oldKey {
 			s.mu.Lock()

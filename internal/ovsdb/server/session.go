@@ -261,7 +261,16 @@ func (s *session) replyErr2(id json.RawMessage, kind string) {
 }
 
 func (s *session) notify(method string, params ...json.RawMessage) {
-	b := make([]byte, 0, 64)
+	s.enqueue(notification(method, params...))
+}
+
+// notification encodes a JSON-RPC notification.
+func notification(method string, params ...json.RawMessage) []byte {
+	n := 64
+	for _, p := range params {
+		n += len(p) + 1
+	}
+	b := make([]byte, 0, n)
 	b = append(b, `{"id":null,"method":"`...)
 	b = append(b, method...)
 	b = append(b, `","params":[`...)
@@ -271,8 +280,7 @@ func (s *session) notify(method string, params ...json.RawMessage) {
 		}
 		b = append(b, p...)
 	}
-	b = append(b, "]}"...)
-	s.enqueue(b)
+	return append(b, "]}"...)
 }
 
 func (s *session) run(ctx context.Context) {
