@@ -99,6 +99,7 @@ type Node struct {
 	cfg NodeConfig
 	nh  *dragonboat.NodeHost
 	log *slog.Logger
+	tr  *transportFactory // the Raft transport (transport.go)
 
 	mu     sync.Mutex // guards shards
 	shards map[uint64]*Shard
@@ -166,11 +167,13 @@ func OpenNode(cfg NodeConfig) (*Node, error) {
 		// update allocates its own.
 		nhc.Expert.LogDB.KVWriteBufferSize = tanBuffer
 	}
+	tr := newTransportFactory(cfg.Logger)
+	nhc.Expert.TransportFactory = tr
 	nh, err := dragonboat.NewNodeHost(nhc)
 	if err != nil {
 		return nil, fmt.Errorf("storage: start raft node at %s (dir %s): %w", cfg.RaftAddress, raftDir, err)
 	}
-	return &Node{cfg: cfg, nh: nh, log: cfg.Logger, shards: map[uint64]*Shard{}, closed: make(chan struct{})}, nil
+	return &Node{cfg: cfg, nh: nh, log: cfg.Logger, tr: tr, shards: map[uint64]*Shard{}, closed: make(chan struct{})}, nil
 }
 
 // tanBuffer is the size of tan's per-shard encoding buffers.
