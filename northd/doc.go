@@ -7,6 +7,12 @@
 // NB_Global.sb_cfg, Chassis_Private.nb_cfg → NB_Global.hv_cfg) and copies
 // Port_Binding.up to Logical_Switch_Port.up.
 //
+// Load balancer health checks: northd gives NB_Global a random
+// options:svc_monitor_mac when it has none (as ovn-northd does), writes the
+// SB Service_Monitor rows, and feeds their status (the chassis's) back to
+// the engine, where only the datapaths whose VIPs name the backend
+// recompute (health.go, translate/health.go).
+//
 // A logical flow that several datapaths want is one Logical_Flow row on a
 // Logical_DP_Group shared by every flow with the same datapaths, as
 // ovn-northd 23.03 writes them; adding or removing a datapath mutates the

@@ -131,6 +131,9 @@ type Daemon struct {
 	// pendingNB holds the NB models decoded in the current drain, by
 	// "table/uuid" (nil: deleted), ahead of the engine.
 	pendingNB map[string]any
+	// svcDirty is set when SB Service_Monitor rows changed since the
+	// engine last took their status (svcStatusChanges).
+	svcDirty bool
 
 	// Stats for tests and benchmarks, guarded by statsMu.
 	statsMu sync.Mutex
@@ -167,7 +170,8 @@ var sbColumns = map[string][]string{
 var nbTables = []string{nb.NBGlobalTable, nb.LogicalSwitchTable, nb.LogicalSwitchPortTable, nb.LogicalRouterTable,
 	nb.LogicalRouterPortTable, nb.ACLTable, nb.AddressSetTable, nb.PortGroupTable, nb.DHCPOptionsTable, nb.NATTable,
 	nb.LogicalRouterStaticRouteTable, nb.LogicalRouterPolicyTable, nb.GatewayChassisTable, nb.HAChassisGroupTable,
-	nb.HAChassisTable, nb.QoSTable, nb.LoadBalancerTable, nb.DNSTable, nb.BFDTable, nb.LoadBalancerGroupTable}
+	nb.HAChassisTable, nb.QoSTable, nb.LoadBalancerTable, nb.DNSTable, nb.BFDTable, nb.LoadBalancerGroupTable,
+	nb.LoadBalancerHealthCheckTable}
 
 // newModel returns an empty model for an NB table.
 func newModel(table string) any {
@@ -212,6 +216,8 @@ func newModel(table string) any {
 		return &nb.BFD{}
 	case nb.LoadBalancerGroupTable:
 		return &nb.LoadBalancerGroup{}
+	case nb.LoadBalancerHealthCheckTable:
+		return &nb.LoadBalancerHealthCheck{}
 	}
 	return nil
 }
@@ -301,6 +307,11 @@ func Start(ctx context.Context, cfg Config) (*Daemon, error) {
 		d.Close()
 		return nil, err
 	}
+	d.svcDirty = false
+	if _, err := d.eng.Apply(d.svcStatusChanges()); err != nil {
+		d.Close()
+		return nil, err
+	}
 	return d, nil
 }
 
@@ -327,6 +338,9 @@ func (d *Daemon) drainSB() (map[string]bool, error) {
 			touched[c.Table] = true
 			if c.Table == tPortBinding && c.Row != nil {
 				d.upDirty[str(c.Row, "logical_port")] = true
+			}
+			if c.Table == tServiceMonitor {
+				d.svcDirty = true
 			}
 		}
 	}
@@ -411,7 +425,7 @@ func (d *Daemon) Loop(ctx context.Context) error {
 		}
 		var nbChanges []engine.Change
 		var sbTouched map[string]bool
-		if !full {
+		if !full && !d.svcDirty {
 			select {
 			case <-ctx.Done():
 				return nil
@@ -432,6 +446,12 @@ func (d *Daemon) Loop(ctx context.Context) error {
 		nbChanges, err = d.drainNB()
 		if err != nil {
 			return err
+		}
+		if d.svcDirty {
+			// Status the chassis reported (also while we waited for
+			// our own transaction, see waitSB).
+			d.svcDirty = false
+			nbChanges = append(nbChanges, d.svcStatusChanges()...)
 		}
 		applyStart := time.Now()
 		delta, err := d.eng.Apply(nbChanges)
@@ -883,6 +903,9 @@ func (s *sbState) has(u string) bool {
 func (d *Daemon) ackNB(ctx context.Context) error {
 	var ops []ovsdb.Operation
 	n := d.eng.NB()
+	if op := svcMonitorMACOp(n.Global, cryptoRandom); op != nil {
+		ops = append(ops, *op)
+	}
 	if g := n.Global; g != nil {
 		row := ovsdb.Row{}
 		now := int(time.Now().UnixMilli())

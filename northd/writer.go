@@ -478,6 +478,7 @@ func (w *writer) globals(desired *translate.SB, full bool) {
 		}
 	}
 	w.global(desired.Global)
+	w.serviceMonitors(desired.ServiceMonitors)
 	wantHA := map[string]bool{}
 	for _, d := range desired.Datapaths {
 		for _, g := range d.HAGroups {

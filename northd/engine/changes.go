@@ -39,6 +39,8 @@ func Changes(old, new *translate.NB) []Change {
 	out = diffMap(out, nb.DNSTable, old.DNS, new.DNS)
 	out = diffMap(out, nb.BFDTable, old.BFD, new.BFD)
 	out = diffMap(out, nb.LoadBalancerGroupTable, old.LoadBalancerGroups, new.LoadBalancerGroups)
+	out = diffMap(out, nb.LoadBalancerHealthCheckTable, old.HealthChecks, new.HealthChecks)
+	out = diffMap(out, translate.ServiceMonitorTable, old.ServiceStatus, new.ServiceStatus)
 	return out
 }
 

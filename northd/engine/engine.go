@@ -58,6 +58,7 @@ func (e *Engine) recomputeAll(keys translate.Keys) {
 	}
 	e.sb.AddressSets = e.idx.AddressSets()
 	e.sb.Global = e.idx.Global()
+	e.sb.ServiceMonitors = e.idx.ServiceMonitors()
 	e.flows = NewFlowSets(e.sb)
 	// Keys given for rows not (yet) in NB stay reserved for them: SB may
 	// be loaded before NB.
@@ -137,6 +138,10 @@ func (e *Engine) Row(table, uuid string) any {
 		r = n.BFD[uuid]
 	case nb.LoadBalancerGroupTable:
 		r = n.LoadBalancerGroups[uuid]
+	case nb.LoadBalancerHealthCheckTable:
+		r = n.HealthChecks[uuid]
+	case translate.ServiceMonitorTable:
+		r = n.ServiceStatus[uuid]
 	}
 	if r == nil || reflect.ValueOf(r).IsNil() {
 		return nil
@@ -190,6 +195,9 @@ func indexFree(changes []Change, prevs []any) bool {
 			if !reflect.DeepEqual(&x, n) {
 				return false
 			}
+		case translate.ServiceMonitorTable:
+			// Service_Monitor status is read when flows are built,
+			// from the snapshot.
 		default:
 			return false
 		}
@@ -215,6 +223,9 @@ type Delta struct {
 	Flows       map[translate.Flow]bool
 	AddressSets bool
 	Global      bool
+	// ServiceMonitors is set when the desired Service_Monitor rows
+	// changed.
+	ServiceMonitors bool
 }
 
 // DatapathDelta holds one datapath's output before and after.
@@ -224,7 +235,11 @@ type DatapathDelta struct {
 
 // Empty reports whether d changes nothing.
 func (d Delta) Empty() bool {
-	return len(d.Datapaths) == 0 && len(d.Flows) == 0 && !d.AddressSets && !d.Global
+	return len(d.Datapaths) == 0 && len(d.Flows) == 0 && !d.AddressSets && !d.Global && !d.ServiceMonitors
+}
+
+func equalMonitor(a, b translate.ServiceMonitor) bool {
+	return a.Key == b.Key && a.SrcIP == b.SrcIP && a.SrcMAC == b.SrcMAC && a.PortUp == b.PortUp && maps.Equal(a.Options, b.Options)
 }
 
 // bulkFlows is the number of recomputed datapaths from which Apply rebuilds
@@ -336,6 +351,10 @@ func (e *Engine) Apply(changes []Change) (Delta, error) {
 		delta.Global = true
 		e.sb.Global = g
 	}
+	if sm := e.idx.ServiceMonitors(); !slices.EqualFunc(sm, e.sb.ServiceMonitors, equalMonitor) {
+		delta.ServiceMonitors = true
+		e.sb.ServiceMonitors = sm
+	}
 	e.stats = Stats{Recomputed: recomputed}
 	return delta, nil
 }
@@ -396,6 +415,10 @@ func (e *Engine) set(c Change) (any, error) {
 		return setRow(n.BFD, c)
 	case nb.LoadBalancerGroupTable:
 		return setRow(n.LoadBalancerGroups, c)
+	case nb.LoadBalancerHealthCheckTable:
+		return setRow(n.HealthChecks, c)
+	case translate.ServiceMonitorTable:
+		return setRow(n.ServiceStatus, c)
 	}
 	return nil, nil // a table translate does not read
 }

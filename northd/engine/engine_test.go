@@ -292,3 +292,87 @@ func TestUpColumnRecomputesNothing(t *testing.T) {
 		t.Errorf("after up-only changes:\n%s", lineDiff(got, want))
 	}
 }
+
+// TestHealthCheckRecomputesOnlyReaders pins the health-check fast paths: a
+// Service_Monitor status change recomputes only the datapaths whose VIPs
+// name the backend, a port going up none, and the output always equals a
+// full recompute.
+func TestHealthCheckRecomputesOnlyReaders(t *testing.T) {
+	n := translate.NewNB()
+	if err := nbscript.Run(n, base+`
+svcmac 0a:00:00:00:fe:fe
+ls lonely
+lsp lonely z addresses="00:00:00:00:09:09 10.9.0.9"
+lb web s1 10.0.1.100:80 10.0.0.11:8080,10.0.1.11:8080
+hc web 10.0.1.100:80
+ipmap web 10.0.0.11=a:10.0.0.2 10.0.1.11=b:10.0.1.2
+`); err != nil {
+		t.Fatal(err)
+	}
+	e := engine.New(translate.CloneNB(n), translate.Keys{})
+	names := func(uuids []string) []string {
+		var out []string
+		for _, u := range uuids {
+			if d := e.SB().Datapaths[u]; d != nil {
+				out = append(out, d.Datapath.Name)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	lbAction := func() string {
+		for _, d := range e.SB().Datapaths {
+			for _, f := range d.Flows {
+				if f.Stage == "ls_in_lb" && strings.Contains(f.Match, "10.0.1.100") {
+					return f.Actions
+				}
+			}
+		}
+		return ""
+	}
+	for _, tc := range []struct {
+		name, cmd string
+		want      []string
+		action    string
+		monitors  bool
+	}{
+		{"backend offline", "svcmon tcp 10.0.0.11 8080 a offline", []string{"s1"}, "ct_lb_mark(backends=10.0.1.11:8080)", false},
+		{"other backend offline", "svcmon tcp 10.0.1.11 8080 b offline", []string{"s1"}, "drop;", false},
+		{"backend online", "svcmon tcp 10.0.0.11 8080 a online", []string{"s1"}, "ct_lb_mark(backends=10.0.0.11:8080)", false},
+		{"unrelated status", "svcmon tcp 10.9.9.9 80 z offline", nil, "ct_lb_mark(backends=10.0.0.11:8080)", false},
+		{"port up", "up a", nil, "ct_lb_mark(backends=10.0.0.11:8080)", true},
+		{"health check options", "hc web 10.0.1.100:80 opt:interval=3", []string{"s0", "s1"}, "ct_lb_mark(backends=10.0.0.11:8080)", true},
+		{"svc_monitor_mac", "svcmac 0a:00:00:00:fe:01", []string{"s0", "s1"}, "ct_lb_mark(backends=10.0.0.11:8080)", true},
+		{"port disabled", `lsp s0 a addresses="00:00:00:00:00:01 10.0.0.11" up=true enabled=false`, []string{"r0", "s0", "s1"}, "drop;", true},
+	} {
+		next := translate.CloneNB(n)
+		if name, ok := strings.CutPrefix(tc.cmd, "up "); ok {
+			// Only the up column, as northd itself writes it (nbscript's
+			// lsp would rewrite the switch too).
+			u := nbscript.UUID("lsp", name)
+			p := *next.SwitchPorts[u]
+			up := true
+			p.Up = &up
+			next.SwitchPorts[u] = &p
+		} else if err := nbscript.Apply(next, tc.cmd); err != nil {
+			t.Fatal(err)
+		}
+		d, err := e.Apply(engine.Changes(n, next))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n = next
+		if got := names(e.Stats().Recomputed); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: recomputed %v, want %v", tc.name, got, tc.want)
+		}
+		if got := lbAction(); !strings.Contains(got, tc.action) {
+			t.Errorf("%s: VIP action %q, want %q in it", tc.name, got, tc.action)
+		}
+		if d.ServiceMonitors != tc.monitors {
+			t.Errorf("%s: Delta.ServiceMonitors %v, want %v", tc.name, d.ServiceMonitors, tc.monitors)
+		}
+		if got, want := e.SB().Text(), translate.Translate(translate.CloneNB(n), e.Keys()).Text(); got != want {
+			t.Fatalf("%s: incremental differs from recompute", tc.name)
+		}
+	}
+}

@@ -2,7 +2,7 @@
 // small line-oriented language, close to ovn-nbctl's commands:
 //
 //	ls sw0
-//	lsp sw0 vm1 addresses="00:00:00:00:00:01 10.0.0.11" [type=T] [opt:K=V] [port_security="..."] [dhcp=NAME] [dhcp6=NAME] [enabled=false]
+//	lsp sw0 vm1 addresses="00:00:00:00:00:01 10.0.0.11" [type=T] [opt:K=V] [port_security="..."] [dhcp=NAME] [dhcp6=NAME] [enabled=false] [up=true]
 //	lr lr0 [opt:chassis=gw1]
 //	lrp lr0 lr0-sw0 00:00:00:00:ff:01 10.0.0.1/24 [2001:db8::1/64] [peer=P] [opt:K=V] [opt:ra:address_mode=slaac]
 //	link sw0 lr0-sw0           (switch port "sw0-lr0-sw0" of type router)
@@ -23,7 +23,13 @@
 //	lrlb web lr0 172.16.0.100:80 10.0.0.11:8080 [proto=udp] [opt:skip_snat=true]
 //	                           (the same Load_Balancer row, on a router)
 //	lbg g1 sw0|lr0 web dns     (a Load_Balancer_Group of existing load balancers, on a switch or router)
+//	hc web 10.0.0.100:80 [opt:interval=5 ...]   (a Load_Balancer_Health_Check of load balancer web for that VIP)
+//	ipmap web 10.0.0.11=vm1:10.0.0.2 ...       (ip_port_mappings entries)
+//	svcmac 0a:00:00:00:fe:fe                   (NB_Global options:svc_monitor_mac)
+//	svcmon tcp 10.0.0.11 8080 vm1 offline|online|error|none
+//	                           (the status SB Service_Monitor reports; none: no status)
 //	del ls|lsp|lr|lrp|pg|as|lb NAME
+//	del hc LB VIP
 //	del route lr0 0.0.0.0/0 172.16.0.254    (the words that created it)
 //	del nat lr0 snat 172.16.0.100 10.0.0.0/16
 //	nbcfg N

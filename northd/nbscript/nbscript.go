@@ -159,6 +159,9 @@ func apply(n *translate.NB, w []string) error {
 		if m["enabled"] == "false" {
 			p.Enabled = ptr(false)
 		}
+		if up := m["up"]; up != "" {
+			p.Up = ptr(up == "true")
+		}
 		if t := m["tag"]; t != "" {
 			v, _ := strconv.Atoi(t)
 			p.TagRequest = ptr(v)
@@ -477,6 +480,61 @@ func apply(n *translate.NB, w []string) error {
 		c := *rt
 		c.BFD = ptr(u)
 		n.StaticRoutes[ru] = &c
+	case "hc":
+		if err := need(w, 3, "hc LB VIP [opt:K=V...]"); err != nil {
+			return err
+		}
+		if n.LoadBalancers[UUID("lb", w[1])] == nil {
+			return fmt.Errorf("no load balancer %q", w[1])
+		}
+		lb := loadBalancer(n, w[1])
+		_, opts, _ := kv(w[3:])
+		u := UUID("hc", w[1]+" "+w[2])
+		n.HealthChecks[u] = &nb.LoadBalancerHealthCheck{UUID: u, Vip: w[2], Options: opts, ExternalIDs: map[string]string{}}
+		lb.HealthCheck = appendOnce(lb.HealthCheck, u)
+		n.LoadBalancers[lb.UUID] = lb
+	case "ipmap":
+		if err := need(w, 3, "ipmap LB IP=PORT:SRC_IP..."); err != nil {
+			return err
+		}
+		if n.LoadBalancers[UUID("lb", w[1])] == nil {
+			return fmt.Errorf("no load balancer %q", w[1])
+		}
+		lb := loadBalancer(n, w[1])
+		m, _, rest := kv(w[2:])
+		if len(rest) > 0 {
+			return fmt.Errorf("want IP=PORT:SRC_IP, got %q", rest[0])
+		}
+		maps.Copy(lb.IPPortMappings, m)
+		n.LoadBalancers[lb.UUID] = lb
+	case "svcmac":
+		if err := need(w, 2, "svcmac MAC"); err != nil {
+			return err
+		}
+		g := nb.NBGlobal{UUID: UUID("NB_Global", ""), Options: map[string]string{}}
+		if n.Global != nil {
+			g = *n.Global
+			g.Options = maps.Clone(g.Options)
+			if g.Options == nil {
+				g.Options = map[string]string{}
+			}
+		}
+		g.Options["svc_monitor_mac"] = w[1]
+		n.Global = &g
+	case "svcmon":
+		if err := need(w, 6, "svcmon PROTO IP PORT LPORT STATUS|none"); err != nil {
+			return err
+		}
+		port, err := strconv.Atoi(w[3])
+		if err != nil {
+			return fmt.Errorf("port %q: %w", w[3], err)
+		}
+		k := translate.SvcKey{Protocol: w[1], IP: w[2], Port: port, LogicalPort: w[4]}
+		if w[5] == "none" {
+			delete(n.ServiceStatus, k.String())
+		} else {
+			n.ServiceStatus[k.String()] = &translate.ServiceStatus{Key: k, Status: w[5]}
+		}
 	case "del":
 		if err := need(w, 3, "del KIND NAME"); err != nil {
 			return err
@@ -551,6 +609,17 @@ func del(n *translate.NB, kind, name string) error {
 				n.Routers[k] = &c
 			}
 		}
+	case "hc":
+		// NAME is "LB VIP".
+		u := UUID("hc", name)
+		delete(n.HealthChecks, u)
+		for k, lb := range n.LoadBalancers {
+			if slices.Contains(lb.HealthCheck, u) {
+				c := *lb
+				c.HealthCheck = slices.DeleteFunc(slices.Clone(c.HealthCheck), func(s string) bool { return s == u })
+				n.LoadBalancers[k] = &c
+			}
+		}
 	case "pg":
 		delete(n.PortGroups, UUID("pg", name))
 	case "as":
@@ -622,10 +691,13 @@ func addVIP(n *translate.NB, w []string) *nb.LoadBalancer {
 
 func loadBalancer(n *translate.NB, name string) *nb.LoadBalancer {
 	u := UUID("lb", name)
-	lb := &nb.LoadBalancer{UUID: u, Name: name, Vips: map[string]string{}, Options: map[string]string{}}
+	lb := &nb.LoadBalancer{UUID: u, Name: name, Vips: map[string]string{}, Options: map[string]string{},
+		IPPortMappings: map[string]string{}}
 	if old := n.LoadBalancers[u]; old != nil {
 		maps.Copy(lb.Vips, old.Vips)
 		maps.Copy(lb.Options, old.Options)
+		maps.Copy(lb.IPPortMappings, old.IPPortMappings)
+		lb.HealthCheck = slices.Clone(old.HealthCheck)
 		lb.Protocol = old.Protocol
 	}
 	return lb

@@ -126,6 +126,7 @@ func (x *Index) buildReaders() {
 			r.add(u, rp.Router)
 		}
 	}
+	x.svcReaders(r)
 	x.readers = r
 }
 
@@ -185,6 +186,8 @@ func (x *Index) Readers(table, uuid string, old, row any) []string {
 			add(sp.Switch)
 			routersOfSwitch(sp.Switch)
 		}
+		// Load balancers whose health checks map backends to the port.
+		add(x.readers["svcport:"+p.Name]...)
 		if p.Type == "router" {
 			if rp := x.RouterPorts[p.Options["router-port"]]; rp != nil {
 				add(rp.Router)
@@ -222,6 +225,14 @@ func (x *Index) Readers(table, uuid string, old, row any) []string {
 			if peer := x.RouterPorts[*p.Peer]; peer != nil {
 				add(peer.Router)
 			}
+		}
+	case ServiceMonitorTable:
+		s, _ := row.(*ServiceStatus)
+		if s == nil {
+			s, _ = old.(*ServiceStatus)
+		}
+		if s != nil {
+			add(x.readers["svc:"+s.Key.String()]...)
 		}
 	default:
 		add(x.readers[uuid]...)

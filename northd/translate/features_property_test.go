@@ -54,6 +54,9 @@ func featureCommand(r *rand.Rand, dnsBFD bool) string {
 		return fmt.Sprintf("bfd dr 192.168.%d.0/24 172.16.0.%d %s%s", r.IntN(2), 200+r.IntN(3), []string{"up", "down", "admin_down"}[r.IntN(3)],
 			[]string{"", " port=dr-pub", " port=dr-s1"}[r.IntN(3)])
 	}
+	if dnsBFD && r.IntN(4) == 0 {
+		return healthCommand(r)
+	}
 	router := []string{"gr", "dr"}[r.IntN(2)]
 	ip := fmt.Sprintf("10.0.%d.%d", r.IntN(2), 2+r.IntN(20))
 	vip := fmt.Sprintf("172.16.0.%d", 100+r.IntN(4))
@@ -143,6 +146,47 @@ func featureCommand(r *rand.Rand, dnsBFD bool) string {
 	default:
 		return fmt.Sprintf("nbcfg %d", r.IntN(100))
 	}
+}
+
+// healthCommand returns a random command about load balancer health
+// checks: switch load balancers, health checks of switch and router VIPs,
+// ip_port_mappings to existing and missing ports, the status the chassis
+// reports, ports going up, down and disabled, and svc_monitor_mac.
+func healthCommand(r *rand.Rand) string {
+	ip := fmt.Sprintf("10.0.%d.%d", r.IntN(2), 10+r.IntN(3))
+	if r.IntN(3) > 0 {
+		ip = fmt.Sprintf("10.0.%d.11", r.IntN(2))
+	}
+	// Mostly the port that has the address, so that mappings and
+	// statuses meet.
+	port := map[string]string{"10.0.0.11": "a", "10.0.1.11": "b", "10.0.0.10": "p0", "10.0.1.12": "p1"}[ip]
+	if port == "" || r.IntN(5) == 0 {
+		port = []string{"a", "b", "p0", "p1", "p2", "nope"}[r.IntN(6)]
+	}
+	vip := []string{"10.0.0.200:80", "10.0.0.200:80", "172.16.0.100:80", "172.16.0.101:80"}[r.IntN(4)]
+	lb := r.IntN(3)
+	if r.IntN(2) == 0 {
+		lb = 0 // mostly one load balancer, so that its parts meet
+	}
+	switch r.IntN(9) {
+	case 0:
+		return fmt.Sprintf("lb lb%d s%d 10.0.0.200:80 %s:8080,10.0.1.11:8080,10.0.0.11:8080", lb, r.IntN(2), ip)
+	case 1:
+		return fmt.Sprintf("hc lb%d %s opt:interval=%d", lb, vip, 1+r.IntN(3))
+	case 2:
+		return fmt.Sprintf("del hc lb%d %s", lb, vip)
+	case 3, 4:
+		return fmt.Sprintf("ipmap lb%d %s=%s:10.0.%d.%d", lb, ip, port, r.IntN(2), 250+r.IntN(3))
+	case 5, 6:
+		return fmt.Sprintf("svcmon tcp %s 8080 %s %s", ip, port, []string{"online", "offline", "error", "none"}[r.IntN(4)])
+	case 7:
+		if r.IntN(2) == 0 {
+			return fmt.Sprintf("svcmac 0a:00:00:00:fe:%02x", r.IntN(3))
+		}
+		return fmt.Sprintf("lsp s0 a addresses=\"00:00:00:00:00:01 10.0.0.11\" up=%v", r.IntN(2) == 0)
+	}
+	return fmt.Sprintf("lsp s%d %s addresses=\"00:00:00:00:0%d:%02x %s\" enabled=%v up=%v", r.IntN(2), port, r.IntN(2), r.IntN(256), ip,
+		r.IntN(3) > 0, r.IntN(2) == 0)
 }
 
 // TestFeaturesIncrementalEqualsRecompute applies random changes of the

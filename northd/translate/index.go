@@ -64,6 +64,8 @@ type Index struct {
 	portPG map[string][]*nb.PortGroup
 
 	Keys Keys // datapath keys decided here; port keys per datapath later
+	// svc is the health-check view (health.go).
+	svc svcIndex
 	// DatapathKeys are the allocated datapath tunnel keys by NB UUID.
 	DatapathKeys map[string]int
 
@@ -178,6 +180,7 @@ func NewIndexFrom(old *Index, n *NB, prev Keys) *Index {
 		slices.SortFunc(x.PortGroupsOf[k], func(a, b *nb.PortGroup) int { return cmp.Compare(a.Name, b.Name) })
 	}
 	x.DatapathKeys = allocateDatapathKeys(n, prev.Datapaths)
+	x.buildSvc()
 	x.buildReaders()
 	return x
 }

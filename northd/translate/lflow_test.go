@@ -1,6 +1,7 @@
 package translate_test
 
 import (
+	"cmp"
 	"errors"
 	"os"
 	"path/filepath"
@@ -85,8 +86,16 @@ func checkCompiles(t *testing.T, sb *translate.SB) {
 			ports[g.Name] = uint32(g.TunnelKey)
 		}
 		env := &lflow.Env{
-			Port:       func(name string) (uint32, bool) { k, ok := ports[name]; return k, ok },
-			AddressSet: func(name string) ([]string, bool) { a, ok := sb.AddressSets[name]; return a, ok },
+			Port: func(name string) (uint32, bool) { k, ok := ports[name]; return k, ok },
+			AddressSet: func(name string) ([]string, bool) {
+				// ovn-controller defines $svc_monitor_mac from SB_Global
+				// options:svc_monitor_mac.
+				if name == "svc_monitor_mac" {
+					return []string{cmp.Or(sb.Global.Options["svc_monitor_mac"], "0a:00:00:00:fe:fe")}, true
+				}
+				a, ok := sb.AddressSets[name]
+				return a, ok
+			},
 			PortGroup: func(name string) ([]string, bool) {
 				p, ok := d.PortGroups[strings.Join([]string{strconv.Itoa(d.Datapath.TunnelKey), name}, "_")]
 				return p, ok

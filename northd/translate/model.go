@@ -30,6 +30,11 @@ type NB struct {
 	BFD             map[string]*nb.BFD
 	// LoadBalancerGroups are Load_Balancer_Group rows.
 	LoadBalancerGroups map[string]*nb.LoadBalancerGroup
+	// HealthChecks are Load_Balancer_Health_Check rows.
+	HealthChecks map[string]*nb.LoadBalancerHealthCheck
+	// ServiceStatus is what SB Service_Monitor rows report, by
+	// SvcKey.String(): not NB, but read like it (health.go).
+	ServiceStatus map[string]*ServiceStatus
 }
 
 // NewNB returns an NB with every map allocated.
@@ -55,6 +60,8 @@ func NewNB() *NB {
 		BFD:             map[string]*nb.BFD{},
 
 		LoadBalancerGroups: map[string]*nb.LoadBalancerGroup{},
+		HealthChecks:       map[string]*nb.LoadBalancerHealthCheck{},
+		ServiceStatus:      map[string]*ServiceStatus{},
 	}
 }
 
@@ -185,6 +192,8 @@ type SB struct {
 	DHCPOptions []DHCPOptionCode
 	// DHCPv6Options are the SB DHCPv6_Options rows.
 	DHCPv6Options []DHCPOptionCode
+	// ServiceMonitors are the SB Service_Monitor rows, sorted by key.
+	ServiceMonitors []ServiceMonitor
 }
 
 // Global is the desired SB_Global content northd owns.
@@ -218,5 +227,7 @@ func CloneNB(n *NB) *NB {
 		BFD:             maps.Clone(n.BFD),
 
 		LoadBalancerGroups: maps.Clone(n.LoadBalancerGroups),
+		HealthChecks:       maps.Clone(n.HealthChecks),
+		ServiceStatus:      maps.Clone(n.ServiceStatus),
 	}
 }

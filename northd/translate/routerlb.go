@@ -36,6 +36,7 @@ func (x *Index) routerVIPs(r *nb.LogicalRouter) []routerVIP {
 		skip := lb.Options["skip_snat"] == "true"
 		for k, backends := range lb.Vips {
 			if v, ok := parseVIP(k, backends, proto); ok {
+				x.healthFilter(u, k, &v)
 				v.Reject = lb.Options["reject"] == "true"
 				v.Affinity, _ = strconv.Atoi(lb.Options["affinity_timeout"])
 				out = append(out, routerVIP{vip: v, SkipSNAT: skip})

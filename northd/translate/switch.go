@@ -231,6 +231,9 @@ func (x *Index) switchFlows(f *flowSet, sw *nb.LogicalSwitch, ports []*switchPor
 		}
 	}
 
+	// Load balancer health checks.
+	x.svcSwitchFlows(f, sw, len(acls) > 0)
+
 	// QoS.
 	x.qosFlows(f, sw)
 
@@ -579,6 +582,7 @@ func (x *Index) switchVIPs(sw *nb.LogicalSwitch) []vip {
 			v.Reject = lb.Options["reject"] == "true"
 			v.Affinity, _ = strconv.Atoi(lb.Options["affinity_timeout"])
 			if ok {
+				x.healthFilter(u, k, &v)
 				out = append(out, v)
 			}
 		}

@@ -86,6 +86,12 @@ func (sb *SB) Text() string {
 			}
 		}
 	}
+	if len(sb.ServiceMonitors) > 0 {
+		b.WriteString("Service_Monitor\n")
+		for _, m := range sb.ServiceMonitors {
+			fmt.Fprintf(&b, "  %s src_ip=%s src_mac=%s options=%s port_up=%t\n", m.Key, m.SrcIP, m.SrcMAC, mapText(m.Options), m.PortUp)
+		}
+	}
 	for _, d := range dps {
 		b.WriteString(FlowsText(d.Datapath.Name, d.Flows))
 	}
