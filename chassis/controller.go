@@ -104,7 +104,7 @@ func (d *daemon) controllerSession(ctx context.Context, mgmt string, reconnect b
 			}
 		}
 	}()
-	go d.runHealthChecks(sessCtx, send)
+	go d.runTimers(sessCtx, send)
 	for {
 		hdr := make([]byte, 8)
 		if _, err := io.ReadFull(r, hdr); err != nil {
@@ -246,7 +246,95 @@ func pinInput(sb *replica.DB) *pinctrl.Input {
 // ctrlState is the controller path's state that lives with the daemon
 // (guarded by daemon.mu).
 type ctrlState struct {
-	health healthState // load balancer health checks (ctrl_health.go)
+	// health runs the load balancer health checks (ctrl_health.go);
+	// nil until there is one.
+	health *pinctrl.HealthChecks
+	// announcer schedules gratuitous ARPs (ctrl_garp.go); nil until
+	// there is one.
+	announcer *pinctrl.Announcer
+	// timerKick wakes the session's timer goroutine (runTimers) when a
+	// schedule gained something to do sooner.
+	timerKick chan struct{}
+}
+
+// kickTimersLocked wakes runTimers. d.mu is held.
+func (c *ctrlState) kickTimersLocked() {
+	select {
+	case c.timerKickLocked() <- struct{}{}:
+	default:
+	}
+}
+
+func (c *ctrlState) timerKickLocked() chan struct{} {
+	if c.timerKick == nil {
+		c.timerKick = make(chan struct{}, 1)
+	}
+	return c.timerKick
+}
+
+// runTimers sends what the controller path sends on a schedule (health
+// check probes, gratuitous ARPs) when it is due, until ctx ends (the
+// controller session's end). send writes one OpenFlow message.
+func (d *daemon) runTimers(ctx context.Context, send func([]byte) error) {
+	d.mu.Lock()
+	kick := d.ctrl.timerKickLocked()
+	d.mu.Unlock()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	xid := uint32(3 << 30) // apart from the session's other senders
+	for {
+		now := time.Now()
+		var msgs [][]byte
+		var next time.Time
+		soonest := func(t time.Time) {
+			if !t.IsZero() && (next.IsZero() || t.Before(next)) {
+				next = t
+			}
+		}
+		decided := false
+		d.mu.Lock()
+		if hc := d.ctrl.health; hc != nil {
+			for _, p := range hc.Due(now) {
+				m, err := pinctrl.Probe(p.Monitor, p.SrcPort, p.Seq, xid)
+				xid++
+				if err != nil {
+					d.logOnce("svc-probe", "health check probe", "uuid", p.UUID, "err", err)
+					continue
+				}
+				msgs = append(msgs, m)
+			}
+			soonest(hc.Next())
+			decided = hc.Unreported()
+		}
+		if an := d.ctrl.announcer; an != nil {
+			for _, a := range an.Due(now) {
+				d.log.Debug("announce", "what", a.String())
+				msgs = append(msgs, a.PacketOut(xid))
+				xid++
+			}
+			soonest(an.Next())
+		}
+		d.mu.Unlock()
+		if decided {
+			d.wake()
+		}
+		for _, m := range msgs {
+			if err := send(m); err != nil {
+				return
+			}
+		}
+		wait := time.Hour
+		if !next.IsZero() {
+			wait = max(time.Until(next), time.Millisecond)
+		}
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return
+		case <-kick:
+		case <-timer.C:
+		}
+	}
 }
 
 // ctrlTxn is one southbound transaction the controller path asks for;
@@ -260,6 +348,7 @@ type ctrlTxn struct {
 // has pending, each its own transaction; the round sends them after its
 // own.
 func (d *daemon) controllerTxnsLocked() []ctrlTxn {
+	d.garpSyncLocked()
 	return []ctrlTxn{
 		{"MAC_Binding", d.macBindingOpsLocked()},
 		{"FDB", d.fdbOpsLocked()},

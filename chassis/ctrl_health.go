@@ -1,7 +1,6 @@
 package chassis
 
 import (
-	"context"
 	"math/rand/v2"
 	"net"
 	"net/netip"
@@ -20,14 +19,6 @@ import (
 // schedule (pinctrl.HealthChecks) from the controller session, reads the
 // answers (handle_svc_check) and writes the row's status when the decided
 // status differs from the southbound's.
-
-// healthState is the health checks' part of ctrlState (guarded by
-// daemon.mu).
-type healthState struct {
-	checks *pinctrl.HealthChecks
-	// kick wakes the probing goroutine when the set of monitors changed.
-	kick chan struct{}
-}
 
 // svcSpecs returns the Service_Monitor rows this chassis runs: those
 // whose logical_port is bound to chassis (a Chassis UUID), with what a
@@ -113,25 +104,22 @@ func portMACFor(entries []string, ip netip.Addr) ([6]byte, bool) {
 // svcStatusOpsLocked brings the health checks up to date with the
 // southbound and returns the status writes they decided. d.mu is held.
 func (d *daemon) svcStatusOpsLocked() []ovsdb.Operation {
-	h := &d.ctrl.health
+	c := &d.ctrl
 	if d.sb == nil {
 		return nil
 	}
 	specs := svcSpecs(d.sb, plan.ChassisUUID(d.sb, d.cfg.SystemID))
-	if h.checks == nil {
+	if c.health == nil {
 		if len(specs) == 0 {
 			return nil
 		}
-		h.checks = pinctrl.NewHealthChecks(rand.Uint32)
+		c.health = pinctrl.NewHealthChecks(rand.Uint32)
 	}
-	if h.checks.Sync(specs, time.Now()) {
-		select {
-		case h.kickLocked() <- struct{}{}:
-		default:
-		}
+	if c.health.Sync(specs, time.Now()) {
+		c.kickTimersLocked()
 	}
 	var ops []ovsdb.Operation
-	for _, c := range h.checks.Changes(time.Now()) {
+	for _, c := range c.health.Changes(time.Now()) {
 		d.log.Info("service monitor status", "uuid", c.UUID, "status", c.Status)
 		ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: "Service_Monitor",
 			Where: []ovsdb.Condition{{Column: "_uuid", Function: ovsdb.ConditionEqual, Value: ovsdb.UUID{GoUUID: c.UUID}}},
@@ -140,70 +128,13 @@ func (d *daemon) svcStatusOpsLocked() []ovsdb.Operation {
 	return ops
 }
 
-func (h *healthState) kickLocked() chan struct{} {
-	if h.kick == nil {
-		h.kick = make(chan struct{}, 1)
-	}
-	return h.kick
-}
-
-// runHealthChecks sends the health check probes when they are due, until
-// ctx ends (the controller session's end). send writes one OpenFlow
-// message to the switch.
-func (d *daemon) runHealthChecks(ctx context.Context, send func([]byte) error) {
-	d.mu.Lock()
-	kick := d.ctrl.health.kickLocked()
-	d.mu.Unlock()
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	xid := uint32(3 << 30) // apart from the session's other senders
-	for {
-		now := time.Now()
-		d.mu.Lock()
-		var probes []pinctrl.SvcProbe
-		var next time.Time
-		decided := false
-		if hc := d.ctrl.health.checks; hc != nil {
-			probes = hc.Due(now)
-			next = hc.Next()
-			decided = hc.Unreported()
-		}
-		d.mu.Unlock()
-		if decided {
-			d.wake()
-		}
-		for _, p := range probes {
-			m, err := pinctrl.Probe(p.Monitor, p.SrcPort, p.Seq, xid)
-			xid++
-			if err != nil {
-				d.logOnce("svc-probe", "health check probe", "uuid", p.UUID, "err", err)
-				continue
-			}
-			if err := send(m); err != nil {
-				return
-			}
-		}
-		wait := time.Hour
-		if !next.IsZero() {
-			wait = max(time.Until(next), time.Millisecond)
-		}
-		timer.Reset(wait)
-		select {
-		case <-ctx.Done():
-			return
-		case <-kick:
-		case <-timer.C:
-		}
-	}
-}
-
 // svcAnswer records a backend's answer to a probe and returns the
 // messages to send (the TCP reset after a SYN+ACK).
 func (d *daemon) svcAnswer(st pinctrl.SvcStatus, xid uint32) [][]byte {
 	d.mu.Lock()
 	var p pinctrl.SvcProbe
 	ok, decided := false, false
-	if hc := d.ctrl.health.checks; hc != nil {
+	if hc := d.ctrl.health; hc != nil {
 		p, ok = hc.Answer(st)
 		decided = hc.Unreported()
 	}

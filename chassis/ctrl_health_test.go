@@ -108,7 +108,7 @@ func TestSvcStatusOps(t *testing.T) {
 	if ops := d.svcStatusOpsLocked(); len(ops) != 0 {
 		t.Fatalf("undecided wrote %+v", ops)
 	}
-	hc := d.ctrl.health.checks
+	hc := d.ctrl.health
 	ps := hc.Due(time.Now())
 	if len(ps) != 1 {
 		t.Fatalf("probes %+v", ps)
