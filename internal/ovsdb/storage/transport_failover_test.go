@@ -25,6 +25,11 @@ import (
 
 const memberEnv = "HCNET_STORAGE_TEST_MEMBER"
 
+// member1Bin names another build of this test binary to run member 1 with
+// (go test -c of an earlier version): a cluster that mixes transports, as
+// in a rolling upgrade.
+const member1Bin = "HCNET_STORAGE_TEST_MEMBER1_BIN"
+
 func TestMain(m *testing.M) {
 	if path := os.Getenv(memberEnv); path != "" {
 		runMember(path)
@@ -122,7 +127,11 @@ type member struct {
 
 func (m *member) start(t *testing.T) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	bin := os.Args[0]
+	if v := os.Getenv(member1Bin); v != "" && m.cfg.ID == 1 {
+		bin = v
+	}
+	cmd := exec.Command(bin, "-test.run=^$")
 	cmd.Env = append(os.Environ(), memberEnv+"="+m.path)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {

@@ -304,3 +304,77 @@ func TestFrameHeader(t *testing.T) {
 		}
 	}
 }
+
+// TestPartitionByFaults cuts the leader of an in-process 3-node cluster off
+// with injected faults (no namespaces): the other two elect a leader and
+// commit; after healing, the old leader follows and catches up.
+func TestPartitionByFaults(t *testing.T) {
+	addrs := map[uint64]string{1: freeAddr(t), 2: freeAddr(t), 3: freeAddr(t)}
+	nodes := map[uint64]*Node{}
+	shards := map[uint64]*Shard{}
+	apps := map[uint64]*kvApp{}
+	for id, addr := range addrs {
+		n, err := OpenNode(NodeConfig{Dir: t.TempDir(), RaftAddress: addr, RTT: 10 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(n.Close)
+		nodes[id] = n
+		apps[id] = &kvApp{m: map[string]string{}}
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for id := range addrs {
+		wg.Add(1)
+		go func(id uint64) {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			s, err := nodes[id].StartShard(ctx, ShardConfig{ShardID: 1, ReplicaID: id, Name: "kv", Members: addrs, Applier: apps[id]})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			shards[id] = s
+			mu.Unlock()
+		}(id)
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := shards[1].Propose(ctx, []byte("a=1")); err != nil {
+		t.Fatal(err)
+	}
+	old, term0, _ := shards[1].LeaderInfo()
+	isolate := func(f fault) {
+		for id := range addrs {
+			if id == old {
+				continue
+			}
+			nodes[old].tr.faults.set(addrs[id], f)
+			nodes[id].tr.faults.set(addrs[old], f)
+		}
+	}
+	isolate(fault{drop: true})
+	var other uint64 = 1
+	if old == 1 {
+		other = 2
+	}
+	// A proposal on the majority side commits under a new leader.
+	if _, err := shards[other].Propose(ctx, []byte("b=2")); err != nil {
+		t.Fatal(err)
+	}
+	id, term, _ := shards[other].LeaderInfo()
+	if id == old || term <= term0 {
+		t.Fatalf("after cutting off leader %d (term %d) the leader is %d in term %d", old, term0, id, term)
+	}
+	isolate(fault{})
+	waitFor(t, "the old leader to catch up", func() bool {
+		lid, _, ok := shards[old].LeaderInfo()
+		return ok && lid != old && apps[old].dump() == "a=1,b=2"
+	})
+}
