@@ -119,6 +119,12 @@ func (h *HealthChecks) Sync(specs []SvcSpec, now time.Time) bool {
 		seen[sp.UUID] = true
 		m, ok := h.mons[sp.UUID]
 		if ok && m.spec.Monitor == sp.Monitor && m.spec.Options == sp.Options {
+			if sp.SBStatus != m.spec.SBStatus {
+				// Someone else wrote the row (ovn-northd sets an
+				// online service offline while its port is not up):
+				// write ours again without waiting for the retry.
+				m.asked = ""
+			}
 			m.spec.SBStatus = sp.SBStatus
 			continue
 		}

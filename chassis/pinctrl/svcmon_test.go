@@ -215,6 +215,18 @@ func TestHealthChecksChanges(t *testing.T) {
 	if c := h.Changes(t0.Add(time.Hour)); len(c) != 0 {
 		t.Fatalf("southbound agrees, still asked: %+v", c)
 	}
+	// Another writer overwrites the status before a round saw ours:
+	// ours is written again at once, not only after the retry time.
+	sp.SBStatus = ""
+	h.Sync([]SvcSpec{sp}, t0)
+	if c := h.Changes(t0.Add(2 * time.Hour)); !reflect.DeepEqual(c, want) {
+		t.Fatalf("changes %+v, want %+v", c, want)
+	}
+	sp.SBStatus = "offline"
+	h.Sync([]SvcSpec{sp}, t0)
+	if c := h.Changes(t0.Add(2*time.Hour + time.Millisecond)); !reflect.DeepEqual(c, want) {
+		t.Fatalf("after an overwrite: %+v, want %+v", c, want)
+	}
 	// A target change starts over: undecided again.
 	sp.Monitor.L4Port = 9090
 	if !h.Sync([]SvcSpec{sp}, t0) || h.Status("m") != "" {
