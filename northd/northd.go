@@ -906,6 +906,7 @@ func (d *Daemon) ackNB(ctx context.Context) error {
 	if op := svcMonitorMACOp(n.Global, cryptoRandom); op != nil {
 		ops = append(ops, *op)
 	}
+	ops = append(ops, bfdNBOps(n, d.sb)...)
 	if g := n.Global; g != nil {
 		row := ovsdb.Row{}
 		now := int(time.Now().UnixMilli())

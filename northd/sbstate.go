@@ -32,7 +32,7 @@ const (
 
 var sbTables = []string{tSBGlobal, tDatapath, tPortBinding, tMulticastGroup, tLogicalFlow, tDPGroup, tAddressSet,
 	tPortGroup, tHAGroup, tHAChassis, tDHCPOptions, tDHCPv6Options, tLoadBalancer, tDNS, tChassis, tChassisPrivate,
-	tServiceMonitor}
+	tServiceMonitor, tBFD}
 
 // sbState mirrors the southbound rows with the indexes the writer needs. The
 // row cache is the truth; the indexes are kept in step by update.

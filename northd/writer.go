@@ -123,11 +123,13 @@ type writer struct {
 	// err is set when a desired flow names a datapath that neither SB nor
 	// this transaction has.
 	err error
+	// random fills a slice with random bytes (BFD discriminators).
+	random func([]byte)
 }
 
 func newWriter(sb *sbState, desired *translate.SB, portDP func(string) (string, bool)) *writer {
 	w := &writer{sb: sb, t: &txn{}, portDP: portDP, portRef: map[string]string{}, chassis: sb.chassisByName(),
-		dpNamed: map[string]string{}, groups: map[string]string{}, mutated: map[string]bool{}}
+		dpNamed: map[string]string{}, groups: map[string]string{}, mutated: map[string]bool{}, random: cryptoRandom}
 	w.haRefs = haRefChassis(sb, desired)
 	return w
 }
@@ -479,6 +481,7 @@ func (w *writer) globals(desired *translate.SB, full bool) {
 	}
 	w.global(desired.Global)
 	w.serviceMonitors(desired.ServiceMonitors)
+	w.bfd(desired.BFD)
 	wantHA := map[string]bool{}
 	for _, d := range desired.Datapaths {
 		for _, g := range d.HAGroups {

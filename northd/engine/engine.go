@@ -59,6 +59,7 @@ func (e *Engine) recomputeAll(keys translate.Keys) {
 	e.sb.AddressSets = e.idx.AddressSets()
 	e.sb.Global = e.idx.Global()
 	e.sb.ServiceMonitors = e.idx.ServiceMonitors()
+	e.sb.BFD = e.idx.BFDRows()
 	e.flows = NewFlowSets(e.sb)
 	// Keys given for rows not (yet) in NB stay reserved for them: SB may
 	// be loaded before NB.
@@ -226,6 +227,8 @@ type Delta struct {
 	// ServiceMonitors is set when the desired Service_Monitor rows
 	// changed.
 	ServiceMonitors bool
+	// BFD is set when the desired BFD rows changed.
+	BFD bool
 }
 
 // DatapathDelta holds one datapath's output before and after.
@@ -235,7 +238,7 @@ type DatapathDelta struct {
 
 // Empty reports whether d changes nothing.
 func (d Delta) Empty() bool {
-	return len(d.Datapaths) == 0 && len(d.Flows) == 0 && !d.AddressSets && !d.Global && !d.ServiceMonitors
+	return len(d.Datapaths) == 0 && len(d.Flows) == 0 && !d.AddressSets && !d.Global && !d.ServiceMonitors && !d.BFD
 }
 
 func equalMonitor(a, b translate.ServiceMonitor) bool {
@@ -354,6 +357,10 @@ func (e *Engine) Apply(changes []Change) (Delta, error) {
 	if sm := e.idx.ServiceMonitors(); !slices.EqualFunc(sm, e.sb.ServiceMonitors, equalMonitor) {
 		delta.ServiceMonitors = true
 		e.sb.ServiceMonitors = sm
+	}
+	if b := e.idx.BFDRows(); !slices.Equal(b, e.sb.BFD) {
+		delta.BFD = true
+		e.sb.BFD = b
 	}
 	e.stats = Stats{Recomputed: recomputed}
 	return delta, nil

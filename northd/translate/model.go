@@ -194,6 +194,8 @@ type SB struct {
 	DHCPv6Options []DHCPOptionCode
 	// ServiceMonitors are the SB Service_Monitor rows, sorted by key.
 	ServiceMonitors []ServiceMonitor
+	// BFD are the SB BFD rows, sorted by logical port and dst_ip.
+	BFD []BFDRow
 }
 
 // Global is the desired SB_Global content northd owns.

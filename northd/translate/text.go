@@ -86,6 +86,12 @@ func (sb *SB) Text() string {
 			}
 		}
 	}
+	if len(sb.BFD) > 0 {
+		b.WriteString("BFD rows\n")
+		for _, r := range sb.BFD {
+			fmt.Fprintf(&b, "  %s %s min_tx=%d min_rx=%d detect_mult=%d nb_status=%s\n", r.LogicalPort, r.DstIP, r.MinTx, r.MinRx, r.DetectMult, r.NBStatus)
+		}
+	}
 	if len(sb.ServiceMonitors) > 0 {
 		b.WriteString("Service_Monitor\n")
 		for _, m := range sb.ServiceMonitors {

@@ -20,6 +20,7 @@ func Translate(n *NB, prev Keys) *SB {
 	sb.AddressSets = x.AddressSets()
 	sb.Global = x.Global()
 	sb.ServiceMonitors = x.ServiceMonitors()
+	sb.BFD = x.BFDRows()
 	sb.DHCPOptions = DHCPv4Codes()
 	sb.DHCPv6Options = DHCPv6Codes()
 	return sb
