@@ -380,7 +380,13 @@ func (d *daemon) dialSB(ctx context.Context, remote string) {
 
 // work is what one round decided, computed under the lock.
 type work struct {
-	ovsOps  []ovsdb.Operation
+	ovsOps []ovsdb.Operation
+	// zoneOps record new conntrack zone assignments in the bridge's
+	// external_ids. The flows already use the zones (the assignment is
+	// deterministic), so they go after the flows, in the transaction
+	// that marks interfaces ovn-installed: one Open_vSwitch write per
+	// port-up, none while the switch installs the new flows.
+	zoneOps []ovsdb.Operation
 	sbOps   []ovsdb.Operation
 	desired map[string]flowtable.Flow
 	nbCfg   int64
@@ -520,6 +526,14 @@ func (d *daemon) round(ctx context.Context) {
 			time.AfterFunc(100*time.Millisecond, d.wake)
 		}
 	}()
+	// The zone writes go with the ovn-installed marks below, or, when
+	// this round installs no flows, as the round ends.
+	zoneOps := w.zoneOps
+	defer func() {
+		if len(zoneOps) > 0 {
+			d.transactOVS(ctx, zoneOps, "write conntrack zones")
+		}
+	}()
 	if !w.ready {
 		return
 	}
@@ -573,10 +587,9 @@ func (d *daemon) round(ctx context.Context) {
 	d.mu.Lock()
 	inst := plan.Installed(d.ovs, d.sb, w.bridge, w.wanted, time.Now().UnixMilli())
 	d.mu.Unlock()
-	if len(inst) > 0 {
-		if _, err := d.ovsC.Transact(ctx, "Open_vSwitch", inst...); err != nil {
-			d.log.Warn("mark interfaces ovn-installed", "err", err)
-		}
+	if len(inst) > 0 || len(zoneOps) > 0 {
+		d.transactOVS(ctx, append(zoneOps, inst...), "mark interfaces ovn-installed")
+		zoneOps = nil
 	}
 	if d.opts.TracePortUp {
 		d.logTraces()
@@ -589,6 +602,19 @@ func (d *daemon) round(ctx context.Context) {
 			if _, err := sbC.Transact(ctx, "OVN_Southbound", ack...); err != nil {
 				d.log.Warn("acknowledge nb_cfg", "err", err)
 			}
+		}
+	}
+}
+
+// transactOVS sends ops to the Open_vSwitch database. After a failure
+// the zones are read back from the replica and the daemon plans again
+// soon (the zones a failed transaction carried were not written).
+func (d *daemon) transactOVS(ctx context.Context, ops []ovsdb.Operation, what string) {
+	if _, err := d.ovsC.Transact(ctx, "Open_vSwitch", ops...); err != nil {
+		d.log.Warn(what, "err", err)
+		if ctx.Err() == nil {
+			d.zonesRead = false
+			time.AfterFunc(100*time.Millisecond, d.wake)
 		}
 	}
 }
@@ -979,7 +1005,7 @@ func (d *daemon) decideLocked(ctx context.Context) (work, error) {
 	}
 	zones, changed := plan.AssignZones(d.zones, plan.ZoneNames(d.sb, localDPs, ifaces))
 	if changed && !ovsPending {
-		w.ovsOps = append(w.ovsOps, zoneOps(d.ovs, cfg.Bridge, d.zones, zones)...)
+		w.zoneOps = zoneOps(d.ovs, cfg.Bridge, d.zones, zones)
 		d.zones = zones
 	}
 

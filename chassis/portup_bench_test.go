@@ -1,6 +1,7 @@
 package chassis_test
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
@@ -13,13 +14,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ovn-org/libovsdb/ovsdb"
+
 	"hcnet/e2e/testbed"
+	"hcnet/internal/client"
 )
 
 // BenchmarkPortUp_Root measures port-up latency: the time from binding a
 // port (setting external_ids:iface-id on an Interface already plugged
 // into hv1's br-int, its logical switch port already in the northbound)
-// to the first echo reply the port's VM receives. Two testbeds run
+// to the first echo reply the port's VM receives. The bind is one
+// Open_vSwitch transaction on a connection opened beforehand (ovs-vsctl's
+// start-up took 10-370 ms under load, inside the measurement), sent once
+// both chassis are done with the new logical port and VM (a flow for its
+// MAC, flow count steady for 100 ms). Two testbeds run
 // at once, one with ovn-controller and one with our chassis (OVN's
 // databases and ovn-northd in both), on the same content: 200 background
 // ports on hv1 (20 switches x 10) and, on switch bls0, a peer VM on hv1
@@ -36,6 +44,11 @@ import (
 // implementation (default 8); HCNET_BENCH_TRACE=1 runs our chassis with
 // --trace-port-up and logs each port's breakdown (interface update seen,
 // flows planned, claim sent/acknowledged, flows sent/acknowledged).
+// HCNET_BENCH_DIAG=DIR keeps both testbeds' files in DIR/<impl>, turns
+// on hv1's ovs-vswitchd and ovsdb-server debug logs (OpenFlow messages,
+// datapath flow operations, OVSDB transactions), profiles our chassis and
+// writes DIR/<impl>/diag.txt (portUpDiag); HCNET_BENCH_HOLD=FILE keeps
+// the testbeds up until FILE is removed.
 func BenchmarkPortUp_Root(b *testing.B) {
 	if os.Geteuid() != 0 {
 		b.Skip("needs root (network namespaces, Open vSwitch)")
@@ -48,13 +61,14 @@ func BenchmarkPortUp_Root(b *testing.B) {
 		n = v
 	}
 	trace := os.Getenv("HCNET_BENCH_TRACE") != ""
+	diag := os.Getenv("HCNET_BENCH_DIAG")
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		impls := []testbed.Impl{testbed.OVN, testbed.Ours}
 		names := map[testbed.Impl]string{testbed.OVN: "ovn-controller", testbed.Ours: "hcnet-chassis"}
 		beds := map[testbed.Impl]*portUpBed{}
 		for _, impl := range impls {
-			beds[impl] = newPortUpBed(b, impl, trace)
+			beds[impl] = newPortUpBed(b, impl, trace, diag)
 		}
 		for _, impl := range impls {
 			beds[impl].cpu0 = cpuTime(b, beds[impl].tb.Chassis("hv1").Daemon.PID())
@@ -86,6 +100,7 @@ func BenchmarkPortUp_Root(b *testing.B) {
 				bed.logTraces(b)
 			}
 		}
+		bedsHold(b, beds)
 		o, h := res[testbed.OVN], res[testbed.Ours]
 		for _, impl := range impls {
 			r := res[impl]
@@ -123,16 +138,24 @@ type portUpBed struct {
 	local, remote []time.Duration
 	binds         map[string]time.Time // port -> bind time
 	cpu0          time.Duration
+	diag          *portUpDiag
+	ovs           *client.Client // hv1's Open_vSwitch database, for the binds
 }
 
 const portUpProbe = 3 * time.Second // a port not answering by then counts as this
 
-func newPortUpBed(b *testing.B, impl testbed.Impl, trace bool) *portUpBed {
+func newPortUpBed(b *testing.B, impl testbed.Impl, trace bool, diag string) *portUpBed {
 	b.Helper()
 	cfg := testbed.Config{Combo: testbed.Combo{DB: testbed.OVN, Translator: testbed.OVN, Chassis: impl},
 		Chassis: []testbed.ChassisSpec{{Name: "hv1", Site: 1}, {Name: "hv2", Site: 1}}}
+	if diag != "" {
+		cfg.RunDir = filepath.Join(diag, string(impl))
+		if impl == testbed.Ours {
+			cfg.ChassisArgs = append(cfg.ChassisArgs, "--cpu-profile="+filepath.Join(diag, "chassis-%d.prof"))
+		}
+	}
 	if trace && impl == testbed.Ours {
-		cfg.ChassisArgs = []string{"--trace-port-up"}
+		cfg.ChassisArgs = append(cfg.ChassisArgs, "--trace-port-up")
 	}
 	tb := testbed.Start(b, cfg)
 	hv1 := tb.Chassis("hv1")
@@ -172,6 +195,15 @@ func newPortUpBed(b *testing.B, impl testbed.Impl, trace bool) *portUpBed {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	if diag != "" {
+		bed.diag = startPortUpDiag(b, hv1, cfg.RunDir)
+	}
+	c, err := client.Dial(context.Background(), hv1.DBRemote(), client.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close() })
+	bed.ovs = c
 	return bed
 }
 
@@ -194,8 +226,9 @@ func (bed *portUpBed) bindOne(b *testing.B, i int) {
 			b.Fatal(err)
 		}
 	}
-	// The port binding must be in the southbound (and at the chassis)
-	// before the bind, as for a VM plugged into an existing port.
+	// The port binding must be in the southbound, and both chassis done
+	// with the new logical port and the new VM's interface, before the
+	// bind, as for a VM plugged into an existing port.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		out, _ := tb.SBCtl("--bare", "--columns=logical_port", "find", "Port_Binding", "logical_port="+port)
@@ -207,6 +240,9 @@ func (bed *portUpBed) bindOne(b *testing.B, i int) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	for _, hv := range []string{"hv1", "hv2"} {
+		waitQuiet(b, tb.Chassis(hv), mac)
+	}
 	local, err := startPinger(vm, bed.peer1.IP())
 	if err != nil {
 		b.Fatal(err)
@@ -215,15 +251,68 @@ func (bed *portUpBed) bindOne(b *testing.B, i int) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	bed.diag.before(b)
 	t0 := time.Now()
 	local.start(t0)
 	remote.start(t0)
-	if _, err := tb.Chassis("hv1").Vsctl("set", "Interface", vm.OVSPort, "external_ids:iface-id="+port); err != nil {
+	// The bind is one transaction on a connection made beforehand (no
+	// ovs-vsctl start-up, 10-300 ms under load, inside the measurement).
+	if err := bed.bind(vm.OVSPort, port); err != nil {
 		b.Fatal(err)
 	}
 	bed.binds[port] = t0
 	bed.local = append(bed.local, local.wait().Sub(t0))
 	bed.remote = append(bed.remote, remote.wait().Sub(t0))
+	bed.diag.after(b, port, vm.OVSPort, t0, bed.local[len(bed.local)-1])
+}
+
+// bind sets external_ids:iface-id=port on Interface ovsPort.
+func (bed *portUpBed) bind(ovsPort, port string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, err := bed.ovs.Transact(ctx, "Open_vSwitch", ovsdb.Operation{
+		Op: ovsdb.OperationMutate, Table: "Interface",
+		Where: []ovsdb.Condition{{Column: "name", Function: ovsdb.ConditionEqual, Value: ovsPort}},
+		Mutations: []ovsdb.Mutation{
+			{Column: "external_ids", Mutator: ovsdb.MutateOperationDelete, Value: ovsdb.OvsSet{GoSet: []any{"iface-id"}}},
+			{Column: "external_ids", Mutator: ovsdb.MutateOperationInsert, Value: ovsdb.OvsMap{GoMap: map[any]any{"iface-id": port}}},
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("bind %s to %s: %w", ovsPort, port, err)
+	}
+	return nil
+}
+
+// waitQuiet waits until the chassis has a flow for the MAC of a new
+// logical port and its flow count stays the same for 100 ms: the
+// chassis daemon is done with the changes made before the bind.
+func waitQuiet(b *testing.B, hv *testbed.Chassis, mac string) {
+	b.Helper()
+	count := func() (int, bool) {
+		out, err := hv.Ofctl("dump-aggregate")
+		if err != nil {
+			return -1, false
+		}
+		i := strings.Index(out, "flow_count=")
+		if i < 0 {
+			return -1, false
+		}
+		n, _ := strconv.Atoi(strings.Fields(out[i+len("flow_count="):])[0])
+		has, _ := hv.Ofctl("dump-flows", "--no-stats", "dl_dst="+mac)
+		return n, strings.Contains(has, "actions=")
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	last := -1
+	for time.Now().Before(deadline) {
+		n, ok := count()
+		if ok && n == last {
+			return
+		}
+		last = n
+		time.Sleep(100 * time.Millisecond)
+	}
+	b.Fatalf("chassis %s: flows for %s not installed, or still changing, after 20s", hv.Name, mac)
 }
 
 // pinger sends an ICMP echo request every millisecond from a VM (a raw

@@ -27,7 +27,14 @@ func Installed(ovs, sb *replica.DB, bridge string, installed map[string]bool, no
 	if br == nil {
 		return nil
 	}
-	byName := portsByName(sb)
+	// The logical ports just installed; the loop below visits every
+	// interface of the bridge each round, so it must not allocate.
+	names := make(map[string]bool, len(installed))
+	for u, ok := range installed {
+		if pb := sb.Row("Port_Binding", u); ok && pb != nil {
+			names[replica.Str(pb, "logical_port")] = true
+		}
+	}
 	var ops []ovsdb.Operation
 	for _, pu := range replica.Refs(br, "ports") {
 		p := ovs.Row("Port", pu)
@@ -39,15 +46,11 @@ func Installed(ovs, sb *replica.DB, bridge string, installed map[string]bool, no
 			if i == nil {
 				continue
 			}
-			ext := replica.Map(i, "external_ids")
-			id := ext["iface-id"]
-			want := false
-			if pb := byName[id]; id != "" && pb != nil && installed[replica.UUID(pb)] && replica.Int(i, "ofport") > 0 {
-				want = true
-			}
-			_, has := ext[KeyOVNInstalled]
+			id, _ := replica.MapValue(i, "external_ids", "iface-id")
+			want := id != "" && names[id] && replica.Int(i, "ofport") > 0
+			inst, has := replica.MapValue(i, "external_ids", KeyOVNInstalled)
 			switch {
-			case want && ext[KeyOVNInstalled] != "true":
+			case want && inst != "true":
 				ops = append(ops,
 					ovsdb.Operation{Op: ovsdb.OperationMutate, Table: "Interface", Where: where(iu), Mutations: []ovsdb.Mutation{
 						{Column: "external_ids", Mutator: ovsdb.MutateOperationDelete, Value: ovsdb.OvsSet{GoSet: []any{KeyOVNInstalled, KeyOVNInstalledTS}}},

@@ -36,7 +36,7 @@ func LocalIfaces(ovs *replica.DB, bridge string) map[string]Iface {
 			if i == nil {
 				continue
 			}
-			id := replica.Map(i, "external_ids")["iface-id"]
+			id, _ := replica.MapValue(i, "external_ids", "iface-id")
 			ofp := int(replica.Int(i, "ofport"))
 			if id == "" || ofp <= 0 {
 				continue

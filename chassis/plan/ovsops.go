@@ -156,10 +156,9 @@ func SyncPorts(ovs *replica.DB, want []PortSpec, ownerKeys ...string) []ovsdb.Op
 			if p == nil {
 				continue
 			}
-			ids := replica.Map(p, "external_ids")
 			owned := false
 			for _, k := range ownerKeys {
-				if ids[k] != "" {
+				if v, _ := replica.MapValue(p, "external_ids", k); v != "" {
 					owned = true
 				}
 			}
@@ -249,7 +248,8 @@ func TunnelPorts(ovs *replica.DB, bridge string) map[string]TunnelState {
 		if p == nil {
 			continue
 		}
-		ch, _, _ := strings.Cut(replica.Map(p, "external_ids")[KeyChassisID], "@")
+		id, _ := replica.MapValue(p, "external_ids", KeyChassisID)
+		ch, _, _ := strings.Cut(id, "@")
 		if ch == "" {
 			continue
 		}

@@ -107,8 +107,13 @@ func ZoneNames(sb *replica.DB, localDPs map[string]bool, ifaces map[string]Iface
 	for dp := range localDPs {
 		out = append(out, dp+"_dnat", dp+"_snat")
 	}
-	for id := range ifaces {
-		out = append(out, id)
+	// Only interfaces bound to a port of a local datapath get a zone: an
+	// iface-id no Port_Binding names yet costs no Open_vSwitch write.
+	for _, r := range sb.Table("Port_Binding") {
+		name := replica.Str(r, "logical_port")
+		if _, ok := ifaces[name]; ok && localDPs[replica.Ref(r, "datapath")] {
+			out = append(out, name)
+		}
 	}
 	sort.Strings(out)
 	return out

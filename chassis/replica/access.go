@@ -93,6 +93,16 @@ func Map(r ovsdb.Row, col string) map[string]string {
 	return out
 }
 
+// MapValue returns the value of key k in a string-keyed map column, and
+// whether it is there, without copying the map.
+func MapValue(r ovsdb.Row, col, k string) (string, bool) {
+	v, ok := mapOf(r[col])[k]
+	if !ok {
+		return "", false
+	}
+	return str(v), true
+}
+
 // IntMap returns an integer-to-UUID map column (Logical_Router's...) as
 // key -> UUID string, or integer-to-anything as key -> %v.
 func IntMap(r ovsdb.Row, col string) map[int64]string {
