@@ -68,6 +68,8 @@ const (
 	snapshotAckTimeout = 10 * time.Second
 	// tcpKeepAlive finds peers that vanished without closing.
 	tcpKeepAlive = 10 * time.Second
+	// acceptPause: how long the listener rests after a failed accept.
+	acceptPause = 50 * time.Millisecond
 	// keepBuffer: a send buffer grown beyond this by a large batch is not
 	// kept for the next one.
 	keepBuffer = 4 << 20
@@ -192,10 +194,17 @@ func (t *transport) accept(ln net.Listener) {
 	for {
 		c, err := ln.Accept()
 		if err != nil {
-			if t.ctx.Err() == nil {
-				t.log.Error("raft transport: accept", "err", err)
+			if t.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
 			}
-			return
+			// Out of file descriptors and the like: peers redial.
+			t.log.Error("raft transport: accept", "err", err)
+			select {
+			case <-t.ctx.Done():
+				return
+			case <-time.After(acceptPause):
+			}
+			continue
 		}
 		if tc, ok := c.(*net.TCPConn); ok {
 			tc.SetKeepAlive(true)
