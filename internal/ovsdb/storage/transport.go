@@ -78,7 +78,7 @@ const (
 var (
 	frameMagic   = [2]byte{0xAE, 0x7D}
 	streamEnd    = [2]byte{0, 0}
-	errTransport = errors.New("raft transport closed")
+	errTransport = errors.New("storage: raft transport closed")
 )
 
 // transportFactory creates the NodeHost's transport. It keeps the faults
@@ -136,11 +136,11 @@ func (t *transport) Name() string { return "hcnet-tcp" }
 // Start listens on the Raft address and serves incoming connections.
 func (t *transport) Start() error {
 	if t.tls {
-		return fmt.Errorf("raft transport %s: mutual TLS is not supported", t.listen)
+		return fmt.Errorf("storage: raft transport %s: mutual TLS is not supported", t.listen)
 	}
 	ln, err := net.Listen("tcp", t.listen)
 	if err != nil {
-		return fmt.Errorf("raft transport: listen on %s: %w", t.listen, err)
+		return fmt.Errorf("storage: raft transport: listen on %s: %w", t.listen, err)
 	}
 	t.mu.Lock()
 	if t.closed {
@@ -345,7 +345,7 @@ func (t *transport) GetSnapshotConnection(ctx context.Context, target string) (r
 		c, err = t.dial(t.ctx, target)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("raft transport: snapshot connection to %s: %w", target, err)
+		return nil, fmt.Errorf("storage: raft transport: snapshot connection to %s: %w", target, err)
 	}
 	return &chunkConn{t: t, target: target, c: c}, nil
 }
@@ -461,7 +461,7 @@ type chunkConn struct {
 // reports it and the leader sends the snapshot again later).
 func (s *chunkConn) SendChunk(ch pb.Chunk) error {
 	if s.t.faults.delayOrDrop(s.t.ctx, s.target) {
-		return fmt.Errorf("raft transport: snapshot chunk %d to %s: dropped by an injected fault", ch.ChunkId, s.target)
+		return fmt.Errorf("storage: raft transport: snapshot chunk %d to %s: dropped by an injected fault", ch.ChunkId, s.target)
 	}
 	need := frameOverhead + ch.Size()
 	if cap(s.buf) < need {
@@ -472,7 +472,7 @@ func (s *chunkConn) SendChunk(ch pb.Chunk) error {
 	putFrame(frame, methodChunk, payload)
 	s.c.SetWriteDeadline(time.Now().Add(frameWriteTimeout))
 	if _, err := s.c.Write(frame); err != nil {
-		return fmt.Errorf("raft transport: snapshot chunk %d to %s: %w", ch.ChunkId, s.target, err)
+		return fmt.Errorf("storage: raft transport: snapshot chunk %d to %s: %w", ch.ChunkId, s.target, err)
 	}
 	return nil
 }
