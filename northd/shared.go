@@ -58,13 +58,13 @@ func (w *writer) shared(desired *translate.SB) {
 		return ovsdb.Row{
 			"name": r.lb.Name, "protocol": optStr(r.lb.Protocol), "vips": omap(r.lb.Vips),
 			"external_ids": omap(map[string]string{"lb_id": r.lb.Key}),
-			"options":      omap(map[string]string{"hairpin_orig_tuple": "true"}),
+			"options":      omap(r.lb.Options),
 			"datapaths":    refs, "datapath_group": optRef(""),
 		}
 	}, func(cur ovsdb.Row, r *sharedRow) bool {
 		return str(cur, "name") == r.lb.Name && optString(cur, "protocol") == r.lb.Protocol &&
 			maps.Equal(strMap(cur, "vips"), nonNil(r.lb.Vips)) &&
-			maps.Equal(strMap(cur, "options"), map[string]string{"hairpin_orig_tuple": "true"}) &&
+			maps.Equal(strMap(cur, "options"), r.lb.Options) &&
 			ref(cur, "datapath_group") == ""
 	})
 	w.reconcileShared(tDNS, "dns_id", dns, func(r *sharedRow, refs ovsdb.OvsSet) ovsdb.Row {

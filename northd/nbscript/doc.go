@@ -19,7 +19,7 @@
 //	as as1 10.0.0.5 10.0.0.6
 //	dhcp NAME 10.0.0.0/24 lease_time=3600 router=10.0.0.1 ...
 //	qos sw0 DIR PRIO "MATCH" [dscp=N] [rate=N] [burst=N]
-//	lb web sw0 10.0.0.100:80 10.0.0.11:8080,10.0.0.12:8080 [proto=udp] [opt:K=V]
+//	lb web sw0 10.0.0.100:80 10.0.0.11:8080,10.0.0.12:8080 [proto=udp] [sel=ip_src,tp_dst] [opt:K=V]
 //	lrlb web lr0 172.16.0.100:80 10.0.0.11:8080 [proto=udp] [opt:skip_snat=true]
 //	                           (the same Load_Balancer row, on a router)
 //	lbg g1 sw0|lr0 web dns     (a Load_Balancer_Group of existing load balancers, on a switch or router)

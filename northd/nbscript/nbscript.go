@@ -682,6 +682,9 @@ func addVIP(n *translate.NB, w []string) *nb.LoadBalancer {
 	if p := m["proto"]; p != "" {
 		lb.Protocol = ptr(p)
 	}
+	if s := m["sel"]; s != "" {
+		lb.SelectionFields = strings.Split(s, ",")
+	}
 	for k, v := range opts {
 		lb.Options[k] = v
 	}
@@ -698,6 +701,7 @@ func loadBalancer(n *translate.NB, name string) *nb.LoadBalancer {
 		maps.Copy(lb.Options, old.Options)
 		maps.Copy(lb.IPPortMappings, old.IPPortMappings)
 		lb.HealthCheck = slices.Clone(old.HealthCheck)
+		lb.SelectionFields = slices.Clone(old.SelectionFields)
 		lb.Protocol = old.Protocol
 	}
 	return lb

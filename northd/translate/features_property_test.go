@@ -63,11 +63,13 @@ func featureCommand(r *rand.Rand, dnsBFD bool) string {
 	switch r.IntN(12) {
 	case 0, 1:
 		opt := ""
-		switch r.IntN(4) {
+		switch r.IntN(5) {
 		case 0:
 			opt = " opt:skip_snat=true"
 		case 1:
 			opt = " opt:affinity_timeout=60"
+		case 2:
+			opt = " sel=ip_dst"
 		}
 		if r.IntN(4) == 0 {
 			return fmt.Sprintf("lrlb lb%d dr [2001:db8:ff::%x]:80 [2001:db8:1::%x]:8080%s", r.IntN(3), 0x100+r.IntN(3), 2+r.IntN(9), opt)
@@ -170,7 +172,8 @@ func healthCommand(r *rand.Rand) string {
 	}
 	switch r.IntN(9) {
 	case 0:
-		return fmt.Sprintf("lb lb%d s%d 10.0.0.200:80 %s:8080,10.0.1.11:8080,10.0.0.11:8080", lb, r.IntN(2), ip)
+		return fmt.Sprintf("lb lb%d s%d 10.0.0.200:80 %s:8080,10.0.1.11:8080,10.0.0.11:8080%s", lb, r.IntN(2), ip,
+			[]string{"", "", " sel=ip_src,tp_dst", " opt:hairpin_snat_ip=10.0.0.254"}[r.IntN(4)])
 	case 1:
 		return fmt.Sprintf("hc lb%d %s opt:interval=%d", lb, vip, 1+r.IntN(3))
 	case 2:

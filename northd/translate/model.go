@@ -170,12 +170,14 @@ type BFDSession struct {
 
 // LoadBalancer is the content of an SB Load_Balancer row, from the NB row
 // Key: name, protocol and vips as in NB; external_ids:lb_id = Key and
-// options:hairpin_orig_tuple=true, as ovn-northd 23.03 writes them.
+// options NB's plus hairpin_orig_tuple=true, as ovn-northd 23.03 writes
+// them (ovn-controller reads hairpin_snat_ip there).
 type LoadBalancer struct {
 	Key      string
 	Name     string
 	Protocol string
 	Vips     map[string]string
+	Options  map[string]string
 }
 
 // DNSRecords is the content of an SB DNS row, from the NB DNS row Key.

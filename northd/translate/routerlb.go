@@ -39,6 +39,7 @@ func (x *Index) routerVIPs(r *nb.LogicalRouter) []routerVIP {
 				x.healthFilter(u, k, &v)
 				v.Reject = lb.Options["reject"] == "true"
 				v.Affinity, _ = strconv.Atoi(lb.Options["affinity_timeout"])
+				v.Hash = hashFields(lb, proto)
 				out = append(out, routerVIP{vip: v, SkipSNAT: skip})
 			}
 		}
@@ -48,7 +49,7 @@ func (x *Index) routerVIPs(r *nb.LogicalRouter) []routerVIP {
 		// with the same VIP wins does not depend on map order.
 		return cmp.Or(a.IP.Compare(b.IP), cmp.Compare(a.Port, b.Port), cmp.Compare(a.Proto, b.Proto),
 			cmp.Compare(a.Backends, b.Backends), boolCmp(a.SkipSNAT, b.SkipSNAT), boolCmp(a.Reject, b.Reject),
-			cmp.Compare(a.Affinity, b.Affinity))
+			cmp.Compare(a.Affinity, b.Affinity), cmp.Compare(a.Hash, b.Hash))
 	})
 	return slices.CompactFunc(out, func(a, b routerVIP) bool {
 		return a.IP == b.IP && a.Port == b.Port && (a.Port == 0 || a.Proto == b.Proto)
@@ -176,7 +177,7 @@ func (x *Index) routerLBFlows(f *flowSet, r *nb.LogicalRouter, ports []*routerPo
 			f.add(lrInDNAT, prio, match+res, v.noBackends(lrOutSNAT.Table))
 			continue
 		}
-		f.addf(lrInDNAT, prio, match+res, "%sct_lb_mark(backends=%s%s);", flag, v.Backends, opt)
+		f.addf(lrInDNAT, prio, match+res, "%sct_lb_mark(backends=%s%s%s);", flag, v.Backends, v.hashOpt(), opt)
 		// Affinity: a client keeps its backend (the check itself is not
 		// limited to the gateway chassis, as in ovn-northd).
 		if bs := v.affinityBackends(); bs != nil {

@@ -530,6 +530,34 @@ type vip struct {
 	// Affinity is options:affinity_timeout in seconds (0: none): a client
 	// keeps its backend for that long.
 	Affinity int
+	// Hash is ct_lb_mark's hash_fields from the load balancer's
+	// selection_fields ("" for the default selection).
+	Hash string
+}
+
+// hashOpt returns the hash_fields argument of ct_lb_mark, with its
+// separator, or "".
+func (v vip) hashOpt() string {
+	if v.Hash == "" {
+		return ""
+	}
+	return fmt.Sprintf("; hash_fields=%q", v.Hash)
+}
+
+// hashFields renders a load balancer's selection_fields as ct_lb_mark's
+// hash_fields, as ovn-northd 23.03: in the set's (sorted) order, tp_src
+// and tp_dst named after the protocol.
+func hashFields(lb *nb.LoadBalancer, proto string) string {
+	fs := slices.Clone(lb.SelectionFields)
+	slices.Sort(fs)
+	out := make([]string, 0, len(fs))
+	for _, f := range fs {
+		if t, ok := strings.CutPrefix(f, "tp_"); ok {
+			f = proto + "_" + t
+		}
+		out = append(out, f)
+	}
+	return strings.Join(out, ",")
 }
 
 // affinityBackends returns the backends of an IPv4 VIP with a port and an
@@ -581,6 +609,7 @@ func (x *Index) switchVIPs(sw *nb.LogicalSwitch) []vip {
 			v, ok := parseVIP(k, backends, proto)
 			v.Reject = lb.Options["reject"] == "true"
 			v.Affinity, _ = strconv.Atoi(lb.Options["affinity_timeout"])
+			v.Hash = hashFields(lb, proto)
 			if ok {
 				x.healthFilter(u, k, &v)
 				out = append(out, v)
@@ -655,7 +684,7 @@ func (x *Index) lbFlows(f *flowSet, sw *nb.LogicalSwitch, ports []*switchPort) {
 		if v.Port != 0 {
 			match, prio = fmt.Sprintf("%s && %s.dst == %d", match, v.Proto, v.Port), 120
 		}
-		action := fmt.Sprintf("reg0[1] = 0; ct_lb_mark(backends=%s);", v.Backends)
+		action := fmt.Sprintf("reg0[1] = 0; ct_lb_mark(backends=%s%s);", v.Backends, v.hashOpt())
 		if v.Backends == "" {
 			action = v.noBackends(lsOutQoSMark.Table)
 		}
@@ -716,7 +745,12 @@ func (x *Index) switchLoadBalancers(sw *nb.LogicalSwitch) []LoadBalancer {
 		if lb.Protocol != nil && *lb.Protocol != "" {
 			proto = *lb.Protocol
 		}
-		out = append(out, LoadBalancer{Key: u, Name: lb.Name, Protocol: proto, Vips: lb.Vips})
+		opts := maps.Clone(lb.Options)
+		if opts == nil {
+			opts = map[string]string{}
+		}
+		opts["hairpin_orig_tuple"] = "true"
+		out = append(out, LoadBalancer{Key: u, Name: lb.Name, Protocol: proto, Vips: lb.Vips, Options: opts})
 	}
 	slices.SortFunc(out, func(a, b LoadBalancer) int { return strings.Compare(a.Key, b.Key) })
 	return out

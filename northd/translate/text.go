@@ -73,7 +73,11 @@ func (sb *SB) Text() string {
 		b.WriteString("Load_Balancer\n")
 		for _, d := range dps {
 			for _, l := range d.LoadBalancers {
-				fmt.Fprintf(&b, "  %s/%s name=%s protocol=%s vips=%s\n", d.Datapath.Name, l.Key, l.Name, l.Protocol, mapText(l.Vips))
+				opts := ""
+				if len(l.Options) > 1 {
+					opts = " options=" + mapText(l.Options)
+				}
+				fmt.Fprintf(&b, "  %s/%s name=%s protocol=%s vips=%s%s\n", d.Datapath.Name, l.Key, l.Name, l.Protocol, mapText(l.Vips), opts)
 			}
 		}
 	}
