@@ -154,6 +154,15 @@ func runNBDB(dir string) {
 			defer trace.Stop()
 		}
 	}
+	if path := os.Getenv("HCNET_BENCH_SERVER_MEMPROFILE"); path != "" {
+		runtime.MemProfileRate = 4096
+		defer func() {
+			if f, err := os.Create(path); err == nil {
+				pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
+	}
 	if path := os.Getenv("HCNET_BENCH_SERVER_BLOCKPROFILE"); path != "" {
 		runtime.SetBlockProfileRate(int(10 * time.Microsecond))
 		defer func() {

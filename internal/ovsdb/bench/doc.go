@@ -28,7 +28,8 @@
 // the total and of when the first and the last notification reached the
 // clients and the writer its reply, and the server's and the clients' CPU
 // time per commit), and
-// HCNET_BENCH_SERVER_CPUPROFILE=FILE profiles the nbdb process, e.g.
+// HCNET_BENCH_SERVER_CPUPROFILE=FILE profiles the nbdb process
+// (HCNET_BENCH_SERVER_MEMPROFILE=FILE writes its allocations), e.g.
 //
 //	HCNET_BENCH_ONLY_OURS=1 HCNET_BENCH_ONLY_BATCH=1 HCNET_BENCH_ROUNDS=8 \
 //	HCNET_BENCH_SERVER_CPUPROFILE=/tmp/nbdb.prof \

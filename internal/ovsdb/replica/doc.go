@@ -10,8 +10,8 @@
 // the Update's entries are applied (they are in the fsynced Raft log) the DB
 // publishes each commit, in log order, to its watchers (the server's
 // monitors), before the proposer gets its reply. HCNET_TXN_TRACE=1 records
-// each transaction's stages (received, proposed, applied, published,
-// answered); WriteTraceSummary prints their quantiles.
+// each transaction's stages (received, proposed, applied, publishing,
+// published, answered); WriteTraceSummary prints their quantiles.
 //
 // A DB without storage (NewLocal) commits in memory only; the server uses one
 // for _Server and tests use them.

@@ -482,6 +482,9 @@ func (d *DB) Apply(index uint64, cmd []byte) (storage.Applied, error) {
 func (d *DB) Published(index uint64) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	for _, id := range d.traced {
+		d.trace.mark(id, func(t *txnTimes, now time.Time) { t.publishing = now })
+	}
 	d.publishLocked()
 	for _, id := range d.traced {
 		d.trace.mark(id, func(t *txnTimes, now time.Time) { t.published = now })

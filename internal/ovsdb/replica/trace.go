@@ -11,8 +11,9 @@ import (
 
 // txnTrace records, when enabled (HCNET_TXN_TRACE names a file), the moments
 // along each transaction's way: received, proposed, applied (start and end),
+// publishing (its commit's delivery to the watchers starts: the fan-out),
 // published, answered. It is a diagnostic for finding where a transaction
-// waits; Summary prints per-stage medians.
+// waits; Summary prints per-stage quantiles.
 type txnTrace struct {
 	mu   sync.Mutex
 	t    map[[16]byte]*txnTimes
@@ -20,8 +21,8 @@ type txnTrace struct {
 }
 
 type txnTimes struct {
-	received, proposed, applyStart, applyEnd, published, answered time.Time
-	batch                                                         int // transactions in its entry
+	received, proposed, applyStart, applyEnd, publishing, published, answered time.Time
+	batch                                                                     int // transactions in its entry
 }
 
 func newTxnTrace() *txnTrace { return &txnTrace{t: map[[16]byte]*txnTimes{}} }
@@ -71,7 +72,8 @@ func (d *DB) WriteTraceSummary(w io.Writer) {
 		{"received->proposed", func(t *txnTimes) time.Duration { return t.proposed.Sub(t.received) }},
 		{"proposed->applyStart", func(t *txnTimes) time.Duration { return t.applyStart.Sub(t.proposed) }},
 		{"applyStart->applyEnd", func(t *txnTimes) time.Duration { return t.applyEnd.Sub(t.applyStart) }},
-		{"applyEnd->published", func(t *txnTimes) time.Duration { return t.published.Sub(t.applyEnd) }},
+		{"applyEnd->publishing", func(t *txnTimes) time.Duration { return t.publishing.Sub(t.applyEnd) }},
+		{"publishing->published", func(t *txnTimes) time.Duration { return t.published.Sub(t.publishing) }},
 		{"published->answered", func(t *txnTimes) time.Duration { return t.answered.Sub(t.published) }},
 		{"total", func(t *txnTimes) time.Duration { return t.answered.Sub(t.received) }},
 		{"batch size", func(t *txnTimes) time.Duration { return time.Duration(t.batch) }},
@@ -94,7 +96,7 @@ func (d *DB) WriteTraceSummary(w io.Writer) {
 			fmt.Fprintf(w, "  %-22s p10 %d p50 %d p90 %d\n", s.name, int(q(.1)), int(q(.5)), int(q(.9)))
 			continue
 		}
-		fmt.Fprintf(w, "  %-22s p10 %v p50 %v p90 %v\n", s.name, q(.1), q(.5), q(.9))
+		fmt.Fprintf(w, "  %-22s p10 %v p50 %v p90 %v p99 %v max %v\n", s.name, q(.1), q(.5), q(.9), q(.99), q(1))
 	}
 	tr.done = nil
 }
