@@ -252,6 +252,9 @@ type ctrlState struct {
 	// announcer schedules gratuitous ARPs (ctrl_garp.go); nil until
 	// there is one.
 	announcer *pinctrl.Announcer
+	// ras schedules periodic router advertisements (ctrl_ra.go); nil
+	// until there is one.
+	ras *pinctrl.RAScheduler
 	// timerKick wakes the session's timer goroutine (runTimers) when a
 	// schedule gained something to do sooner.
 	timerKick chan struct{}
@@ -273,7 +276,7 @@ func (c *ctrlState) timerKickLocked() chan struct{} {
 }
 
 // runTimers sends what the controller path sends on a schedule (health
-// check probes, gratuitous ARPs) when it is due, until ctx ends (the
+// check probes, gratuitous ARPs, periodic router advertisements) when it is due, until ctx ends (the
 // controller session's end). send writes one OpenFlow message.
 func (d *daemon) runTimers(ctx context.Context, send func([]byte) error) {
 	d.mu.Lock()
@@ -314,6 +317,13 @@ func (d *daemon) runTimers(ctx context.Context, send func([]byte) error) {
 			}
 			soonest(an.Next())
 		}
+		if rs := d.ctrl.ras; rs != nil {
+			for _, ra := range rs.Due(now) {
+				msgs = append(msgs, ra.PacketOut(xid))
+				xid++
+			}
+			soonest(rs.Next())
+		}
 		d.mu.Unlock()
 		if decided {
 			d.wake()
@@ -349,6 +359,7 @@ type ctrlTxn struct {
 // own.
 func (d *daemon) controllerTxnsLocked() []ctrlTxn {
 	d.garpSyncLocked()
+	d.raSyncLocked()
 	return []ctrlTxn{
 		{"MAC_Binding", d.macBindingOpsLocked()},
 		{"FDB", d.fdbOpsLocked()},

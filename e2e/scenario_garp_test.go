@@ -29,15 +29,20 @@ type garp struct {
 	ip  netip.Addr
 }
 
-// captureGARPs opens an ARP socket in the external namespace and sends
-// each gratuitous ARP (sender IP = target IP) it sees to the returned
-// channel until the test ends.
-func captureGARPs(t *testing.T, ext *testbed.VM) <-chan garp {
+// captured is a frame seen by capture and when.
+type captured struct {
+	at    time.Time
+	frame []byte
+}
+
+// capture opens a packet socket for ethertype in v's namespace and sends
+// the frames it receives (not those it sends) to the returned channel
+// until the test ends.
+func capture(t *testing.T, v *testbed.VM, ethertype uint16) <-chan captured {
 	t.Helper()
-	proto := uint16(unix.ETH_P_ARP)
-	proto = proto<<8 | proto>>8 // network byte order
+	proto := ethertype<<8 | ethertype>>8 // network byte order
 	var fd int
-	if err := ext.Do(func() error {
+	if err := v.Do(func() error {
 		var err error
 		fd, err = unix.Socket(unix.AF_PACKET, unix.SOCK_RAW, int(proto))
 		if err != nil {
@@ -47,7 +52,7 @@ func captureGARPs(t *testing.T, ext *testbed.VM) <-chan garp {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	out := make(chan garp, 64)
+	out := make(chan captured, 256)
 	done := make(chan struct{})
 	t.Cleanup(func() { close(done); unix.Close(fd) })
 	tv := unix.NsecToTimeval(int64(200 * time.Millisecond))
@@ -55,19 +60,44 @@ func captureGARPs(t *testing.T, ext *testbed.VM) <-chan garp {
 		t.Fatal(err)
 	}
 	go func() {
-		buf := make([]byte, 2048)
+		defer close(out)
+		buf := make([]byte, 9000)
 		for {
 			select {
 			case <-done:
 				return
 			default:
 			}
-			n, _, err := unix.Recvfrom(fd, buf, 0)
-			if err != nil || n < 42 {
+			n, from, err := unix.Recvfrom(fd, buf, 0)
+			if err != nil {
 				continue
 			}
-			a := buf[14:n]
-			if binary.BigEndian.Uint16(buf[12:]) != 0x0806 || binary.BigEndian.Uint16(a[6:]) != 1 {
+			if ll, ok := from.(*unix.SockaddrLinklayer); ok && ll.Pkttype == unix.PACKET_OUTGOING {
+				continue
+			}
+			select {
+			case out <- captured{at: time.Now(), frame: append([]byte(nil), buf[:n]...)}:
+			default:
+			}
+		}
+	}()
+	return out
+}
+
+// captureGARPs sends each gratuitous ARP (sender IP = target IP) the
+// external namespace sees to the returned channel until the test ends.
+func captureGARPs(t *testing.T, ext *testbed.VM) <-chan garp {
+	t.Helper()
+	frames := capture(t, ext, unix.ETH_P_ARP)
+	out := make(chan garp, 64)
+	go func() {
+		defer close(out)
+		for c := range frames {
+			if len(c.frame) < 42 || binary.BigEndian.Uint16(c.frame[12:]) != 0x0806 {
+				continue
+			}
+			a := c.frame[14:]
+			if binary.BigEndian.Uint16(a[6:]) != 1 {
 				continue
 			}
 			spa, tpa := netip.AddrFrom4([4]byte(a[14:18])), netip.AddrFrom4([4]byte(a[24:28]))
@@ -75,7 +105,7 @@ func captureGARPs(t *testing.T, ext *testbed.VM) <-chan garp {
 				continue
 			}
 			select {
-			case out <- garp{at: time.Now(), mac: net.HardwareAddr(append([]byte(nil), a[8:14]...)), ip: spa}:
+			case out <- garp{at: c.at, mac: net.HardwareAddr(append([]byte(nil), a[8:14]...)), ip: spa}:
 			default:
 			}
 		}

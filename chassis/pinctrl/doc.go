@@ -28,6 +28,10 @@
 //     (interval, timeout, success_count, failure_count), with time
 //     passed in; the chassis sends its probes and writes
 //     Service_Monitor.status.
+//   - Periodic router advertisements (PeriodicRA from a router port's
+//     ipv6_ra_* options, into its peer switch for local ports only) and
+//     their schedule (RAScheduler: random between min and max interval);
+//     the frame equals ovn-controller's (TestRootRepliesMatchOVNController).
 //   - Gratuitous ARPs and RARPs (Announcement: the frame and the
 //     packet-out through a localnet port) and their schedule (Announcer:
 //     at once, then 1, 2, 4 and 8 s later).
@@ -49,6 +53,5 @@
 // Packet building and the decision are pure: HandleWith takes the
 // packet-in and the southbound state it may need (Input: the DNS table)
 // and returns the messages to send. Package chassis owns the OpenFlow
-// connection, the southbound reads and writes. Periodic router
-// advertisements are not sent.
+// connection, the southbound reads and writes.
 package pinctrl

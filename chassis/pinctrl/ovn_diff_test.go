@@ -3,6 +3,7 @@ package pinctrl
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/netip"
@@ -208,7 +209,8 @@ func TestRootRepliesMatchOVNController(t *testing.T) {
 		{"lr-add", "r0"}, {"lrp-add", "r0", "r0-sw0", "00:00:00:00:ff:01", "10.0.0.1/24", "fd00::1/64"},
 		{"lsp-add", "sw0", "sw0-r0"}, {"lsp-set-type", "sw0-r0", "router"}, {"lsp-set-addresses", "sw0-r0", "router"},
 		{"lsp-set-options", "sw0-r0", "router-port=r0-sw0"},
-		{"set", "Logical_Router_Port", "r0-sw0", "ipv6_ra_configs:address_mode=slaac", "ipv6_ra_configs:mtu=1450"},
+		{"set", "Logical_Router_Port", "r0-sw0", "ipv6_ra_configs:address_mode=slaac", "ipv6_ra_configs:mtu=1450",
+			"ipv6_ra_configs:send_periodic=true", "ipv6_ra_configs:max_interval=4", "ipv6_ra_configs:min_interval=3"},
 		{"acl-add", "sw0", "from-lport", "1000", "udp.dst == 9 || tcp.dst == 9", "reject"},
 		{"ls-add", "sw1"}, {"lrp-add", "r0", "r0-sw1", "00:00:00:00:ff:02", "10.0.1.1/24", "fd01::1/64"},
 		{"lsp-add", "sw1", "sw1-r0"}, {"lsp-set-type", "sw1-r0", "router"}, {"lsp-set-addresses", "sw1-r0", "router"},
@@ -345,7 +347,11 @@ func TestRootRepliesMatchOVNController(t *testing.T) {
 	t.Run("router advertisement", func(t *testing.T) {
 		rs := []byte{133, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 1}
 		req := withChecksum(ipv6Frame([]byte{0x33, 0x33, 0, 0, 0, 2}, vmMAC, vmLL, netip.MustParseAddr("ff02::2"), rs, protoICMPv6))
-		theirs := port.exchange(t, req, func(f *frame) bool { return f.proto == protoICMPv6 && len(f.l4) > 0 && f.l4[0] == 134 })
+		vmLL16 := vmLL.As16()
+		theirs := port.exchange(t, req, func(f *frame) bool {
+			// The answer, not a periodic advertisement (to all nodes).
+			return f.proto == protoICMPv6 && len(f.l4) > 0 && f.l4[0] == 134 && bytes.Equal(f.dst, vmLL16[:])
+		})
 		ours, err := RouterAdvertisement(req, optsOf("put_nd_ra_opts"))
 		if err != nil {
 			t.Fatal(err)
@@ -579,6 +585,36 @@ func TestRootRepliesMatchOVNController(t *testing.T) {
 		}
 		noSeq := func(h []byte) []byte { h = append([]byte(nil), h[:16]...); copy(h[4:8], []byte{0, 0, 0, 0}); return h }
 		same("health check reset after SYN+ACK (TCP header but sequence number and checksum)", noSeq(rf.l4), noSeq(orf.l4))
+	})
+	t.Run("periodic router advertisement", func(t *testing.T) {
+		// r0-sw0 advertises every 3 to 4 s (ovn-northd's smallest
+		// intervals, RFC 4861's).
+		js := o.run("ovn-sbctl", "--db="+o.sb, "--format=json", "--columns=options", "find", "Port_Binding", "logical_port=r0-sw0")
+		var res struct{ Data [][][]any }
+		if err := json.Unmarshal([]byte(js), &res); err != nil || len(res.Data) != 1 || len(res.Data[0]) != 1 {
+			t.Fatalf("r0-sw0 options %s: %v", js, err)
+		}
+		opts := map[string]string{}
+		pairs, _ := res.Data[0][0][1].([]any)
+		for _, p := range pairs {
+			kv := p.([]any)
+			opts[kv[0].(string)] = kv[1].(string)
+		}
+		ra, ok, err := ParsePeriodicRA(opts)
+		if err != nil || !ok {
+			t.Fatalf("options %v: periodic %v, %v", opts, ok, err)
+		}
+		if ra.Min != 3*time.Second || ra.Max != 4*time.Second {
+			t.Errorf("intervals %v..%v, want 3s..4s", ra.Min, ra.Max)
+		}
+		allNodes := netip.IPv6LinkLocalAllNodes().As16()
+		theirs := port.exchange(t, nil, func(f *frame) bool {
+			return f.proto == protoICMPv6 && len(f.l4) > 0 && f.l4[0] == 134 && bytes.Equal(f.dst, allNodes[:])
+		})
+		if theirs == nil {
+			return
+		}
+		same("periodic RA (whole frame)", theirs, ra.Frame())
 	})
 	for _, d := range diffs {
 		t.Error(d)

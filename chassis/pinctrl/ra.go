@@ -67,13 +67,23 @@ func RouterAdvertisement(pkt, opts []byte) ([]byte, error) {
 	if !f.v6 || f.proto != protoICMPv6 || len(f.l4) < 8 || f.l4[0] != 133 {
 		return nil, fmt.Errorf("pinctrl: put_nd_ra_opts on a packet that is not a router solicitation")
 	}
+	ra, err := raMessage(opts)
+	if err != nil {
+		return nil, err
+	}
+	return f.build(false, protoICMPv6, 255, ra, 2), nil
+}
+
+// raMessage is the ICMPv6 router advertisement (checksum zero) that
+// put_nd_ra_opts' options describe.
+func raMessage(opts []byte) ([]byte, error) {
 	ra := make([]byte, 16)
 	ra[0], ra[4] = 134, 255
 	binary.BigEndian.PutUint16(ra[6:], raRouterLifetime)
 	var body []byte
 	autonomous := true
 	var prefixes, rest [][2][]byte // code, value pairs in order
-	err = tlv16(opts, func(code uint16, v []byte) error {
+	err := tlv16(opts, func(code uint16, v []byte) error {
 		switch code {
 		case raAddrMode:
 			switch string(v) {
@@ -168,7 +178,7 @@ func RouterAdvertisement(pkt, opts []byte) ([]byte, error) {
 			}
 		}
 	}
-	return f.build(false, protoICMPv6, 255, append(ra, body...), 2), nil
+	return append(ra, body...), nil
 }
 
 // routeInfo encodes one route_info entry, [HIGH-|MEDIUM-|LOW-]prefix/len,
