@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -32,7 +33,7 @@ const (
 	batchTxns      = 15 // per client
 	batchRows      = 100
 	fanoutClients  = 100
-	fanoutCommits  = 60
+	fanoutCommits  = 200
 	requestTimeout = 60 * time.Second
 )
 
@@ -242,13 +243,22 @@ type client struct {
 	mu      sync.Mutex
 	id      int
 	replies chan *jsonrpc.Message
-	notes   chan note
+	// armed, when set, takes the next notification (see fanRound).
+	armed atomic.Pointer[armedNote]
 }
 
-// note is a notification and when the client's reader got it.
-type note struct {
-	m  *jsonrpc.Message
-	at time.Time
+// fanRound follows one commit's notifications to the monitoring clients:
+// each client's reader notes when it read its notification, and the last
+// one closes done.
+type fanRound struct {
+	at   []time.Time // by client
+	left atomic.Int32
+	done chan struct{}
+}
+
+type armedNote struct {
+	r *fanRound
+	i int
 }
 
 func dial(tb testing.TB, t target) *client {
@@ -256,7 +266,7 @@ func dial(tb testing.TB, t target) *client {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	c := &client{c: jsonrpc.NewConn(nc, jsonrpc.ConnOptions{}), replies: make(chan *jsonrpc.Message, 1), notes: make(chan note, 10000)}
+	c := &client{c: jsonrpc.NewConn(nc, jsonrpc.ConnOptions{}), replies: make(chan *jsonrpc.Message, 1)}
 	go func() {
 		for {
 			m, err := c.c.Read()
@@ -270,9 +280,11 @@ func dial(tb testing.TB, t target) *client {
 			case m.Method == "echo":
 				c.c.Write(&jsonrpc.Message{ID: m.ID, Result: m.Params})
 			default:
-				select {
-				case c.notes <- note{m, time.Now()}:
-				default:
+				if a := c.armed.Swap(nil); a != nil {
+					a.r.at[a.i] = time.Now()
+					if a.r.left.Add(-1) == 0 {
+						close(a.r.done)
+					}
 				}
 			}
 		}
@@ -293,15 +305,20 @@ func (c *client) call(method string, params ...any) (json.RawMessage, error) {
 // send sends a request (its id replaced by the client's next) and waits
 // for the reply.
 func (c *client) send(m *jsonrpc.Message) (json.RawMessage, error) {
-	c.mu.Lock()
-	c.id++
-	m.ID = json.RawMessage(fmt.Sprint(c.id))
-	c.mu.Unlock()
-	b, err := m.MarshalJSON()
+	b, err := c.encode(m)
 	if err != nil {
 		return nil, err
 	}
 	return c.sendRaw(m.Method, b)
+}
+
+// encode encodes a request with the client's next id.
+func (c *client) encode(m *jsonrpc.Message) ([]byte, error) {
+	c.mu.Lock()
+	c.id++
+	m.ID = json.RawMessage(fmt.Sprint(c.id))
+	c.mu.Unlock()
+	return m.MarshalJSON()
 }
 
 // sendRaw sends an encoded request and waits for the reply.
@@ -427,7 +444,8 @@ func batched(tb testing.TB, t target, round int) float64 {
 }
 
 // fanout: 100 clients monitor Logical_Switch; a writer updates one switch
-// and we time until every client has its notification.
+// and we time until every client has read its notification and the writer
+// its reply (see the package doc).
 func fanout(tb testing.TB, t target, round int, dist *fanDist) (p50, p99 time.Duration) {
 	fan := fmt.Sprint("fan-", round)
 	w := dial(tb, t)
@@ -450,39 +468,49 @@ func fanout(tb testing.TB, t target, round int, dist *fanDist) (p50, p99 time.Du
 	var lat []time.Duration
 	cpu0, self0 := cpuTime(t.pid), cpuTime(os.Getpid())
 	for n := 0; n < fanoutCommits; n++ {
-		start := time.Now()
-		var wg sync.WaitGroup
-		arrived := make([]time.Time, len(mons))
-		for i, c := range mons {
-			wg.Add(1)
-			go func(i int, c *client) {
-				defer wg.Done()
-				select {
-				case nt := <-c.notes:
-					arrived[i] = nt.at
-				case <-time.After(requestTimeout):
-				}
-			}(i, c)
-		}
-		if _, err := w.call("transact", "OVN_Northbound", map[string]any{"op": "update", "table": "Logical_Switch",
+		// Everything the clients do before the commit is sent (encoding it,
+		// arming the readers) is outside the clock.
+		req, err := jsonrpc.NewRequest(0, "transact", "OVN_Northbound", map[string]any{"op": "update", "table": "Logical_Switch",
 			"where": []any{[]any{"name", "==", fan}},
-			"row":   map[string]any{"other_config": []any{"map", []any{[]any{"n", fmt.Sprint(n)}}}}}); err != nil {
+			"row":   map[string]any{"other_config": []any{"map", []any{[]any{"n", fmt.Sprint(n)}}}}})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		enc, err := w.encode(req)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		r := &fanRound{at: make([]time.Time, len(mons)), done: make(chan struct{})}
+		r.left.Store(int32(len(mons)))
+		for i, c := range mons {
+			c.armed.Store(&armedNote{r, i})
+		}
+		start := time.Now()
+		if _, err := w.sendRaw("transact", enc); err != nil {
 			tb.Fatal(err)
 		}
 		replied := time.Now()
-		wg.Wait()
-		lat = append(lat, time.Since(start))
-		if dist != nil {
-			first, last := arrived[0], arrived[0]
-			for _, a := range arrived {
-				if a.Before(first) {
-					first = a
-				}
-				if a.After(last) {
-					last = a
-				}
+		select {
+		case <-r.done:
+		case <-time.After(requestTimeout):
+			tb.Fatalf("%s: commit %d: %d monitors without a notification", t.name, n, r.left.Load())
+		}
+		first, last := r.at[0], r.at[0]
+		for _, a := range r.at {
+			if a.Before(first) {
+				first = a
 			}
-			dist.add(t.name, lat[len(lat)-1], first.Sub(start), last.Sub(start), replied.Sub(start))
+			if a.After(last) {
+				last = a
+			}
+		}
+		end := last
+		if replied.After(end) {
+			end = replied
+		}
+		lat = append(lat, end.Sub(start))
+		if dist != nil {
+			dist.add(t.name, end.Sub(start), first.Sub(start), last.Sub(start), replied.Sub(start))
 		}
 	}
 	if dist != nil {
