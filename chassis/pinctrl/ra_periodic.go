@@ -3,7 +3,6 @@ package pinctrl
 import (
 	"encoding/binary"
 	"fmt"
-	"net"
 	"net/netip"
 	"sort"
 	"strconv"
@@ -45,11 +44,11 @@ func ParsePeriodicRA(opts map[string]string) (PeriodicRA, bool, error) {
 		return PeriodicRA{}, false, nil
 	}
 	var ra PeriodicRA
-	mac, err := net.ParseMAC(opts["ipv6_ra_src_eth"])
-	if err != nil || len(mac) != 6 {
+	mac, err := parseMAC(opts["ipv6_ra_src_eth"])
+	if err != nil {
 		return ra, false, fmt.Errorf("pinctrl: ipv6_ra_src_eth %q", opts["ipv6_ra_src_eth"])
 	}
-	ra.SrcMAC = [6]byte(mac)
+	ra.SrcMAC = mac
 	if ra.SrcIP, err = netip.ParseAddr(opts["ipv6_ra_src_addr"]); err != nil || !ra.SrcIP.Is6() {
 		return ra, false, fmt.Errorf("pinctrl: ipv6_ra_src_addr %q", opts["ipv6_ra_src_addr"])
 	}
@@ -80,7 +79,7 @@ func ParsePeriodicRA(opts map[string]string) (PeriodicRA, bool, error) {
 		mode = "slaac"
 	}
 	tlv(raAddrMode, []byte(mode))
-	tlv(raSLLA, mac)
+	tlv(raSLLA, mac[:])
 	if v := opts["ipv6_ra_mtu"]; v != "" {
 		mtu, err := strconv.ParseUint(v, 10, 32)
 		if err != nil {
