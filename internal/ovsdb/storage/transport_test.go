@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -307,7 +308,9 @@ func TestFrameHeader(t *testing.T) {
 
 // TestPartitionByFaults cuts the leader of an in-process 3-node cluster off
 // with injected faults (no namespaces): the other two elect a leader and
-// commit; after healing, the old leader follows and catches up.
+// commit well past the snapshot interval (their logs are compacted); after
+// healing, the old leader follows and catches up from a snapshot streamed
+// over the transport.
 func TestPartitionByFaults(t *testing.T) {
 	addrs := map[uint64]string{1: freeAddr(t), 2: freeAddr(t), 3: freeAddr(t)}
 	nodes := map[uint64]*Node{}
@@ -330,7 +333,8 @@ func TestPartitionByFaults(t *testing.T) {
 			defer wg.Done()
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			s, err := nodes[id].StartShard(ctx, ShardConfig{ShardID: 1, ReplicaID: id, Name: "kv", Members: addrs, Applier: apps[id]})
+			s, err := nodes[id].StartShard(ctx, ShardConfig{ShardID: 1, ReplicaID: id, Name: "kv", Members: addrs, Applier: apps[id],
+				SnapshotEntries: 20})
 			if err != nil {
 				t.Error(err)
 				return
@@ -364,9 +368,14 @@ func TestPartitionByFaults(t *testing.T) {
 	if old == 1 {
 		other = 2
 	}
-	// A proposal on the majority side commits under a new leader.
-	if _, err := shards[other].Propose(ctx, []byte("b=2")); err != nil {
-		t.Fatal(err)
+	// Proposals on the majority side commit under a new leader.
+	want := []string{"a=1"}
+	for i := 0; i < 60; i++ {
+		kv := fmt.Sprintf("b%02d=%d", i, i)
+		if _, err := shards[other].Propose(ctx, []byte(kv)); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, kv)
 	}
 	id, term, _ := shards[other].LeaderInfo()
 	if id == old || term <= term0 {
@@ -375,6 +384,13 @@ func TestPartitionByFaults(t *testing.T) {
 	isolate(fault{})
 	waitFor(t, "the old leader to catch up", func() bool {
 		lid, _, ok := shards[old].LeaderInfo()
-		return ok && lid != old && apps[old].dump() == "a=1,b=2"
+		return ok && lid != old && apps[old].dump() == strings.Join(want, ",")
 	})
+	st, err := shards[old].Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.SnapshotBytes == 0 {
+		t.Fatalf("the old leader caught up without a snapshot: %+v", st)
+	}
 }
