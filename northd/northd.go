@@ -134,6 +134,9 @@ type Daemon struct {
 	// svcDirty is set when SB Service_Monitor rows changed since the
 	// engine last took their status (svcStatusChanges).
 	svcDirty bool
+	// igmpDirty is set when SB IGMP_Group rows changed since the engine
+	// last took them (igmpChanges).
+	igmpDirty bool
 
 	// Stats for tests and benchmarks, guarded by statsMu.
 	statsMu sync.Mutex
@@ -307,8 +310,8 @@ func Start(ctx context.Context, cfg Config) (*Daemon, error) {
 		d.Close()
 		return nil, err
 	}
-	d.svcDirty = false
-	if _, err := d.eng.Apply(d.svcStatusChanges()); err != nil {
+	d.svcDirty, d.igmpDirty = false, false
+	if _, err := d.eng.Apply(append(d.svcStatusChanges(), d.igmpChanges()...)); err != nil {
 		d.Close()
 		return nil, err
 	}
@@ -341,6 +344,9 @@ func (d *Daemon) drainSB() (map[string]bool, error) {
 			}
 			if c.Table == tServiceMonitor {
 				d.svcDirty = true
+			}
+			if c.Table == tIGMPGroup {
+				d.igmpDirty = true
 			}
 		}
 	}
@@ -425,7 +431,7 @@ func (d *Daemon) Loop(ctx context.Context) error {
 		}
 		var nbChanges []engine.Change
 		var sbTouched map[string]bool
-		if !full && !d.svcDirty {
+		if !full && !d.svcDirty && !d.igmpDirty {
 			select {
 			case <-ctx.Done():
 				return nil
@@ -452,6 +458,10 @@ func (d *Daemon) Loop(ctx context.Context) error {
 			// our own transaction, see waitSB).
 			d.svcDirty = false
 			nbChanges = append(nbChanges, d.svcStatusChanges()...)
+		}
+		if d.igmpDirty {
+			d.igmpDirty = false
+			nbChanges = append(nbChanges, d.igmpChanges()...)
 		}
 		applyStart := time.Now()
 		delta, err := d.eng.Apply(nbChanges)

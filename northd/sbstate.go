@@ -32,7 +32,7 @@ const (
 
 var sbTables = []string{tSBGlobal, tDatapath, tPortBinding, tMulticastGroup, tLogicalFlow, tDPGroup, tAddressSet,
 	tPortGroup, tHAGroup, tHAChassis, tDHCPOptions, tDHCPv6Options, tLoadBalancer, tDNS, tChassis, tChassisPrivate,
-	tServiceMonitor, tBFD}
+	tServiceMonitor, tBFD, tIPMulticast, tIGMPGroup}
 
 // sbState mirrors the southbound rows with the indexes the writer needs. The
 // row cache is the truth; the indexes are kept in step by update.
@@ -100,7 +100,7 @@ func newSBState(sch *ovsdb.DatabaseSchema) *sbState {
 		groupUsers: map[string]int{},
 		portByName: map[string]string{},
 		portNameOf: map[string]string{},
-		byDP:       map[string]map[string]map[string]bool{tPortBinding: {}, tMulticastGroup: {}},
+		byDP:       map[string]map[string]map[string]bool{tPortBinding: {}, tMulticastGroup: {}, tIPMulticast: {}},
 		rowDP:      map[string]string{},
 		byName:     map[string]map[string]string{tPortGroup: {}, tHAGroup: {}},
 		nameOf:     map[string]string{},

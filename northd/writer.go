@@ -185,6 +185,10 @@ func (w *writer) deleteDatapath(key string) {
 	for u := range w.sb.rowsOf(tMulticastGroup, dpUUID) {
 		w.t.delete(tMulticastGroup, u)
 	}
+	// IP_Multicast refers to the datapath weakly but must name one.
+	for u := range w.sb.rowsOf(tIPMulticast, dpUUID) {
+		w.t.delete(tIPMulticast, u)
+	}
 	for u := range w.sb.rowsOf(tPortBinding, dpUUID) {
 		if _, moved := w.portDP(str(w.sb.table(tPortBinding)[u], "logical_port")); !moved {
 			w.t.delete(tPortBinding, u)
@@ -306,6 +310,8 @@ func (w *writer) datapath(key string, d *translate.DatapathOut) {
 	for _, u := range actualMC {
 		w.t.delete(tMulticastGroup, u)
 	}
+
+	w.ipMulticast(dpUUID, have, dpVal, d.IPMulticast)
 
 	// Port groups ("<datapath key>_<name>"); their names carry the key,
 	// so only this datapath's prefix is reconciled here.

@@ -41,6 +41,7 @@ func Changes(old, new *translate.NB) []Change {
 	out = diffMap(out, nb.LoadBalancerGroupTable, old.LoadBalancerGroups, new.LoadBalancerGroups)
 	out = diffMap(out, nb.LoadBalancerHealthCheckTable, old.HealthChecks, new.HealthChecks)
 	out = diffMap(out, translate.ServiceMonitorTable, old.ServiceStatus, new.ServiceStatus)
+	out = diffMap(out, translate.IGMPGroupTable, old.IGMPGroups, new.IGMPGroups)
 	return out
 }
 

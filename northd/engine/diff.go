@@ -24,6 +24,8 @@ type DatapathDiff struct {
 	DelHAGroups    []string
 	PutPortGroups  map[string][]string
 	DelPortGroups  []string
+	// IPMulticast is set when the switch's IP_Multicast row changed.
+	IPMulticast bool
 }
 
 // Rows counts the rows the diff writes.
@@ -31,6 +33,9 @@ func (d DatapathDiff) Rows() int {
 	n := len(d.AddFlows) + len(d.DelFlows) + len(d.PutPorts) + len(d.DelPorts) + len(d.PutGroups) +
 		len(d.DelGroups) + len(d.PutHAGroups) + len(d.DelHAGroups) + len(d.PutPortGroups) + len(d.DelPortGroups)
 	if d.Datapath != nil || d.DeleteDatapath {
+		n++
+	}
+	if d.IPMulticast {
 		n++
 	}
 	return n
@@ -118,6 +123,10 @@ func Diff(old, new *translate.DatapathOut) DatapathDiff {
 		}
 	}
 	slices.Sort(d.DelPortGroups)
+	if (old.IPMulticast == nil) != (new.IPMulticast == nil) ||
+		(old.IPMulticast != nil && *old.IPMulticast != *new.IPMulticast) {
+		d.IPMulticast = true
+	}
 	return d
 }
 

@@ -143,6 +143,8 @@ func (e *Engine) Row(table, uuid string) any {
 		r = n.HealthChecks[uuid]
 	case translate.ServiceMonitorTable:
 		r = n.ServiceStatus[uuid]
+	case translate.IGMPGroupTable:
+		r = n.IGMPGroups[uuid]
 	}
 	if r == nil || reflect.ValueOf(r).IsNil() {
 		return nil
@@ -196,9 +198,9 @@ func indexFree(changes []Change, prevs []any) bool {
 			if !reflect.DeepEqual(&x, n) {
 				return false
 			}
-		case translate.ServiceMonitorTable:
-			// Service_Monitor status is read when flows are built,
-			// from the snapshot.
+		case translate.ServiceMonitorTable, translate.IGMPGroupTable:
+			// Service_Monitor status and IGMP groups are read when
+			// flows are built, from the snapshot.
 		default:
 			return false
 		}
@@ -426,6 +428,8 @@ func (e *Engine) set(c Change) (any, error) {
 		return setRow(n.HealthChecks, c)
 	case translate.ServiceMonitorTable:
 		return setRow(n.ServiceStatus, c)
+	case translate.IGMPGroupTable:
+		return setRow(n.IGMPGroups, c)
 	}
 	return nil, nil // a table translate does not read
 }

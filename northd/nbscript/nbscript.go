@@ -507,6 +507,41 @@ func apply(n *translate.NB, w []string) error {
 		}
 		maps.Copy(lb.IPPortMappings, m)
 		n.LoadBalancers[lb.UUID] = lb
+	case "otherconfig":
+		if err := need(w, 2, "otherconfig SWITCH K=V..."); err != nil {
+			return err
+		}
+		sw := n.Switches[UUID("ls", w[1])]
+		if sw == nil {
+			return fmt.Errorf("no switch %q", w[1])
+		}
+		m, _, _ := kv(w[2:])
+		c := *sw
+		c.OtherConfig = maps.Clone(sw.OtherConfig)
+		if c.OtherConfig == nil {
+			c.OtherConfig = map[string]string{}
+		}
+		for k, v := range m {
+			if v == "" {
+				delete(c.OtherConfig, k)
+			} else {
+				c.OtherConfig[k] = v
+			}
+		}
+		n.Switches[sw.UUID] = &c
+	case "igmp":
+		if err := need(w, 3, "igmp SWITCH ADDRESS [PORT...]"); err != nil {
+			return err
+		}
+		sw := UUID("ls", w[1])
+		k := translate.IGMPGroupKey(sw, w[2])
+		if len(w) == 3 {
+			delete(n.IGMPGroups, k)
+			break
+		}
+		ports := slices.Clone(w[3:])
+		slices.Sort(ports)
+		n.IGMPGroups[k] = &translate.IGMPGroup{Datapath: sw, Address: w[2], Ports: slices.Compact(ports)}
 	case "svcmac":
 		if err := need(w, 2, "svcmac MAC"); err != nil {
 			return err

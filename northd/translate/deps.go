@@ -226,6 +226,12 @@ func (x *Index) Readers(table, uuid string, old, row any) []string {
 				add(peer.Router)
 			}
 		}
+	case IGMPGroupTable:
+		for _, v := range []any{old, row} {
+			if g, _ := v.(*IGMPGroup); g != nil {
+				add(g.Datapath)
+			}
+		}
 	case ServiceMonitorTable:
 		s, _ := row.(*ServiceStatus)
 		if s == nil {

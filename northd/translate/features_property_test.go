@@ -57,6 +57,9 @@ func featureCommand(r *rand.Rand, dnsBFD bool) string {
 	if dnsBFD && r.IntN(4) == 0 {
 		return healthCommand(r)
 	}
+	if dnsBFD && r.IntN(10) == 0 {
+		return mcastCommand(r)
+	}
 	router := []string{"gr", "dr"}[r.IntN(2)]
 	ip := fmt.Sprintf("10.0.%d.%d", r.IntN(2), 2+r.IntN(20))
 	vip := fmt.Sprintf("172.16.0.%d", 100+r.IntN(4))
@@ -190,6 +193,21 @@ func healthCommand(r *rand.Rand) string {
 	}
 	return fmt.Sprintf("lsp s%d %s addresses=\"00:00:00:00:0%d:%02x %s\" enabled=%v up=%v", r.IntN(2), port, r.IntN(2), r.IntN(256), ip,
 		r.IntN(3) > 0, r.IntN(2) == 0)
+}
+
+// mcastCommand returns a random command about IGMP/MLD snooping: switch
+// configuration and the groups the chassis report.
+func mcastCommand(r *rand.Rand) string {
+	sw := fmt.Sprintf("s%d", r.IntN(2))
+	switch r.IntN(4) {
+	case 0:
+		return fmt.Sprintf("otherconfig %s mcast_snoop=%s", sw, []string{"true", "true", "false", ""}[r.IntN(4)])
+	case 1:
+		return fmt.Sprintf("otherconfig %s mcast_flood_unregistered=%v mcast_idle_timeout=%d", sw, r.IntN(2) == 0, 100+r.IntN(3)*100)
+	}
+	addr := []string{"239.1.1.1", "239.1.1.2", "ff0e::1", "10.0.0.1"}[r.IntN(4)]
+	ports := []string{"", " a", " b", " a b", " p0 p1"}[r.IntN(5)]
+	return fmt.Sprintf("igmp %s %s%s", sw, addr, ports)
 }
 
 // TestFeaturesIncrementalEqualsRecompute applies random changes of the

@@ -35,6 +35,9 @@ type NB struct {
 	// ServiceStatus is what SB Service_Monitor rows report, by
 	// SvcKey.String(): not NB, but read like it (health.go).
 	ServiceStatus map[string]*ServiceStatus
+	// IGMPGroups is what SB IGMP_Group rows report, merged over chassis,
+	// by IGMPGroupKey: not NB, but read like it (mcast.go).
+	IGMPGroups map[string]*IGMPGroup
 }
 
 // NewNB returns an NB with every map allocated.
@@ -62,6 +65,7 @@ func NewNB() *NB {
 		LoadBalancerGroups: map[string]*nb.LoadBalancerGroup{},
 		HealthChecks:       map[string]*nb.LoadBalancerHealthCheck{},
 		ServiceStatus:      map[string]*ServiceStatus{},
+		IGMPGroups:         map[string]*IGMPGroup{},
 	}
 }
 
@@ -153,6 +157,8 @@ type DatapathOut struct {
 	// BFD are the BFD sessions of a router's ports (NB BFD rows whose
 	// logical_port is one of them), sorted by key.
 	BFD []BFDSession
+	// IPMulticast is a switch's SB IP_Multicast row (nil for routers).
+	IPMulticast *IPMulticast
 }
 
 // BFDSession is the content northd decides of an SB BFD row, from the NB
@@ -233,5 +239,6 @@ func CloneNB(n *NB) *NB {
 		LoadBalancerGroups: maps.Clone(n.LoadBalancerGroups),
 		HealthChecks:       maps.Clone(n.HealthChecks),
 		ServiceStatus:      maps.Clone(n.ServiceStatus),
+		IGMPGroups:         maps.Clone(n.IGMPGroups),
 	}
 }

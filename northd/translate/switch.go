@@ -94,6 +94,9 @@ func (x *Index) switchOut(sw *nb.LogicalSwitch) *DatapathOut {
 
 	f := &flowSet{dp: sw.UUID}
 	x.switchFlows(f, sw, ports)
+	mc := mcastConfig(sw)
+	out.IPMulticast = &mc
+	x.mcastSwitch(f, out, sw, flood)
 	out.Flows = f.flows
 	return out
 }

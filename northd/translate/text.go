@@ -90,6 +90,15 @@ func (sb *SB) Text() string {
 			}
 		}
 	}
+	if slices.ContainsFunc(dps, func(d *DatapathOut) bool { return d.IPMulticast != nil && d.IPMulticast.Enabled }) {
+		b.WriteString("IP_Multicast\n")
+		for _, d := range dps {
+			if m := d.IPMulticast; m != nil && m.Enabled {
+				fmt.Fprintf(&b, "  %s querier=%t eth_src=%q ip4_src=%q ip6_src=%q table_size=%d idle_timeout=%d query_interval=%d query_max_resp=%d\n",
+					d.Datapath.Name, m.Querier, m.EthSrc, m.IP4Src, m.IP6Src, m.TableSize, m.IdleTimeout, m.QueryInterval, m.QueryMaxResp)
+			}
+		}
+	}
 	if len(sb.BFD) > 0 {
 		b.WriteString("BFD rows\n")
 		for _, r := range sb.BFD {
