@@ -176,6 +176,9 @@ func (d *daemon) controllerSession(ctx context.Context, mgmt string, reconnect b
 					}
 				}
 			}
+			if d.ctrlReport(res) {
+				d.wake()
+			}
 			if l := res.Log; l != nil {
 				d.log.Info("acl log", "name", l.Name, "verdict", l.Verdict, "severity", l.Severity, "packet", l.Packet)
 			}
@@ -255,6 +258,11 @@ type ctrlState struct {
 	// ras schedules periodic router advertisements (ctrl_ra.go); nil
 	// until there is one.
 	ras *pinctrl.RAScheduler
+	// vports, events and memberships are packet-in reports waiting for
+	// the next round's southbound writes (ctrl_events.go).
+	vports      []pinctrl.VirtualBinding
+	events      []pinctrl.Event
+	memberships []pinctrl.Membership
 	// timerKick wakes the session's timer goroutine (runTimers) when a
 	// schedule gained something to do sooner.
 	timerKick chan struct{}
@@ -360,11 +368,11 @@ type ctrlTxn struct {
 func (d *daemon) controllerTxnsLocked() []ctrlTxn {
 	d.garpSyncLocked()
 	d.raSyncLocked()
-	return []ctrlTxn{
+	return append([]ctrlTxn{
 		{"MAC_Binding", d.macBindingOpsLocked()},
 		{"FDB", d.fdbOpsLocked()},
 		{"Service_Monitor", d.svcStatusOpsLocked()},
-	}
+	}, d.reportOpsLocked()...)
 }
 
 // fdbOpsLocked turns learned FDB entries (put_fdb) into FDB inserts, or
