@@ -35,7 +35,8 @@ func announcements(sb *replica.DB, chassis, name string, mappings map[string]str
 		if replica.Str(r, "type") != "localnet" {
 			continue
 		}
-		if _, ok := mappings[replica.Map(r, "options")["network_name"]]; ok {
+		net, _ := replica.MapValue(r, "options", "network_name")
+		if _, ok := mappings[net]; ok {
 			dp := replica.Ref(r, "datapath")
 			localnets[dp] = append(localnets[dp], uint32(replica.Int(r, "tunnel_key")))
 		}

@@ -14,7 +14,7 @@ import (
 	"hcnet/schema"
 )
 
-func sbReplica(t *testing.T) *replica.DB {
+func sbReplica(t testing.TB) *replica.DB {
 	t.Helper()
 	var s ovsdb.DatabaseSchema
 	if err := json.Unmarshal(schema.Southbound, &s); err != nil {

@@ -25,7 +25,7 @@ func periodicRAs(sb *replica.DB, chassis string) (map[string]pinctrl.PeriodicRA,
 	}
 	var routerPorts []string // UUIDs of router ports that advertise
 	for u, r := range sb.Table("Port_Binding") {
-		if replica.Map(r, "options")["ipv6_ra_send_periodic"] == "true" {
+		if v, _ := replica.MapValue(r, "options", "ipv6_ra_send_periodic"); v == "true" {
 			routerPorts = append(routerPorts, u)
 		}
 	}
