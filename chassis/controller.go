@@ -284,8 +284,9 @@ func (c *ctrlState) timerKickLocked() chan struct{} {
 }
 
 // runTimers sends what the controller path sends on a schedule (health
-// check probes, gratuitous ARPs, periodic router advertisements) when it is due, until ctx ends (the
-// controller session's end). send writes one OpenFlow message.
+// check probes, gratuitous ARPs, periodic router advertisements) when it
+// is due, until ctx ends (the controller session's end). send writes one
+// OpenFlow message.
 func (d *daemon) runTimers(ctx context.Context, send func([]byte) error) {
 	d.mu.Lock()
 	kick := d.ctrl.timerKickLocked()
