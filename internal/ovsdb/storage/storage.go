@@ -96,10 +96,11 @@ type NodeConfig struct {
 
 // Node is one Dragonboat NodeHost.
 type Node struct {
-	cfg NodeConfig
-	nh  *dragonboat.NodeHost
-	log *slog.Logger
-	tr  *transportFactory // the Raft transport (transport.go)
+	cfg   NodeConfig
+	nh    *dragonboat.NodeHost
+	log   *slog.Logger
+	logFS *logFS            // nil with the legacy log store
+	tr    *transportFactory // the Raft transport (transport.go)
 
 	mu     sync.Mutex // guards shards
 	shards map[uint64]*Shard
@@ -156,11 +157,13 @@ func OpenNode(cfg NodeConfig) (*Node, error) {
 			},
 		},
 	}
+	var lfs *logFS
 	if legacyLogDB(raftDir) {
 		cfg.Logger.Info("raft log in pebble (data directory from an earlier version)", "dir", raftDir)
 	} else {
-		nhc.Expert.LogDBFactory = tan.Factory
-		nhc.Expert.FS = newLogFS()
+		nhc.Expert.LogDBFactory = stateSyncFactory{tan.Factory}
+		lfs = newLogFS()
+		nhc.Expert.FS = lfs
 		// tan keeps one scratch buffer of this size for each of its 16
 		// shards (64 MiB with the tiny preset's 4 MiB, live for the whole
 		// process and multiplied by the daemons' GC percent); a larger
@@ -173,7 +176,7 @@ func OpenNode(cfg NodeConfig) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: start raft node at %s (dir %s): %w", cfg.RaftAddress, raftDir, err)
 	}
-	return &Node{cfg: cfg, nh: nh, log: cfg.Logger, tr: tr, shards: map[uint64]*Shard{}, closed: make(chan struct{})}, nil
+	return &Node{cfg: cfg, nh: nh, log: cfg.Logger, logFS: lfs, tr: tr, shards: map[uint64]*Shard{}, closed: make(chan struct{})}, nil
 }
 
 // tanBuffer is the size of tan's per-shard encoding buffers.

@@ -2,12 +2,15 @@ package storage
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLogFSZeroAhead(t *testing.T) {
@@ -185,5 +188,31 @@ func TestNodeUsesTan(t *testing.T) {
 	defer n.Close()
 	if got := app.dump(); !strings.Contains(got, "kt=v") {
 		t.Fatalf("after restart: %s", got)
+	}
+}
+
+// One commit, one sync of the Raft log: the entry's. Updates that only
+// advance the commit index are written without one (tan's rule, which
+// stateSyncFactory keeps working; without it every commit was synced
+// twice).
+func TestOneLogSyncPerCommit(t *testing.T) {
+	dir := t.TempDir()
+	n, s, _ := startKV(t, dir, 0)
+	defer n.Close()
+	if n.logFS == nil {
+		t.Fatal("new data directory without the tan log store")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	const commits = 40
+	before := n.logFS.syncs.Load()
+	for i := 0; i < commits; i++ {
+		if _, err := s.Propose(ctx, []byte(fmt.Sprintf("k%d=%d", i, i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A few more are fine (a term change, the log growing a step).
+	if got := n.logFS.syncs.Load() - before; got < commits || got > commits+commits/4 {
+		t.Fatalf("%d log syncs for %d commits, want one each", got, commits)
 	}
 }
