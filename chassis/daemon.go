@@ -131,6 +131,9 @@ var sbTables = []string{
 	"Logical_Flow", "Logical_DP_Group", "Multicast_Group", "MAC_Binding", "HA_Chassis_Group",
 	"HA_Chassis", "Gateway_Chassis", "DHCP_Options", "DHCPv6_Options", "Meter", "Meter_Band",
 	"Address_Set", "Port_Group", "Load_Balancer", "DNS", "FDB", "Chassis_Template_Var",
+	// The controller path's (controller.go): health checks, IGMP
+	// snooping, controller events.
+	"Service_Monitor", "IGMP_Group", "Controller_Event",
 }
 
 type daemon struct {

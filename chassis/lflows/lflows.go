@@ -242,10 +242,20 @@ func (c *Compiler) Compile(in Input) Output {
 			c.meterGen += name + "=" + specs[name] + ";"
 		}
 	}
-	if fresh || changedAny(in.Changed, "Address_Set") {
+	// $svc_monitor_mac is a one-address set, as ovn-controller defines
+	// it: SB_Global options:svc_monitor_mac (the source of service
+	// monitor probes, which ovn-northd's health-check flows match).
+	var svcMAC string
+	for _, r := range sb.Table("SB_Global") {
+		svcMAC, _ = replica.MapValue(r, "options", "svc_monitor_mac")
+	}
+	if fresh || changedAny(in.Changed, "Address_Set", "SB_Global") {
 		c.addrSets = map[string][]string{}
 		for _, r := range sb.Table("Address_Set") {
 			c.addrSets[replica.Str(r, "name")] = replica.Strs(r, "addresses")
+		}
+		if svcMAC != "" {
+			c.addrSets["svc_monitor_mac"] = []string{svcMAC}
 		}
 	}
 	if fresh || changedAny(in.Changed, "Chassis_Template_Var") {
@@ -301,7 +311,7 @@ func (c *Compiler) Compile(in Input) Output {
 			e.ports[g.Name] = g.Key
 		}
 	}
-	shared := sharedHash(sb, c.meterGen+"|"+c.templateGen)
+	shared := sharedHash(sb, c.meterGen+"|"+c.templateGen+"|"+svcMAC)
 	resHash := residenceHash(residentHere)
 	c.curRes = resHash
 	envHash := make(map[string]uint64, len(envs))

@@ -241,3 +241,19 @@ func TestResidenceIncremental(t *testing.T) {
 		t.Errorf("incremental after vm2 left\n%v\nfresh\n%v", got.Flows, want.Flows)
 	}
 }
+
+// TestSvcMonitorMAC: $svc_monitor_mac is SB_Global options:svc_monitor_mac,
+// as ovn-controller defines it (ovn-northd's health-check flows match it).
+func TestSvcMonitorMAC(t *testing.T) {
+	db := sb(t, map[string]map[string]map[string]any{
+		"SB_Global":        {"g": {"options": []any{"map", []any{[]any{"svc_monitor_mac", "e2:09:35:7f:03:29"}}}}},
+		"Datapath_Binding": {"sw0": {"tunnel_key": 1}},
+		"Logical_Flow": {"svc": {"pipeline": "ingress", "table_id": 25, "priority": 110, "logical_datapath": ref("sw0"),
+			"match": `eth.dst == $svc_monitor_mac`, "actions": `handle_svc_check(inport);`}},
+	})
+	in := Input{SB: db, LocalDPs: map[string]bool{uuid("sw0"): true}, Physical: physical.Input{Chassis: "hv1"}}
+	out := New().Compile(in)
+	if len(out.Errors) != 0 || !strings.Contains(fmt.Sprint(out.Flows), "eth_dst=e2:09:35:7f:03:29") {
+		t.Fatalf("flows %v, errors %v", out.Flows, out.Errors)
+	}
+}
