@@ -182,6 +182,9 @@ type daemon struct {
 	// ones are not sent at all.
 	condReqs    map[string]client.MonitorRequest
 	condSending bool
+	// reinject sends packets of newly bound ports back through the flow
+	// table (punt.go); safe for concurrent use.
+	reinject reinjector
 	// ifaceUpdateAt is when the last Interface update arrived; trace
 	// follows ports up (Options.TracePortUp).
 	ifaceUpdateAt time.Time
@@ -308,21 +311,28 @@ func (d *daemon) handler(db func() *replica.DB) client.Handler {
 	return func(u client.TableUpdates) {
 		d.mu.Lock()
 		r := db()
+		wake := false
 		for table, rows := range u {
 			if table == "DNS" || table == "Datapath_Binding" || table == "MAC_Binding" {
 				d.pinDirty = true
 			}
-			if table == "Interface" {
-				d.ifaceUpdateAt = time.Now()
-			}
 			for uuid, ru := range rows {
+				if !quiet(table, ru) {
+					wake = true
+					if table == "Interface" {
+						d.ifaceUpdateAt = time.Now()
+					}
+				}
 				if err := r.ApplyRow(table, uuid, ru.Kind, ru.Row); err != nil {
 					d.applyErr = err
+					wake = true
 				}
 			}
 		}
 		d.mu.Unlock()
-		d.wake()
+		if wake || len(u) == 0 {
+			d.wake()
+		}
 	}
 }
 
@@ -400,7 +410,10 @@ type work struct {
 	// wanted are the Port_Bindings this chassis binds; claimed those of
 	// them this round's sbOps claim. Their up=true waits for the flows.
 	wanted, claimed map[string]bool
-	chassis         string // this chassis's Chassis UUID
+	// readyPorts are the OpenFlow ports of the local ports these flows
+	// carry (for the reinjector, once the switch has them).
+	readyPorts map[uint32]bool
+	chassis    string // this chassis's Chassis UUID
 	// ctrlTxns are the controller path's southbound writes (learned
 	// neighbours and MACs, ...), each in its own transaction: a row
 	// another chassis inserted first fails only that one.
@@ -547,6 +560,7 @@ func (d *daemon) round(ctx context.Context) {
 	if !d.pinctrlStarted {
 		d.pinctrlStarted = true
 		go d.runController(ctx, "unix:"+d.opts.OVSRundir+"/"+w.bridge+".mgmt")
+		go d.runReinjector(ctx, "unix:"+d.opts.OVSRundir+"/"+w.bridge+".mgmt")
 	}
 	flowsSent := time.Now()
 	if err := d.installRejecting(ctx, w); err != nil {
@@ -554,6 +568,7 @@ func (d *daemon) round(ctx context.Context) {
 		d.needFull = true
 		return
 	}
+	d.reinject.setReady(w.readyPorts)
 	if len(w.tracePorts) > 0 {
 		acked := time.Now()
 		d.mu.Lock()
@@ -1045,6 +1060,19 @@ func (d *daemon) decideLocked(ctx context.Context) (work, error) {
 	}
 	w.groups = lf.Groups
 	w.meters = lf.Meters
+	if len(in.Waiting) > 0 {
+		w.meters = maps.Clone(lf.Meters)
+		if w.meters == nil {
+			w.meters = map[uint32]string{}
+		}
+		w.meters[physical.PuntMeterID] = physical.PuntMeter
+	}
+	w.readyPorts = map[uint32]bool{}
+	for _, p := range in.Ports {
+		if p.OFPort > 0 && p.Chassis == in.Chassis {
+			w.readyPorts[uint32(p.OFPort)] = true
+		}
+	}
 	desired, conflicts := tab.Finish()
 	w.stages.mark("finish")
 	if !d.opts.PerDatapathFlows {

@@ -21,5 +21,15 @@
 // (flowtable.Aggregator; Options.PerDatapathFlows keeps ovn-controller's
 // one flow per datapath).
 //
+// Port-up: local interfaces whose iface-id no local port binding has yet
+// send to the controller (a metered table 0 flow) instead of hitting the
+// table-miss drop that ovs-vswitchd would cache; once a port's flows are
+// acknowledged, the reinjector (punt.go, its own OpenFlow connection)
+// sends such packets back through the table from their interface, so
+// the port works at once rather than after the switch's revalidators
+// have re-translated every datapath flow. The echoes of the daemon's own
+// bookkeeping writes (ovn-installed, conntrack zones, up, nb_cfg acks)
+// update the replicas without waking a round (wake.go).
+//
 // It must not import northd.
 package chassis

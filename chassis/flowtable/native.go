@@ -212,6 +212,26 @@ func parseAction(a string) (openflow.Action, error) {
 	case strings.HasPrefix(a, "pop:"):
 		s, err := parseSubfield(a[len("pop:"):])
 		return openflow.Pop{Dst: s}, err
+	case strings.HasPrefix(a, "controller(") && strings.HasSuffix(a, ")"):
+		c := openflow.Controller2{Reason: 1}
+		for _, kv := range strings.Split(a[len("controller("):len(a)-1], ",") {
+			k, v, _ := strings.Cut(kv, "=")
+			switch {
+			case k == "reason" && v == "no_match":
+				c.Reason = 0
+			case k == "reason" && v == "action":
+				c.Reason = 1
+			case k == "meter_id":
+				n, err := strconv.ParseUint(v, 10, 32)
+				if err != nil {
+					return nil, err
+				}
+				c.MeterID = uint32(n)
+			default:
+				return nil, fmt.Errorf("controller option %q", kv)
+			}
+		}
+		return c, nil
 	case strings.HasPrefix(a, "clone(") && strings.HasSuffix(a, ")"):
 		inner, err := parseActions(a[len("clone(") : len(a)-1])
 		return openflow.Clone{Actions: inner}, err

@@ -19,6 +19,7 @@ const (
 	TypePacketOut    = 13
 	TypeBarrierReq   = 20
 	TypeBarrierReply = 21
+	TypeSetAsync     = 28
 
 	NiciraVendor = 0x00002320
 
@@ -38,8 +39,10 @@ const (
 	propUserdata     = 7
 	propContinuation = 8
 
-	// PortController is OFPP_CONTROLLER.
+	// PortController is OFPP_CONTROLLER; PortTable OFPP_TABLE (an
+	// output to it in a packet-out runs the flow table from table 0).
 	PortController = 0xfffffffd
+	PortTable      = 0xfffffff9
 	noBuffer       = 0xffffffff
 )
 
@@ -94,6 +97,23 @@ func nxHeader(xid, subtype uint32) []byte {
 // SetPacketInFormat asks for NXT_PACKET_IN2 packet-ins.
 func SetPacketInFormat(xid uint32) []byte {
 	return finish(binary.BigEndian.AppendUint32(nxHeader(xid, nxtSetPacketInFormat), nxpifNXTPacketIn2))
+}
+
+// Packet-in reasons, as bits of SetAsync's mask.
+const (
+	ReasonNoMatch = 0
+	ReasonAction  = 1
+)
+
+// SetAsync encodes OFPT_SET_ASYNC: the connection, in the master or
+// equal role, receives packet-ins whose reason bit is in packetInMask and
+// no port-status or flow-removed messages; in the slave role nothing.
+func SetAsync(xid, packetInMask uint32) []byte {
+	b := appendHeader(nil, TypeSetAsync, xid)
+	for _, m := range []uint32{packetInMask, 0, 0, 0, 0, 0} {
+		b = binary.BigEndian.AppendUint32(b, m)
+	}
+	return finish(b)
 }
 
 // Barrier encodes OFPT_BARRIER_REQUEST.
@@ -261,6 +281,28 @@ func PacketOut(xid uint32, packet, actions []byte) []byte {
 	return finish(b)
 }
 
+// PacketOutFrom encodes OFPT_PACKET_OUT of packet as if it had arrived
+// on inPort, with the given encoded actions.
+func PacketOutFrom(xid, inPort uint32, packet, actions []byte) []byte {
+	b := appendHeader(nil, TypePacketOut, xid)
+	b = binary.BigEndian.AppendUint32(b, noBuffer)
+	b = binary.BigEndian.AppendUint32(b, inPort)
+	b = binary.BigEndian.AppendUint16(b, uint16(len(actions)))
+	b = append(b, 0, 0, 0, 0, 0, 0)
+	b = append(b, actions...)
+	b = append(b, packet...)
+	return finish(b)
+}
+
+// OutputAction encodes OFPAT_OUTPUT to port (no max_len: whole packets).
+func OutputAction(port uint32) []byte {
+	b := binary.BigEndian.AppendUint16(nil, 0)
+	b = binary.BigEndian.AppendUint16(b, 16)
+	b = binary.BigEndian.AppendUint32(b, port)
+	b = binary.BigEndian.AppendUint16(b, 0xffff)
+	return append(b, 0, 0, 0, 0, 0, 0)
+}
+
 // SetFieldAction encodes an OpenFlow 1.3 OFPAT_SET_FIELD for one OXM
 // (without mask).
 func SetFieldAction(o OXM) []byte {
@@ -341,6 +383,7 @@ func Uint(md []OXM, h uint32) (uint64, bool) {
 // Common field headers (OXM class 0x8000 basic, NXM class 0x0001).
 const (
 	FieldMetadata uint32 = 0x8000<<16 | 2<<9 | 8
+	FieldInPort   uint32 = 0x8000<<16 | 0<<9 | 4
 )
 
 // FieldReg returns the NXM header of regN (32 bits).

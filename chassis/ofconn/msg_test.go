@@ -3,6 +3,9 @@ package ofconn
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/hex"
+	"os/exec"
+	"strings"
 	"testing"
 )
 
@@ -65,5 +68,31 @@ func TestTruncated(t *testing.T) {
 	}
 	if _, err := ParseOXMs([]byte{0, 1, 0, 4, 1}); err == nil {
 		t.Fatal("truncated OXM accepted")
+	}
+}
+
+// TestEncodingsOfpPrint has ovs-ofctl decode the messages the reinjector
+// sends (skipped without ovs-ofctl).
+func TestEncodingsOfpPrint(t *testing.T) {
+	if _, err := exec.LookPath("ovs-ofctl"); err != nil {
+		t.Skip("ovs-ofctl not installed")
+	}
+	pkt := bytes.Repeat([]byte{0xff}, 14)
+	for _, tc := range []struct {
+		msg  []byte
+		want []string
+	}{
+		{PacketOutFrom(3, 7, pkt, OutputAction(PortTable)), []string{"OFPT_PACKET_OUT (OF1.3)", "in_port=7", "actions=TABLE", "data_len=14"}},
+		{SetAsync(4, 1<<ReasonNoMatch), []string{"OFPT_SET_ASYNC (OF1.3)", "PACKET_IN: no_match", "(off)"}},
+	} {
+		out, err := exec.Command("ovs-ofctl", "ofp-print", hex.EncodeToString(tc.msg)).CombinedOutput()
+		if err != nil {
+			t.Fatalf("ofp-print %x: %v: %s", tc.msg, err, out)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(string(out), w) {
+				t.Errorf("ofp-print %x:\n%s\nwant %q", tc.msg, out, w)
+			}
+		}
 	}
 }

@@ -129,10 +129,30 @@ type Input struct {
 	Groups []MulticastGroup
 	// MACBindings of the local datapaths.
 	MACBindings []MACBinding
+	// Waiting are the OpenFlow ports of local interfaces that carry an
+	// iface-id but no port of theirs is bound here (yet): a VM plugged
+	// before its port. What they send goes to the controller (metered by
+	// PuntMeterID) instead of being dropped, so that the switch does not
+	// cache a drop for them: once their port's flows are installed, the
+	// chassis sends those packets back through the flow table, and the
+	// port works without waiting for ovs-vswitchd to revalidate its
+	// datapath flows (tens to hundreds of milliseconds under load).
+	Waiting []int
 }
 
+// PuntMeterID is the OpenFlow meter bounding what Input.Waiting
+// interfaces send to the controller; PuntMeter its bands, in ovs-ofctl
+// syntax without meter=ID.
+const (
+	PuntMeterID = 65000
+	PuntMeter   = "pktps,burst,bands=type=drop,rate=2000,burst_size=200"
+)
+
 // Owner names for flows that no single row produced.
-const OwnerStatic = "physical:static"
+const (
+	OwnerStatic  = "physical:static"
+	OwnerWaiting = "physical:waiting"
+)
 
 // Generate returns the physical flows, keyed by owner (a Port_Binding,
 // Multicast_Group, MAC_Binding or tunnel UUID/name, or OwnerStatic).
@@ -153,6 +173,10 @@ func Generate(in Input) map[string][]flowtable.Flow {
 	}
 	for _, mb := range in.MACBindings {
 		g.macBinding(mb)
+	}
+	for _, ofp := range in.Waiting {
+		g.add(OwnerWaiting, TablePhyToLog, 50, fmt.Sprintf("in_port=%d", ofp),
+			fmt.Sprintf("controller(reason=no_match,meter_id=%d)", PuntMeterID))
 	}
 	return g.out
 }

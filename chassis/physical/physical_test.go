@@ -112,6 +112,12 @@ func TestGenerateGolden(t *testing.T) {
 			in.MACBindings = nil
 			return in
 		}},
+		{"waiting.golden", func() Input {
+			// Interfaces 7 and 9 carry iface-ids of ports not bound here.
+			in := twoSwitchesOneRouter()
+			in.Waiting = []int{7, 9}
+			return in
+		}},
 		{"vxlan.golden", func() Input {
 			in := twoSwitchesOneRouter()
 			in.Tunnels["hv2"] = Tunnel{Chassis: "hv2", OFPort: 1, Type: EncapVXLAN}

@@ -43,6 +43,7 @@ func Physical(p PhysInput) physical.Input {
 			in.Tunnels[ch] = physical.Tunnel{Chassis: ch, OFPort: t.OFPort, Type: t.Type}
 		}
 	}
+	used := map[string]bool{} // iface-ids a local port binding claims
 	for _, r := range sb.Sorted("Port_Binding") {
 		dp := replica.Ref(r, "datapath")
 		if !p.LocalDPs[dp] {
@@ -63,12 +64,14 @@ func Physical(p PhysInput) physical.Input {
 			if i, ok := p.Ifaces[name]; ok {
 				port.OFPort = i.OFPort
 				port.Chassis = p.Me
+				used[name] = true
 			} else if port.Chassis == p.Me {
 				port.Chassis = "" // bound here but the interface is gone
 			}
 		case physical.TypeLocalport:
 			if i, ok := p.Ifaces[name]; ok {
 				port.OFPort = i.OFPort
+				used[name] = true
 			}
 		case physical.TypeLocalnet:
 			port.OFPort = p.Localnet[name]
@@ -81,6 +84,12 @@ func Physical(p PhysInput) physical.Input {
 		}
 		in.Ports[u] = port
 	}
+	for id, i := range p.Ifaces {
+		if !used[id] && i.OFPort > 0 {
+			in.Waiting = append(in.Waiting, i.OFPort)
+		}
+	}
+	sort.Ints(in.Waiting)
 	for _, r := range sb.Sorted("Multicast_Group") {
 		dp := replica.Ref(r, "datapath")
 		if !p.LocalDPs[dp] {

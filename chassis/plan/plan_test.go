@@ -428,3 +428,31 @@ func TestPortInsertNotRepeatedBeforeItIsSeen(t *testing.T) {
 		t.Fatal("a missing row must hold planning back until the deadline, and no longer")
 	}
 }
+
+// TestWaitingInterfaces: an interface whose iface-id names no port of a
+// local datapath waits (its packets go to the controller until its port
+// is bound); one bound here, or a zone user, does not. Zones go only to
+// interfaces bound to a port.
+func TestWaitingInterfaces(t *testing.T) {
+	sb := topology(t)
+	ifaces := map[string]Iface{
+		"vm1":     {Name: "tap1", IfaceID: "vm1", OFPort: 5},
+		"pending": {Name: "tap2", IfaceID: "pending", OFPort: 6},
+	}
+	dps := LocalDatapaths(sb, Wanted(sb, "hv1", ifaces, nil))
+	in := Physical(PhysInput{Me: "hv1", SB: sb, LocalDPs: dps, Ifaces: ifaces})
+	if !reflect.DeepEqual(in.Waiting, []int{6}) {
+		t.Fatalf("waiting %v, want [6]", in.Waiting)
+	}
+	if p := in.Ports[uuid("vm1")]; p.OFPort != 5 || p.Chassis != "hv1" {
+		t.Fatalf("vm1 %+v", p)
+	}
+	for _, z := range ZoneNames(sb, dps, ifaces) {
+		if z == "pending" {
+			t.Fatalf("zone users %v: pending is bound to no port", ZoneNames(sb, dps, ifaces))
+		}
+	}
+	if z := ZoneNames(sb, dps, ifaces); !strings.Contains(strings.Join(z, ","), "vm1") {
+		t.Fatalf("zone users %v: want vm1", z)
+	}
+}
