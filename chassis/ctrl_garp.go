@@ -158,6 +158,7 @@ func (d *daemon) garpSyncLocked() {
 		c.announcer = pinctrl.NewAnnouncer()
 	}
 	if c.announcer.Sync(want, time.Now()) {
+		d.log.Info("announcing addresses", "announcements", len(want))
 		c.kickTimersLocked()
 	}
 }
