@@ -120,6 +120,12 @@ func (w *writer) mutateGroups(moves []flowMove) []bool {
 		if _, taken := w.groups[k]; taken {
 			continue
 		}
+		// A group SB already has for the set takes the flows instead
+		// (placement): mutating this one would make two groups of
+		// the same datapaths (after a datapath in both went away).
+		if other := w.sb.groupFor(dps); other != "" && other != g && !w.mutated[other] {
+			continue
+		}
 		// New datapaths go in by named UUID: they are inserted in this
 		// transaction.
 		want := make([]string, 0, len(dps))
