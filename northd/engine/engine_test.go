@@ -376,3 +376,43 @@ ipmap web 10.0.0.11=a:10.0.0.2 10.0.1.11=b:10.0.1.2
 		}
 	}
 }
+
+// TestIGMPGroupRecomputesOnlyItsSwitch: a group the chassis report
+// recomputes its switch only, and the output equals a full recompute.
+func TestIGMPGroupRecomputesOnlyItsSwitch(t *testing.T) {
+	n := translate.NewNB()
+	if err := nbscript.Run(n, base+"otherconfig s0 mcast_snoop=true\n"); err != nil {
+		t.Fatal(err)
+	}
+	e := engine.New(translate.CloneNB(n), translate.Keys{})
+	for _, tc := range []struct {
+		cmd  string
+		want []string
+	}{
+		{"igmp s0 239.1.1.1 a", []string{"s0"}},
+		{"igmp s1 239.1.1.1 b", []string{"s1"}},
+		{"igmp s0 239.1.1.1", []string{"s0"}},
+	} {
+		next := translate.CloneNB(n)
+		if err := nbscript.Apply(next, tc.cmd); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Apply(engine.Changes(n, next)); err != nil {
+			t.Fatal(err)
+		}
+		n = next
+		var got []string
+		for _, u := range e.Stats().Recomputed {
+			got = append(got, e.SB().Datapaths[u].Datapath.Name)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: recomputed %v, want %v", tc.cmd, got, tc.want)
+		}
+		if e.Stats().Full {
+			t.Errorf("%s: full recompute", tc.cmd)
+		}
+		if got, want := e.SB().Text(), translate.Translate(translate.CloneNB(n), e.Keys()).Text(); got != want {
+			t.Fatalf("%s: incremental differs from recompute", tc.cmd)
+		}
+	}
+}
