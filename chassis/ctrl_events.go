@@ -202,6 +202,33 @@ func igmpOps(sb *replica.DB, chassis string, changes []pinctrl.Membership) []ovs
 	return ops
 }
 
+// igmpCleanupOps drops from this chassis's IGMP_Group rows the ports no
+// longer bound here (a VM deleted or moved away never sends its leave),
+// and deletes rows left without ports.
+func igmpCleanupOps(sb *replica.DB, chassis string) []ovsdb.Operation {
+	var ops []ovsdb.Operation
+	for _, r := range sb.Sorted("IGMP_Group") {
+		if chassis == "" || replica.Ref(r, "chassis") != chassis {
+			continue
+		}
+		ports := replica.Refs(r, "ports")
+		var keep []any
+		for _, u := range ports {
+			if pb := sb.Row("Port_Binding", u); pb != nil && replica.Ref(pb, "chassis") == chassis {
+				keep = append(keep, ovsdb.UUID{GoUUID: u})
+			}
+		}
+		switch {
+		case len(keep) == 0:
+			ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationDelete, Table: "IGMP_Group", Where: uuidIs(replica.UUID(r))})
+		case len(keep) < len(ports):
+			ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: "IGMP_Group", Where: uuidIs(replica.UUID(r)),
+				Row: ovsdb.Row{"ports": ovsdb.OvsSet{GoSet: keep}}})
+		}
+	}
+	return ops
+}
+
 func uuidIs(u string) []ovsdb.Condition {
 	return []ovsdb.Condition{{Column: "_uuid", Function: ovsdb.ConditionEqual, Value: ovsdb.UUID{GoUUID: u}}}
 }
@@ -210,10 +237,16 @@ func uuidIs(u string) []ovsdb.Condition {
 // (one transaction each kind) and clears the queues. d.mu is held.
 func (d *daemon) reportOpsLocked() []ctrlTxn {
 	c := &d.ctrl
-	if d.sb == nil || len(c.vports)+len(c.events)+len(c.memberships) == 0 {
+	if d.sb == nil {
 		return nil
 	}
 	me := plan.ChassisUUID(d.sb, d.cfg.SystemID)
+	if len(c.vports)+len(c.events)+len(c.memberships) == 0 {
+		if len(d.sb.Table("IGMP_Group")) == 0 {
+			return nil
+		}
+		return []ctrlTxn{{"IGMP_Group", igmpCleanupOps(d.sb, me)}}
+	}
 	txns := []ctrlTxn{{"virtual_parent", vportOps(d.sb, c.vports)}}
 	// Rows are compared with the southbound's: only write tables the
 	// chassis monitors (others would get a duplicate per report).

@@ -123,3 +123,31 @@ func TestIGMPOps(t *testing.T) {
 		t.Fatalf("another chassis's row touched: %+v", ops)
 	}
 }
+
+// TestIGMPCleanupOps: ports no longer bound here leave this chassis's
+// groups; a group left without ports goes; other chassis's rows stay.
+func TestIGMPCleanupOps(t *testing.T) {
+	sb := eventsSB(t)
+	if err := sb.ApplyRow("Port_Binding", evVM1, "modify", ovsdb.Row{"chassis": ovsdb.OvsSet{GoSet: []any{ovsdb.UUID{GoUUID: evMe}}}}); err != nil {
+		t.Fatal(err)
+	}
+	group := func(u string, chassis string, ports ...string) {
+		var refs []any
+		for _, p := range ports {
+			refs = append(refs, ovsdb.UUID{GoUUID: p})
+		}
+		mustApplyRow(t, sb, "IGMP_Group", u, ovsdb.Row{"address": "239.1.1.1", "datapath": ovsdb.OvsSet{GoSet: []any{ovsdb.UUID{GoUUID: evDP}}},
+			"chassis": ovsdb.OvsSet{GoSet: []any{ovsdb.UUID{GoUUID: chassis}}}, "ports": ovsdb.OvsSet{GoSet: refs}})
+	}
+	const mixed, gone, others = "f0000000-0000-0000-0000-000000000001", "f0000000-0000-0000-0000-000000000002", "f0000000-0000-0000-0000-000000000003"
+	group(mixed, evMe, evVM1, evVM2)
+	group(gone, evMe, evVM2)
+	group(others, "c0000000-0000-0000-0000-000000000002", evVM2)
+	ops := igmpCleanupOps(sb, evMe)
+	if len(ops) != 2 ||
+		ops[0].Op != ovsdb.OperationUpdate || ops[0].Where[0].Value != (ovsdb.UUID{GoUUID: mixed}) ||
+		len(ops[0].Row["ports"].(ovsdb.OvsSet).GoSet) != 1 || ops[0].Row["ports"].(ovsdb.OvsSet).GoSet[0] != (ovsdb.UUID{GoUUID: evVM1}) ||
+		ops[1].Op != ovsdb.OperationDelete || ops[1].Where[0].Value != (ovsdb.UUID{GoUUID: gone}) {
+		t.Fatalf("ops %+v", ops)
+	}
+}
