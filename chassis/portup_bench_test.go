@@ -88,6 +88,9 @@ func BenchmarkPortUp_Root(b *testing.B) {
 			hv1 := bed.tb.Chassis("hv1")
 			r := portUpResult{local: bed.local, remote: bed.remote,
 				cpu: cpuTime(b, hv1.Daemon.PID()) - bed.cpu0, rssKB: rssKB(b, hv1.Daemon.PID())}
+			if n, err := hv1.FlowCount(); err == nil {
+				r.flows = n
+			}
 			res[impl] = r
 			b.Logf("%s: local ms %v; remote ms %v", names[impl], msList(r.local), msList(r.remote))
 			if trace {
@@ -111,6 +114,7 @@ func BenchmarkPortUp_Root(b *testing.B) {
 				b.ReportMetric(ms(quantile(r.remote, 0.9)), "remote-p90-ms")
 				b.ReportMetric(float64(r.cpu.Milliseconds()), "cpu-ms")
 				b.ReportMetric(float64(r.rssKB)/1024, "rss-MB")
+				b.ReportMetric(float64(r.flows), "flows")
 			})
 		}
 		b.Run("ratio-hcnet-over-ovn", func(b *testing.B) {
@@ -120,6 +124,9 @@ func BenchmarkPortUp_Root(b *testing.B) {
 			b.ReportMetric(ratio(quantile(h.remote, 0.9), quantile(o.remote, 0.9)), "remote-p90-x")
 			b.ReportMetric(ratio(h.cpu, o.cpu), "cpu-x")
 			b.ReportMetric(float64(h.rssKB)/float64(o.rssKB), "rss-x")
+			if o.flows > 0 {
+				b.ReportMetric(float64(h.flows)/float64(o.flows), "flows-x")
+			}
 		})
 	}
 }
@@ -128,6 +135,7 @@ type portUpResult struct {
 	local, remote []time.Duration
 	cpu           time.Duration
 	rssKB         int
+	flows         int // hv1's OpenFlow flows at the end
 }
 
 // portUpBed is one testbed of BenchmarkPortUp_Root.

@@ -81,6 +81,10 @@ type Port struct {
 	// OFPort is the OpenFlow port of a local VIF, or of the patch port
 	// towards the provider bridge of a localnet port; 0 when none.
 	OFPort int
+	// Parent is the virtual parent of a virtual port bound here through
+	// the parent's interface (OFPort is the parent's): the port gets
+	// output flows only, packets from the interface stay the parent's.
+	Parent string
 	// Zone is the port's conntrack zone (reg13); 0 for none.
 	Zone uint16
 	// HAChassis are the gateway chassis of a chassisredirect port,
@@ -358,6 +362,9 @@ func (g *gen) port(p Port) {
 			return
 		}
 		g.add(owner, TableLogToPhy, 100, portMatch(dp, p.Key), fmt.Sprintf("output:%d", p.OFPort))
+		if p.Parent != "" {
+			return
+		}
 		in := fmt.Sprintf("in_port=%d", p.OFPort)
 		if p.Type == TypeLocalnet {
 			in += ",vlan_tci=0x0000/0x1000"
@@ -394,7 +401,9 @@ func (g *gen) group(mg MulticastGroup) {
 			}
 			continue
 		}
-		if !g.local(p) {
+		if !g.local(p) || p.Parent != "" {
+			// A virtual port bound through its parent's interface: the
+			// parent's copy reaches that interface already.
 			continue
 		}
 		switch p.Type {

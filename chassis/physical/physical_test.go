@@ -112,6 +112,19 @@ func TestGenerateGolden(t *testing.T) {
 			in.MACBindings = nil
 			return in
 		}},
+		{"virtual.golden", func() Input {
+			// vip, a virtual port of sw0 whose parent vm1 is here, is
+			// bound through vm1's interface (ofport 2).
+			in := twoSwitchesOneRouter()
+			in.Ports["pb-vip"] = Port{UUID: "pb-vip", Name: "vip", Type: TypeVirtual, Datapath: "dp-sw0", Key: 9,
+				Chassis: "hv1", OFPort: 2, Parent: "vm1"}
+			for i, g := range in.Groups {
+				if g.UUID == "mc-sw0-flood" {
+					in.Groups[i].Ports = append(append([]string(nil), g.Ports...), "pb-vip")
+				}
+			}
+			return in
+		}},
 		{"waiting.golden", func() Input {
 			// Interfaces 7 and 9 carry iface-ids of ports not bound here.
 			in := twoSwitchesOneRouter()

@@ -94,9 +94,19 @@ func Wanted(sb *replica.DB, me string, ifaces map[string]Iface, active map[strin
 	for u, r := range sb.Table("Port_Binding") {
 		name := replica.Str(r, "logical_port")
 		switch replica.Str(r, "type") {
-		case "", "virtual":
+		case "":
 			if _, ok := ifaces[name]; ok {
 				out[u] = true
+			}
+		case "virtual":
+			// A virtual port is bound where its virtual_parent (set by
+			// bind_vport) is a local VIF, as ovn-controller claims it.
+			if _, ok := ifaces[name]; ok {
+				out[u] = true
+			} else if vp := replica.Str(r, "virtual_parent"); vp != "" {
+				if _, ok := ifaces[vp]; ok {
+					out[u] = true
+				}
 			}
 		case "l3gateway":
 			if replica.Map(r, "options")["l3gateway-chassis"] == me {

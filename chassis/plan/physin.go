@@ -65,6 +65,12 @@ func Physical(p PhysInput) physical.Input {
 				port.OFPort = i.OFPort
 				port.Chassis = p.Me
 				used[name] = true
+			} else if i, ok := p.Ifaces[replica.Str(r, "virtual_parent")]; ok && port.Type == physical.TypeVirtual {
+				// Bound through its parent's interface: delivered there;
+				// what enters on it is the parent's.
+				port.OFPort = i.OFPort
+				port.Chassis = p.Me
+				port.Parent = replica.Str(r, "virtual_parent")
 			} else if port.Chassis == p.Me {
 				port.Chassis = "" // bound here but the interface is gone
 			}

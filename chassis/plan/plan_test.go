@@ -456,3 +456,47 @@ func TestWaitingInterfaces(t *testing.T) {
 		t.Fatalf("zone users %v: want vm1", z)
 	}
 }
+
+// TestVirtualPortThroughParent: a virtual port whose virtual_parent is a
+// local VIF is wanted here and delivered on the parent's interface; once
+// the parent is gone its release clears virtual_parent too.
+func TestVirtualPortThroughParent(t *testing.T) {
+	sb := sbDB(t, rows{
+		"Chassis":          {"hv1": {"name": "hv1"}},
+		"Datapath_Binding": {"sw0": {"tunnel_key": 1}},
+		"Port_Binding": {
+			"vm1": {"logical_port": "vm1", "type": "", "datapath": ref("sw0"), "tunnel_key": 1},
+			"vip": {"logical_port": "vip", "type": "virtual", "datapath": ref("sw0"), "tunnel_key": 2, "virtual_parent": "vm1"},
+		},
+	})
+	ifaces := map[string]Iface{"vm1": {Name: "tap1", IfaceID: "vm1", OFPort: 5}}
+	wanted := Wanted(sb, "hv1", ifaces, nil)
+	if !wanted[uuid("vip")] || !wanted[uuid("vm1")] {
+		t.Fatalf("wanted %v: want vm1 and its virtual port", wanted)
+	}
+	in := Physical(PhysInput{Me: "hv1", SB: sb, LocalDPs: LocalDatapaths(sb, wanted), Ifaces: ifaces})
+	if p := in.Ports[uuid("vip")]; p.OFPort != 5 || p.Chassis != "hv1" || p.Parent != "vm1" {
+		t.Fatalf("virtual port %+v: want ofport 5 through parent vm1", p)
+	}
+	if len(in.Waiting) != 0 {
+		t.Fatalf("waiting %v", in.Waiting)
+	}
+	// The parent leaves: the virtual port (bound here) is released and
+	// its virtual_parent cleared.
+	bound := sbDB(t, rows{
+		"Chassis":          {"hv1": {"name": "hv1"}},
+		"Datapath_Binding": {"sw0": {"tunnel_key": 1}},
+		"Port_Binding": {
+			"vip": {"logical_port": "vip", "type": "virtual", "datapath": ref("sw0"), "tunnel_key": 2,
+				"virtual_parent": "vm1", "chassis": ref("hv1")},
+		},
+	})
+	if w := Wanted(bound, "hv1", nil, nil); len(w) != 0 {
+		t.Fatalf("wanted without the parent: %v", w)
+	}
+	ops := Claims(bound, uuid("hv1"), nil)
+	b, _ := json.Marshal(ops)
+	if len(ops) != 1 || !strings.Contains(string(b), `"virtual_parent":["set",[]]`) {
+		t.Fatalf("release: %s", b)
+	}
+}

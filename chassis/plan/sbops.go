@@ -185,9 +185,11 @@ func Claims(sb *replica.DB, chassisUUID string, wanted map[string]bool) []ovsdb.
 		// Only if still ours: another chassis may have claimed it since
 		// (a gateway taking over), and must not be undone.
 		w := append(where(u), ovsdb.Condition{Column: "chassis", Function: ovsdb.ConditionEqual, Value: set(ovsdb.UUID{GoUUID: chassisUUID})})
-		ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: "Port_Binding", Where: w, Row: ovsdb.Row{
-			"chassis": set(), "up": set(false),
-		}})
+		row := ovsdb.Row{"chassis": set(), "up": set(false)}
+		if replica.Str(r, "virtual_parent") != "" {
+			row["virtual_parent"] = set() // its parent left this chassis
+		}
+		ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: "Port_Binding", Where: w, Row: row})
 	}
 	return ops
 }
