@@ -24,6 +24,7 @@ import (
 
 	"hcnet/internal/jsonrpc"
 	"hcnet/nbdb"
+	"hcnet/sbdb"
 )
 
 // Workload sizes. Kept small enough for a loaded two-core machine.
@@ -81,16 +82,19 @@ func tempDir(tb testing.TB) string {
 	return d
 }
 
-func schemaPath(tb testing.TB) string {
+func schemaPath(tb testing.TB) string { return schemaFile(tb, "ovn-nb.ovsschema") }
+
+// schemaFile finds schema/NAME above the working directory.
+func schemaFile(tb testing.TB, name string) string {
 	dir, _ := os.Getwd()
 	for {
-		p := filepath.Join(dir, "schema", "ovn-nb.ovsschema")
+		p := filepath.Join(dir, "schema", name)
 		if _, err := os.Stat(p); err == nil {
 			return p
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			tb.Fatal("schema/ovn-nb.ovsschema not found")
+			tb.Fatalf("schema/%s not found", name)
 		}
 		dir = parent
 	}
@@ -98,11 +102,19 @@ func schemaPath(tb testing.TB) string {
 
 // startOurs runs nbdb in a child process (this test binary, re-executed),
 // so that it is measured like ovsdb-server: its own process and CPU time.
-func startOurs(tb testing.TB) target {
+func startOurs(tb testing.TB) target { return startOursDB(tb, false) }
+
+// startOursDB runs nbdb, or sbdb when southbound is set, like startOurs.
+func startOursDB(tb testing.TB, southbound bool) target {
 	dir := tempDir(tb)
 	sock := filepath.Join(dir, "nb.sock")
 	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^$")
 	cmd.Env = append(os.Environ(), "HCNET_BENCH_NBDB_DIR="+dir, "HCNET_BENCH_RAFT="+freeAddr(tb))
+	name := "nbdb"
+	if southbound {
+		cmd.Env = append(cmd.Env, "HCNET_BENCH_SOUTHBOUND=1")
+		name = "sbdb"
+	}
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)
@@ -130,14 +142,18 @@ func startOurs(tb testing.TB) target {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return target{name: "nbdb", remote: sock, pid: cmd.Process.Pid}
+	return target{name: name, remote: sock, pid: cmd.Process.Pid}
 }
 
 // runNBDB is the child process of startOurs.
 func runNBDB(dir string) {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	srv, err := nbdb.Start(ctx, nbdb.Config{DataDir: filepath.Join(dir, "data"), Listen: []string{"punix:" + filepath.Join(dir, "nb.sock")},
+	start := nbdb.Start
+	if os.Getenv("HCNET_BENCH_SOUTHBOUND") != "" {
+		start = sbdb.Start
+	}
+	srv, err := start(ctx, nbdb.Config{DataDir: filepath.Join(dir, "data"), Listen: []string{"punix:" + filepath.Join(dir, "nb.sock")},
 		RaftAddress: os.Getenv("HCNET_BENCH_RAFT"), InactivityProbe: -1, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "nbdb:", err)
@@ -182,6 +198,11 @@ func runNBDB(dir string) {
 // startOVSDB starts ovsdb-server on a fresh NB database, clustered (one
 // member) or standalone. It returns false when Open vSwitch is missing.
 func startOVSDB(tb testing.TB, clustered bool) (target, bool) {
+	return startOVSDBWith(tb, clustered, "ovn-nb.ovsschema", "OVN_Northbound")
+}
+
+// startOVSDBWith is startOVSDB for the schema file sch of database dbName.
+func startOVSDBWith(tb testing.TB, clustered bool, sch, dbName string) (target, bool) {
 	if os.Getenv("HCNET_SKIP_OVS") != "" {
 		return target{}, false
 	}
@@ -192,10 +213,10 @@ func startOVSDB(tb testing.TB, clustered bool) (target, bool) {
 	}
 	dir := tempDir(tb)
 	db := filepath.Join(dir, "nb.db")
-	args := []string{"create", db, schemaPath(tb)}
+	args := []string{"create", db, schemaFile(tb, sch)}
 	name := "ovsdb-standalone"
 	if clustered {
-		args = []string{"create-cluster", db, schemaPath(tb), "tcp:" + freeAddr(tb)}
+		args = []string{"create-cluster", db, schemaFile(tb, sch), "tcp:" + freeAddr(tb)}
 		name = "ovsdb-clustered"
 	}
 	if out, err := exec.Command("ovsdb-tool", args...).CombinedOutput(); err != nil {
@@ -225,7 +246,7 @@ func startOVSDB(tb testing.TB, clustered bool) (target, bool) {
 	c := dial(tb, t)
 	defer c.close()
 	for {
-		if _, err := c.call("transact", "OVN_Northbound", map[string]any{"op": "comment", "comment": "ready"}); err == nil {
+		if _, err := c.call("transact", dbName, map[string]any{"op": "comment", "comment": "ready"}); err == nil {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -555,6 +576,10 @@ func median(rs []result) result {
 
 func BenchmarkSideBySide(b *testing.B) {
 	for i := 0; i < b.N; i++ {
+		if os.Getenv("HCNET_BENCH_ONLY_CONDFANOUT") != "" {
+			condFanoutSideBySide(b)
+			continue
+		}
 		starters := []func(testing.TB) (target, bool){
 			func(tb testing.TB) (target, bool) { return startOurs(tb), true },
 			func(tb testing.TB) (target, bool) { return startOVSDB(tb, true) },
@@ -630,6 +655,9 @@ func BenchmarkSideBySide(b *testing.B) {
 				ratio(ours.cpuPerTxn, c.r.cpuPerTxn), ratio(ours.cpuPer1kRows, c.r.cpuPer1kRows), ours.rowsPerSec/c.r.rowsPerSec)
 		}
 		fmt.Print(sb.String())
+		if os.Getenv("HCNET_BENCH_ONLY_LATENCY") == "" && os.Getenv("HCNET_BENCH_ONLY_BATCH") == "" && os.Getenv("HCNET_BENCH_ONLY_FANOUT") == "" {
+			condFanoutSideBySide(b)
+		}
 	}
 }
 

@@ -15,6 +15,16 @@
 //     client started inside the timed interval: its p99 was the second
 //     worst of 60, and the clients' own scheduling was part of it.)
 //
+//   - southbound conditional fan-out (condfanout_test.go, also run alone
+//     with HCNET_BENCH_ONLY_CONDFANOUT=1): OVN_Southbound with 100
+//     datapaths and 100 chassis sessions, each monitoring Port_Binding and
+//     Logical_Flow with monitor_cond_since conditions naming its own five
+//     datapaths and the datapath group; p50/p99 and server CPU of the
+//     sessions' monitor requests, of commits that change flows of one or
+//     three datapaths (five or fifteen sessions notified), and of commits
+//     that change a group flow (all notified). Servers: sbdb and the two
+//     ovsdb-servers on the southbound schema.
+//
 // Run it with:
 //
 //	go test -run '^$' -bench . -benchtime 1x ./internal/ovsdb/bench/
