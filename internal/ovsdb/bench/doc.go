@@ -3,8 +3,10 @@
 // same machine, with the same workloads and the same client code:
 //
 //   - single-row transaction latency (p50, p99), one client;
+//
 //   - batched insert throughput: transactions of 100 Logical_Switch_Port
 //     rows, each added to its switch's ports, from several clients (rows/s);
+//
 //   - monitor fan-out: 100 monitoring clients, p50 and p99 from sending a
 //     commit to the last client reading its notification (or the writer
 //     its reply, if later), over 200 commits per round. The commit is
