@@ -351,6 +351,14 @@ func TestDaemonManyDatapaths(t *testing.T) {
 	if n := count("Port_Binding"); n != 250 {
 		t.Errorf("%d Port_Binding rows, want 250", n)
 	}
+	// The write went in several transactions, some in flight together:
+	// still one row per content and one group per datapath set.
+	sbc, err := client.Dial(ctx, sb, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sbc.Close()
+	readSBFlows(t, sbc).checkShape(t)
 	mustTransact(t, nbc, "OVN_Northbound", ovsdb.Operation{Op: ovsdb.OperationDelete, Table: "Logical_Switch",
 		Where: []ovsdb.Condition{{Column: "name", Function: ovsdb.ConditionNotEqual, Value: ""}}})
 	nbctl(t, nb, "--wait=sb", "sync")
