@@ -783,21 +783,28 @@ func (d *Daemon) write(ctx context.Context, delta engine.Delta, full bool, sbTou
 		if err := d.commitSB(ctx, len(chunks), step1, start); err != nil {
 			return err
 		}
-		// Step 2: the other flows.
+		// Step 2: the other flows, in two rounds. Transactions in
+		// flight together each see SB without the others' inserts, so
+		// two of them would each insert a Logical_DP_Group for the same
+		// new datapath set: the first round has every new set in one
+		// transaction only; the second, sent once the groups are in
+		// the mirror, the remaining contents.
 		var rest []translate.Flow
 		for _, c := range contents {
 			if !single(c) {
 				rest = append(rest, c)
 			}
 		}
-		flowChunks := chunk(rest, maxFlowsPerTxn)
-		step2 := func(i int) *writer {
-			w := newWriter(d.sb, desired, d.eng.PortDatapath)
-			w.flows(flowChunks[i], want)
-			return w
-		}
-		if err := d.commitSB(ctx, len(flowChunks), step2, start); err != nil {
-			return err
+		first, later := splitNewSets(rest, want, d.sb.groupFor, maxFlowsPerTxn)
+		for _, flowChunks := range [][][]translate.Flow{first, chunk(later, maxFlowsPerTxn)} {
+			step2 := func(i int) *writer {
+				w := newWriter(d.sb, desired, d.eng.PortDatapath)
+				w.flows(flowChunks[i], want)
+				return w
+			}
+			if err := d.commitSB(ctx, len(flowChunks), step2, start); err != nil {
+				return err
+			}
 		}
 		// Step 3: load balancers and DNS rows, which refer to datapaths
 		// strongly; then deleted datapaths, and the globals.
@@ -831,6 +838,42 @@ func (d *Daemon) write(ctx context.Context, delta engine.Delta, full bool, sbTou
 	err := d.ackNB(ctx)
 	d.log.Debug("NB acknowledged", "took", time.Since(ackStart))
 	return err
+}
+
+// splitNewSets splits contents for the flow transactions of a large write:
+// first holds chunks of at most n contents in which every datapath set of
+// two or more that SB has no group for (groupFor returns "") appears in one
+// chunk only; later holds the rest, to be sent after first is in SB.
+func splitNewSets(contents []translate.Flow, want func(translate.Flow) []string, groupFor func([]string) string, n int) (first [][]translate.Flow, later []translate.Flow) {
+	bySet := map[string][]translate.Flow{}
+	var order []string
+	for _, c := range contents {
+		dps := want(c)
+		if len(dps) < 2 || groupFor(dps) != "" {
+			later = append(later, c)
+			continue
+		}
+		k := setKey(dps)
+		if _, ok := bySet[k]; !ok {
+			order = append(order, k)
+		}
+		bySet[k] = append(bySet[k], c)
+	}
+	var cur []translate.Flow
+	for _, k := range order {
+		cs := bySet[k]
+		take := min(len(cs), n-len(cur))
+		cur = append(cur, cs[:take]...)
+		later = append(later, cs[take:]...)
+		if len(cur) == n {
+			first = append(first, cur)
+			cur = nil
+		}
+	}
+	if len(cur) > 0 {
+		first = append(first, cur)
+	}
+	return first, later
 }
 
 // chunk splits s into slices of at most n elements.
