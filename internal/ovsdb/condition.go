@@ -199,6 +199,85 @@ func matchAll(cs []clause, uuid UUID, r Row) bool {
 type Conditions struct {
 	clauses []clause
 	set     bool
+	// The same clauses for Match: the "==" clauses on a column that at
+	// least eqSetMin of them name, as one set of atoms per column (a chassis
+	// names each of its datapaths so), and the rest in order.
+	eqSets []eqSet
+	rest   []clause
+}
+
+// eqSetMin is the number of "==" clauses on one column from which Match
+// looks the row's value up in a set instead of comparing it with each.
+const eqSetMin = 3
+
+// eqSet stands for the clauses [col, "==", x] for every x in atoms, each
+// x a one-element set or scalar: a row matches one of them when its value
+// of col is exactly one atom, in atoms.
+type eqSet struct {
+	col   int
+	atoms map[Atom]struct{}
+	// uuids holds the atoms instead when all are UUIDs (the datapaths and
+	// chassis a chassis names): a lookup then hashes 16 bytes directly.
+	uuids map[UUID]struct{}
+}
+
+// has reports whether a is in the set.
+func (e *eqSet) has(a Atom) bool {
+	if e.uuids != nil {
+		u, ok := a.(UUID)
+		if !ok {
+			return false
+		}
+		_, ok = e.uuids[u]
+		return ok
+	}
+	_, ok := e.atoms[a]
+	return ok
+}
+
+// eqSettable reports whether clause c may be folded into an eqSet.
+func eqSettable(c *clause) bool {
+	return c.fn == fnEQ && c.col != uuidColumn && c.col.Type.Value == nil && len(c.arg.Keys) == 1 && c.arg.Values == nil
+}
+
+// index fills eqSets and rest from clauses.
+func (c *Conditions) index() {
+	count := map[int]int{}
+	for i := range c.clauses {
+		if eqSettable(&c.clauses[i]) {
+			count[c.clauses[i].col.Index]++
+		}
+	}
+	sets := map[int]int{} // column to position in eqSets
+	for i := range c.clauses {
+		cl := &c.clauses[i]
+		if !eqSettable(cl) || count[cl.col.Index] < eqSetMin {
+			c.rest = append(c.rest, *cl)
+			continue
+		}
+		k, ok := sets[cl.col.Index]
+		if !ok {
+			k = len(c.eqSets)
+			sets[cl.col.Index] = k
+			c.eqSets = append(c.eqSets, eqSet{col: cl.col.Index, atoms: make(map[Atom]struct{}, count[cl.col.Index])})
+		}
+		c.eqSets[k].atoms[cl.arg.Keys[0]] = struct{}{}
+	}
+	for i := range c.eqSets {
+		e := &c.eqSets[i]
+		uuids := make(map[UUID]struct{}, len(e.atoms))
+		for a := range e.atoms {
+			u, ok := a.(UUID)
+			if !ok {
+				uuids = nil
+				break
+			}
+			uuids[u] = struct{}{}
+		}
+		if uuids != nil {
+			e.uuids, e.atoms = uuids, nil
+		}
+	}
 }
 
 // ParseConditions parses a JSON array of <condition>s and booleans for
@@ -221,7 +300,9 @@ func ParseConditions(t *TableSchema, data json.RawMessage) (Conditions, error) {
 	if len(cs) == 0 {
 		return Conditions{}, nil
 	}
-	return Conditions{clauses: cs, set: true}, nil
+	c := Conditions{clauses: cs, set: true}
+	c.index()
+	return c, nil
 }
 
 // MatchesAll reports whether the conditions select every row trivially.
@@ -239,6 +320,26 @@ func (c Conditions) MatchesAll() bool {
 
 // Match reports whether the row satisfies the conditions.
 func (c Conditions) Match(uuid UUID, r Row) bool {
+	if !c.set {
+		return true
+	}
+	for i := range c.eqSets {
+		e := &c.eqSets[i]
+		if d := r[e.col]; len(d.Keys) == 1 && e.has(d.Keys[0]) {
+			return true
+		}
+	}
+	for i := range c.rest {
+		if c.rest[i].eval(uuid, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// matchEach is Match by evaluating every clause in turn (tests compare
+// the two).
+func (c Conditions) matchEach(uuid UUID, r Row) bool {
 	if !c.set {
 		return true
 	}

@@ -137,6 +137,28 @@ func (d *Database) Rows(table string, fn func(uuid UUID, r Row) bool) {
 	}
 }
 
+// RowsWhere calls fn, in ascending UUID order, for each row of table that
+// match accepts, until fn returns false. It is Rows with a filter, but
+// sorts only the rows that pass it.
+func (d *Database) RowsWhere(table string, match func(uuid UUID, r Row) bool, fn func(uuid UUID, r Row) bool) {
+	t, ok := d.tables[table]
+	if !ok {
+		return
+	}
+	var l []UUID
+	for u, r := range t.rows {
+		if match(u, r) {
+			l = append(l, u)
+		}
+	}
+	sortUUIDs(l)
+	for _, u := range l {
+		if !fn(u, t.rows[u]) {
+			return
+		}
+	}
+}
+
 // Len returns the number of rows in table.
 func (d *Database) Len(table string) int {
 	t, ok := d.tables[table]

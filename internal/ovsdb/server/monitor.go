@@ -359,11 +359,9 @@ func appendJSONString(b []byte, s string) ([]byte, error) {
 	return append(b, q...), err
 }
 
-// initialRow adds one row of the initial contents.
+// initialRow adds one row of the initial contents; the table selects
+// initial rows and the row matches its condition.
 func (m *monitor) initialRow(u *updates, table string, t *monTable, id ovsdb.UUID, r ovsdb.Row) {
-	if !t.sel.Initial || !t.match(id, r) {
-		return
-	}
 	if m.version == 1 {
 		u.add(table, id, wrap("new", ovsdb.RowJSON(t.ts, id, r, t.initial)))
 		return
@@ -582,7 +580,10 @@ func (s *session) monitor(msg *jsonrpc.Message) {
 		if !found {
 			for _, t := range names {
 				mt := tables[t]
-				v.DB.Rows(t, func(id ovsdb.UUID, r ovsdb.Row) bool {
+				if !mt.sel.Initial {
+					continue
+				}
+				v.DB.RowsWhere(t, mt.match, func(id ovsdb.UUID, r ovsdb.Row) bool {
 					m.initialRow(&u, t, mt, id, r)
 					return true
 				})
@@ -727,12 +728,11 @@ func (s *session) monitorCondChange(msg *jsonrpc.Message) {
 			mt := m.tables[table]
 			nt := *mt
 			nt.cond = conds[table]
-			v.DB.Rows(table, func(id ovsdb.UUID, r ovsdb.Row) bool {
-				was, is := mt.match(id, r), nt.match(id, r)
-				switch {
-				case is && !was:
+			changed := func(id ovsdb.UUID, r ovsdb.Row) bool { return mt.match(id, r) != nt.match(id, r) }
+			v.DB.RowsWhere(table, changed, func(id ovsdb.UUID, r ovsdb.Row) bool {
+				if nt.match(id, r) {
 					u.add(table, id, wrap("insert", ovsdb.InsertRowJSON(nt.ts, r, nt.initial, true)))
-				case was && !is:
+				} else {
 					u.add(table, id, []byte(`{"delete":null}`))
 				}
 				return true
