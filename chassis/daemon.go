@@ -221,6 +221,12 @@ type daemon struct {
 	logMu          sync.Mutex // guards lastLog
 	lastLog        map[string]string
 	Stats          Stats
+
+	// The inputs of the last plan.Installed (round); installedDirty
+	// forces the next one.
+	installedWanted  map[string]bool
+	installedIfaceAt time.Time
+	installedDirty   bool
 }
 
 // Stats are counters for tests and benchmarks.
@@ -563,6 +569,7 @@ func (d *daemon) round(ctx context.Context) {
 		go d.runReinjector(ctx, "unix:"+d.opts.OVSRundir+"/"+w.bridge+".mgmt")
 	}
 	flowsSent := time.Now()
+	installs0 := d.Stats.Installs
 	if err := d.installRejecting(ctx, w); err != nil {
 		d.logOnce("install", "install flows", "err", err)
 		d.needFull = true
@@ -602,8 +609,16 @@ func (d *daemon) round(ctx context.Context) {
 	// Tell the cloud management system, as ovn-controller(8) does: the
 	// interfaces whose flows ovs-vswitchd has now processed carry
 	// external_ids:ovn-installed=true (and -ts); released ones lose it.
+	// plan.Installed visits every interface of the bridge: only when
+	// the flows, the wanted ports or the interfaces changed since it last
+	// ran, or its transaction failed.
+	var inst []ovsdb.Operation
 	d.mu.Lock()
-	inst := plan.Installed(d.ovs, d.sb, w.bridge, w.wanted, time.Now().UnixMilli())
+	ifaceAt := d.ifaceUpdateAt
+	if d.installedDirty || d.Stats.Installs != installs0 || !ifaceAt.Equal(d.installedIfaceAt) || !maps.Equal(w.wanted, d.installedWanted) {
+		inst = plan.Installed(d.ovs, d.sb, w.bridge, w.wanted, time.Now().UnixMilli())
+		d.installedDirty, d.installedIfaceAt, d.installedWanted = false, ifaceAt, w.wanted
+	}
 	d.mu.Unlock()
 	if len(inst) > 0 || len(zoneOps) > 0 {
 		d.transactOVS(ctx, append(zoneOps, inst...), "mark interfaces ovn-installed")
@@ -631,7 +646,7 @@ func (d *daemon) transactOVS(ctx context.Context, ops []ovsdb.Operation, what st
 	if _, err := d.ovsC.Transact(ctx, "Open_vSwitch", ops...); err != nil {
 		d.log.Warn(what, "err", err)
 		if ctx.Err() == nil {
-			d.zonesRead = false
+			d.zonesRead, d.installedDirty = false, true
 			time.AfterFunc(100*time.Millisecond, d.wake)
 		}
 	}
@@ -1060,6 +1075,7 @@ func (d *daemon) decideLocked(ctx context.Context) (work, error) {
 	}
 	w.groups = lf.Groups
 	w.meters = lf.Meters
+	d.opts.Metrics.waitingInterfaces(len(in.Waiting))
 	if len(in.Waiting) > 0 {
 		w.meters = maps.Clone(lf.Meters)
 		if w.meters == nil {

@@ -23,6 +23,8 @@ type Metrics struct {
 	bfdUp          *metrics.GaugeVec // peer
 	bfdPeers       map[string]bool   // peers with a bfdUp series (loop-owned)
 	sbConnected    *metrics.Gauge
+	waiting        *metrics.Gauge
+	reinjected     *metrics.Counter
 }
 
 // NewMetrics registers the chassis series on reg.
@@ -41,6 +43,8 @@ func NewMetrics(reg *metrics.Registry) *Metrics {
 		bfdUp:          reg.GaugeVec("hcnet_chassis_bfd_up", "1 when BFD on the tunnel to peer is up and forwarding, 0 when down; absent without BFD.", "peer"),
 		bfdPeers:       map[string]bool{},
 		sbConnected:    reg.Gauge("hcnet_chassis_sb_connected", "1 while the southbound monitor is established."),
+		waiting:        reg.Gauge("hcnet_chassis_waiting_interfaces", "Interfaces on the integration bridge whose iface-id no local port binding has (yet); what they send goes to the controller."),
+		reinjected:     reg.Counter("hcnet_chassis_reinjected_packets_total", "Packets of newly bound ports sent back through the flow table by the chassis (they had reached the controller before the switch's datapath cache caught up)."),
 	}
 }
 
@@ -50,6 +54,23 @@ func (m *Metrics) round(start time.Time) {
 	}
 	m.rounds.Inc()
 	m.roundSeconds.Since(start)
+}
+
+// waitingInterfaces records the waiting interfaces of a round.
+func (m *Metrics) waitingInterfaces(n int) {
+	if m == nil {
+		return
+	}
+	m.waiting.Set(float64(n))
+}
+
+// reinjectedPacket counts one packet sent back through the flow table
+// (called from the reinjector's goroutine; the counter is atomic).
+func (m *Metrics) reinjectedPacket() {
+	if m == nil {
+		return
+	}
+	m.reinjected.Inc()
 }
 
 func (m *Metrics) installed(kind string, start time.Time, flows int) {

@@ -14,6 +14,8 @@ func TestMetrics(t *testing.T) {
 	nilM.round(time.Now())
 	nilM.installed("full", time.Now(), 1)
 	nilM.decided(1, 0, 0, 0, nil, true)
+	nilM.waitingInterfaces(1)
+	nilM.reinjectedPacket()
 
 	reg := metrics.NewRegistry()
 	m := NewMetrics(reg)
@@ -25,6 +27,8 @@ func TestMetrics(t *testing.T) {
 		"gw2": {BFDEnabled: true},
 		"hv2": {},
 	}, true)
+	m.waitingInterfaces(2)
+	m.reinjectedPacket()
 	text := func() string {
 		var b strings.Builder
 		if err := reg.WriteText(&b); err != nil {
@@ -46,6 +50,8 @@ func TestMetrics(t *testing.T) {
 		`hcnet_chassis_bfd_up{peer="gw1"} 1` + "\n",
 		`hcnet_chassis_bfd_up{peer="gw2"} 0` + "\n",
 		"hcnet_chassis_sb_connected 1\n",
+		"hcnet_chassis_waiting_interfaces 2\n",
+		"hcnet_chassis_reinjected_packets_total 1\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("metrics lack %q:\n%s", want, out)

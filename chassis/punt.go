@@ -114,6 +114,7 @@ func (d *daemon) reinjectSession(ctx context.Context, target string) error {
 			if out = reinjection(pi, d.reinject.isReady, xid+1); out != nil {
 				xid++
 				d.reinject.sent.Add(1)
+				d.opts.Metrics.reinjectedPacket()
 			}
 		}
 		if out != nil {
