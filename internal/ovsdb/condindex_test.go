@@ -50,12 +50,17 @@ func condDB(tb testing.TB, rng *rand.Rand, dps, flows int) (*Database, []UUID) {
 
 // randomCond returns a where list for Logical_Flow mixing "==" clauses
 // that Conditions folds into sets with others it evaluates in turn.
-func randomCond(rng *rand.Rand, dps []UUID, flows []UUID) string {
+// With eqOnly, every clause is false or an "==" of one atom on a column
+// that can have an equality index.
+func randomCond(rng *rand.Rand, dps []UUID, flows []UUID, eqOnly bool) string {
 	var cl []string
 	for n := rng.IntN(12); n >= 0; n-- {
 		x := rng.IntN(16)
 		if x >= 12 { // more sets of strings and integers
 			x = 5 + x%2
+		}
+		if eqOnly {
+			x = []int{0, 1, 2, 4, 6, 11}[rng.IntN(6)]
 		}
 		switch x {
 		case 0, 1, 2, 3:
@@ -79,6 +84,10 @@ func randomCond(rng *rand.Rand, dps []UUID, flows []UUID) string {
 		case 10:
 			cl = append(cl, fmt.Sprintf(`["_uuid","==",["uuid","%s"]]`, flows[rng.IntN(len(flows))]))
 		default:
+			if eqOnly {
+				cl = append(cl, "false")
+				break
+			}
 			cl = append(cl, []string{"true", "false"}[rng.IntN(2)])
 		}
 	}
@@ -99,7 +108,7 @@ func TestConditionSetsMatchEachClause(t *testing.T) {
 	db.Rows("Logical_Flow", func(u UUID, _ Row) bool { flows = append(flows, u); return true })
 	folded, generic := 0, 0
 	for k := 0; k < 400; k++ {
-		where := randomCond(rng, dps, flows)
+		where := randomCond(rng, dps, flows, false)
 		c, err := ParseConditions(ts, json.RawMessage(where))
 		if err != nil {
 			t.Fatalf("ParseConditions(%s): %v", where, err)
@@ -130,6 +139,97 @@ func TestConditionSetsMatchEachClause(t *testing.T) {
 	if folded < 50 || generic < 10 {
 		t.Fatalf("only %d of 400 conditions had a set of == clauses, %d of them not of UUIDs", folded, generic)
 	}
+}
+
+// TestRowsMatchingIndexes runs the same random commits (flows inserted,
+// deleted and moved between datapaths) on a database that indexes the
+// columns conditions name from the first request and on one that never
+// does, and after each compares what RowsMatching visits on both, for
+// random conditions (mostly ones the indexes cover, and pairs of them as
+// monitor_cond_change asks), with a scan clause by clause.
+func TestRowsMatchingIndexes(t *testing.T) {
+	seed := rand.Uint64()
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 9))
+	indexed, dps := condDB(t, rand.New(rand.NewPCG(seed, 1)), 10, 300)
+	plain, _ := condDB(t, rand.New(rand.NewPCG(seed, 1)), 10, 300)
+	indexed.eqMinRows, plain.eqMinRows = 1, 1<<62
+	ts := indexed.Schema().Tables["Logical_Flow"]
+	flowsOf := func(db *Database) []UUID {
+		var l []UUID
+		db.Rows("Logical_Flow", func(u UUID, _ Row) bool { l = append(l, u); return true })
+		return l
+	}
+	dp := func() string {
+		if rng.IntN(6) == 0 {
+			return `["set",[]]`
+		}
+		return fmt.Sprintf(`["uuid","%s"]`, dps[rng.IntN(len(dps))])
+	}
+	covered := 0
+	for i := 0; i < 300; i++ {
+		flows := flowsOf(indexed)
+		var ops []string
+		for n := rng.IntN(4); n >= 0; n-- {
+			f := flows[rng.IntN(len(flows))]
+			switch rng.IntN(4) {
+			case 0:
+				ops = append(ops, fmt.Sprintf(`{"op":"insert","table":"Logical_Flow","row":{"logical_datapath":%s,"pipeline":"ingress","table_id":1,"priority":1,"match":"m%d","actions":"next;"}}`, dp(), rng.IntN(5)))
+			case 1:
+				ops = append(ops, fmt.Sprintf(`{"op":"delete","table":"Logical_Flow","where":[["_uuid","==",["uuid","%s"]]]}`, f))
+			default:
+				ops = append(ops, fmt.Sprintf(`{"op":"update","table":"Logical_Flow","where":[["_uuid","==",["uuid","%s"]]],"row":{"logical_datapath":%s,"match":"m%d"}}`, f, dp(), rng.IntN(5)))
+			}
+		}
+		txn := "[" + strings.Join(ops, ",") + "]"
+		var sd [16]byte
+		sd[0], sd[1], sd[2] = byte(i), byte(i>>8), 0xc0
+		ri := indexed.Execute(Txn{Ops: json.RawMessage(txn), Seed: sd})
+		rp := plain.Execute(Txn{Ops: json.RawMessage(txn), Seed: sd})
+		if string(ri.Reply) != string(rp.Reply) {
+			t.Fatalf("transaction %d: %s\nindexed: %s\nplain:   %s", i, txn, ri.Reply, rp.Reply)
+		}
+		indexed.Commit(ri.Changes)
+		plain.Commit(rp.Changes)
+		flows = flowsOf(indexed)
+		for k := 0; k < 4; k++ {
+			var conds []*Conditions
+			var wheres []string
+			for n := 1 + rng.IntN(2); n > 0; n-- {
+				where := randomCond(rng, dps, flows, rng.IntN(5) > 0)
+				c, err := ParseConditions(ts, json.RawMessage(where))
+				if err != nil {
+					t.Fatalf("ParseConditions(%s): %v", where, err)
+				}
+				conds, wheres = append(conds, &c), append(wheres, where)
+			}
+			var want, got, gotPlain []UUID
+			indexed.Rows("Logical_Flow", func(u UUID, r Row) bool {
+				for _, c := range conds {
+					if c.matchEach(u, r) {
+						want = append(want, u)
+						break
+					}
+				}
+				return true
+			})
+			collect := func(l *[]UUID) func(UUID, Row) bool {
+				return func(u UUID, _ Row) bool { *l = append(*l, u); return true }
+			}
+			indexed.RowsMatching("Logical_Flow", collect(&got), conds...)
+			plain.RowsMatching("Logical_Flow", collect(&gotPlain), conds...)
+			if fmt.Sprint(got) != fmt.Sprint(want) || fmt.Sprint(gotPlain) != fmt.Sprint(want) {
+				t.Fatalf("after transaction %d, conditions %v: indexed visits %d rows, plain %d, clause by clause %d", i, wheres, len(got), len(gotPlain), len(want))
+			}
+		}
+		if len(indexed.tables["Logical_Flow"].eq) > 0 {
+			covered++
+		}
+	}
+	if covered == 0 || len(plain.tables["Logical_Flow"].eq) != 0 {
+		t.Fatalf("indexes: indexed database had them after %d of 300 commits, plain has %d", covered, len(plain.tables["Logical_Flow"].eq))
+	}
+	indexed.checkInvariants()
 }
 
 // BenchmarkChassisConditions: a chassis's Logical_Flow condition (its

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"sort"
+	"sync"
+	"sync/atomic"
 )
 
 // Database is the in-memory state of one database. Its owner serialises
@@ -18,6 +20,11 @@ type Database struct {
 	// eager makes Execute decode the operations in full, as a plain tree,
 	// so tests can check the lazy decoding against it.
 	eager bool
+	// wanted lists the equality indexes readers asked for (RowsMatching)
+	// that the next Commit builds; hasWanted says whether it is empty.
+	wantMu    sync.Mutex
+	wanted    []eqWant
+	hasWanted atomic.Bool
 }
 
 // table holds one table's rows and the derived indexes.
@@ -200,6 +207,7 @@ func (d *Database) apply(cs *ChangeSet) {
 	for _, w := range cs.wantEq {
 		d.tables[w.t.Name].buildEqIndex(w.col)
 	}
+	d.buildWanted()
 	for i := range cs.changes {
 		c := &cs.changes[i]
 		t := d.tables[c.table.Name]

@@ -10,6 +10,14 @@ import "fmt"
 // builds an in-memory index of that column and keeps it up to date, and
 // later scans read their candidates from it. It changes no result: the
 // candidates go through the same clauses and are sorted by UUID as before.
+//
+// Monitors ask too (Database.RowsMatching): a chassis's conditions name
+// its datapaths (Port_Binding.datapath, Logical_Flow.logical_datapath and
+// logical_dp_group, all optional or single UUIDs), and an initial reply or
+// a condition change that reads its rows from the index visits those rows
+// only, not every flow of every datapath. Columns with at most one value
+// (string or UUID) are indexable; a row without a value is not indexed,
+// since no "==" with one atom matches it.
 
 // eqIndexMinRows is the table size from which a scan asks for an index.
 const eqIndexMinRows = 256
@@ -62,7 +70,8 @@ func (s *eqRows) each(fn func(UUID)) {
 
 // eqIndexable reports whether column c can have an equality index.
 func eqIndexable(c *ColumnSchema) bool {
-	return c != uuidColumn && c.Index > 0 && c.Type.Value == nil && c.Type.Min == 1 && c.Type.Max == 1 && c.Type.Key.Type == TypeString
+	return c != uuidColumn && c.Index > 0 && c.Type.Value == nil && c.Type.Max == 1 &&
+		(c.Type.Key.Type == TypeString || c.Type.Key.Type == TypeUUID)
 }
 
 // eqProbe returns the index and the value a where list pins, if any of its
@@ -91,6 +100,9 @@ func (t *table) buildEqIndex(c *ColumnSchema) {
 	}
 	ix := make(eqIndex, len(t.rows))
 	for u, r := range t.rows {
+		if len(r[c.Index].Keys) == 0 {
+			continue
+		}
 		s := ix[r[c.Index].Keys[0]]
 		s.add(u)
 		ix[r[c.Index].Keys[0]] = s
@@ -107,7 +119,7 @@ func (t *table) updateEqIndexes(u UUID, old, new Row) {
 		if old != nil && new != nil && sameDatum(old[col], new[col]) {
 			continue
 		}
-		if old != nil {
+		if old != nil && len(old[col].Keys) > 0 {
 			k := old[col].Keys[0]
 			s := ix[k]
 			if s.remove(u) {
@@ -116,7 +128,7 @@ func (t *table) updateEqIndexes(u UUID, old, new Row) {
 				ix[k] = s
 			}
 		}
-		if new != nil {
+		if new != nil && len(new[col].Keys) > 0 {
 			k := new[col].Keys[0]
 			s := ix[k]
 			s.add(u)
@@ -138,8 +150,117 @@ func (t *table) checkEqIndexes() {
 				}
 			})
 		}
-		if n != len(t.rows) {
-			panic(fmt.Sprintf("ovsdb: invariant: %s equality index of column %d has %d rows, table %d", t.schema.Name, col, n, len(t.rows)))
+		valued := 0
+		for _, r := range t.rows {
+			if len(r[col].Keys) > 0 {
+				valued++
+			}
 		}
+		if n != valued {
+			panic(fmt.Sprintf("ovsdb: invariant: %s equality index of column %d has %d rows, table %d with a value", t.schema.Name, col, n, valued))
+		}
+	}
+}
+
+// RowsMatching calls fn, in ascending UUID order, for each row of table
+// that any of conds matches (a nil or empty Conditions matches every row),
+// until fn returns false. When every clause of every condition is false or
+// an "==" of one atom on an indexed column, it visits only the rows the
+// indexes give for those atoms; otherwise it scans the table, and if an
+// index of the columns it lacks would have spared the scan of a table of
+// at least eqIndexMinRows rows, the next Commit builds it.
+func (d *Database) RowsMatching(table string, fn func(uuid UUID, r Row) bool, conds ...*Conditions) {
+	t, ok := d.tables[table]
+	if !ok {
+		return
+	}
+	matchAny := func(u UUID, r Row) bool {
+		for _, c := range conds {
+			if c == nil || c.Match(u, r) {
+				return true
+			}
+		}
+		return false
+	}
+	var cand []UUID
+	var want []*ColumnSchema
+	covered := true
+	for _, c := range conds {
+		if c == nil || !c.set {
+			covered, want = false, nil
+			break
+		}
+		for i := range c.clauses {
+			cl := &c.clauses[i]
+			if cl.fn == fnFalse {
+				continue
+			}
+			if cl.fn != fnEQ || !eqIndexable(cl.col) || len(cl.arg.Keys) != 1 {
+				covered, want = false, nil
+				break
+			}
+			ix := t.eq[cl.col.Index]
+			if ix == nil {
+				covered = false
+				if len(t.rows) >= d.eqMinRows {
+					want = append(want, cl.col)
+				}
+				continue
+			}
+			if covered {
+				s := ix[cl.arg.Keys[0]]
+				s.each(func(u UUID) { cand = append(cand, u) })
+			}
+		}
+		if !covered && want == nil {
+			break
+		}
+	}
+	if !covered {
+		for _, col := range want {
+			d.wantIndex(t.schema, col)
+		}
+		d.RowsWhere(table, matchAny, fn)
+		return
+	}
+	sortUUIDs(cand)
+	for i, u := range cand {
+		if i > 0 && cand[i-1] == u {
+			continue
+		}
+		if r := t.rows[u]; matchAny(u, r) {
+			if !fn(u, r) {
+				return
+			}
+		}
+	}
+}
+
+// wantIndex asks the next Commit to index column col of table ts (readers
+// may call it concurrently).
+func (d *Database) wantIndex(ts *TableSchema, col *ColumnSchema) {
+	d.wantMu.Lock()
+	defer d.wantMu.Unlock()
+	for _, w := range d.wanted {
+		if w.t == ts && w.col == col {
+			return
+		}
+	}
+	d.wanted = append(d.wanted, eqWant{ts, col})
+	d.hasWanted.Store(true)
+}
+
+// buildWanted builds the indexes readers asked for; Commit calls it.
+func (d *Database) buildWanted() {
+	if !d.hasWanted.Load() {
+		return
+	}
+	d.wantMu.Lock()
+	w := d.wanted
+	d.wanted = nil
+	d.hasWanted.Store(false)
+	d.wantMu.Unlock()
+	for _, x := range w {
+		d.tables[x.t.Name].buildEqIndex(x.col)
 	}
 }

@@ -583,10 +583,10 @@ func (s *session) monitor(msg *jsonrpc.Message) {
 				if !mt.sel.Initial {
 					continue
 				}
-				v.DB.RowsWhere(t, mt.match, func(id ovsdb.UUID, r ovsdb.Row) bool {
+				v.DB.RowsMatching(t, func(id ovsdb.UUID, r ovsdb.Row) bool {
 					m.initialRow(&u, t, mt, id, r)
 					return true
-				})
+				}, mt.cond)
 			}
 		}
 		body := u.json()
@@ -728,15 +728,18 @@ func (s *session) monitorCondChange(msg *jsonrpc.Message) {
 			mt := m.tables[table]
 			nt := *mt
 			nt.cond = conds[table]
-			changed := func(id ovsdb.UUID, r ovsdb.Row) bool { return mt.match(id, r) != nt.match(id, r) }
-			v.DB.RowsWhere(table, changed, func(id ovsdb.UUID, r ovsdb.Row) bool {
-				if nt.match(id, r) {
+			// The rows either condition matches, and of them those whose
+			// match changes.
+			v.DB.RowsMatching(table, func(id ovsdb.UUID, r ovsdb.Row) bool {
+				was, is := mt.match(id, r), nt.match(id, r)
+				switch {
+				case is && !was:
 					u.add(table, id, wrap("insert", ovsdb.InsertRowJSON(nt.ts, r, nt.initial, true)))
-				} else {
+				case was && !is:
 					u.add(table, id, []byte(`{"delete":null}`))
 				}
 				return true
-			})
+			}, mt.cond, nt.cond)
 			mt.cond, mt.condKey = conds[table], condKeys[table]
 		}
 		m.id = p[1]
