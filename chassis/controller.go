@@ -263,6 +263,9 @@ type ctrlState struct {
 	vports      []pinctrl.VirtualBinding
 	events      []pinctrl.Event
 	memberships []pinctrl.Membership
+	// igmpUnbound: since when IGMP_Group members were seen not bound
+	// here (igmpCleanupOps).
+	igmpUnbound map[string]time.Time
 	// timerKick wakes the session's timer goroutine (runTimers) when a
 	// schedule gained something to do sooner.
 	timerKick chan struct{}

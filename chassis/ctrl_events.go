@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/ovn-org/libovsdb/ovsdb"
 
@@ -202,11 +203,19 @@ func igmpOps(sb *replica.DB, chassis string, changes []pinctrl.Membership) []ovs
 	return ops
 }
 
-// igmpCleanupOps drops from this chassis's IGMP_Group rows the ports no
-// longer bound here (a VM deleted or moved away never sends its leave),
-// and deletes rows left without ports.
-func igmpCleanupOps(sb *replica.DB, chassis string) []ovsdb.Operation {
+// igmpGrace is how long a port must have been seen not bound here
+// before igmpCleanupOps drops it from a group: a port being claimed may
+// report joins before the southbound shows it bound here.
+const igmpGrace = 5 * time.Second
+
+// igmpCleanupOps drops from this chassis's IGMP_Group rows the ports not
+// bound here for igmpGrace (a VM deleted or moved away sends no leave),
+// and deletes rows left without ports. unbound remembers since when each
+// row's port ("row|port") has been seen not bound here; entries no longer
+// seen are forgotten.
+func igmpCleanupOps(sb *replica.DB, chassis string, unbound map[string]time.Time, now time.Time) []ovsdb.Operation {
 	var ops []ovsdb.Operation
+	seen := map[string]bool{}
 	for _, r := range sb.Sorted("IGMP_Group") {
 		if chassis == "" || replica.Ref(r, "chassis") != chassis {
 			continue
@@ -216,6 +225,16 @@ func igmpCleanupOps(sb *replica.DB, chassis string) []ovsdb.Operation {
 		for _, u := range ports {
 			if pb := sb.Row("Port_Binding", u); pb != nil && replica.Ref(pb, "chassis") == chassis {
 				keep = append(keep, ovsdb.UUID{GoUUID: u})
+				continue
+			}
+			k := replica.UUID(r) + "|" + u
+			seen[k] = true
+			since, ok := unbound[k]
+			if !ok {
+				unbound[k], since = now, now
+			}
+			if now.Sub(since) < igmpGrace {
+				keep = append(keep, ovsdb.UUID{GoUUID: u})
 			}
 		}
 		switch {
@@ -224,6 +243,11 @@ func igmpCleanupOps(sb *replica.DB, chassis string) []ovsdb.Operation {
 		case len(keep) < len(ports):
 			ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: "IGMP_Group", Where: uuidIs(replica.UUID(r)),
 				Row: ovsdb.Row{"ports": ovsdb.OvsSet{GoSet: keep}}})
+		}
+	}
+	for k := range unbound {
+		if !seen[k] {
+			delete(unbound, k)
 		}
 	}
 	return ops
@@ -245,7 +269,10 @@ func (d *daemon) reportOpsLocked() []ctrlTxn {
 		if len(d.sb.Table("IGMP_Group")) == 0 {
 			return nil
 		}
-		return []ctrlTxn{{"IGMP_Group", igmpCleanupOps(d.sb, me)}}
+		if c.igmpUnbound == nil {
+			c.igmpUnbound = map[string]time.Time{}
+		}
+		return []ctrlTxn{{"IGMP_Group", igmpCleanupOps(d.sb, me, c.igmpUnbound, time.Now())}}
 	}
 	txns := []ctrlTxn{{"virtual_parent", vportOps(d.sb, c.vports)}}
 	// Rows are compared with the southbound's: only write tables the

@@ -3,6 +3,7 @@ package chassis
 import (
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/ovn-org/libovsdb/ovsdb"
 
@@ -124,8 +125,9 @@ func TestIGMPOps(t *testing.T) {
 	}
 }
 
-// TestIGMPCleanupOps: ports no longer bound here leave this chassis's
-// groups; a group left without ports goes; other chassis's rows stay.
+// TestIGMPCleanupOps: ports not bound here for igmpGrace leave this
+// chassis's groups; a group left without ports goes; other chassis's rows
+// stay.
 func TestIGMPCleanupOps(t *testing.T) {
 	sb := eventsSB(t)
 	if err := sb.ApplyRow("Port_Binding", evVM1, "modify", ovsdb.Row{"chassis": ovsdb.OvsSet{GoSet: []any{ovsdb.UUID{GoUUID: evMe}}}}); err != nil {
@@ -143,7 +145,15 @@ func TestIGMPCleanupOps(t *testing.T) {
 	group(mixed, evMe, evVM1, evVM2)
 	group(gone, evMe, evVM2)
 	group(others, "c0000000-0000-0000-0000-000000000002", evVM2)
-	ops := igmpCleanupOps(sb, evMe)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	unbound := map[string]time.Time{}
+	if ops := igmpCleanupOps(sb, evMe, unbound, t0); len(ops) != 0 {
+		t.Fatalf("dropped at once, before the grace time: %+v", ops)
+	}
+	if ops := igmpCleanupOps(sb, evMe, unbound, t0.Add(igmpGrace-time.Millisecond)); len(ops) != 0 {
+		t.Fatalf("dropped before the grace time: %+v", ops)
+	}
+	ops := igmpCleanupOps(sb, evMe, unbound, t0.Add(igmpGrace))
 	if len(ops) != 2 ||
 		ops[0].Op != ovsdb.OperationUpdate || ops[0].Where[0].Value != (ovsdb.UUID{GoUUID: mixed}) ||
 		len(ops[0].Row["ports"].(ovsdb.OvsSet).GoSet) != 1 || ops[0].Row["ports"].(ovsdb.OvsSet).GoSet[0] != (ovsdb.UUID{GoUUID: evVM1}) ||
