@@ -66,13 +66,15 @@ func featureCommand(r *rand.Rand, dnsBFD bool) string {
 	switch r.IntN(12) {
 	case 0, 1:
 		opt := ""
-		switch r.IntN(5) {
+		switch r.IntN(6) {
 		case 0:
 			opt = " opt:skip_snat=true"
 		case 1:
 			opt = " opt:affinity_timeout=60"
 		case 2:
 			opt = " sel=ip_dst"
+		case 3:
+			opt = " opt:neighbor_responder=" + []string{"all", "none", "reachable"}[r.IntN(3)]
 		}
 		if r.IntN(4) == 0 {
 			return fmt.Sprintf("lrlb lb%d dr [2001:db8:ff::%x]:80 [2001:db8:1::%x]:8080%s", r.IntN(3), 0x100+r.IntN(3), 2+r.IntN(9), opt)

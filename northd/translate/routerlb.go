@@ -18,6 +18,10 @@ type routerVIP struct {
 	// SkipSNAT is the load balancer's options:skip_snat: connections to
 	// this VIP are not SNATed to lb_force_snat_ip.
 	SkipSNAT bool
+	// Responder is the load balancer's options:neighbor_responder: the
+	// router answers ARP/ND for the VIP if it is in one of its networks
+	// ("reachable", the default), always ("all") or never ("none").
+	Responder string
 }
 
 // routerVIPs returns the VIPs of a router's load balancers, sorted and
@@ -40,7 +44,7 @@ func (x *Index) routerVIPs(r *nb.LogicalRouter) []routerVIP {
 				v.Reject = lb.Options["reject"] == "true"
 				v.Affinity, _ = strconv.Atoi(lb.Options["affinity_timeout"])
 				v.Hash = hashFields(lb, proto)
-				out = append(out, routerVIP{vip: v, SkipSNAT: skip})
+				out = append(out, routerVIP{vip: v, SkipSNAT: skip, Responder: lb.Options["neighbor_responder"]})
 			}
 		}
 	}
@@ -49,7 +53,7 @@ func (x *Index) routerVIPs(r *nb.LogicalRouter) []routerVIP {
 		// with the same VIP wins does not depend on map order.
 		return cmp.Or(a.IP.Compare(b.IP), cmp.Compare(a.Port, b.Port), cmp.Compare(a.Proto, b.Proto),
 			cmp.Compare(a.Backends, b.Backends), boolCmp(a.SkipSNAT, b.SkipSNAT), boolCmp(a.Reject, b.Reject),
-			cmp.Compare(a.Affinity, b.Affinity), cmp.Compare(a.Hash, b.Hash))
+			cmp.Compare(a.Affinity, b.Affinity), cmp.Compare(a.Hash, b.Hash), cmp.Compare(a.Responder, b.Responder))
 	})
 	return slices.CompactFunc(out, func(a, b routerVIP) bool {
 		return a.IP == b.IP && a.Port == b.Port && (a.Port == 0 || a.Proto == b.Proto)
@@ -108,18 +112,29 @@ func (x *Index) routerLBFlows(f *flowSet, r *nb.LogicalRouter, ports []*routerPo
 
 	// The router answers ARP and neighbor solicitations, on every port,
 	// for its VIPs that lie in one of its networks (the others are reached
-	// by routing).
+	// by routing), or as the load balancer's neighbor_responder says.
 	var ips4, ips6 []string
 	for _, v := range vips {
-		for _, p := range ports {
-			if slices.ContainsFunc(slices.Concat(p.V4, p.V6), func(n netip.Prefix) bool { return n.Contains(v.IP) }) {
-				if v.IP.Is4() {
-					ips4 = append(ips4, v.IP.String())
-				} else {
-					ips6 = append(ips6, v.IP.String())
+		answer := false
+		switch v.Responder {
+		case "all":
+			answer = true
+		case "none":
+		default:
+			for _, p := range ports {
+				if slices.ContainsFunc(slices.Concat(p.V4, p.V6), func(n netip.Prefix) bool { return n.Contains(v.IP) }) {
+					answer = true
+					break
 				}
-				break
 			}
+		}
+		if !answer {
+			continue
+		}
+		if v.IP.Is4() {
+			ips4 = append(ips4, v.IP.String())
+		} else {
+			ips6 = append(ips6, v.IP.String())
 		}
 	}
 	ips4, ips6 = slices.Compact(ips4), slices.Compact(ips6)
