@@ -19,7 +19,8 @@ import (
 // backends out of the VIP.
 
 func init() {
-	extraScenarios = append(extraScenarios, scenario{"lb-health-check", testLBHealthCheck})
+	extraScenarios = append(extraScenarios, scenario{"lb-health-check", testLBHealthCheck},
+		scenario{"lb-health-check-udp", testLBHealthCheckUDP})
 }
 
 const (
@@ -113,19 +114,27 @@ func monitorStatus(t *testing.T, s *suite, ip string, port int) string {
 	return f[1]
 }
 
-// waitMonitor polls until backend ip's Service_Monitor has status want.
+// waitMonitor polls until backend ip's Service_Monitor (port hcPort) has
+// status want.
 func waitMonitor(t *testing.T, s *suite, ip, want string, timeout time.Duration) time.Duration {
+	t.Helper()
+	return waitMonitorPort(t, s, ip, hcPort, want, timeout)
+}
+
+// waitMonitorPort polls until the Service_Monitor of ip:port has status
+// want.
+func waitMonitorPort(t *testing.T, s *suite, ip string, port int, want string, timeout time.Duration) time.Duration {
 	t.Helper()
 	start := time.Now()
 	for {
-		got := monitorStatus(t, s, ip, hcPort)
+		got := monitorStatus(t, s, ip, port)
 		if got == want {
 			return time.Since(start)
 		}
 		if time.Since(start) > timeout {
 			all, _ := s.tb.SBCtl("list", "Service_Monitor")
 			t.Fatalf("Service_Monitor of %s:%d is %q after %s, want %q; the chassis binding its port probes it (daemon log). Rows:\n%s",
-				ip, hcPort, got, timeout, want, all)
+				ip, port, got, timeout, want, all)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -219,4 +228,47 @@ func connectionsUntil(t *testing.T, from *testbed.VM, vip string, done func(map[
 		by[b]++
 	}
 	return by
+}
+
+const hcUDPPort = 5802
+
+// testLBHealthCheckUDP: a UDP load balancer with a health check (every
+// 2 s: above the kernel's ICMP rate limit). A backend without a listener
+// answers the probe with an ICMP port unreachable: offline; one with a
+// listener stays silent: online. vmh1 then starts listening: online.
+func testLBHealthCheckUDP(t *testing.T, s *suite) {
+	b1, b2, _ := healthNet(t, s)
+	listen := func(v *testbed.VM) *net.UDPConn {
+		var c *net.UDPConn
+		if err := v.Do(func() error {
+			var err error
+			c, err = net.ListenUDP("udp4", &net.UDPAddr{Port: hcUDPPort})
+			return err
+		}); err != nil {
+			t.Fatalf("%s: listen on udp %d: %v", v.Spec.Name, hcUDPPort, err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	listen(b2)
+	vip := fmt.Sprintf("%s:%d", hcVIP, hcUDPPort)
+	nbctl(t, s, "--if-exists", "lb-del", "lb-hu")
+	t.Cleanup(func() { _, _ = s.tb.NBCtl("--if-exists", "lb-del", "lb-hu") })
+	nbctl(t, s, "lb-add", "lb-hu", vip, fmt.Sprintf("%s:%d,%s:%d", b1.IP(), hcUDPPort, b2.IP(), hcUDPPort), "udp")
+	nbctl(t, s, "set", "Load_Balancer", "lb-hu",
+		fmt.Sprintf(`ip_port_mappings:"%s"="vmh1:%s"`, b1.IP(), hcSrcIP),
+		fmt.Sprintf(`ip_port_mappings:"%s"="vmh2:%s"`, b2.IP(), hcSrcIP))
+	nbctl(t, s, "--id=@hc", "create", "Load_Balancer_Health_Check", fmt.Sprintf(`vip="%s"`, vip),
+		"options:interval=2", "options:timeout=1", "options:success_count=1", "options:failure_count=1",
+		"--", "add", "Load_Balancer", "lb-hu", "health_check", "@hc")
+	nbctl(t, s, "--may-exist", "ls-lb-add", "ls-hc", "lb-hu")
+	waitMonitorPort(t, s, b1.IP(), hcUDPPort, "offline", 60*time.Second)
+	waitMonitorPort(t, s, b2.IP(), hcUDPPort, "online", 30*time.Second)
+	listen(b1)
+	started := time.Now()
+	waitMonitorPort(t, s, b1.IP(), hcUDPPort, "online", 30*time.Second)
+	s.figure(t, "lb-health-check-udp: backend online after it started listening", time.Since(started).Round(100*time.Millisecond))
+	if st := monitorStatus(t, s, b2.IP(), hcUDPPort); st != "online" {
+		t.Fatalf("vmh2's UDP monitor is %q, want online", st)
+	}
 }
