@@ -38,6 +38,10 @@ func appendUUIDString(b []byte, u UUID) []byte {
 	return b
 }
 
+// AppendQuoted appends u's canonical form in double quotes (a JSON
+// string).
+func (u UUID) AppendQuoted(b []byte) []byte { return appendUUIDString(b, u) }
+
 // IsZero reports whether u is the all-zeros UUID.
 func (u UUID) IsZero() bool { return u == UUID{} }
 

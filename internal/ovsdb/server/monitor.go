@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -308,10 +309,17 @@ func parseMonitorRequests(s *ovsdb.Schema, raw json.RawMessage, cond bool) (map[
 	return out, nil
 }
 
-// updates collects <table-updates> (or <table-updates2>) by table.
+// updates collects <table-updates> (or <table-updates2>) by table. A
+// notification names few tables, so they are a list, not a map: a commit
+// builds one per notified monitor.
 type updates struct {
-	tables map[string][]rowUpdate
+	tables []tableUpdates
 	n      int
+}
+
+type tableUpdates struct {
+	name string
+	rows []rowUpdate
 }
 
 type rowUpdate struct {
@@ -320,43 +328,50 @@ type rowUpdate struct {
 }
 
 func (u *updates) add(table string, uuid ovsdb.UUID, body []byte) {
-	if u.tables == nil {
-		u.tables = map[string][]rowUpdate{}
+	k := len(u.tables) - 1
+	if k < 0 || u.tables[k].name != table {
+		for k = 0; k < len(u.tables) && u.tables[k].name != table; k++ {
+		}
+		if k == len(u.tables) {
+			u.tables = append(u.tables, tableUpdates{name: table})
+		}
 	}
-	u.tables[table] = append(u.tables[table], rowUpdate{uuid, body})
+	u.tables[k].rows = append(u.tables[k].rows, rowUpdate{uuid, body})
 	u.n++
 }
 
 func (u *updates) json() []byte {
-	names := make([]string, 0, len(u.tables))
-	for t := range u.tables {
-		names = append(names, t)
+	if len(u.tables) > 1 {
+		slices.SortFunc(u.tables, func(a, b tableUpdates) int { return strings.Compare(a.name, b.name) })
 	}
-	sort.Strings(names)
-	b := []byte{'{'}
-	for i, t := range names {
+	size := 2
+	for _, t := range u.tables {
+		size += len(t.name) + 6
+		for _, r := range t.rows {
+			size += 40 + len(r.body)
+		}
+	}
+	b := make([]byte, 0, size)
+	b = append(b, '{')
+	for i, t := range u.tables {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b, _ = appendJSONString(b, t)
-		b = append(b, ":{"...)
-		for j, r := range u.tables[t] {
+		// Table names are identifiers (ovsdb(7)): nothing to escape.
+		b = append(b, '"')
+		b = append(b, t.name...)
+		b = append(b, `":{`...)
+		for j, r := range t.rows {
 			if j > 0 {
 				b = append(b, ',')
 			}
-			b = append(b, '"')
-			b = append(b, r.uuid.String()...)
-			b = append(b, `":`...)
+			b = r.uuid.AppendQuoted(b)
+			b = append(b, ':')
 			b = append(b, r.body...)
 		}
 		b = append(b, '}')
 	}
 	return append(b, '}')
-}
-
-func appendJSONString(b []byte, s string) ([]byte, error) {
-	q, err := json.Marshal(s)
-	return append(b, q...), err
 }
 
 // initialRow adds one row of the initial contents; the table selects
