@@ -14,7 +14,10 @@
 // apply path, so the updates of a transaction always precede its reply.
 // Monitors of the same shape (version, monitor id, columns, conditions)
 // get the same bytes for a commit: the first builds the notification, the
-// others send it as it is.
+// others send it as it is. A monitor's initial rows and the rows a
+// monitor_cond_change adds or removes are read through the executor's
+// equality indexes when its conditions are "==" clauses (a chassis naming
+// its datapaths: Database.RowsMatching), not by scanning the table.
 //
 // Driven by: the nbdb and sbdb services. Imports the executor
 // (internal/ovsdb), replica and jsonrpc; never an OVSDB client.
