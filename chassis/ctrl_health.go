@@ -119,11 +119,10 @@ func (d *daemon) svcStatusOpsLocked() []ovsdb.Operation {
 		c.kickTimersLocked()
 	}
 	var ops []ovsdb.Operation
-	for _, c := range c.health.Changes(time.Now()) {
-		d.log.Info("service monitor status", "uuid", c.UUID, "status", c.Status)
+	for _, ch := range c.health.Changes(time.Now()) {
+		d.log.Info("service monitor status", "uuid", ch.UUID, "status", ch.Status)
 		ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: "Service_Monitor",
-			Where: []ovsdb.Condition{{Column: "_uuid", Function: ovsdb.ConditionEqual, Value: ovsdb.UUID{GoUUID: c.UUID}}},
-			Row:   ovsdb.Row{"status": c.Status}})
+			Where: uuidIs(ch.UUID), Row: ovsdb.Row{"status": ch.Status}})
 	}
 	return ops
 }
