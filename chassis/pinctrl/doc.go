@@ -33,8 +33,9 @@
 //     their schedule (RAScheduler: random between min and max interval);
 //     the frame equals ovn-controller's (TestRootRepliesMatchOVNController).
 //   - Gratuitous ARPs and RARPs (Announcement: the frame and the
-//     packet-out through a localnet port) and their schedule (Announcer:
-//     at once, then 1, 2, 4 and 8 s later).
+//     packet-out through a localnet port; the frame equals
+//     ovn-controller's, TestRootGARPMatchesOVNController) and their
+//     schedule (Announcer: at once, then 1, 2, 4 and 8 s later).
 //   - Decisions for the chassis to carry out, returned in the Result:
 //     learned neighbours (put_arp, put_nd) as a MACBinding, learned MACs
 //     (put_fdb) as an FDBEntry, virtual port claims (bind_vport) as a
