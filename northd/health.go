@@ -110,10 +110,18 @@ func (w *writer) serviceMonitors(desired []translate.ServiceMonitor) {
 	}
 }
 
-// svcMonitorMACOp returns the NB operation that gives NB_Global a random
-// options:svc_monitor_mac when it has no valid one (ovn-northd generates
-// it too: it is the source MAC of health-check probes), or nil.
-func svcMonitorMACOp(g *nb.NBGlobal, random func([]byte)) *ovsdb.Operation {
+// randomMAC returns a random unicast, locally administered MAC address.
+func randomMAC(random func([]byte)) string {
+	mac := make([]byte, 6)
+	random(mac)
+	mac[0] = mac[0]&^1 | 2
+	return net.HardwareAddr(mac).String()
+}
+
+// svcMonitorMACOp returns the NB operation that gives NB_Global
+// options:svc_monitor_mac = s when it has no valid one (ovn-northd
+// generates it too: it is the source MAC of health-check probes), or nil.
+func svcMonitorMACOp(g *nb.NBGlobal, s string) *ovsdb.Operation {
 	if g == nil {
 		return nil
 	}
@@ -121,10 +129,6 @@ func svcMonitorMACOp(g *nb.NBGlobal, random func([]byte)) *ovsdb.Operation {
 	if hw, err := net.ParseMAC(cur); ok && err == nil && len(hw) == 6 {
 		return nil
 	}
-	mac := make([]byte, 6)
-	random(mac)
-	mac[0] = mac[0]&^1 | 2 // unicast, locally administered
-	s := net.HardwareAddr(mac).String()
 	muts := []ovsdb.Mutation{}
 	if ok {
 		muts = append(muts, ovsdb.Mutation{Column: "options", Mutator: ovsdb.MutateOperationDelete,

@@ -187,6 +187,12 @@ func TestServiceMonitorsMatchOVN(t *testing.T) {
 	})
 	compare := func(when string) {
 		t.Helper()
+		// ovn-controller knows $svc_monitor_mac as this address set.
+		for _, sb := range []string{sbOVN, sbOurs} {
+			if got := sbctl(t, sb, "--bare", "--columns=addresses", "find", "Address_Set", "name=svc_monitor_mac"); got != "0a:00:00:00:fe:fe" {
+				t.Errorf("%s: Address_Set svc_monitor_mac %q", when, got)
+			}
+		}
 		if a, b := monitors(t, sbOVN, true), monitors(t, sbOurs, true); len(a) != 3 || !slices.Equal(a, b) {
 			t.Errorf("%s: Service_Monitor rows differ:\novn-northd:\n%s\nours:\n%s", when, strings.Join(a, "\n"), strings.Join(b, "\n"))
 		}

@@ -137,6 +137,9 @@ type Daemon struct {
 	// igmpDirty is set when SB IGMP_Group rows changed since the engine
 	// last took them (igmpChanges).
 	igmpDirty bool
+	// svcMAC is the svc_monitor_mac this instance gives NB_Global if it
+	// has none (translate.NB.SvcMonitorMACDefault).
+	svcMAC string
 
 	// Stats for tests and benchmarks, guarded by statsMu.
 	statsMu sync.Mutex
@@ -300,6 +303,8 @@ func Start(ctx context.Context, cfg Config) (*Daemon, error) {
 		return nil, err
 	}
 	n := translate.NewNB()
+	d.svcMAC = randomMAC(cryptoRandom)
+	n.SvcMonitorMACDefault = d.svcMAC
 	d.eng = engine.New(n, d.sb.keys())
 	changes, err := d.drainNB()
 	if err != nil {
@@ -751,6 +756,15 @@ func (d *Daemon) write(ctx context.Context, delta engine.Delta, full bool, sbTou
 			return err
 		}
 	} else {
+		// Step 0: what flows may name (SB_Global options, address
+		// sets), so that no chassis sees a flow before them.
+		if err := d.commitSB(ctx, 1, func(int) *writer {
+			w := newWriter(d.sb, desired, d.eng.PortDatapath)
+			w.early(desired)
+			return w
+		}, start); err != nil {
+			return err
+		}
 		// Step 1: datapaths, and the flows that only one of them wants
 		// and that this write reconciles.
 		upserted := make(map[string]bool, len(upserts))
@@ -956,7 +970,7 @@ func (s *sbState) has(u string) bool {
 func (d *Daemon) ackNB(ctx context.Context) error {
 	var ops []ovsdb.Operation
 	n := d.eng.NB()
-	if op := svcMonitorMACOp(n.Global, cryptoRandom); op != nil {
+	if op := svcMonitorMACOp(n.Global, d.svcMAC); op != nil {
 		ops = append(ops, *op)
 	}
 	ops = append(ops, bfdNBOps(n, d.sb)...)

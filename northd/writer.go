@@ -255,14 +255,26 @@ func (w *writer) datapath(key string, d *translate.DatapathOut) {
 		}
 		u, exists := w.sb.portByName[p.Name]
 		if !exists {
+			// up starts false, as ovn-northd writes it: ovn-controller
+			// sets up only on rows that have a value (a translator
+			// that knows the column).
+			row["up"] = ovsdb.OvsSet{GoSet: []any{false}}
 			n := w.t.name("pb")
 			w.t.insert(tPortBinding, row, n)
 			w.portRef[p.Name] = n
 			continue
 		}
 		w.portRef[p.Name] = u
-		if !samePort(w.sb.table(tPortBinding)[u], row, have, dpUUID) {
+		cur := w.sb.table(tPortBinding)[u]
+		if !samePort(cur, row, have, dpUUID) {
 			w.t.update(tPortBinding, u, row)
+		}
+		if _, set := boolean(cur, "up"); !set {
+			// A row written before northd set up (see above): false,
+			// unless a chassis set it meanwhile.
+			w.t.ops = append(w.t.ops, ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: tPortBinding,
+				Row:   ovsdb.Row{"up": ovsdb.OvsSet{GoSet: []any{false}}},
+				Where: append(byUUID(u), ovsdb.Condition{Column: "up", Function: ovsdb.ConditionEqual, Value: ovsdb.OvsSet{GoSet: []any{}}})})
 		}
 	}
 	if have {
@@ -516,6 +528,39 @@ func (w *writer) globals(desired *translate.SB, full bool) {
 			}
 		}
 	}
+}
+
+// early writes, ahead of a large write's flows, what flows may name:
+// SB_Global options (ovn-controller defines $svc_monitor_mac from them and
+// does not parse a flow naming an unknown set again) and new or changed
+// address sets. nb_cfg and deletions wait for the end of the write.
+func (w *writer) early(desired *translate.SB) {
+	have := map[string]bool{}
+	for u, r := range w.sb.table(tAddressSet) {
+		name := str(r, "name")
+		have[name] = true
+		want, ok := desired.AddressSets[name]
+		if !ok {
+			continue
+		}
+		cur := strSet(r, "addresses")
+		slices.Sort(cur)
+		if !slices.Equal(cur, want) {
+			w.t.update(tAddressSet, u, ovsdb.Row{"addresses": set(want)})
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(desired.AddressSets)) {
+		if !have[name] {
+			w.t.insert(tAddressSet, ovsdb.Row{"name": name, "addresses": set(desired.AddressSets[name])}, "")
+		}
+	}
+	for u, r := range w.sb.table(tSBGlobal) {
+		if !maps.Equal(strMap(r, "options"), desired.Global.Options) {
+			w.t.update(tSBGlobal, u, ovsdb.Row{"options": omap(desired.Global.Options)})
+		}
+		return
+	}
+	w.t.insert(tSBGlobal, ovsdb.Row{"options": omap(desired.Global.Options)}, "")
 }
 
 func (w *writer) global(g translate.Global) {

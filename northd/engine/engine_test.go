@@ -342,7 +342,7 @@ ipmap web 10.0.0.11=a:10.0.0.2 10.0.1.11=b:10.0.1.2
 		{"unrelated status", "svcmon tcp 10.9.9.9 80 z offline", nil, "ct_lb_mark(backends=10.0.0.11:8080)", false},
 		{"port up", "up a", nil, "ct_lb_mark(backends=10.0.0.11:8080)", true},
 		{"health check options", "hc web 10.0.1.100:80 opt:interval=3", []string{"s0", "s1"}, "ct_lb_mark(backends=10.0.0.11:8080)", true},
-		{"svc_monitor_mac", "svcmac 0a:00:00:00:fe:01", []string{"s0", "s1"}, "ct_lb_mark(backends=10.0.0.11:8080)", true},
+		{"svc_monitor_mac", "svcmac 0a:00:00:00:fe:01", []string{"lonely", "pub", "s0", "s1"}, "ct_lb_mark(backends=10.0.0.11:8080)", true},
 		{"port disabled", `lsp s0 a addresses="00:00:00:00:00:01 10.0.0.11" up=true enabled=false`, []string{"r0", "s0", "s1"}, "drop;", true},
 	} {
 		next := translate.CloneNB(n)

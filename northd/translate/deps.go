@@ -212,6 +212,20 @@ func (x *Index) Readers(table, uuid string, old, row any) []string {
 				}
 			}
 		}
+	case nb.NBGlobalTable:
+		add(x.readers[uuid]...)
+		// Every switch's health-check flows wait for svc_monitor_mac.
+		o, _ := old.(*nb.NBGlobal)
+		n, _ := row.(*nb.NBGlobal)
+		mac := func(g *nb.NBGlobal) string {
+			if g == nil {
+				return ""
+			}
+			return g.Options["svc_monitor_mac"]
+		}
+		if mac(o) != mac(n) {
+			add(slices.Sorted(maps.Keys(x.NB.Switches))...)
+		}
 	case nb.LogicalRouterPortTable:
 		p, _ := row.(*nb.LogicalRouterPort)
 		if p == nil {

@@ -95,12 +95,15 @@ type svcIndex struct {
 	bySwitch map[string][]svcBackend
 }
 
-// svcMonitorMAC returns NB_Global options:svc_monitor_mac, or "".
+// svcMonitorMAC returns NB_Global options:svc_monitor_mac, else
+// NB.SvcMonitorMACDefault, or "".
 func (x *Index) svcMonitorMAC() string {
-	if x.NB.Global == nil {
-		return ""
+	if x.NB.Global != nil {
+		if la, ok := parseLSPAddress(x.NB.Global.Options["svc_monitor_mac"]); ok {
+			return la.MAC
+		}
 	}
-	if la, ok := parseLSPAddress(x.NB.Global.Options["svc_monitor_mac"]); ok {
+	if la, ok := parseLSPAddress(x.NB.SvcMonitorMACDefault); ok {
 		return la.MAC
 	}
 	return ""
@@ -266,8 +269,15 @@ func (x *Index) ServiceMonitors() []ServiceMonitor {
 // svcSwitchFlows adds a switch's health-check flows: $svc_monitor_mac
 // bypasses conntrack and, where ACLs apply, the ACLs; the backends'
 // answers go to the controller; ARP and ND for the probe sources of the
-// backends on this switch are answered with svc_monitor_mac.
+// backends on this switch are answered with svc_monitor_mac. None until
+// NB_Global has options:svc_monitor_mac: ovn-controller defines
+// $svc_monitor_mac from SB_Global's copy, and does not parse a flow that
+// names it again once it appears.
 func (x *Index) svcSwitchFlows(f *flowSet, sw *nb.LogicalSwitch, acls bool) {
+	mac := x.svcMonitorMAC()
+	if mac == "" {
+		return
+	}
 	f.add(lsInPreACL, 110, "eth.dst == $svc_monitor_mac", "next;")
 	f.add(lsInPreLB, 110, "eth.dst == $svc_monitor_mac", "next;")
 	f.add(lsOutPreACL, 110, "eth.src == $svc_monitor_mac", "next;")
@@ -276,10 +286,6 @@ func (x *Index) svcSwitchFlows(f *flowSet, sw *nb.LogicalSwitch, acls bool) {
 	if acls {
 		f.add(lsInACL, 34000, "eth.dst == $svc_monitor_mac", "next;")
 		f.add(lsOutACL, 34000, "eth.src == $svc_monitor_mac", "next;")
-	}
-	mac := x.svcMonitorMAC()
-	if mac == "" {
-		return
 	}
 	seen := map[netip.Addr]bool{}
 	for _, sb := range x.svc.bySwitch[sw.UUID] {

@@ -38,6 +38,11 @@ type NB struct {
 	// IGMPGroups is what SB IGMP_Group rows report, merged over chassis,
 	// by IGMPGroupKey: not NB, but read like it (mcast.go).
 	IGMPGroups map[string]*IGMPGroup
+	// SvcMonitorMACDefault is the svc_monitor_mac used while NB_Global
+	// has none (the daemon's choice, which it then writes to NB): SB_Global
+	// carries it from the first write, before any flow names
+	// $svc_monitor_mac. "" for none.
+	SvcMonitorMACDefault string
 }
 
 // NewNB returns an NB with every map allocated.
@@ -240,5 +245,7 @@ func CloneNB(n *NB) *NB {
 		HealthChecks:       maps.Clone(n.HealthChecks),
 		ServiceStatus:      maps.Clone(n.ServiceStatus),
 		IGMPGroups:         maps.Clone(n.IGMPGroups),
+
+		SvcMonitorMACDefault: n.SvcMonitorMACDefault,
 	}
 }

@@ -41,8 +41,9 @@ func (x *Index) Datapath(u string) *DatapathOut {
 	return nil
 }
 
-// AddressSets returns the SB Address_Set rows: NB's address sets, and for
-// every port group "<name>_ip4" and "<name>_ip6" with its ports' addresses.
+// AddressSets returns the SB Address_Set rows: NB's address sets, for
+// every port group "<name>_ip4" and "<name>_ip6" with its ports' addresses,
+// and "svc_monitor_mac" with NB_Global options:svc_monitor_mac.
 func (x *Index) AddressSets() map[string][]string {
 	out := map[string][]string{}
 	for _, as := range x.NB.AddressSets {
@@ -71,6 +72,11 @@ func (x *Index) AddressSets() map[string][]string {
 		out[pg.Name+"_ip4"] = sortedUnique(v4)
 		out[pg.Name+"_ip6"] = sortedUnique(v6)
 	}
+	// ovn-controller knows $svc_monitor_mac as this address set, which
+	// ovn-northd writes.
+	if mac := x.svcMonitorMAC(); mac != "" {
+		out["svc_monitor_mac"] = []string{mac}
+	}
 	return out
 }
 
@@ -91,6 +97,9 @@ func (x *Index) Global() Global {
 		maps.Copy(g.Options, x.NB.Global.Options)
 	}
 	g.Options["max_tunid"] = strconv.Itoa(maxDatapathKey)
+	if mac := x.svcMonitorMAC(); mac != "" {
+		g.Options["svc_monitor_mac"] = mac
+	}
 	return g
 }
 
