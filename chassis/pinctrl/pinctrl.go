@@ -52,6 +52,9 @@ type Result struct {
 	// Svc is set by handle_svc_check: a load balancer backend's answer
 	// to a health check probe (Service_Monitor status).
 	Svc *SvcStatus
+	// BFD is set by handle_bfd_msg: a BFD control packet for one of the
+	// chassis's sessions (BFDSessions.Receive).
+	BFD *BFDMsg
 }
 
 // Event is a controller event (trigger_event) for the southbound
@@ -187,6 +190,12 @@ func HandleWith(pi *ofconn.PacketIn, xid uint32, in *Input) (Result, error) {
 		return Result{Vport: &VirtualBinding{Datapath: uint32(dp), Virtual: binary.BigEndian.Uint32(payload), Parent: uint32(parent)}}, nil
 	case OpIGMP:
 		return handleIGMP(pi)
+	case OpBFDMsg:
+		m, err := parseBFDMsg(pi.Packet)
+		if err != nil {
+			return Result{}, err
+		}
+		return Result{BFD: m}, nil
 	case OpHandleSvcCheck:
 		st, err := SvcReply(pi.Packet)
 		if err != nil {
