@@ -176,6 +176,14 @@ func (d *daemon) controllerSession(ctx context.Context, mgmt string, reconnect b
 					}
 				}
 			}
+			if res.BFD != nil {
+				for _, m := range d.bfdReceive(*res.BFD, xid) {
+					xid++
+					if err := send(m); err != nil {
+						return err
+					}
+				}
+			}
 			if d.ctrlReport(res) {
 				d.wake()
 			}
@@ -258,6 +266,8 @@ type ctrlState struct {
 	// ras schedules periodic router advertisements (ctrl_ra.go); nil
 	// until there is one.
 	ras *pinctrl.RAScheduler
+	// bfd runs the BFD sessions (ctrl_bfd.go); nil until there is one.
+	bfd *pinctrl.BFDSessions
 	// vports, events and memberships are packet-in reports waiting for
 	// the next round's southbound writes (ctrl_events.go).
 	vports      []pinctrl.VirtualBinding
@@ -287,9 +297,9 @@ func (c *ctrlState) timerKickLocked() chan struct{} {
 }
 
 // runTimers sends what the controller path sends on a schedule (health
-// check probes, gratuitous ARPs, periodic router advertisements) when it
-// is due, until ctx ends (the controller session's end). send writes one
-// OpenFlow message.
+// check probes, gratuitous ARPs, periodic router advertisements, BFD
+// control packets) when it is due, until ctx ends (the controller
+// session's end). send writes one OpenFlow message.
 func (d *daemon) runTimers(ctx context.Context, send func([]byte) error) {
 	d.mu.Lock()
 	kick := d.ctrl.timerKickLocked()
@@ -336,6 +346,19 @@ func (d *daemon) runTimers(ctx context.Context, send func([]byte) error) {
 			}
 			soonest(rs.Next())
 		}
+		if b := d.ctrl.bfd; b != nil {
+			for _, s := range b.Due(now) {
+				m, err := s.PacketOut(xid)
+				xid++
+				if err != nil {
+					d.logOnce("bfd-send", "bfd packet", "uuid", s.UUID, "err", err)
+					continue
+				}
+				msgs = append(msgs, m)
+			}
+			soonest(b.Next())
+			decided = decided || b.Unreported()
+		}
 		d.mu.Unlock()
 		if decided {
 			d.wake()
@@ -376,6 +399,7 @@ func (d *daemon) controllerTxnsLocked() []ctrlTxn {
 		{"MAC_Binding", d.macBindingOpsLocked()},
 		{"FDB", d.fdbOpsLocked()},
 		{"Service_Monitor", d.svcStatusOpsLocked()},
+		{"BFD", d.bfdStatusOpsLocked()},
 	}, d.reportOpsLocked()...)
 }
 

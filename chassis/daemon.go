@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -132,8 +133,8 @@ var sbTables = []string{
 	"HA_Chassis", "Gateway_Chassis", "DHCP_Options", "DHCPv6_Options", "Meter", "Meter_Band",
 	"Address_Set", "Port_Group", "Load_Balancer", "DNS", "FDB", "Chassis_Template_Var",
 	// The controller path's (controller.go): health checks, IGMP
-	// snooping, controller events.
-	"Service_Monitor", "IGMP_Group", "Controller_Event",
+	// snooping, controller events, BFD sessions.
+	"Service_Monitor", "IGMP_Group", "Controller_Event", "BFD",
 }
 
 type daemon struct {
@@ -191,19 +192,24 @@ type daemon struct {
 	trace         tracer
 
 	// Loop-owned state.
-	cfg            config.Config
-	installed      map[string]flowtable.Flow
-	rejected       map[string]string // flow key -> actions the switch refused
-	groups         map[uint32]string
-	meters         map[uint32]string
-	needFull       bool
-	lastFull       time.Time
-	cookie         uint64
-	tlvDone        bool
-	ofc            *ofinstall.Conn // native flow connection; nil when down
-	ofcTarget      string
-	desiredTab     *flowtable.Desired // merged desired flows, kept across rounds
-	physIn         physical.Input     // the last physical input and its flows
+	cfg        config.Config
+	installed  map[string]flowtable.Flow
+	rejected   map[string]string // flow key -> actions the switch refused
+	groups     map[uint32]string
+	meters     map[uint32]string
+	needFull   bool
+	lastFull   time.Time
+	cookie     uint64
+	tlvDone    bool
+	ofc        *ofinstall.Conn // native flow connection; nil when down
+	ofcTarget  string
+	desiredTab *flowtable.Desired // merged desired flows, kept across rounds
+	// inGen counts the replica updates that wake a round (not quiet
+	// ones), replica replacements and apply errors; last is the plan of
+	// the last round that computed one.
+	inGen          uint64
+	last           *planned
+	physIn         physical.Input // the last physical input and its flows
 	physOut        map[string][]flowtable.Flow
 	agg            *flowtable.Aggregator
 	aggOut         map[string]flowtable.Flow // the last aggregation, and for which datapaths
@@ -325,15 +331,20 @@ func (d *daemon) handler(db func() *replica.DB) client.Handler {
 			for uuid, ru := range rows {
 				if !quiet(table, ru) {
 					wake = true
+					d.inGen++
 					if table == "Interface" {
 						d.ifaceUpdateAt = time.Now()
 					}
 				}
 				if err := r.ApplyRow(table, uuid, ru.Kind, ru.Row); err != nil {
 					d.applyErr = err
+					d.inGen++
 					wake = true
 				}
 			}
+		}
+		if len(u) == 0 {
+			d.inGen++
 		}
 		d.mu.Unlock()
 		if wake || len(u) == 0 {
@@ -377,6 +388,7 @@ func (d *daemon) dialSB(ctx context.Context, remote string) {
 	d.sb = replica.New(sch)
 	d.sb.TrackChanges() // the logical flow compiler revisits only what changed
 	d.sbC = c
+	d.inGen++
 	d.mu.Unlock()
 	reqs := map[string]client.MonitorRequest{}
 	for _, t := range sbTables {
@@ -392,6 +404,7 @@ func (d *daemon) dialSB(ctx context.Context, remote string) {
 	d.mu.Lock()
 	d.sbMon = mon
 	d.sbReady = true
+	d.inGen++
 	d.mu.Unlock()
 	d.log.Info("connected", "db", "OVN_Southbound", "remote", c.Remote())
 	d.wake()
@@ -961,9 +974,108 @@ func (d *daemon) decideLocked(ctx context.Context) (work, error) {
 		}
 	}
 	w.stages.start(d.opts.TracePortUp)
+	// Everything below the configuration is a function of the replicas,
+	// the configuration and ovsPending (and, for the flows, the zones):
+	// while none of them changed (a tick, the wake of an answered
+	// condition change, an echo), the last round's results stand.
+	p := d.last
+	if p == nil || p.gen != d.inGen || p.ovsPending != ovsPending || !reflect.DeepEqual(p.cfg, cfg) {
+		p = d.planLocked(ctx, cfg, ovsPending)
+	}
+	w.stages.mark("local")
+	w.sbOps = append(slices.Clone(p.register), p.claims...)
+	w.wanted, w.chassis, w.claimed = p.wanted, p.chUUID, p.claimed
+	w.ctrlTxns = d.controllerTxnsLocked()
+	if d.pinDirty || d.pin == nil {
+		d.pin = pinInput(d.sb)
+		d.pinDirty = false
+		select {
+		case d.pinNotifyLocked() <- struct{}{}:
+		default:
+		}
+	}
+	if !ovsPending {
+		w.ovsOps = p.ovsOps
+	}
+
+	// Conntrack zones, kept in the bridge's external_ids across restarts.
+	// While an insert is in flight the assignment is recomputed from the
+	// same base next round (it is deterministic), so the flows use the
+	// zones that will be written.
+	if !d.zonesRead {
+		d.zones = readZones(d.ovs, cfg.Bridge)
+		d.zonesRead = true
+	}
+	zones, changed := plan.AssignZones(d.zones, p.zoneNames)
+	if changed && !ovsPending {
+		w.zoneOps = zoneOps(d.ovs, cfg.Bridge, d.zones, zones)
+		d.zones = zones
+	}
+	w.stages.mark("ovsops")
+	if p.flows == nil || !maps.Equal(p.flows.zones, zones) {
+		d.flowsLocked(p, zones, &w.stages)
+	}
+	f := p.flows
+	w.groups, w.meters, w.readyPorts = f.groups, f.meters, f.readyPorts
+	d.Stats.CompileErrors = f.compileErrors
+	d.opts.Metrics.waitingInterfaces(len(f.in.Waiting))
+	d.Stats.FlowsDesired = len(f.desired)
+	d.opts.Metrics.decided(len(f.desired), f.compileErrors, len(p.wanted), len(p.localDPs), p.tunnels, d.sbReady)
+	w.desired = f.desired
+	w.nbCfg = plan.NbCfg(d.sb)
+	w.ready = true
+	if d.opts.TracePortUp {
+		d.traceLocked(&w, p.ifaces, f.in)
+		if w.traceNew {
+			d.log.Info("port-up round", "stages", w.stages.String())
+		}
+	}
+	if !d.condPendingSince.IsZero() && time.Since(d.condPendingSince) < time.Second {
+		w.hold = true
+	}
+	return w, nil
+}
+
+// planned is what a round derives from the replicas and the
+// configuration: reused by the rounds after it while the replicas saw no
+// update that wakes a round (daemon.inGen), the configuration and
+// ovsPending are the same. Its maps and slices are never modified.
+type planned struct {
+	gen        uint64
+	cfg        config.Config
+	ovsPending bool
+
+	register, claims []ovsdb.Operation
+	ovsOps           []ovsdb.Operation // SyncPorts' answer, when !ovsPending
+	chUUID           string
+	ifaces           map[string]plan.Iface
+	tunnels          map[string]plan.TunnelState
+	gws              plan.Gateways
+	wanted, claimed  map[string]bool
+	localDPs         map[string]bool
+	zoneNames        []string
+	flows            *plannedFlows // nil until computed for some zones
+}
+
+// plannedFlows are the desired flows of a planned for one zone
+// assignment.
+type plannedFlows struct {
+	zones         map[string]uint16
+	in            physical.Input
+	desired       map[string]flowtable.Flow
+	groups        map[uint32]string
+	meters        map[uint32]string
+	readyPorts    map[uint32]bool
+	compileErrors int
+}
+
+// planLocked decides bindings, gateways, tunnels and local datapaths from
+// the replicas, and updates the monitor conditions; it becomes d.last.
+func (d *daemon) planLocked(ctx context.Context, cfg config.Config, ovsPending bool) *planned {
+	p := &planned{gen: d.inGen, cfg: cfg, ovsPending: ovsPending}
 	me := cfg.SystemID
-	w.sbOps = plan.Register(d.sb, plan.DesiredChassis(cfg, d.opts.Hostname))
-	chUUID := plan.ChassisUUID(d.sb, me)
+	p.register = plan.Register(d.sb, plan.DesiredChassis(cfg, d.opts.Hostname))
+	p.chUUID = plan.ChassisUUID(d.sb, me)
 
 	ifaces := plan.LocalIfaces(d.ovs, cfg.Bridge)
 	tunnels := plan.TunnelPorts(d.ovs, cfg.Bridge)
@@ -991,24 +1103,14 @@ func (d *daemon) decideLocked(ctx context.Context) (work, error) {
 		}
 	}
 	localDPs := plan.LocalDatapaths(d.sb, seeds)
-	w.stages.mark("local")
-	claims := plan.Claims(d.sb, chUUID, wanted)
-	w.sbOps = append(w.sbOps, claims...)
-	w.wanted, w.chassis, w.claimed = wanted, chUUID, map[string]bool{}
-	for _, op := range claims {
+	p.claims = plan.Claims(d.sb, p.chUUID, wanted)
+	p.claimed = map[string]bool{}
+	for _, op := range p.claims {
 		if u, ok := op.Where[0].Value.(ovsdb.UUID); ok && wanted[u.GoUUID] {
-			w.claimed[u.GoUUID] = true
+			p.claimed[u.GoUUID] = true
 		}
 	}
-	w.ctrlTxns = d.controllerTxnsLocked()
-	if d.pinDirty || d.pin == nil {
-		d.pin = pinInput(d.sb)
-		d.pinDirty = false
-		select {
-		case d.pinNotifyLocked() <- struct{}{}:
-		default:
-		}
-	}
+	p.ifaces, p.tunnels, p.gws, p.wanted, p.localDPs = ifaces, tunnels, gws, wanted, localDPs
 
 	bfdPeers := gws.Peers
 	if gws.Gateway {
@@ -1025,29 +1127,19 @@ func (d *daemon) decideLocked(ctx context.Context) (work, error) {
 	specs := plan.Tunnels(d.sb, cfg, needed, bfdPeers, d.opts.BFDMinRx, d.opts.BFDMinTx)
 	specs = append(specs, plan.LocalnetPatches(d.sb, cfg, localDPs)...)
 	if !ovsPending {
-		w.ovsOps = plan.SyncPorts(d.ovs, specs, plan.KeyChassisID, plan.KeyLocalnetPort)
+		p.ovsOps = plan.SyncPorts(d.ovs, specs, plan.KeyChassisID, plan.KeyLocalnetPort)
 	}
-
-	// Conntrack zones, kept in the bridge's external_ids across restarts.
-	// While an insert is in flight the assignment is recomputed from the
-	// same base next round (it is deterministic), so the flows use the
-	// zones that will be written.
-	if !d.zonesRead {
-		d.zones = readZones(d.ovs, cfg.Bridge)
-		d.zonesRead = true
-	}
-	zones, changed := plan.AssignZones(d.zones, plan.ZoneNames(d.sb, localDPs, ifaces))
-	if changed && !ovsPending {
-		w.zoneOps = zoneOps(d.ovs, cfg.Bridge, d.zones, zones)
-		d.zones = zones
-	}
-
-	w.stages.mark("ovsops")
+	p.zoneNames = plan.ZoneNames(d.sb, localDPs, ifaces)
 	d.updateConditionLocked(ctx, localDPs, ifaces)
-	w.stages.mark("conditions")
+	d.last = p
+	return p
+}
 
-	in := plan.Physical(plan.PhysInput{Me: me, SB: d.sb, LocalDPs: localDPs, Ifaces: ifaces, Tunnels: tunnels,
-		Localnet: plan.LocalnetOFPorts(d.ovs, cfg.Bridge), Gateways: gws, Zones: zones})
+// flowsLocked compiles p's physical and logical flows for zones into the
+// desired table and sets p.flows.
+func (d *daemon) flowsLocked(p *planned, zones map[string]uint16, stages *stages) {
+	in := plan.Physical(plan.PhysInput{Me: p.cfg.SystemID, SB: d.sb, LocalDPs: p.localDPs, Ifaces: p.ifaces, Tunnels: p.tunnels,
+		Localnet: plan.LocalnetOFPorts(d.ovs, p.cfg.Bridge), Gateways: p.gws, Zones: zones})
 	if d.desiredTab == nil {
 		d.desiredTab = flowtable.NewDesired()
 	}
@@ -1055,42 +1147,39 @@ func (d *daemon) decideLocked(ctx context.Context) (work, error) {
 	// Physical flows are a function of their input alone: an unchanged
 	// input reuses the last output (whose slices the table recognises
 	// without comparing flows).
-	w.stages.mark("physin")
+	stages.mark("physin")
 	if d.physOut == nil || !reflect.DeepEqual(in, d.physIn) {
 		d.physIn, d.physOut = in, physical.Generate(in)
 	}
-	w.stages.mark("physical")
+	stages.mark("physical")
 	for owner, fs := range d.physOut {
 		tab.Set(owner, fs)
 	}
-	w.stages.mark("set")
-	lf := d.compiler.Compile(lflows.Input{SB: d.sb, Physical: in, LocalDPs: localDPs, Changed: d.sb.TakeChanged()})
-	w.stages.mark("compile")
+	stages.mark("set")
+	lf := d.compiler.Compile(lflows.Input{SB: d.sb, Physical: in, LocalDPs: p.localDPs, Changed: d.sb.TakeChanged()})
+	stages.mark("compile")
 	for _, e := range lf.Errors {
 		d.log.Debug("logical flow not compiled", "err", e)
 	}
-	d.Stats.CompileErrors = len(lf.Errors)
 	for owner, fs := range lf.Flows {
 		tab.Set(owner, fs)
 	}
-	w.groups = lf.Groups
-	w.meters = lf.Meters
-	d.opts.Metrics.waitingInterfaces(len(in.Waiting))
+	f := &plannedFlows{zones: zones, in: in, groups: lf.Groups, meters: lf.Meters, compileErrors: len(lf.Errors)}
 	if len(in.Waiting) > 0 {
-		w.meters = maps.Clone(lf.Meters)
-		if w.meters == nil {
-			w.meters = map[uint32]string{}
+		f.meters = maps.Clone(lf.Meters)
+		if f.meters == nil {
+			f.meters = map[uint32]string{}
 		}
-		w.meters[physical.PuntMeterID] = physical.PuntMeter
+		f.meters[physical.PuntMeterID] = physical.PuntMeter
 	}
-	w.readyPorts = map[uint32]bool{}
+	f.readyPorts = map[uint32]bool{}
 	for _, p := range in.Ports {
 		if p.OFPort > 0 && p.Chassis == in.Chassis {
-			w.readyPorts[uint32(p.OFPort)] = true
+			f.readyPorts[uint32(p.OFPort)] = true
 		}
 	}
 	desired, conflicts := tab.Finish()
-	w.stages.mark("finish")
+	stages.mark("finish")
 	if !d.opts.PerDatapathFlows {
 		if d.agg == nil {
 			d.agg = flowtable.NewAggregator()
@@ -1104,25 +1193,12 @@ func (d *daemon) decideLocked(ctx context.Context) (work, error) {
 		}
 		desired = d.aggOut
 	}
-	w.stages.mark("aggregate")
+	stages.mark("aggregate")
 	for _, c := range conflicts {
 		d.log.Debug("flow conflict", "flow", c)
 	}
-	d.Stats.FlowsDesired = len(desired)
-	d.opts.Metrics.decided(len(desired), len(lf.Errors), len(wanted), len(localDPs), tunnels, d.sbReady)
-	w.desired = desired
-	w.nbCfg = plan.NbCfg(d.sb)
-	w.ready = true
-	if d.opts.TracePortUp {
-		d.traceLocked(&w, ifaces, in)
-		if w.traceNew {
-			d.log.Info("port-up round", "stages", w.stages.String())
-		}
-	}
-	if !d.condPendingSince.IsZero() && time.Since(d.condPendingSince) < time.Second {
-		w.hold = true
-	}
-	return w, nil
+	f.desired = desired
+	p.flows = f
 }
 
 // updateConditionLocked narrows the southbound monitor to what the local
