@@ -23,13 +23,17 @@ import (
 //     replica once, then kept by the loop);
 //   - Port_Binding: only up (MarkUp reads it from the replica);
 //   - Chassis_Private: only nb_cfg, nb_cfg_timestamp and the heartbeat
-//     key of external_ids.
+//     key of external_ids;
+//
+// besides _version, which ovsdb-server sends with every modification
+// (nothing a round decides reads it of these tables).
 func quiet(table string, ru client.RowUpdate) bool {
 	if ru.Kind != client.Modify || len(ru.Row) == 0 {
 		return false
 	}
 	for col, v := range ru.Row {
 		switch {
+		case col == "_version":
 		case table == "Interface" && col == "external_ids":
 			if !mapKeysOnly(v, func(k string) bool { return k == plan.KeyOVNInstalled || k == plan.KeyOVNInstalledTS }) {
 				return false
