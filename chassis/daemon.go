@@ -209,8 +209,7 @@ type daemon struct {
 	// the last round that computed one.
 	inGen          uint64
 	last           *planned
-	physIn         physical.Input // the last physical input and its flows
-	physOut        map[string][]flowtable.Flow
+	phys           physical.Generator // physical flows, kept across rounds
 	agg            *flowtable.Aggregator
 	aggOut         map[string]flowtable.Flow // the last aggregation, and for which datapaths
 	aggLocal       map[uint32]bool
@@ -1144,15 +1143,13 @@ func (d *daemon) flowsLocked(p *planned, zones map[string]uint16, stages *stages
 		d.desiredTab = flowtable.NewDesired()
 	}
 	tab := d.desiredTab
-	// Physical flows are a function of their input alone: an unchanged
-	// input reuses the last output (whose slices the table recognises
-	// without comparing flows).
+	// Physical flows: only the owners whose inputs changed are generated
+	// again; the others keep their slices, which the table recognises
+	// without comparing flows.
 	stages.mark("physin")
-	if d.physOut == nil || !reflect.DeepEqual(in, d.physIn) {
-		d.physIn, d.physOut = in, physical.Generate(in)
-	}
+	physOut := d.phys.Generate(in)
 	stages.mark("physical")
-	for owner, fs := range d.physOut {
+	for owner, fs := range physOut {
 		tab.Set(owner, fs)
 	}
 	stages.mark("set")

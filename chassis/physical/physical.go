@@ -178,11 +178,15 @@ func Generate(in Input) map[string][]flowtable.Flow {
 	for _, mb := range in.MACBindings {
 		g.macBinding(mb)
 	}
-	for _, ofp := range in.Waiting {
+	g.waiting()
+	return g.out
+}
+
+func (g *gen) waiting() {
+	for _, ofp := range g.in.Waiting {
 		g.add(OwnerWaiting, TablePhyToLog, 50, fmt.Sprintf("in_port=%d", ofp),
 			fmt.Sprintf("controller(reason=no_match,meter_id=%d)", PuntMeterID))
 	}
-	return g.out
 }
 
 type gen struct {

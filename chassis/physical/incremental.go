@@ -1,0 +1,133 @@
+package physical
+
+import (
+	"maps"
+	"slices"
+
+	"hcnet/chassis/flowtable"
+)
+
+// Generator is Generate kept across calls: a port's or multicast group's
+// flows are generated again only when something they are made of
+// changed (the port, its datapath, the peer or distributed port it names;
+// a group, its datapath and its member ports); the chassis name or any
+// tunnel changing regenerates everything. Unchanged owners get the very
+// slice of the previous call, which flowtable.Desired recognises without
+// comparing flows. Its result equals Generate's.
+//
+// The zero value is ready to use; not safe for concurrent use.
+type Generator struct {
+	chassis string
+	tunnels map[string]Tunnel
+	ports   map[string]portEntry
+	groups  map[string]groupEntry
+}
+
+type portEntry struct {
+	p     Port
+	dp    Datapath
+	deps  portDeps
+	flows []flowtable.Flow
+}
+
+// portDeps is what port generation reads of other ports and datapaths.
+type portDeps struct {
+	dist, peer     Port
+	distOK, peerOK bool
+	pdp            Datapath
+	pdpOK          bool
+}
+
+type groupEntry struct {
+	mg      MulticastGroup
+	dp      Datapath
+	members []Port // in mg.Ports order; the zero Port for a missing one
+	flows   []flowtable.Flow
+}
+
+func samePort(a, b Port) bool {
+	return a.UUID == b.UUID && a.Name == b.Name && a.Type == b.Type && a.Datapath == b.Datapath && a.Key == b.Key &&
+		a.Chassis == b.Chassis && a.Peer == b.Peer && a.DistributedPort == b.DistributedPort && a.OFPort == b.OFPort &&
+		a.Parent == b.Parent && a.Zone == b.Zone && slices.Equal(a.HAChassis, b.HAChassis)
+}
+
+func (g *gen) portDeps(p Port) portDeps {
+	var d portDeps
+	d.dist, d.distOK = g.byName[p.DistributedPort]
+	d.peer, d.peerOK = g.byName[p.Peer]
+	if d.peerOK {
+		d.pdp, d.pdpOK = g.in.Datapaths[d.peer.Datapath]
+	}
+	return d
+}
+
+func sameDeps(a, b portDeps) bool {
+	return a.distOK == b.distOK && a.peerOK == b.peerOK && a.pdpOK == b.pdpOK && a.pdp == b.pdp &&
+		samePort(a.dist, b.dist) && samePort(a.peer, b.peer)
+}
+
+// Generate returns the physical flows of in, as the package's Generate.
+func (gr *Generator) Generate(in Input) map[string][]flowtable.Flow {
+	g := gen{in: in, out: map[string][]flowtable.Flow{}, byName: make(map[string]Port, len(in.Ports))}
+	for _, p := range in.Ports {
+		g.byName[p.Name] = p
+	}
+	if gr.chassis != in.Chassis || !maps.Equal(gr.tunnels, in.Tunnels) {
+		gr.ports, gr.groups = nil, nil
+	}
+	gr.chassis, gr.tunnels = in.Chassis, maps.Clone(in.Tunnels)
+	g.static()
+	for _, t := range sortedTunnels(in.Tunnels) {
+		g.tunnelIn(t)
+	}
+	ports := make(map[string]portEntry, len(in.Ports))
+	for id, p := range in.Ports {
+		dp, dpOK := in.Datapaths[p.Datapath]
+		if !dpOK {
+			continue // port generates nothing
+		}
+		deps := g.portDeps(p)
+		if e, ok := gr.ports[id]; ok && e.dp == dp && samePort(e.p, p) && sameDeps(e.deps, deps) {
+			if len(e.flows) > 0 {
+				g.out[p.UUID] = e.flows
+			}
+			ports[id] = e
+			continue
+		}
+		g.port(p)
+		ports[id] = portEntry{p: p, dp: dp, deps: deps, flows: g.out[p.UUID]}
+	}
+	gr.ports = ports
+	groups := make(map[string]groupEntry, len(in.Groups))
+	for _, mg := range in.Groups {
+		dp, dpOK := in.Datapaths[mg.Datapath]
+		members := make([]Port, len(mg.Ports))
+		for i, id := range mg.Ports {
+			members[i] = in.Ports[id]
+		}
+		e, ok := gr.groups[mg.UUID]
+		_, dup := groups[mg.UUID]
+		if ok && !dup && dpOK && e.dp == dp && sameGroup(e.mg, mg) && slices.EqualFunc(e.members, members, samePort) {
+			if len(e.flows) > 0 {
+				g.out[mg.UUID] = append(g.out[mg.UUID], e.flows...)
+			}
+			groups[mg.UUID] = e
+			continue
+		}
+		before := len(g.out[mg.UUID])
+		g.group(mg)
+		if !dup {
+			groups[mg.UUID] = groupEntry{mg: mg, dp: dp, members: members, flows: slices.Clone(g.out[mg.UUID][before:])}
+		}
+	}
+	gr.groups = groups
+	for _, mb := range in.MACBindings {
+		g.macBinding(mb)
+	}
+	g.waiting()
+	return g.out
+}
+
+func sameGroup(a, b MulticastGroup) bool {
+	return a.UUID == b.UUID && a.Name == b.Name && a.Datapath == b.Datapath && a.Key == b.Key && slices.Equal(a.Ports, b.Ports)
+}
