@@ -32,6 +32,14 @@
 //     ipv6_ra_* options, into its peer switch for local ports only) and
 //     their schedule (RAScheduler: random between min and max interval);
 //     the frame equals ovn-controller's (TestRootRepliesMatchOVNController).
+//   - BFD (RFC 5880, RFC 5881): control packets built and parsed
+//     (BFDControl; BFDFrame and BFDPacketOut send one into the router
+//     pipeline from the port, as ovn-controller does, and the frame equals
+//     ovn-controller's, TestRootBFDMatchesOVNController), handle_bfd_msg
+//     packet-ins returned as Result.BFD, and BFDSessions: the state
+//     machine, detection timeout, jittered transmit schedule, poll/final
+//     and admin_down of the southbound BFD rows the chassis runs, with time
+//     passed in; the chassis sends and writes BFD.status.
 //   - Gratuitous ARPs and RARPs (Announcement: the frame and the
 //     packet-out through a localnet port; the frame equals
 //     ovn-controller's, TestRootGARPMatchesOVNController) and their
