@@ -60,8 +60,15 @@ func (x *Index) buildReaders() {
 		}
 	}
 	for rU, lr := range x.NB.Routers {
+		// The switches behind a gateway router or a router with a
+		// distributed gateway port read its NAT rules and load balancer
+		// VIPs (Port_Binding nat_addresses).
+		garpSwitches := x.garpSwitches(lr)
 		for _, c := range lr.Nat {
 			r.add(c, rU)
+			for _, sw := range garpSwitches {
+				r.add(c, sw)
+			}
 			if n := x.NB.NATs[c]; n != nil {
 				for _, as := range []*string{n.AllowedExtIPs, n.ExemptedExtIPs} {
 					if as != nil {
@@ -92,14 +99,16 @@ func (x *Index) buildReaders() {
 		for _, c := range lr.Policies {
 			r.add(c, rU)
 		}
-		for _, c := range lr.LoadBalancer {
-			r.add(c, rU)
-		}
-		for _, g := range lr.LoadBalancerGroup {
-			r.add(g, rU)
-			if lbg := x.NB.LoadBalancerGroups[g]; lbg != nil {
-				for _, lb := range lbg.LoadBalancer {
-					r.add(lb, rU)
+		for _, dp := range append([]string{rU}, garpSwitches...) {
+			for _, c := range lr.LoadBalancer {
+				r.add(c, dp)
+			}
+			for _, g := range lr.LoadBalancerGroup {
+				r.add(g, dp)
+				if lbg := x.NB.LoadBalancerGroups[g]; lbg != nil {
+					for _, lb := range lbg.LoadBalancer {
+						r.add(lb, dp)
+					}
 				}
 			}
 		}
@@ -199,7 +208,8 @@ func (x *Index) Readers(table, uuid string, old, row any) []string {
 		// turns their patch ports into l3gateway ports).
 		o, _ := old.(*nb.LogicalRouter)
 		n, _ := row.(*nb.LogicalRouter)
-		if o != nil && n != nil && maps.Equal(o.Options, n.Options) && slices.Equal(o.Nat, n.Nat) {
+		if o != nil && n != nil && maps.Equal(o.Options, n.Options) && slices.Equal(o.Nat, n.Nat) &&
+			slices.Equal(o.LoadBalancer, n.LoadBalancer) && slices.Equal(o.LoadBalancerGroup, n.LoadBalancerGroup) {
 			break
 		}
 		for _, lr := range []*nb.LogicalRouter{o, n, x.NB.Routers[uuid]} {
@@ -235,6 +245,14 @@ func (x *Index) Readers(table, uuid string, old, row any) []string {
 			return nil
 		}
 		add(x.routerPortReaders(p.Name)...)
+		// Whether a port is a distributed gateway port decides the
+		// nat_addresses of the switches behind the router's other ports.
+		o, _ := old.(*nb.LogicalRouterPort)
+		if n, _ := row.(*nb.LogicalRouterPort); isGatewayPort(o) || isGatewayPort(n) {
+			if rp := x.RouterPorts[p.Name]; rp != nil {
+				add(x.garpSwitches(x.NB.Routers[rp.Router])...)
+			}
+		}
 		if p.Peer != nil {
 			if peer := x.RouterPorts[*p.Peer]; peer != nil {
 				add(peer.Router)
@@ -284,6 +302,33 @@ func (x *Index) routerPortReaders(name string) []string {
 						out = append(out, other.Router)
 					}
 				}
+			}
+		}
+	}
+	return out
+}
+
+// isGatewayPort reports whether a router port row names gateway chassis.
+func isGatewayPort(p *nb.LogicalRouterPort) bool {
+	return p != nil && (len(p.GatewayChassis) > 0 || p.HaChassisGroup != nil)
+}
+
+// garpSwitches returns the switches behind a gateway router or a router
+// with a distributed gateway port: their router-type ports' nat_addresses
+// read the router's NAT rules, load balancers and ports.
+func (x *Index) garpSwitches(lr *nb.LogicalRouter) []string {
+	if lr == nil {
+		return nil
+	}
+	ports := x.routerPortsOf(lr)
+	if gatewayChassisOf(lr) == "" && !slices.ContainsFunc(ports, func(p *routerPort) bool { return p.Gateway }) {
+		return nil
+	}
+	var out []string
+	for _, p := range ports {
+		for _, name := range p.SwitchPeers {
+			if sp := x.SwitchPorts[name]; sp != nil && !slices.Contains(out, sp.Switch) {
+				out = append(out, sp.Switch)
 			}
 		}
 	}

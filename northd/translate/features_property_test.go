@@ -60,6 +60,9 @@ func featureCommand(r *rand.Rand, dnsBFD bool) string {
 	if dnsBFD && r.IntN(10) == 0 {
 		return mcastCommand(r)
 	}
+	if r.IntN(10) == 0 {
+		return garpCommand(r)
+	}
 	router := []string{"gr", "dr"}[r.IntN(2)]
 	ip := fmt.Sprintf("10.0.%d.%d", r.IntN(2), 2+r.IntN(20))
 	vip := fmt.Sprintf("172.16.0.%d", 100+r.IntN(4))
@@ -284,4 +287,25 @@ func tablesDiffed(n *translate.NB) bool {
 	d := translate.CloneNB(n)
 	d.LoadBalancerGroups["g"] = &nb.LoadBalancerGroup{UUID: "g"}
 	return len(engine.Changes(a, b)) > 0 && len(engine.Changes(a, c)) > 0 && len(engine.Changes(a, d)) > 0
+}
+
+// garpCommand returns a random command about the router-type ports'
+// nat_addresses: options nat-addresses (router, a list, none) and
+// exclude-lb-vips-from-garp on the public switch's router ports, the
+// localnet port that a gateway router's announcements need, and a second
+// distributed gateway port.
+func garpCommand(r *rand.Rand) string {
+	switch r.IntN(6) {
+	case 0:
+		return "del lsp ln"
+	case 1:
+		return "lsp pub ln type=localnet addresses=unknown opt:network_name=physnet"
+	case 2:
+		return fmt.Sprintf("gw dr-s1 gw%d 5", 1+r.IntN(2))
+	}
+	rp := []string{"gr-pub", "dr-pub", "dr-s1"}[r.IntN(3)]
+	sw := map[string]string{"gr-pub": "pub", "dr-pub": "pub", "dr-s1": "s1"}[rp]
+	opt := []string{"", " opt:nat-addresses=router", " opt:nat-addresses=router opt:exclude-lb-vips-from-garp=true",
+		` opt:nat-addresses="00:00:00:00:ee:09 172.16.0.9 172.16.0.10"`}[r.IntN(4)]
+	return fmt.Sprintf("lsp %s %s-%s type=router addresses=router opt:router-port=%s%s", sw, sw, rp, rp, opt)
 }

@@ -140,14 +140,7 @@ func (x *Index) switchPortBinding(sw *nb.LogicalSwitch, p *switchPort, key int) 
 				pb.Type = "l3gateway"
 				pb.Options["l3gateway-chassis"] = ch
 			}
-			if rp.Gateway && len(rp.V4) > 0 {
-				parts := []string{rp.MAC}
-				for _, n := range rp.V4 {
-					parts = append(parts, n.Addr().String())
-				}
-				parts = append(parts, fmt.Sprintf("is_chassis_resident(%s)", quote(rp.CR)))
-				pb.NATAddresses = []string{strings.Join(parts, " ")}
-			}
+			pb.NATAddresses = x.natAddresses(sw, p, rp)
 		}
 	}
 	return pb
