@@ -204,10 +204,12 @@ type daemon struct {
 	ofc        *ofinstall.Conn // native flow connection; nil when down
 	ofcTarget  string
 	desiredTab *flowtable.Desired // merged desired flows, kept across rounds
-	// inGen counts the replica updates that wake a round (not quiet
-	// ones), replica replacements and apply errors; last is the plan of
+	// inGen and ovsGen count the replica updates that wake a round
+	// (not quiet ones), replica replacements and apply errors, of the
+	// southbound and the Open_vSwitch replica; last is the plan of
 	// the last round that computed one.
-	inGen          uint64
+	inGen, ovsGen  uint64 // southbound; Open_vSwitch
+	ovsView        *ovsView
 	last           *planned
 	phys           physical.Generator // physical flows, kept across rounds
 	agg            *flowtable.Aggregator
@@ -322,6 +324,10 @@ func (d *daemon) handler(db func() *replica.DB) client.Handler {
 	return func(u client.TableUpdates) {
 		d.mu.Lock()
 		r := db()
+		gen := &d.inGen
+		if r == d.ovs {
+			gen = &d.ovsGen
+		}
 		wake := false
 		for table, rows := range u {
 			if table == "DNS" || table == "Datapath_Binding" || table == "MAC_Binding" {
@@ -330,20 +336,20 @@ func (d *daemon) handler(db func() *replica.DB) client.Handler {
 			for uuid, ru := range rows {
 				if !quiet(table, ru) {
 					wake = true
-					d.inGen++
+					*gen++
 					if table == "Interface" {
 						d.ifaceUpdateAt = time.Now()
 					}
 				}
 				if err := r.ApplyRow(table, uuid, ru.Kind, ru.Row); err != nil {
 					d.applyErr = err
-					d.inGen++
+					*gen++
 					wake = true
 				}
 			}
 		}
 		if len(u) == 0 {
-			d.inGen++
+			*gen++
 		}
 		d.mu.Unlock()
 		if wake || len(u) == 0 {
@@ -978,7 +984,7 @@ func (d *daemon) decideLocked(ctx context.Context) (work, error) {
 	// while none of them changed (a tick, the wake of an answered
 	// condition change, an echo), the last round's results stand.
 	p := d.last
-	if p == nil || p.gen != d.inGen || p.ovsPending != ovsPending || !reflect.DeepEqual(p.cfg, cfg) {
+	if p == nil || p.gen != d.inGen || p.ovsGen != d.ovsGen || p.ovsPending != ovsPending || !reflect.DeepEqual(p.cfg, cfg) {
 		p = d.planLocked(ctx, cfg, ovsPending)
 	}
 	w.stages.mark("local")
@@ -1041,6 +1047,7 @@ func (d *daemon) decideLocked(ctx context.Context) (work, error) {
 // ovsPending are the same. Its maps and slices are never modified.
 type planned struct {
 	gen        uint64
+	ovsGen     uint64
 	cfg        config.Config
 	ovsPending bool
 
@@ -1049,11 +1056,22 @@ type planned struct {
 	chUUID           string
 	ifaces           map[string]plan.Iface
 	tunnels          map[string]plan.TunnelState
+	localnet         map[string]int
 	gws              plan.Gateways
 	wanted, claimed  map[string]bool
 	localDPs         map[string]bool
 	zoneNames        []string
 	flows            *plannedFlows // nil until computed for some zones
+}
+
+// ovsView is what the plan reads of the integration bridge, kept while
+// the Open_vSwitch replica saw no update that wakes a round.
+type ovsView struct {
+	gen      uint64
+	bridge   string
+	ifaces   map[string]plan.Iface
+	tunnels  map[string]plan.TunnelState
+	localnet map[string]int
 }
 
 // plannedFlows are the desired flows of a planned for one zone
@@ -1071,13 +1089,17 @@ type plannedFlows struct {
 // planLocked decides bindings, gateways, tunnels and local datapaths from
 // the replicas, and updates the monitor conditions; it becomes d.last.
 func (d *daemon) planLocked(ctx context.Context, cfg config.Config, ovsPending bool) *planned {
-	p := &planned{gen: d.inGen, cfg: cfg, ovsPending: ovsPending}
+	p := &planned{gen: d.inGen, ovsGen: d.ovsGen, cfg: cfg, ovsPending: ovsPending}
 	me := cfg.SystemID
 	p.register = plan.Register(d.sb, plan.DesiredChassis(cfg, d.opts.Hostname))
 	p.chUUID = plan.ChassisUUID(d.sb, me)
 
-	ifaces := plan.LocalIfaces(d.ovs, cfg.Bridge)
-	tunnels := plan.TunnelPorts(d.ovs, cfg.Bridge)
+	if v := d.ovsView; v == nil || v.gen != d.ovsGen || v.bridge != cfg.Bridge {
+		d.ovsView = &ovsView{gen: d.ovsGen, bridge: cfg.Bridge, ifaces: plan.LocalIfaces(d.ovs, cfg.Bridge),
+			tunnels: plan.TunnelPorts(d.ovs, cfg.Bridge), localnet: plan.LocalnetOFPorts(d.ovs, cfg.Bridge)}
+	}
+	ifaces, tunnels := d.ovsView.ifaces, d.ovsView.tunnels
+	p.localnet = d.ovsView.localnet
 	alive := func(ch string) bool {
 		t, ok := tunnels[ch]
 		if !ok {
@@ -1138,7 +1160,7 @@ func (d *daemon) planLocked(ctx context.Context, cfg config.Config, ovsPending b
 // desired table and sets p.flows.
 func (d *daemon) flowsLocked(p *planned, zones map[string]uint16, stages *stages) {
 	in := plan.Physical(plan.PhysInput{Me: p.cfg.SystemID, SB: d.sb, LocalDPs: p.localDPs, Ifaces: p.ifaces, Tunnels: p.tunnels,
-		Localnet: plan.LocalnetOFPorts(d.ovs, p.cfg.Bridge), Gateways: p.gws, Zones: zones})
+		Localnet: p.localnet, Gateways: p.gws, Zones: zones})
 	if d.desiredTab == nil {
 		d.desiredTab = flowtable.NewDesired()
 	}
@@ -1175,7 +1197,13 @@ func (d *daemon) flowsLocked(p *planned, zones map[string]uint16, stages *stages
 			f.readyPorts[uint32(p.OFPort)] = true
 		}
 	}
-	desired, conflicts := tab.Finish()
+	// The aggregation copies what it keeps: it may read the table's own
+	// map.
+	finish := tab.Finish
+	if !d.opts.PerDatapathFlows {
+		finish = tab.FinishView
+	}
+	desired, conflicts := finish()
 	stages.mark("finish")
 	if !d.opts.PerDatapathFlows {
 		if d.agg == nil {

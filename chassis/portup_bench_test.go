@@ -46,7 +46,8 @@ import (
 // flows planned, claim sent/acknowledged, flows sent/acknowledged).
 // HCNET_BENCH_DIAG=DIR keeps both testbeds' files in DIR/<impl>, turns
 // on hv1's ovs-vswitchd and ovsdb-server debug logs (OpenFlow messages,
-// datapath flow operations, OVSDB transactions), profiles our chassis and
+// datapath flow operations, OVSDB transactions), profiles our chassis (CPU
+// and heap: DIR/chassis-PID.prof, .heap) and
 // writes DIR/<impl>/diag.txt (portUpDiag); HCNET_BENCH_HOLD=FILE keeps
 // the testbeds up until FILE is removed.
 func BenchmarkPortUp_Root(b *testing.B) {
@@ -159,7 +160,8 @@ func newPortUpBed(b *testing.B, impl testbed.Impl, trace bool, diag string) *por
 	if diag != "" {
 		cfg.RunDir = filepath.Join(diag, string(impl))
 		if impl == testbed.Ours {
-			cfg.ChassisArgs = append(cfg.ChassisArgs, "--cpu-profile="+filepath.Join(diag, "chassis-%d.prof"))
+			cfg.ChassisArgs = append(cfg.ChassisArgs, "--cpu-profile="+filepath.Join(diag, "chassis-%d.prof"),
+				"--mem-profile="+filepath.Join(diag, "chassis-%d.heap"))
 		}
 	}
 	if trace && impl == testbed.Ours {

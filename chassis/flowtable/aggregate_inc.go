@@ -20,11 +20,12 @@ type incState struct {
 // Update is Aggregate for a table that differs from the previous call's
 // only in the keys changed (added, removed or modified); it touches only
 // the groups of those keys. A different set of local datapaths, or no
-// previous call, recomputes everything.
+// previous call, recomputes everything. The result is a map of its own,
+// which the caller may keep.
 func (a *Aggregator) Update(flows map[string]Flow, local map[uint32]bool, changed []string) map[string]Flow {
 	if len(local) < 2 {
 		a.inc = nil
-		return flows
+		return maps.Clone(flows) // never flows itself: it may be Desired.FinishView's
 	}
 	if a.inc == nil || !maps.Equal(a.inc.local, local) {
 		a.inc = &incState{local: maps.Clone(local), out: map[string]Flow{},

@@ -2,6 +2,7 @@ package flowtable
 
 import (
 	"fmt"
+	"maps"
 	"math/rand"
 	"reflect"
 	"sort"
@@ -151,7 +152,7 @@ func updateEqualsAggregate(t *testing.T, seed int64) {
 		for o, fs := range owners {
 			d.Set(o, fs)
 		}
-		flows, _ := d.Finish()
+		flows, _ := d.FinishView()
 		got := agg.Update(flows, local, d.ChangedKeys())
 		want := NewAggregator().Aggregate(flows, local)
 		if !reflect.DeepEqual(keysOf(got), keysOf(want)) {
@@ -192,5 +193,26 @@ func BenchmarkAggregateUpdateFewChanges(b *testing.B) {
 			delete(flows, extra.Key())
 		}
 		a.Update(flows, local, []string{extra.Key()})
+	}
+}
+
+// TestUpdateResultSurvivesNextFinish: what Update returns (kept by the
+// daemon as the installed table) does not change when the desired table
+// it read (FinishView's own map) changes, also with fewer than two local
+// datapaths (nothing aggregated).
+func TestUpdateResultSurvivesNextFinish(t *testing.T) {
+	for _, local := range []map[uint32]bool{{1: true}, {1: true, 2: true}} {
+		d, agg := NewDesired(), NewAggregator()
+		d.Set("a", []Flow{{Table: 8, Priority: 100, Match: "reg14=0x1,metadata=0x1", Actions: "next"}})
+		flows, _ := d.FinishView()
+		got := agg.Update(flows, local, d.ChangedKeys())
+		before := maps.Clone(got)
+		d.Set("a", []Flow{{Table: 8, Priority: 100, Match: "reg14=0x1,metadata=0x1", Actions: "drop"}})
+		d.Set("b", []Flow{{Table: 9, Priority: 100, Match: "reg14=0x2,metadata=0x1", Actions: "drop"}})
+		flows, _ = d.FinishView()
+		agg.Update(flows, local, d.ChangedKeys())
+		if !reflect.DeepEqual(got, before) {
+			t.Fatalf("local %v: the earlier result changed to %v, was %v", local, got, before)
+		}
 	}
 }

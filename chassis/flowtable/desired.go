@@ -18,8 +18,10 @@ type Desired struct {
 	conflicts map[string][]string // key -> conflicts
 	round     map[string]bool     // owners Set since the last Finish
 	dirty     map[string]struct{}
-	// last is what Finish returned last; changed whether it was new.
+	// last is the copy Finish returned since the table last changed (nil
+	// when none); changed whether the last Finish merged anything.
 	last          map[string]Flow
+	finished      bool
 	lastConflicts []string
 	changed       bool
 	changedKeys   []string
@@ -86,36 +88,47 @@ func (d *Desired) drop(owner string) {
 // Finish forgets the owners not Set since the last Finish, merges the
 // keys that changed, and returns the desired flows (a map the caller
 // must not modify) and every conflict (as Table.Flows does).
-func (d *Desired) Finish() (map[string]Flow, []string) {
+func (d *Desired) Finish() (map[string]Flow, []string) { return d.finish(true) }
+
+// FinishView is Finish returning the table's own map instead of a copy:
+// it changes with the next Finish or FinishView, so the caller reads it
+// at once and keeps nothing of it but flows (Aggregator.Update does).
+func (d *Desired) FinishView() (map[string]Flow, []string) { return d.finish(false) }
+
+func (d *Desired) finish(clone bool) (map[string]Flow, []string) {
 	for o := range d.owners {
 		if !d.round[o] {
 			d.drop(o)
 		}
 	}
 	clear(d.round)
-	d.changed = len(d.dirty) > 0 || d.last == nil
-	if !d.changed {
-		d.changedKeys = d.changedKeys[:0]
-		return d.last, d.lastConflicts
-	}
+	d.changed = len(d.dirty) > 0 || !d.finished
+	d.finished = true
 	d.changedKeys = d.changedKeys[:0]
-	for k := range d.dirty {
-		d.mergeKey(k)
-		d.changedKeys = append(d.changedKeys, k)
+	if d.changed {
+		for k := range d.dirty {
+			d.mergeKey(k)
+			d.changedKeys = append(d.changedKeys, k)
+		}
+		clear(d.dirty)
+		var conflicts []string
+		for _, c := range d.conflicts {
+			conflicts = append(conflicts, c...)
+		}
+		sort.Strings(conflicts)
+		d.last, d.lastConflicts = nil, conflicts
 	}
-	clear(d.dirty)
-	out := maps.Clone(d.merged)
-	var conflicts []string
-	for _, c := range d.conflicts {
-		conflicts = append(conflicts, c...)
+	if !clone {
+		return d.merged, d.lastConflicts
 	}
-	sort.Strings(conflicts)
-	d.last, d.lastConflicts = out, conflicts
-	return out, conflicts
+	if d.last == nil {
+		d.last = maps.Clone(d.merged)
+	}
+	return d.last, d.lastConflicts
 }
 
-// Changed reports whether the last Finish returned a different table
-// than the one before. Callers must treat returned maps as read-only: an
+// Changed reports whether the last Finish (or FinishView) returned a
+// different table than the one before. Callers must treat returned maps as read-only: an
 // unchanged round returns the same map again.
 func (d *Desired) Changed() bool { return d.changed }
 

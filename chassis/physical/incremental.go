@@ -30,12 +30,13 @@ type portEntry struct {
 	flows []flowtable.Flow
 }
 
-// portDeps is what port generation reads of other ports and datapaths.
+// portDeps is what port generation reads of other ports and datapaths:
+// the distributed port's key, the peer's key and datapath.
 type portDeps struct {
-	dist, peer     Port
-	distOK, peerOK bool
-	pdp            Datapath
-	pdpOK          bool
+	distKey, peerKey      uint32
+	distOK, peerOK, pdpOK bool
+	peerDP                string
+	pdp                   Datapath
 }
 
 type groupEntry struct {
@@ -53,17 +54,14 @@ func samePort(a, b Port) bool {
 
 func (g *gen) portDeps(p Port) portDeps {
 	var d portDeps
-	d.dist, d.distOK = g.byName[p.DistributedPort]
-	d.peer, d.peerOK = g.byName[p.Peer]
-	if d.peerOK {
-		d.pdp, d.pdpOK = g.in.Datapaths[d.peer.Datapath]
+	if dist, ok := g.byName[p.DistributedPort]; ok {
+		d.distKey, d.distOK = dist.Key, true
+	}
+	if peer, ok := g.byName[p.Peer]; ok {
+		d.peerKey, d.peerDP, d.peerOK = peer.Key, peer.Datapath, true
+		d.pdp, d.pdpOK = g.in.Datapaths[peer.Datapath]
 	}
 	return d
-}
-
-func sameDeps(a, b portDeps) bool {
-	return a.distOK == b.distOK && a.peerOK == b.peerOK && a.pdpOK == b.pdpOK && a.pdp == b.pdp &&
-		samePort(a.dist, b.dist) && samePort(a.peer, b.peer)
 }
 
 // Generate returns the physical flows of in, as the package's Generate.
@@ -80,24 +78,30 @@ func (gr *Generator) Generate(in Input) map[string][]flowtable.Flow {
 	for _, t := range sortedTunnels(in.Tunnels) {
 		g.tunnelIn(t)
 	}
-	ports := make(map[string]portEntry, len(in.Ports))
+	if gr.ports == nil {
+		gr.ports = make(map[string]portEntry, len(in.Ports))
+	}
+	for id := range gr.ports {
+		if _, ok := in.Ports[id]; !ok {
+			delete(gr.ports, id)
+		}
+	}
 	for id, p := range in.Ports {
 		dp, dpOK := in.Datapaths[p.Datapath]
 		if !dpOK {
-			continue // port generates nothing
+			delete(gr.ports, id) // the port generates nothing
+			continue
 		}
 		deps := g.portDeps(p)
-		if e, ok := gr.ports[id]; ok && e.dp == dp && samePort(e.p, p) && sameDeps(e.deps, deps) {
+		if e, ok := gr.ports[id]; ok && e.dp == dp && e.deps == deps && samePort(e.p, p) {
 			if len(e.flows) > 0 {
 				g.out[p.UUID] = e.flows
 			}
-			ports[id] = e
 			continue
 		}
 		g.port(p)
-		ports[id] = portEntry{p: p, dp: dp, deps: deps, flows: g.out[p.UUID]}
+		gr.ports[id] = portEntry{p: p, dp: dp, deps: deps, flows: g.out[p.UUID]}
 	}
-	gr.ports = ports
 	groups := make(map[string]groupEntry, len(in.Groups))
 	for _, mg := range in.Groups {
 		dp, dpOK := in.Datapaths[mg.Datapath]
