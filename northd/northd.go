@@ -137,6 +137,10 @@ type Daemon struct {
 	// igmpDirty is set when SB IGMP_Group rows changed since the engine
 	// last took them (igmpChanges).
 	igmpDirty bool
+	// vportDirty is set when SB Port_Binding rows that may be virtual
+	// ports changed since the engine last took their virtual_parent
+	// (vparentChanges).
+	vportDirty bool
 	// svcMAC is the svc_monitor_mac this instance gives NB_Global if it
 	// has none (translate.NB.SvcMonitorMACDefault).
 	svcMAC string
@@ -164,7 +168,7 @@ func (d *Daemon) Stats() Stats {
 // columns keep the mirror small: Port_Binding and Logical_Flow are large.
 var sbColumns = map[string][]string{
 	tPortBinding: {"logical_port", "datapath", "tunnel_key", "type", "options", "mac", "port_security",
-		"nat_addresses", "parent_port", "tag", "ha_chassis_group", "chassis", "up"},
+		"nat_addresses", "parent_port", "tag", "ha_chassis_group", "chassis", "up", "virtual_parent"},
 	tLogicalFlow:    {"logical_datapath", "logical_dp_group"}, // content: see sbState.flowRows
 	tDatapath:       {"tunnel_key", "external_ids"},
 	tMulticastGroup: {"datapath", "name", "tunnel_key", "ports"},
@@ -315,8 +319,8 @@ func Start(ctx context.Context, cfg Config) (*Daemon, error) {
 		d.Close()
 		return nil, err
 	}
-	d.svcDirty, d.igmpDirty = false, false
-	if _, err := d.eng.Apply(append(d.svcStatusChanges(), d.igmpChanges()...)); err != nil {
+	d.svcDirty, d.igmpDirty, d.vportDirty = false, false, false
+	if _, err := d.eng.Apply(slices.Concat(d.svcStatusChanges(), d.igmpChanges(), d.vparentChanges())); err != nil {
 		d.Close()
 		return nil, err
 	}
@@ -352,6 +356,9 @@ func (d *Daemon) drainSB() (map[string]bool, error) {
 			}
 			if c.Table == tIGMPGroup {
 				d.igmpDirty = true
+			}
+			if c.Table == tPortBinding && (c.Row == nil || str(c.Row, "type") == "virtual") {
+				d.vportDirty = true
 			}
 		}
 	}
@@ -436,7 +443,7 @@ func (d *Daemon) Loop(ctx context.Context) error {
 		}
 		var nbChanges []engine.Change
 		var sbTouched map[string]bool
-		if !full && !d.svcDirty && !d.igmpDirty {
+		if !full && !d.svcDirty && !d.igmpDirty && !d.vportDirty {
 			select {
 			case <-ctx.Done():
 				return nil
@@ -467,6 +474,10 @@ func (d *Daemon) Loop(ctx context.Context) error {
 		if d.igmpDirty {
 			d.igmpDirty = false
 			nbChanges = append(nbChanges, d.igmpChanges()...)
+		}
+		if d.vportDirty {
+			d.vportDirty = false
+			nbChanges = append(nbChanges, d.vparentChanges()...)
 		}
 		applyStart := time.Now()
 		delta, err := d.eng.Apply(nbChanges)

@@ -42,6 +42,7 @@ func Changes(old, new *translate.NB) []Change {
 	out = diffMap(out, nb.LoadBalancerHealthCheckTable, old.HealthChecks, new.HealthChecks)
 	out = diffMap(out, translate.ServiceMonitorTable, old.ServiceStatus, new.ServiceStatus)
 	out = diffMap(out, translate.IGMPGroupTable, old.IGMPGroups, new.IGMPGroups)
+	out = diffMap(out, translate.VirtualParentTable, old.VirtualParents, new.VirtualParents)
 	return out
 }
 

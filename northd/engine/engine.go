@@ -145,6 +145,8 @@ func (e *Engine) Row(table, uuid string) any {
 		r = n.ServiceStatus[uuid]
 	case translate.IGMPGroupTable:
 		r = n.IGMPGroups[uuid]
+	case translate.VirtualParentTable:
+		r = n.VirtualParents[uuid]
 	}
 	if r == nil || reflect.ValueOf(r).IsNil() {
 		return nil
@@ -198,7 +200,7 @@ func indexFree(changes []Change, prevs []any) bool {
 			if !reflect.DeepEqual(&x, n) {
 				return false
 			}
-		case translate.ServiceMonitorTable, translate.IGMPGroupTable:
+		case translate.ServiceMonitorTable, translate.IGMPGroupTable, translate.VirtualParentTable:
 			// Service_Monitor status and IGMP groups are read when
 			// flows are built, from the snapshot.
 		default:
@@ -430,6 +432,8 @@ func (e *Engine) set(c Change) (any, error) {
 		return setRow(n.ServiceStatus, c)
 	case translate.IGMPGroupTable:
 		return setRow(n.IGMPGroups, c)
+	case translate.VirtualParentTable:
+		return setRow(n.VirtualParents, c)
 	}
 	return nil, nil // a table translate does not read
 }

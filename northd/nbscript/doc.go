@@ -26,6 +26,8 @@
 //	hc web 10.0.0.100:80 [opt:interval=5 ...]   (a Load_Balancer_Health_Check of load balancer web for that VIP)
 //	ipmap web 10.0.0.11=vm1:10.0.0.2 ...       (ip_port_mappings entries)
 //	svcmac 0a:00:00:00:fe:fe                   (NB_Global options:svc_monitor_mac)
+//	nbopt controller_event=true                (an NB_Global option; an empty value removes it)
+//	vparent vip vm1|none                       (what SB reports for virtual port vip: claimed through vm1, or not)
 //	otherconfig sw0 mcast_snoop=true [K=]      (Logical_Switch other_config; an empty value removes the key)
 //	igmp sw0 239.1.1.1 vm1 vm2                 (what SB IGMP_Group rows report for sw0; no ports: none)
 //	svcmon tcp 10.0.0.11 8080 vm1 offline|online|error|none

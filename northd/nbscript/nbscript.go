@@ -556,6 +556,34 @@ func apply(n *translate.NB, w []string) error {
 		}
 		g.Options["svc_monitor_mac"] = w[1]
 		n.Global = &g
+	case "nbopt":
+		if err := need(w, 2, "nbopt KEY=VALUE (empty VALUE removes KEY)"); err != nil {
+			return err
+		}
+		k, v, _ := strings.Cut(w[1], "=")
+		g := nb.NBGlobal{UUID: UUID("NB_Global", ""), Options: map[string]string{}}
+		if n.Global != nil {
+			g = *n.Global
+			g.Options = maps.Clone(g.Options)
+			if g.Options == nil {
+				g.Options = map[string]string{}
+			}
+		}
+		if v == "" {
+			delete(g.Options, k)
+		} else {
+			g.Options[k] = v
+		}
+		n.Global = &g
+	case "vparent":
+		if err := need(w, 3, "vparent VPORT PARENT|none"); err != nil {
+			return err
+		}
+		if w[2] == "none" {
+			delete(n.VirtualParents, w[1])
+		} else {
+			n.VirtualParents[w[1]] = &translate.VirtualParent{Port: w[1], Parent: w[2]}
+		}
 	case "svcmon":
 		if err := need(w, 6, "svcmon PROTO IP PORT LPORT STATUS|none"); err != nil {
 			return err

@@ -197,6 +197,15 @@ func (x *Index) Readers(table, uuid string, old, row any) []string {
 		}
 		// Load balancers whose health checks map backends to the port.
 		add(x.readers["svcport:"+p.Name]...)
+		// Routers resolve the virtual IPs of the ports it is the
+		// virtual parent of to its MAC.
+		for _, vp := range x.NB.VirtualParents {
+			if vp.Parent == p.Name {
+				if sp := x.SwitchPorts[vp.Port]; sp != nil {
+					routersOfSwitch(sp.Switch)
+				}
+			}
+		}
 		if p.Type == "router" {
 			if rp := x.RouterPorts[p.Options["router-port"]]; rp != nil {
 				add(rp.Router)
@@ -236,6 +245,11 @@ func (x *Index) Readers(table, uuid string, old, row any) []string {
 		if mac(o) != mac(n) {
 			add(slices.Sorted(maps.Keys(x.NB.Switches))...)
 		}
+		// Load balancers' empty_lb_backends flows follow
+		// options:controller_event.
+		if controllerEventOpt(o) != controllerEventOpt(n) {
+			add(x.lbUsers()...)
+		}
 	case nb.LogicalRouterPortTable:
 		p, _ := row.(*nb.LogicalRouterPort)
 		if p == nil {
@@ -256,6 +270,16 @@ func (x *Index) Readers(table, uuid string, old, row any) []string {
 		if p.Peer != nil {
 			if peer := x.RouterPorts[*p.Peer]; peer != nil {
 				add(peer.Router)
+			}
+		}
+	case VirtualParentTable:
+		// The routers on the virtual port's switch resolve its IP to
+		// the parent's MAC.
+		for _, v := range []any{old, row} {
+			if vp, _ := v.(*VirtualParent); vp != nil {
+				if sp := x.SwitchPorts[vp.Port]; sp != nil {
+					routersOfSwitch(sp.Switch)
+				}
 			}
 		}
 	case IGMPGroupTable:

@@ -63,6 +63,9 @@ func featureCommand(r *rand.Rand, dnsBFD bool) string {
 	if r.IntN(10) == 0 {
 		return garpCommand(r)
 	}
+	if r.IntN(10) == 0 {
+		return vportCommand(r)
+	}
 	router := []string{"gr", "dr"}[r.IntN(2)]
 	ip := fmt.Sprintf("10.0.%d.%d", r.IntN(2), 2+r.IntN(20))
 	vip := fmt.Sprintf("172.16.0.%d", 100+r.IntN(4))
@@ -308,4 +311,29 @@ func garpCommand(r *rand.Rand) string {
 	opt := []string{"", " opt:nat-addresses=router", " opt:nat-addresses=router opt:exclude-lb-vips-from-garp=true",
 		` opt:nat-addresses="00:00:00:00:ee:09 172.16.0.9 172.16.0.10"`}[r.IntN(4)]
 	return fmt.Sprintf("lsp %s %s-%s type=router addresses=router opt:router-port=%s%s", sw, sw, rp, rp, opt)
+}
+
+// vportCommand returns a random command about virtual ports: their
+// virtual-ip and virtual-parents (parents that exist, move between
+// switches, or do not), and their deletion.
+func vportCommand(r *rand.Rand) string {
+	v := fmt.Sprintf("v%d", r.IntN(2))
+	switch r.IntN(8) {
+	case 0:
+		return "del lsp " + v
+	case 1, 2:
+		return fmt.Sprintf("vparent %s %s", v, []string{"a", "b", "p0", "nope", "none"}[r.IntN(5)])
+	case 3:
+		return "nbopt controller_event=" + []string{"true", "", "false"}[r.IntN(3)]
+	case 4:
+		// A VIP without backends: an empty_lb_backends event when
+		// controller_event is on.
+		cmd := []string{"lb", "lb", "lrlb", "lrlb"}[r.IntN(4)]
+		dp := map[string][]string{"lb": {"s0", "s1"}, "lrlb": {"gr", "dr"}}[cmd][r.IntN(2)]
+		return fmt.Sprintf("%s lb%d %s 10.0.%d.%d:80 \"\"%s", cmd, r.IntN(3), dp, r.IntN(2), 200+r.IntN(3),
+			[]string{"", " proto=udp", " opt:reject=true"}[r.IntN(3)])
+	}
+	ip := []string{"10.0.0.50", "10.0.0.51", "10.0.1.50", "bad", "2001:db8:1::50"}[r.IntN(5)]
+	parents := []string{"a", "a,p0", "p0,p1,nope", "b,p1", ""}[r.IntN(5)]
+	return fmt.Sprintf("lsp s%d %s type=virtual addresses=\"00:00:00:00:05:0%d %s\" opt:virtual-ip=%s opt:virtual-parents=%s", r.IntN(2), v, r.IntN(2), ip, ip, parents)
 }

@@ -38,6 +38,10 @@ type NB struct {
 	// IGMPGroups is what SB IGMP_Group rows report, merged over chassis,
 	// by IGMPGroupKey: not NB, but read like it (mcast.go).
 	IGMPGroups map[string]*IGMPGroup
+	// VirtualParents is what SB Port_Binding rows of virtual ports report
+	// (virtual_parent, with a chassis), by virtual port name: not NB, but
+	// read like it (vport.go).
+	VirtualParents map[string]*VirtualParent
 	// SvcMonitorMACDefault is the svc_monitor_mac used while NB_Global
 	// has none (the daemon's choice, which it then writes to NB): SB_Global
 	// carries it from the first write, before any flow names
@@ -71,6 +75,7 @@ func NewNB() *NB {
 		HealthChecks:       map[string]*nb.LoadBalancerHealthCheck{},
 		ServiceStatus:      map[string]*ServiceStatus{},
 		IGMPGroups:         map[string]*IGMPGroup{},
+		VirtualParents:     map[string]*VirtualParent{},
 	}
 }
 
@@ -245,6 +250,7 @@ func CloneNB(n *NB) *NB {
 		HealthChecks:       maps.Clone(n.HealthChecks),
 		ServiceStatus:      maps.Clone(n.ServiceStatus),
 		IGMPGroups:         maps.Clone(n.IGMPGroups),
+		VirtualParents:     maps.Clone(n.VirtualParents),
 
 		SvcMonitorMACDefault: n.SvcMonitorMACDefault,
 	}

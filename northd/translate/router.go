@@ -456,6 +456,9 @@ func (x *Index) routerFlows(f *flowSet, r *nb.LogicalRouter, ports []*routerPort
 	// NAT and load balancers.
 	x.natFlows(f, r, nats, ports, dgp, gwRouter, resident)
 	x.routerLBFlows(f, r, ports, dgp, gwRouter, resident)
+	if gwRouter || dgp != nil {
+		x.emptyLBEventFlows(f, lrInDNAT, x.loadBalancersOf(r.LoadBalancer, r.LoadBalancerGroup))
+	}
 	if gwRouter && (len(nats) > 0 || len(x.routerVIPs(r)) > 0) {
 		// A gateway router un-DNATs everything it forwards and commits
 		// new connections, so replies find their conntrack entries.
@@ -757,6 +760,12 @@ func (x *Index) neighbors(p *routerPort) []neighbor {
 								out = append(out, neighbor{n.Addr(), other.MAC})
 							}
 						}
+					}
+					continue
+				}
+				if q.Row.Type == "virtual" {
+					if n, ok := x.vportNeighbor(q); ok && inSubnet(n.ip) {
+						out = append(out, n)
 					}
 					continue
 				}

@@ -250,6 +250,10 @@ func (x *Index) switchFlows(f *flowSet, sw *nb.LogicalSwitch, ports []*switchPor
 			f.add(lsInARPRsp, 100, "inport == "+name, "next;")
 			continue
 		}
+		if p.Row.Type == "virtual" {
+			x.bindVportFlows(f, sw, p)
+			continue
+		}
 		if !p.enabled() {
 			continue
 		}
@@ -674,6 +678,7 @@ func (x *Index) lbFlows(f *flowSet, sw *nb.LogicalSwitch, ports []*switchPort) {
 		f.add(lsOutPreLB, 100, "ip", "reg0[2] = 1; next;")
 	}
 	f.defaults(lsInPreLB, lsOutPreLB)
+	x.emptyLBEventFlows(f, lsInPreLB, x.loadBalancersOf(sw.LoadBalancer, sw.LoadBalancerGroup))
 	x.lbHairpinFlows(f, vips)
 	for _, v := range vips {
 		match, prio := fmt.Sprintf("ct.new && %s.dst == %s", v.family(), v.IP), 110
