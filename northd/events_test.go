@@ -32,8 +32,10 @@ func eventsNB(t *testing.T, nb string) {
 		{"lb-add", "lb-udp", "10.0.8.102:53", "", "udp"},
 		{"lb-add", "lb-full", "10.0.8.103:80", "10.0.8.11:8080"},
 		{"lb-add", "lb-rej", "10.0.8.104:80", ""},
+		{"lb-add", "lb-opt", "10.0.8.105:80", ""},
+		{"set", "Load_Balancer", "lb-opt", "options:event=true"},
 		{"set", "Load_Balancer", "lb-rej", "options:reject=true"},
-		{"ls-lb-add", "sw-e", "lb-empty"}, {"ls-lb-add", "sw-e", "lb-udp"}, {"ls-lb-add", "sw-e", "lb-full"}, {"ls-lb-add", "sw-e", "lb-rej"},
+		{"ls-lb-add", "sw-e", "lb-empty"}, {"ls-lb-add", "sw-e", "lb-udp"}, {"ls-lb-add", "sw-e", "lb-full"}, {"ls-lb-add", "sw-e", "lb-rej"}, {"ls-lb-add", "sw-e", "lb-opt"},
 		{"lr-lb-add", "gr-e", "lb-empty"}, {"lr-lb-add", "gr-e", "lb-rej"},
 		{"lr-lb-add", "dr-e", "lb-udp"},
 		{"set", "NB_Global", ".", "nb_cfg=42"},
@@ -57,7 +59,8 @@ func eventFlows(t *testing.T, sb, dp string) []string {
 
 // TestControllerEventsMatchOVN runs ovn-northd and our northd on the same
 // NB, each writing its own SB, and compares the trigger_event flows of
-// every datapath, with controller_event on and then off.
+// every datapath: with controller_event on, then off (one load balancer
+// still asks with options:event=true), then with no events at all.
 func TestControllerEventsMatchOVN(t *testing.T) {
 	nb, sbOVN := dbs(t)
 	sbOurs := ovstest.StartOVSDBServer(t, ovstest.SchemaPath(t, "ovn-sb.ovsschema")).Remote()
@@ -80,7 +83,7 @@ func TestControllerEventsMatchOVN(t *testing.T) {
 				t.Errorf("%s: trigger_event flows differ\novn-northd:\n%s\nours:\n%s", dp, strings.Join(a, "\n"), strings.Join(b, "\n"))
 			}
 			total += len(a)
-			t.Logf("%s: %d trigger_event flows agree:\n%s", dp, len(a), strings.Join(a, "\n"))
+			t.Logf("%s: %d trigger_event flows of ovn-northd:\n%s", dp, len(a), strings.Join(a, "\n"))
 		}
 		if wantAny != (total > 0) {
 			t.Errorf("%d trigger_event flows, want some: %v", total, wantAny)
@@ -91,5 +94,9 @@ func TestControllerEventsMatchOVN(t *testing.T) {
 	nbctl(t, nb, "remove", "NB_Global", ".", "options", "controller_event")
 	nbctl(t, nb, "set", "NB_Global", ".", "nb_cfg=43")
 	synced("43")
+	compare(true) // lb-opt's own options:event=true
+	nbctl(t, nb, "remove", "Load_Balancer", "lb-opt", "options", "event")
+	nbctl(t, nb, "set", "NB_Global", ".", "nb_cfg=44")
+	synced("44")
 	compare(false)
 }

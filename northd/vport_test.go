@@ -9,7 +9,8 @@ import (
 	"hcnet/internal/ovstest"
 )
 
-// vportNB builds a switch with a virtual port whose parents are two VMs.
+// vportNB builds a switch with virtual ports (IPv4 and IPv6) whose parents
+// are two VMs, and a router on it.
 func vportNB(t *testing.T, nb string) {
 	t.Helper()
 	for _, c := range [][]string{
@@ -19,6 +20,9 @@ func vportNB(t *testing.T, nb string) {
 		{"lsp-add", "sw-v", "vip", "--", "lsp-set-type", "vip", "virtual",
 			"--", "lsp-set-addresses", "vip", "00:00:00:00:07:50 10.0.7.50",
 			"--", "lsp-set-options", "vip", "virtual-ip=10.0.7.50", "virtual-parents=vm1,vm2,nope"},
+		{"lsp-add", "sw-v", "vip6", "--", "lsp-set-type", "vip6", "virtual",
+			"--", "lsp-set-addresses", "vip6", "00:00:00:00:07:60 2001:db8::60",
+			"--", "lsp-set-options", "vip6", "virtual-ip=2001:db8::60", "virtual-parents=vm1,vm2"},
 		{"lr-add", "lr-v"},
 		{"lrp-add", "lr-v", "lr-v-sw", "00:00:00:00:07:ff", "10.0.7.1/24"},
 		{"lsp-add", "sw-v", "sw-v-lr", "--", "lsp-set-type", "sw-v-lr", "router", "--", "lsp-set-addresses", "sw-v-lr", "router",
@@ -88,7 +92,8 @@ func TestVirtualPortMatchesOVN(t *testing.T) {
 	}
 	vportFlows := func(sb string) []string {
 		return slices.DeleteFunc(switchFlows(t, sb, "sw-v"), func(l string) bool {
-			return !strings.Contains(l, `"vip"`) && !strings.Contains(l, "10.0.7.50") && !strings.Contains(l, "00:00:00:00:07:50")
+			return !strings.Contains(l, `"vip`) && !strings.Contains(l, "10.0.7.50") && !strings.Contains(l, "00:00:00:00:07:50") &&
+				!strings.Contains(l, "2001:db8::60") && !strings.Contains(l, "00:00:00:00:07:60")
 		})
 	}
 	a, b := vportFlows(sbOVN), vportFlows(sbOurs)

@@ -171,8 +171,16 @@ func (x *Index) Readers(table, uuid string, old, row any) []string {
 	switch table {
 	case nb.LogicalSwitchTable:
 		// Routers read a switch's ports, and port changes arrive as
-		// Logical_Switch_Port changes of their own.
+		// Logical_Switch_Port changes of their own, but for a port that
+		// moves between switches unchanged (found by the property
+		// test with virtual ports): then only the switches' ports
+		// columns change.
 		add(uuid)
+		o, _ := old.(*nb.LogicalSwitch)
+		n, _ := row.(*nb.LogicalSwitch)
+		if o != nil && n != nil && !slices.Equal(o.Ports, n.Ports) {
+			routersOfSwitch(uuid)
+		}
 	case nb.LogicalSwitchPortTable:
 		// The up column is northd's own output; nothing reads it.
 		if o, ok := old.(*nb.LogicalSwitchPort); ok && o != nil {

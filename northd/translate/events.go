@@ -15,7 +15,8 @@ func (x *Index) controllerEvents() bool {
 	return x.NB.Global != nil && x.NB.Global.Options["controller_event"] == "true"
 }
 
-// emptyLBEventFlows adds, with controller events on, ovn-northd 23.03's
+// emptyLBEventFlows adds, with controller events on (for every load
+// balancer, or for one with options:event=true), ovn-northd 23.03's
 // priority-130 flows in stage s (ls_in_pre_lb on switches, lr_in_dnat on
 // gateway routers and routers with a distributed gateway port) for each VIP
 // of the load balancers lbs that has no backends configured (health
@@ -23,12 +24,10 @@ func (x *Index) controllerEvents() bool {
 // the packet triggers an empty_lb_backends event naming the VIP, the
 // protocol and the load balancer, and goes no further.
 func (x *Index) emptyLBEventFlows(f *flowSet, s Stage, lbs []string) {
-	if !x.controllerEvents() {
-		return
-	}
+	all := x.controllerEvents()
 	for _, u := range lbs {
 		lb := x.NB.LoadBalancers[u]
-		if lb == nil || lb.Options["reject"] == "true" {
+		if lb == nil || lb.Options["reject"] == "true" || !(all || lb.Options["event"] == "true") {
 			continue
 		}
 		proto := "tcp"

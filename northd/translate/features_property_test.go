@@ -261,7 +261,7 @@ func TestFeaturesIncrementalEqualsRecompute(t *testing.T) {
 		}
 		want := translate.Translate(translate.CloneNB(n), e.Keys()).Text()
 		if got := e.SB().Text(); got != want {
-			first := max(0, len(history)-10)
+			first := max(0, len(history)-40)
 			t.Fatalf("seed %d step %d: incremental differs from recompute after:\n%s\n%s",
 				seed, step, strings.Join(history[first:], "\n"), firstDiff(got, want))
 		}
@@ -331,7 +331,7 @@ func vportCommand(r *rand.Rand) string {
 		cmd := []string{"lb", "lb", "lrlb", "lrlb"}[r.IntN(4)]
 		dp := map[string][]string{"lb": {"s0", "s1"}, "lrlb": {"gr", "dr"}}[cmd][r.IntN(2)]
 		return fmt.Sprintf("%s lb%d %s 10.0.%d.%d:80 \"\"%s", cmd, r.IntN(3), dp, r.IntN(2), 200+r.IntN(3),
-			[]string{"", " proto=udp", " opt:reject=true"}[r.IntN(3)])
+			[]string{"", " proto=udp", " opt:reject=true", " opt:event=true"}[r.IntN(4)])
 	}
 	ip := []string{"10.0.0.50", "10.0.0.51", "10.0.1.50", "bad", "2001:db8:1::50"}[r.IntN(5)]
 	parents := []string{"a", "a,p0", "p0,p1,nope", "b,p1", ""}[r.IntN(5)]

@@ -12,22 +12,25 @@ import (
 // type virtual), what ovn-northd 23.03 puts in ls_in_arp_rsp instead of ARP
 // answers for it: an ARP from one of its options:virtual-parents (on the
 // same switch) that claims options:virtual-ip (a gratuitous request or any
-// reply from that address) binds the virtual port through that parent
-// (bind_vport, ovn-sb(5) Port_Binding virtual_parent). Without a valid IPv4
+// reply from that address; for an IPv6 virtual-ip a neighbor solicitation
+// or advertisement for it) binds the virtual port through that parent
+// (bind_vport, ovn-sb(5) Port_Binding virtual_parent). Without a valid
 // virtual-ip or any parent there are no flows.
 func (x *Index) bindVportFlows(f *flowSet, sw *nb.LogicalSwitch, p *switchPort) {
 	vip, err := netip.ParseAddr(p.Row.Options["virtual-ip"])
-	if err != nil || !vip.Is4() {
+	if err != nil {
 		return
+	}
+	claim := fmt.Sprintf("((arp.op == 1 && arp.spa == %s && arp.tpa == %s) || (arp.op == 2 && arp.spa == %s))", vip, vip, vip)
+	if !vip.Is4() {
+		claim = fmt.Sprintf("((nd_ns && ip6.dst == {%s, %s} && nd.target == %s) ||(nd_na && nd.target == %s))", vip, solicitedNode(vip), vip, vip)
 	}
 	for _, parent := range strings.Split(p.Row.Options["virtual-parents"], ",") {
 		vp := x.SwitchPorts[parent]
 		if parent == "" || vp == nil || vp.Switch != sw.UUID {
 			continue
 		}
-		f.addf(lsInARPRsp, 100,
-			fmt.Sprintf("inport == %s && ((arp.op == 1 && arp.spa == %s && arp.tpa == %s) || (arp.op == 2 && arp.spa == %s))", quote(parent), vip, vip, vip),
-			"bind_vport(%s, inport); next;", quote(p.Row.Name))
+		f.addf(lsInARPRsp, 100, fmt.Sprintf("inport == %s && %s", quote(parent), claim), "bind_vport(%s, inport); next;", quote(p.Row.Name))
 	}
 }
 
