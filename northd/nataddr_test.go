@@ -46,8 +46,9 @@ func natAddressRows(t *testing.T, sb string) []string {
 
 // natAddressNB builds routers whose switch-side ports ask for
 // nat-addresses: a distributed gateway port with every NAT type and a load
-// balancer, a gateway router, an explicit address list, and router ports
-// that do not ask.
+// balancer, a gateway router with and without a localnet port, a router
+// with two distributed gateway ports, an explicit address list, and router
+// ports that do not ask.
 func natAddressNB(t *testing.T, nb string) {
 	t.Helper()
 	rp := func(sw, name, peer string, opts ...string) [][]string {
@@ -86,12 +87,26 @@ func natAddressNB(t *testing.T, nb string) {
 		{"lrp-add", "lr-d", "lr-d-ext", "00:00:00:00:d0:02", "172.19.0.1/24"},
 		{"lrp-set-gateway-chassis", "lr-d-ext", "gw1", "10"},
 		{"lr-nat-add", "lr-d", "dnat_and_snat", "172.19.0.50", "10.0.7.13"},
+		{"ls-add", "public-e"}, {"ls-add", "public-f1"}, {"ls-add", "public-f2"},
+		{"lr-add", "lr-e", "--", "set", "Logical_Router", "lr-e", "options:chassis=gw2"},
+		{"lrp-add", "lr-e", "lr-e-ext", "00:00:00:00:e0:02", "172.20.0.1/24"},
+		{"lr-nat-add", "lr-e", "dnat_and_snat", "172.20.0.50", "10.0.8.13"},
+		{"lr-add", "lr-f"},
+		{"lrp-add", "lr-f", "lr-f-ext1", "00:00:00:00:f0:01", "172.21.0.1/24"},
+		{"lrp-add", "lr-f", "lr-f-ext2", "00:00:00:00:f0:02", "172.22.0.1/24"},
+		{"lrp-set-gateway-chassis", "lr-f-ext1", "gw1", "10"},
+		{"lrp-set-gateway-chassis", "lr-f-ext2", "gw2", "10"},
+		{"lr-nat-add", "lr-f", "dnat_and_snat", "172.21.0.50", "10.0.9.13"},
+		{"--gateway-port=lr-f-ext2", "lr-nat-add", "lr-f", "dnat_and_snat", "172.21.0.99", "10.0.9.14"},
 	}
 	cmds = append(cmds, rp("sw-a", "sw-a-lr-a", "lr-a-int")...)
 	cmds = append(cmds, rp("public-a", "pa-lr-a", "lr-a-ext", "nat-addresses=router")...)
 	cmds = append(cmds, rp("public-b", "pb-lr-b", "lr-b-ext", "nat-addresses=router")...)
 	cmds = append(cmds, rp("public-c", "pc-lr-c", "lr-c-ext", "nat-addresses=00:00:00:00:c0:09 172.18.0.9 172.18.0.10")...)
 	cmds = append(cmds, rp("public-d", "pd-lr-d", "lr-d-ext")...)
+	cmds = append(cmds, rp("public-e", "pe-lr-e", "lr-e-ext", "nat-addresses=router")...)
+	cmds = append(cmds, rp("public-f1", "pf1-lr-f", "lr-f-ext1", "nat-addresses=router")...)
+	cmds = append(cmds, rp("public-f2", "pf2-lr-f", "lr-f-ext2", "nat-addresses=router")...)
 	for _, c := range cmds {
 		nbctl(t, nb, c...)
 	}

@@ -78,6 +78,40 @@ func (x *Index) natAddresses(sw *nb.LogicalSwitch, p *switchPort, rp *routerPort
 	return slices.Compact(out)
 }
 
+// natGatewayPort returns the distributed gateway port a NAT rule of lr
+// uses: its gateway_port column, else the router's only distributed
+// gateway port, else the first (by name) whose networks hold the external
+// IP; nil for none.
+func (x *Index) natGatewayPort(lr *nb.LogicalRouter, n *nb.NAT) *routerPort {
+	var dgps []*routerPort
+	for _, q := range x.routerPortsOf(lr) {
+		if q.Gateway {
+			dgps = append(dgps, q)
+		}
+	}
+	if n.GatewayPort != nil {
+		if row := x.NB.RouterPorts[*n.GatewayPort]; row != nil {
+			if i := slices.IndexFunc(dgps, func(q *routerPort) bool { return q.Row.Name == row.Name }); i >= 0 {
+				return dgps[i]
+			}
+		}
+		return nil
+	}
+	if len(dgps) == 1 {
+		return dgps[0]
+	}
+	ext, err := netip.ParseAddr(n.ExternalIP)
+	if err != nil {
+		return nil
+	}
+	for _, q := range dgps {
+		if slices.ContainsFunc(slices.Concat(q.V4, q.V6), func(p netip.Prefix) bool { return p.Contains(ext) }) {
+			return q
+		}
+	}
+	return nil
+}
+
 // hasLocalnet reports whether a switch has a localnet port.
 func (x *Index) hasLocalnet(sw *nb.LogicalSwitch) bool {
 	return slices.ContainsFunc(x.switchPortsOf(sw), func(p *switchPort) bool { return p.Row.Type == "localnet" })
@@ -91,7 +125,7 @@ func (x *Index) hasLocalnet(sw *nb.LogicalSwitch) bool {
 func (x *Index) routerNATAddresses(lr *nb.LogicalRouter, rp *routerPort, ndgp int, lbIPs bool) []string {
 	lbs := x.loadBalancersOf(lr.LoadBalancer, lr.LoadBalancerGroup)
 	hasVIP := slices.ContainsFunc(lbs, func(u string) bool { lb := x.NB.LoadBalancers[u]; return lb != nil && len(lb.Vips) > 0 })
-	if (len(lr.Nat) == 0 && !hasVIP) || ndgp > 1 || rp.MAC == "" {
+	if (len(lr.Nat) == 0 && !hasVIP) || rp.MAC == "" {
 		return nil
 	}
 	var out []string
@@ -112,6 +146,11 @@ func (x *Index) routerNATAddresses(lr *nb.LogicalRouter, rp *routerPort, ndgp in
 			ext = netip.PrefixFrom(a, a.BitLen())
 		}
 		if !ext.Addr().Is4() || ext.Bits() != 32 {
+			continue
+		}
+		// With distributed gateway ports, a rule belongs to one of
+		// them; the others do not announce it.
+		if ndgp > 0 && x.natGatewayPort(lr, n) != rp {
 			continue
 		}
 		if ndgp > 0 && n.Type == nb.NATTypeDNATAndSNAT && n.LogicalPort != nil && n.ExternalMAC != nil {
