@@ -87,6 +87,8 @@ func natAddressNB(t *testing.T, nb string) {
 		{"lrp-add", "lr-d", "lr-d-ext", "00:00:00:00:d0:02", "172.19.0.1/24"},
 		{"lrp-set-gateway-chassis", "lr-d-ext", "gw1", "10"},
 		{"lr-nat-add", "lr-d", "dnat_and_snat", "172.19.0.50", "10.0.7.13"},
+		{"ls-add", "public-g"}, {"ls-add", "public-h"},
+		{"lrp-add", "lr-a", "lr-a-mid", "00:00:00:00:a0:03", "172.24.0.1/24"},
 		{"ls-add", "public-e"}, {"ls-add", "public-f1"}, {"ls-add", "public-f2"},
 		{"lr-add", "lr-e", "--", "set", "Logical_Router", "lr-e", "options:chassis=gw2"},
 		{"lrp-add", "lr-e", "lr-e-ext", "00:00:00:00:e0:02", "172.20.0.1/24"},
@@ -97,6 +99,7 @@ func natAddressNB(t *testing.T, nb string) {
 		{"lrp-set-gateway-chassis", "lr-f-ext1", "gw1", "10"},
 		{"lrp-set-gateway-chassis", "lr-f-ext2", "gw2", "10"},
 		{"lr-nat-add", "lr-f", "dnat_and_snat", "172.21.0.50", "10.0.9.13"},
+		{"lrp-add", "lr-f", "lr-f-mid", "00:00:00:00:f0:03", "172.25.0.1/24"},
 		{"--gateway-port=lr-f-ext2", "lr-nat-add", "lr-f", "dnat_and_snat", "172.21.0.99", "10.0.9.14"},
 	}
 	cmds = append(cmds, rp("sw-a", "sw-a-lr-a", "lr-a-int")...)
@@ -105,6 +108,8 @@ func natAddressNB(t *testing.T, nb string) {
 	cmds = append(cmds, rp("public-c", "pc-lr-c", "lr-c-ext", "nat-addresses=00:00:00:00:c0:09 172.18.0.9 172.18.0.10")...)
 	cmds = append(cmds, rp("public-d", "pd-lr-d", "lr-d-ext")...)
 	cmds = append(cmds, rp("public-e", "pe-lr-e", "lr-e-ext", "nat-addresses=router")...)
+	cmds = append(cmds, rp("public-g", "pg-lr-a", "lr-a-mid", "nat-addresses=router")...)
+	cmds = append(cmds, rp("public-h", "ph-lr-f", "lr-f-mid", "nat-addresses=router")...)
 	cmds = append(cmds, rp("public-f1", "pf1-lr-f", "lr-f-ext1", "nat-addresses=router")...)
 	cmds = append(cmds, rp("public-f2", "pf2-lr-f", "lr-f-ext2", "nat-addresses=router")...)
 	for _, c := range cmds {

@@ -148,9 +148,9 @@ func (x *Index) routerNATAddresses(lr *nb.LogicalRouter, rp *routerPort, ndgp in
 		if !ext.Addr().Is4() || ext.Bits() != 32 {
 			continue
 		}
-		// With distributed gateway ports, a rule belongs to one of
-		// them; the others do not announce it.
-		if ndgp > 0 && x.natGatewayPort(lr, n) != rp {
+		// With several distributed gateway ports, a rule belongs to
+		// one of them; the router's other ports do not announce it.
+		if ndgp > 1 && x.natGatewayPort(lr, n) != rp {
 			continue
 		}
 		if ndgp > 0 && n.Type == nb.NATTypeDNATAndSNAT && n.LogicalPort != nil && n.ExternalMAC != nil {
