@@ -2,7 +2,9 @@ package chassis
 
 import (
 	"math/rand/v2"
+	"net"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/ovn-org/libovsdb/ovsdb"
@@ -16,16 +18,17 @@ import (
 // logical_port (a router port with a peer) resides — a gateway router's
 // l3gateway port claimed by or pinned to this chassis, or a distributed
 // gateway port whose chassisredirect port (cr-<port>) is bound here — runs
-// the session from the port's MAC and first IPv4 address to dst_ip, with
-// the row's src_port, disc and timers (pinctrl.BFDSessions), from the
-// controller session: packets go into the router pipeline as if they came
+// the session from the port's MAC and first address of dst_ip's family to
+// dst_ip, with the row's src_port, disc and timers (pinctrl.BFDSessions),
+// from the controller session: packets go into the router pipeline as if they came
 // in on the port, answers come back through handle_bfd_msg, and the row's
 // status is written when the session's state differs from it. A row that
 // says admin_down stops its session.
 
 // bfdSpecs returns the BFD rows this chassis (Chassis UUID chassis, named
 // name) runs. Rows that cannot run here (no such port, no peer, not
-// resident, addresses that do not parse, IPv6) are left out.
+// resident, addresses that do not parse, no port address of dst_ip's
+// family) are left out.
 func bfdSpecs(sb *replica.DB, chassis, name string) []pinctrl.BFDSpec {
 	rows := sb.Sorted("BFD")
 	if len(rows) == 0 || chassis == "" {
@@ -56,22 +59,15 @@ func bfdSpecs(sb *replica.DB, chassis, name string) []pinctrl.BFDSpec {
 			continue
 		}
 		dst, err := netip.ParseAddr(replica.Str(r, "dst_ip"))
-		if err != nil || !dst.Is4() {
+		if err != nil {
 			continue
 		}
 		dp := sb.Row("Datapath_Binding", replica.Ref(pb, "datapath"))
 		if dp == nil {
 			continue
 		}
-		var mac [6]byte
-		var src netip.Addr
-		for _, e := range replica.Strs(pb, "mac") {
-			if m, ips, ok := parseAddresses(e); ok && len(ips) > 0 {
-				mac, src = m, ips[0]
-				break
-			}
-		}
-		if !src.IsValid() {
+		mac, src, ok := bfdSource(replica.Strs(pb, "mac"), dst.Is4())
+		if !ok {
 			continue
 		}
 		out = append(out, pinctrl.BFDSpec{
@@ -107,6 +103,7 @@ func (d *daemon) bfdStatusOpsLocked() []ovsdb.Operation {
 		c.bfd = pinctrl.NewBFDSessions(rand.Int64N)
 	}
 	if c.bfd.Sync(specs, time.Now()) {
+		d.log.Info("bfd sessions", "sessions", len(specs))
 		c.kickTimersLocked()
 	}
 	var ops []ovsdb.Operation
@@ -145,4 +142,30 @@ func (d *daemon) bfdReceive(m pinctrl.BFDMsg, xid uint32) [][]byte {
 		return nil
 	}
 	return [][]byte{msg}
+}
+
+// bfdSource picks, from a router port's mac column ("MAC ADDR/LEN..."
+// entries), the MAC and first address of the family asked for (IPv4 or
+// IPv6) of the first entry that has one.
+func bfdSource(entries []string, v4 bool) ([6]byte, netip.Addr, bool) {
+	for _, e := range entries {
+		f := strings.Fields(e)
+		if len(f) == 0 {
+			continue
+		}
+		mac, err := net.ParseMAC(f[0])
+		if err != nil || len(mac) != 6 {
+			continue
+		}
+		for _, a := range f[1:] {
+			ip, err := netip.ParseAddr(a)
+			if p, perr := netip.ParsePrefix(a); perr == nil {
+				ip, err = p.Addr(), nil
+			}
+			if err == nil && ip.Is4() == v4 {
+				return [6]byte(mac), ip, true
+			}
+		}
+	}
+	return [6]byte{}, netip.Addr{}, false
 }

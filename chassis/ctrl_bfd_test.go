@@ -15,7 +15,8 @@ import (
 // l3gateway port claimed by or pinned to this chassis, or a distributed
 // gateway port whose chassisredirect port is bound here, become sessions
 // from the port's MAC and IPv4 address; ports elsewhere, without a peer,
-// unknown ports and IPv6 peers are left out.
+// unknown ports and peers of a family the port has no address of are
+// left out.
 func TestBFDSpecs(t *testing.T) {
 	sb := sbReplica(t)
 	const me, other = "c0000000-0000-0000-0000-000000000001", "c0000000-0000-0000-0000-000000000002"
@@ -51,6 +52,7 @@ func TestBFDSpecs(t *testing.T) {
 	bfd("a0000000-0000-0000-0000-000000000004", "lonely", "172.19.0.50", 49155, 14)  // no peer
 	bfd("a0000000-0000-0000-0000-000000000005", "nope", "172.19.0.50", 49156, 15)    // no port
 	bfd("a0000000-0000-0000-0000-000000000006", "lr-dgp", "fd00::50", 49157, 16)     // IPv6
+	bfd("a0000000-0000-0000-0000-000000000007", "gw-ext", "fd00::50", 49158, 17)     // no IPv6 address
 	got := bfdSpecs(sb, me, "hv1")
 	want := []pinctrl.BFDSpec{
 		{UUID: "a0000000-0000-0000-0000-000000000001", Disc: 11, MinTx: 1000, MinRx: 900, Mult: 5, SBStatus: "down",
@@ -59,6 +61,9 @@ func TestBFDSpecs(t *testing.T) {
 		{UUID: "a0000000-0000-0000-0000-000000000002", Disc: 12, MinTx: 1000, MinRx: 900, Mult: 5, SBStatus: "down",
 			Endpoint: pinctrl.BFDEndpoint{Datapath: 7, Port: 3, MAC: [6]byte{0, 0, 0, 0, 0x30, 1},
 				SrcIP: netip.MustParseAddr("172.17.0.1"), DstIP: netip.MustParseAddr("172.17.0.50"), SrcPort: 49153}},
+		{UUID: "a0000000-0000-0000-0000-000000000006", Disc: 16, MinTx: 1000, MinRx: 900, Mult: 5, SBStatus: "down",
+			Endpoint: pinctrl.BFDEndpoint{Datapath: 7, Port: 3, MAC: [6]byte{0, 0, 0, 0, 0x30, 1},
+				SrcIP: netip.MustParseAddr("fd00::1"), DstIP: netip.MustParseAddr("fd00::50"), SrcPort: 49157}},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("specs %+v, want %+v", got, want)

@@ -182,20 +182,26 @@ type BFDEndpoint struct {
 }
 
 // BFDFrame is the Ethernet frame of control packet c from e: to the
-// broadcast MAC (the router pipeline resolves the next hop), IPv4 TTL
-// 255 (RFC 5881 section 5), no UDP checksum — as ovn-controller builds
-// it. IPv4 only.
+// broadcast MAC (the router pipeline resolves the next hop), IPv4 TTL or
+// IPv6 hop limit 255 (RFC 5881 section 5), no UDP checksum over IPv4 and
+// a computed one over IPv6 — as ovn-controller builds it.
 func BFDFrame(e BFDEndpoint, c BFDControl) ([]byte, error) {
-	if !e.SrcIP.Is4() || !e.DstIP.Is4() {
-		return nil, fmt.Errorf("pinctrl: BFD from %s to %s: IPv4 only", e.SrcIP, e.DstIP)
+	v4 := e.SrcIP.Is4() && e.DstIP.Is4()
+	v6 := e.SrcIP.Is6() && e.DstIP.Is6() && !e.SrcIP.Is4In6() && !e.DstIP.Is4In6()
+	if !v4 && !v6 {
+		return nil, fmt.Errorf("pinctrl: BFD from %s to %s: not one address family", e.SrcIP, e.DstIP)
 	}
-	src, dst := e.SrcIP.As4(), e.DstIP.As4()
 	udp := make([]byte, 8, 8+bfdLen)
 	binary.BigEndian.PutUint16(udp[0:], e.SrcPort)
 	binary.BigEndian.PutUint16(udp[2:], BFDPort)
 	binary.BigEndian.PutUint16(udp[4:], 8+bfdLen)
 	udp = append(udp, c.Marshal()...)
-	f := &frame{ethDst: []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, ethSrc: e.MAC[:], src: src[:], dst: dst[:], l3: []byte{0x45, 0}}
+	f := &frame{ethDst: []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, ethSrc: e.MAC[:], src: e.SrcIP.AsSlice(), dst: e.DstIP.AsSlice()}
+	if v6 {
+		f.v6, f.l3 = true, []byte{0x60, 0, 0, 0}
+		return f.build(false, protoUDP, 255, udp, 6), nil
+	}
+	f.l3 = []byte{0x45, 0}
 	return f.build(false, protoUDP, 255, udp, -1), nil
 }
 

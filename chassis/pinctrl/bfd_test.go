@@ -35,8 +35,29 @@ func TestBFDFrameGolden(t *testing.T) {
 	if m.Src != testBFDEndpoint.SrcIP || m.Dst != testBFDEndpoint.DstIP || m.Control != c {
 		t.Fatalf("parsed %+v", m)
 	}
-	if _, err := BFDFrame(BFDEndpoint{SrcIP: netip.MustParseAddr("fd00::1"), DstIP: netip.MustParseAddr("fd00::2")}, c); err == nil {
-		t.Fatal("IPv6 frame built")
+	if _, err := BFDFrame(BFDEndpoint{SrcIP: netip.MustParseAddr("172.16.0.1"), DstIP: netip.MustParseAddr("fd00::2")}, c); err == nil {
+		t.Fatal("frame built from IPv4 to IPv6")
+	}
+}
+
+func TestBFDFrameIPv6(t *testing.T) {
+	e := testBFDEndpoint
+	e.SrcIP, e.DstIP = netip.MustParseAddr("fd00::1"), netip.MustParseAddr("fd00::50")
+	c := BFDControl{State: BFDUp, Mult: 3, MyDisc: 1, YourDisc: 2, MinTx: 1000000, MinRx: 1000000}
+	f, err := BFDFrame(e, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f) != 14+40+8+24 || f[12] != 0x86 || f[13] != 0xdd || f[14] != 0x60 || f[20] != protoUDP || f[21] != 255 {
+		t.Fatalf("frame %x", f)
+	}
+	// The UDP checksum verifies over the pseudo-header.
+	if sum := pseudoChecksum(f[22:38], f[38:54], protoUDP, f[54:]); sum != 0 && sum != 0xffff {
+		t.Fatalf("UDP checksum does not verify (%#x): %x", sum, f)
+	}
+	m, err := parseBFDMsg(f)
+	if err != nil || m.Src != e.SrcIP || m.Dst != e.DstIP || m.Control != c {
+		t.Fatalf("parsed %+v, %v", m, err)
 	}
 }
 
