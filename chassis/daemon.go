@@ -209,6 +209,7 @@ type daemon struct {
 	// southbound and the Open_vSwitch replica; last is the plan of
 	// the last round that computed one.
 	inGen, ovsGen  uint64 // southbound; Open_vSwitch
+	zoneMemo       zoneMemo
 	ovsView        *ovsView
 	last           *planned
 	phys           physical.Generator // physical flows, kept across rounds
@@ -1011,7 +1012,15 @@ func (d *daemon) decideLocked(ctx context.Context) (work, error) {
 		d.zones = readZones(d.ovs, cfg.Bridge)
 		d.zonesRead = true
 	}
-	zones, changed := plan.AssignZones(d.zones, p.zoneNames)
+	// The assignment is a function of the plan's zone users and d.zones:
+	// computed again only when either changed.
+	m := d.zoneMemo
+	if m.p != p || m.base == nil || reflect.ValueOf(m.base).UnsafePointer() != reflect.ValueOf(d.zones).UnsafePointer() {
+		m.p, m.base = p, d.zones
+		m.zones, m.changed = plan.AssignZones(d.zones, p.zoneNames)
+		d.zoneMemo = m
+	}
+	zones, changed := m.zones, m.changed
 	if changed && !ovsPending {
 		w.zoneOps = zoneOps(d.ovs, cfg.Bridge, d.zones, zones)
 		d.zones = zones
@@ -1062,6 +1071,15 @@ type planned struct {
 	localDPs         map[string]bool
 	zoneNames        []string
 	flows            *plannedFlows // nil until computed for some zones
+}
+
+// zoneMemo is the last zone assignment: for plan p from base (d.zones
+// then).
+type zoneMemo struct {
+	p       *planned
+	base    map[string]uint16
+	zones   map[string]uint16
+	changed bool
 }
 
 // ovsView is what the plan reads of the integration bridge, kept while

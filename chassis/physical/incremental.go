@@ -21,6 +21,7 @@ type Generator struct {
 	tunnels map[string]Tunnel
 	ports   map[string]portEntry
 	groups  map[string]groupEntry
+	byName  map[string]Port // scratch, reused
 }
 
 type portEntry struct {
@@ -66,7 +67,11 @@ func (g *gen) portDeps(p Port) portDeps {
 
 // Generate returns the physical flows of in, as the package's Generate.
 func (gr *Generator) Generate(in Input) map[string][]flowtable.Flow {
-	g := gen{in: in, out: map[string][]flowtable.Flow{}, byName: make(map[string]Port, len(in.Ports))}
+	if gr.byName == nil {
+		gr.byName = make(map[string]Port, len(in.Ports))
+	}
+	clear(gr.byName)
+	g := gen{in: in, out: make(map[string][]flowtable.Flow, len(gr.ports)+len(in.Groups)+8), byName: gr.byName}
 	for _, p := range in.Ports {
 		g.byName[p.Name] = p
 	}
