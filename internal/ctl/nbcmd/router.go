@@ -277,7 +277,10 @@ func lrRouteAdd(c *ctl.Ctx) error {
 		if policy != "" {
 			c.Set(rt, "policy", ctl.StrSet(policy))
 		}
-		return nil
+		return setRouteBFD(c, rt, nexthop, port)
+	}
+	if err := checkRouteBFD(c, nexthop, port); err != nil {
+		return err
 	}
 	rt := c.Insert("Logical_Router_Static_Route", "")
 	c.SetStr(rt, "ip_prefix", prefix)
@@ -295,6 +298,61 @@ func lrRouteAdd(c *ctl.Ctx) error {
 		c.SetMapKey(rt, "options", "ecmp_symmetric_reply", "true")
 	}
 	c.AddTo(lr, "static_routes", ref(rt.UUID))
+	return setRouteBFD(c, rt, nexthop, port)
+}
+
+// routeBFD finds the BFD row --bfd names for a route: the row of
+// --bfd=UUID, else the one whose dst_ip is the next hop (and whose
+// logical_port is port, when given). create reports that none exists and
+// one is to be inserted (possible only with an output port).
+func routeBFD(c *ctl.Ctx, nexthop, port string) (row *ctl.Row, create bool, err error) {
+	if id := c.Opt("--bfd"); id != "" {
+		if !ctl.IsUUID(id) {
+			return nil, false, fmt.Errorf("--bfd=%s: not a UUID", id)
+		}
+		if r := c.Row("BFD", ctl.UUID(strings.ToLower(id))); r != nil {
+			return r, false, nil
+		}
+		return nil, false, fmt.Errorf("--bfd=%s: no BFD row has this UUID", id)
+	}
+	for _, r := range c.Rows("BFD") {
+		if c.Str(r, "dst_ip") == nexthop && (port == "" || c.Str(r, "logical_port") == port) {
+			return r, false, nil
+		}
+	}
+	if port == "" {
+		return nil, false, fmt.Errorf("--bfd: no BFD row has dst_ip %s; give the route's output port to create one", nexthop)
+	}
+	return nil, true, nil
+}
+
+// checkRouteBFD fails early, before anything is inserted, when --bfd
+// cannot be satisfied.
+func checkRouteBFD(c *ctl.Ctx, nexthop, port string) error {
+	if !c.Has("--bfd") {
+		return nil
+	}
+	_, _, err := routeBFD(c, nexthop, port)
+	return err
+}
+
+// setRouteBFD links route rt to its BFD session when --bfd is given,
+// inserting the session (dst_ip the next hop, logical_port the output
+// port) when the BFD table has none for it.
+func setRouteBFD(c *ctl.Ctx, rt *ctl.Row, nexthop, port string) error {
+	if !c.Has("--bfd") {
+		return nil
+	}
+	b, create, err := routeBFD(c, nexthop, port)
+	if err != nil {
+		return err
+	}
+	if create {
+		b = c.Insert("BFD", "")
+		c.SetStr(b, "dst_ip", nexthop)
+		c.SetStr(b, "logical_port", port)
+	}
+	c.Set(rt, "bfd", ref(b.UUID))
 	return nil
 }
 
@@ -389,6 +447,9 @@ func lrRouteList(c *ctl.Ctx) error {
 		}
 		if c.Get(rt, "options").StrMap()["ecmp_symmetric_reply"] == "true" {
 			text += " ecmp-symmetric-reply"
+		}
+		if len(c.Get(rt, "bfd").UUIDs()) > 0 {
+			text += " bfd"
 		}
 		l.text = text
 		lines = append(lines, l)
