@@ -200,12 +200,11 @@ func waitBFDStatus(t *testing.T, s *suite, want string, timeout time.Duration) t
 }
 
 // testStaticRouteBFD: gateway router gr-bfd (options:chassis=gw1) joins
-// ls-bfd1 (client vmbc on hv1) and ls-bfd2 (next hop vmbn, on gw1 too) and
-// routes 10.12.0.0/24 via vmbn with BFD. (The next hop shares the gateway's
-// chassis: across a tunnel, once gateway HA has turned on tunnel BFD,
-// ovs-vswitchd takes every tunnelled UDP 3784 packet for its own BFD unless
-// the tunnel's bfd:check_tnl_key is true, as ovn-controller sets it and
-// our chassis does not yet.) With vmbn's responder running the
+// ls-bfd1 (client vmbc on hv1) and ls-bfd2 (next hop vmbn, on hv2) and
+// routes 10.12.0.0/24 via vmbn with BFD. The session crosses a tunnel on
+// which gateway HA (an earlier scenario) may have turned on the switch's
+// own BFD: the tunnel's bfd:check_tnl_key=true keeps the overlay's UDP
+// 3784 out of it, as ovn-controller sets it. With vmbn's responder running the
 // session goes up and the client reaches 10.12.0.1; when the responder
 // stops the session goes down and the route is withdrawn; when it starts
 // again the session and the route come back.
@@ -217,7 +216,7 @@ func testStaticRouteBFD(t *testing.T, s *suite) {
 	addPort(t, s, "ls-bfd1", "vmbc", "0a:00:00:00:0b:11", "10.0.11.11")
 	addPort(t, s, "ls-bfd2", "vmbn", "0a:00:00:00:0c:21", bfdNextHop)
 	client := vm(t, s, testbed.VMSpec{Name: "vmbc", Chassis: "hv1", MAC: "0a:00:00:00:0b:11", CIDR: "10.0.11.11/24", Gateway: "10.0.11.1"})
-	hop := vm(t, s, testbed.VMSpec{Name: "vmbn", Chassis: "gw1", MAC: "0a:00:00:00:0c:21", CIDR: bfdNextHop + "/24", Gateway: "10.0.12.1"})
+	hop := vm(t, s, testbed.VMSpec{Name: "vmbn", Chassis: "hv2", MAC: "0a:00:00:00:0c:21", CIDR: bfdNextHop + "/24", Gateway: "10.0.12.1"})
 	if out, err := hop.Exec(10*time.Second, "ip", "addr", "replace", bfdDst+"/32", "dev", "lo"); err != nil {
 		t.Fatalf("vmbn: add %s: %v: %s", bfdDst, err, out)
 	}

@@ -105,7 +105,13 @@ func Tunnels(sb *replica.DB, cfg config.Config, needed, bfdPeers map[string]bool
 		}
 		var bfd map[string]string
 		if bfdPeers[name] {
-			bfd = map[string]string{"enable": "true", "min_rx": fmt.Sprint(bfdMinRx), "min_tx": fmt.Sprint(bfdMinTx)}
+			// check_tnl_key: the switch's own BFD takes only control
+			// packets with tunnel key 0 (its own); the overlay's BFD
+			// sessions (southbound BFD rows, run by the controller path)
+			// cross the tunnel under their datapath's key and must reach
+			// the pipeline, not slow_path(bfd).
+			bfd = map[string]string{"enable": "true", "min_rx": fmt.Sprint(bfdMinRx), "min_tx": fmt.Sprint(bfdMinTx),
+				"check_tnl_key": "true"}
 		}
 		out = append(out, PortSpec{Bridge: cfg.Bridge, Name: pname, Type: typ, Options: opts, BFD: bfd,
 			ExternalIDs: map[string]string{KeyChassisID: name + "@" + ip}})

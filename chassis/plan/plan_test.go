@@ -220,12 +220,14 @@ func TestTunnelsAndBFD(t *testing.T) {
 	specs := Tunnels(sb, cfg, nil, map[string]bool{"gw1": true}, 100, 100)
 	var got []string
 	for _, s := range specs {
-		got = append(got, fmt.Sprintf("%s %s %s bfd=%v %v", s.Name, s.Type, s.Options["remote_ip"], s.BFD["enable"], s.ExternalIDs[KeyChassisID]))
+		got = append(got, fmt.Sprintf("%s %s %s bfd=%v/%v %v", s.Name, s.Type, s.Options["remote_ip"], s.BFD["enable"], s.BFD["check_tnl_key"], s.ExternalIDs[KeyChassisID]))
 	}
+	// check_tnl_key keeps overlay BFD (tunnel key != 0) away from the
+	// switch's own tunnel BFD.
 	want := []string{
-		"ovn-gw1-0 geneve 192.0.2.11 bfd=true gw1@192.0.2.11",
-		"ovn-gw2-0 vxlan 192.0.2.12 bfd= gw2@192.0.2.12",
-		"ovn-hv2-0 geneve 192.0.2.2 bfd= hv2@192.0.2.2",
+		"ovn-gw1-0 geneve 192.0.2.11 bfd=true/true gw1@192.0.2.11",
+		"ovn-gw2-0 vxlan 192.0.2.12 bfd=/ gw2@192.0.2.12",
+		"ovn-hv2-0 geneve 192.0.2.2 bfd=/ hv2@192.0.2.2",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("tunnels\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
