@@ -984,8 +984,14 @@ func (d *daemon) decideLocked(ctx context.Context) (work, error) {
 	// the configuration and ovsPending (and, for the flows, the zones):
 	// while none of them changed (a tick, the wake of an answered
 	// condition change, an echo), the last round's results stand.
+	// One exception: while nb_cfg waits for its acknowledgement (which
+	// needs a round without southbound writes), a plan older than a
+	// second is made again, so that a write whose effect never came
+	// back as a waking update cannot hold the acknowledgement back.
 	p := d.last
-	if p == nil || p.gen != d.inGen || p.ovsGen != d.ovsGen || p.ovsPending != ovsPending || !reflect.DeepEqual(p.cfg, cfg) {
+	ackStale := p != nil && time.Since(p.at) > time.Second &&
+		len(plan.AckNbCfg(d.sb, cfg.SystemID, plan.NbCfg(d.sb), 0)) > 0
+	if p == nil || ackStale || p.gen != d.inGen || p.ovsGen != d.ovsGen || p.ovsPending != ovsPending || !reflect.DeepEqual(p.cfg, cfg) {
 		p = d.planLocked(ctx, cfg, ovsPending)
 	}
 	w.stages.mark("local")
@@ -1059,6 +1065,7 @@ type planned struct {
 	ovsGen     uint64
 	cfg        config.Config
 	ovsPending bool
+	at         time.Time // when it was made
 
 	register, claims []ovsdb.Operation
 	ovsOps           []ovsdb.Operation // SyncPorts' answer, when !ovsPending
@@ -1107,7 +1114,7 @@ type plannedFlows struct {
 // planLocked decides bindings, gateways, tunnels and local datapaths from
 // the replicas, and updates the monitor conditions; it becomes d.last.
 func (d *daemon) planLocked(ctx context.Context, cfg config.Config, ovsPending bool) *planned {
-	p := &planned{gen: d.inGen, ovsGen: d.ovsGen, cfg: cfg, ovsPending: ovsPending}
+	p := &planned{gen: d.inGen, ovsGen: d.ovsGen, cfg: cfg, ovsPending: ovsPending, at: time.Now()}
 	me := cfg.SystemID
 	p.register = plan.Register(d.sb, plan.DesiredChassis(cfg, d.opts.Hostname))
 	p.chUUID = plan.ChassisUUID(d.sb, me)
