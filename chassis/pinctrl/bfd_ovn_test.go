@@ -31,13 +31,7 @@ func TestRootBFDMatchesOVNController(t *testing.T) {
 	}
 	ovstest.Require(t)
 	o := startOVN(t)
-	sw := ovstest.Start(t)
-	sw.AddBridge("br-int")
-	sw.AddBridge("br-phys")
-	sw.Vsctl("set", "open", ".", "external_ids:system-id=ch1", "external_ids:ovn-remote="+o.sb,
-		"external_ids:ovn-encap-type=geneve", "external_ids:ovn-encap-ip=127.0.0.1", "external_ids:ovn-bridge=br-int",
-		"external_ids:ovn-bridge-mappings=physnet:br-phys")
-	sw.Vsctl("add-port", "br-phys", "ext0", "--", "set", "interface", "ext0", "type=internal")
+	sw := providerSwitch(t, o)
 	sw.Vsctl("set", "bridge", "br-phys", "fail_mode=standalone")
 	nbctl := func(args ...string) string {
 		t.Helper()
@@ -62,23 +56,7 @@ func TestRootBFDMatchesOVNController(t *testing.T) {
 	}
 	port := openRaw(t, sw.NetNS, "ext0")
 
-	ctlDir := t.TempDir()
-	cmd := exec.Command("ovn-controller", "unix:"+filepath.Join(sw.Dir, "db.sock"), "--log-file="+filepath.Join(ctlDir, "ovn-controller.log"))
-	cmd.Env = append(sw.Env(), "OVN_RUNDIR="+ctlDir)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
+	ctlDir := startOVNController(t, sw)
 
 	// The next hop: answer the router's ARP for it, collect the first
 	// BFD packet.

@@ -234,23 +234,7 @@ func TestRootRepliesMatchOVNController(t *testing.T) {
 	nbctl("--id=@hc", "create", "Load_Balancer_Health_Check", `vip="10.0.0.200:80"`, "options:interval=1", "options:timeout=1",
 		"options:success_count=1", "options:failure_count=1", "--", "add", "Load_Balancer", "lbh", "health_check", "@hc")
 
-	ctlDir := t.TempDir()
-	cmd := exec.Command("ovn-controller", "unix:"+filepath.Join(sw.Dir, "db.sock"), "--log-file="+filepath.Join(ctlDir, "ovn-controller.log"))
-	cmd.Env = append(sw.Env(), "OVN_RUNDIR="+ctlDir)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
+	ctlDir := startOVNController(t, sw)
 	deadline := time.Now().Add(60 * time.Second)
 	for o.run("ovn-sbctl", "--db="+o.sb, "--bare", "--columns=chassis", "find", "Port_Binding", "logical_port=vm1") == "" {
 		if time.Now().After(deadline) {
@@ -655,4 +639,42 @@ func dhcpNoPad(m []byte) []byte {
 		out = append(append(out, code, byte(len(v))), v...)
 	})
 	return append(out, 255)
+}
+
+// startOVNController runs ovn-controller on sw until the test ends and
+// returns its run directory (its log is ovn-controller.log there).
+func startOVNController(t *testing.T, sw *ovstest.Switch) string {
+	t.Helper()
+	ctlDir := t.TempDir()
+	cmd := exec.Command("ovn-controller", "unix:"+filepath.Join(sw.Dir, "db.sock"), "--log-file="+filepath.Join(ctlDir, "ovn-controller.log"))
+	cmd.Env = append(sw.Env(), "OVN_RUNDIR="+ctlDir)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	return ctlDir
+}
+
+// providerSwitch starts a switch for chassis ch1 of o with br-int and a
+// provider bridge br-phys (physnet) holding the internal port ext0.
+func providerSwitch(t *testing.T, o *ovnStack) *ovstest.Switch {
+	t.Helper()
+	sw := ovstest.Start(t)
+	sw.AddBridge("br-int")
+	sw.AddBridge("br-phys")
+	sw.Vsctl("set", "open", ".", "external_ids:system-id=ch1", "external_ids:ovn-remote="+o.sb,
+		"external_ids:ovn-encap-type=geneve", "external_ids:ovn-encap-ip=127.0.0.1", "external_ids:ovn-bridge=br-int",
+		"external_ids:ovn-bridge-mappings=physnet:br-phys")
+	sw.Vsctl("add-port", "br-phys", "ext0", "--", "set", "interface", "ext0", "type=internal")
+	return sw
 }
