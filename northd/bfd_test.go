@@ -1,11 +1,8 @@
 package northd_test
 
 import (
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -119,16 +116,7 @@ func TestBFDMatchesOVN(t *testing.T) {
 	nb, sbOVN := dbs(t)
 	sbOurs := ovstest.StartOVSDBServer(t, ovstest.SchemaPath(t, "ovn-sb.ovsschema")).Remote()
 	nbctl(t, nb, "init")
-	dir := t.TempDir()
-	cmd := exec.Command("ovn-northd", "--ovnnb-db="+nb, "--ovnsb-db="+sbOVN, "--unixctl="+filepath.Join(dir, "northd.ctl"),
-		"--log-file="+filepath.Join(dir, "northd.log"), "-vconsole:off")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGKILL)
-		_ = cmd.Wait()
-	})
+	startOVNNorthd(t, nb, sbOVN)
 	startInProcess(t, nb, sbOurs)
 	bfdNB(t, nb)
 	var a, b []string

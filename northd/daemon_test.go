@@ -153,17 +153,7 @@ func TestDaemonTakesOverOVNSB(t *testing.T) {
 	ovstest.Need(t, "ovn-northd")
 	nb, sb := dbs(t)
 	nbctl(t, nb, "init")
-	dir := t.TempDir()
-	cmd := exec.Command("ovn-northd", "--ovnnb-db="+nb, "--ovnsb-db="+sb, "--unixctl="+filepath.Join(dir, "northd.ctl"),
-		"--log-file="+filepath.Join(dir, "northd.log"), "-vconsole:off")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	stopOVN := func() {
-		_ = cmd.Process.Signal(syscall.SIGKILL)
-		_ = cmd.Wait()
-	}
-	t.Cleanup(stopOVN)
+	stopOVN := startOVNNorthd(t, nb, sb)
 	nbctl(t, nb, "ls-add", "a", "--", "ls-add", "b", "--", "lsp-add", "b", "p1", "--", "lsp-add", "b", "p2")
 	nbctl(t, nb, "--wait=sb", "sync")
 	before := sbctl(t, sb, "--bare", "--columns=logical_port,tunnel_key", "list", "Port_Binding")

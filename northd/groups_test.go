@@ -5,14 +5,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -333,17 +330,7 @@ func TestDaemonTakesOverOVNGroups(t *testing.T) {
 	nb, sb := dbs(t)
 	sbFresh := ovstest.StartOVSDBServer(t, ovstest.SchemaPath(t, "ovn-sb.ovsschema")).Remote()
 	nbctl(t, nb, "init")
-	dir := t.TempDir()
-	cmd := exec.Command("ovn-northd", "--ovnnb-db="+nb, "--ovnsb-db="+sb, "--unixctl="+filepath.Join(dir, "northd.ctl"),
-		"--log-file="+filepath.Join(dir, "northd.log"), "-vconsole:off")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	stopOVN := func() {
-		_ = cmd.Process.Signal(syscall.SIGKILL)
-		_ = cmd.Wait()
-	}
-	t.Cleanup(stopOVN)
+	stopOVN := startOVNNorthd(t, nb, sb)
 	for i := 0; i < 3; i++ {
 		nbctl(t, nb, "ls-add", fmt.Sprintf("sw%d", i), "--", "lsp-add", fmt.Sprintf("sw%d", i), fmt.Sprintf("vm%d", i),
 			"--", "lsp-set-addresses", fmt.Sprintf("vm%d", i), fmt.Sprintf("0a:00:00:00:00:0%d 10.0.%d.11", i, i))

@@ -1,11 +1,8 @@
 package northd_test
 
 import (
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -168,16 +165,7 @@ func TestServiceMonitorsMatchOVN(t *testing.T) {
 	nbctl(t, nb, "init")
 	// Set, so that neither generates one.
 	nbctl(t, nb, "set", "NB_Global", ".", "options:svc_monitor_mac=0a:00:00:00:fe:fe")
-	dir := t.TempDir()
-	cmd := exec.Command("ovn-northd", "--ovnnb-db="+nb, "--ovnsb-db="+sbOVN, "--unixctl="+filepath.Join(dir, "northd.ctl"),
-		"--log-file="+filepath.Join(dir, "northd.log"), "-vconsole:off")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGKILL)
-		_ = cmd.Wait()
-	})
+	startOVNNorthd(t, nb, sbOVN)
 	startInProcess(t, nb, sbOurs)
 	healthNB(t, nb)
 	nbctl(t, nb, "set", "NB_Global", ".", "nb_cfg=7")

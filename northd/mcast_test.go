@@ -1,11 +1,8 @@
 package northd_test
 
 import (
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -87,16 +84,7 @@ func TestIGMPSnoopingMatchesOVN(t *testing.T) {
 	nb, sbOVN := dbs(t)
 	sbOurs := ovstest.StartOVSDBServer(t, ovstest.SchemaPath(t, "ovn-sb.ovsschema")).Remote()
 	nbctl(t, nb, "init")
-	dir := t.TempDir()
-	cmd := exec.Command("ovn-northd", "--ovnnb-db="+nb, "--ovnsb-db="+sbOVN, "--unixctl="+filepath.Join(dir, "northd.ctl"),
-		"--log-file="+filepath.Join(dir, "northd.log"), "-vconsole:off")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGKILL)
-		_ = cmd.Wait()
-	})
+	startOVNNorthd(t, nb, sbOVN)
 	startInProcess(t, nb, sbOurs)
 	nbctl(t, nb, "ls-add", "msw", "--", "lsp-add", "msw", "m1", "--", "lsp-set-addresses", "m1", "00:00:00:00:10:01 10.5.0.11",
 		"--", "lsp-add", "msw", "m2", "--", "lsp-set-addresses", "m2", "00:00:00:00:10:02 10.5.0.12",

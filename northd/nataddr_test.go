@@ -1,32 +1,13 @@
 package northd_test
 
 import (
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"hcnet/internal/ovstest"
 )
-
-// startOVNNorthd runs ovn-northd on nb and sb until the test ends.
-func startOVNNorthd(t *testing.T, nb, sb string) {
-	t.Helper()
-	ovstest.Need(t, "ovn-northd")
-	dir := t.TempDir()
-	cmd := exec.Command("ovn-northd", "--ovnnb-db="+nb, "--ovnsb-db="+sb, "--unixctl="+filepath.Join(dir, "northd.ctl"),
-		"--log-file="+filepath.Join(dir, "northd.log"), "-vconsole:off")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGKILL)
-		_ = cmd.Wait()
-	})
-}
 
 // natAddressRows lists "port: nat_addresses" of every Port_Binding that
 // has any, sorted.

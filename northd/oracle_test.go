@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,16 +23,7 @@ func TestStagesAndBindingsMatchOVN(t *testing.T) {
 	nb, sbOVN := dbs(t)
 	sbOurs := ovstest.StartOVSDBServer(t, ovstest.SchemaPath(t, "ovn-sb.ovsschema")).Remote()
 	nbctl(t, nb, "init")
-	dir := t.TempDir()
-	cmd := exec.Command("ovn-northd", "--ovnnb-db="+nb, "--ovnsb-db="+sbOVN, "--unixctl="+filepath.Join(dir, "northd.ctl"),
-		"--log-file="+filepath.Join(dir, "northd.log"), "-vconsole:off")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGKILL)
-		_ = cmd.Wait()
-	})
+	startOVNNorthd(t, nb, sbOVN)
 	startInProcess(t, nb, sbOurs)
 
 	for _, c := range [][]string{
@@ -96,4 +88,26 @@ func TestStagesAndBindingsMatchOVN(t *testing.T) {
 	if !slices.Equal(a, b) {
 		t.Errorf("port bindings differ:\novn-northd:\n%s\nours:\n%s", strings.Join(a, "\n"), strings.Join(b, "\n"))
 	}
+}
+
+// startOVNNorthd runs ovn-northd on nb and sb until the test ends, or
+// until the returned stop is called (SIGKILL: it leaves SB as it was).
+func startOVNNorthd(t *testing.T, nb, sb string) (stop func()) {
+	t.Helper()
+	ovstest.Need(t, "ovn-northd")
+	dir := t.TempDir()
+	cmd := exec.Command("ovn-northd", "--ovnnb-db="+nb, "--ovnsb-db="+sb, "--unixctl="+filepath.Join(dir, "northd.ctl"),
+		"--log-file="+filepath.Join(dir, "northd.log"), "-vconsole:off")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			_ = cmd.Process.Signal(syscall.SIGKILL)
+			_ = cmd.Wait()
+		})
+	}
+	t.Cleanup(stop)
+	return stop
 }
